@@ -1,0 +1,115 @@
+"""Configuration classes; environment variables override the defaults.
+
+Nothing here touches the environment at import time: `load_config` reads it when the
+app factory asks for a configuration.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run the app safely."""
+
+
+class BaseConfig:
+    """Defaults shared by every environment (the embedded, single-machine setup)."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MEILI_URL: str | None = None
+    MEILI_MASTER_KEY: str | None = None
+    MEILI_INDEX_PREFIX = "tb_"
+    REDIS_URL: str | None = None
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    BOOTSTRAP_SERVE_LOCAL = True  # the site works offline: Bootstrap comes from the package
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    PASSWORD_MIN_LENGTH = 12
+    PER_PAGE = 20
+    INSTANCE_DIR = str(PROJECT_ROOT / "instance")
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    SECRET_KEY = "dev-only-not-secret"
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-not-secret"
+    WTF_CSRF_ENABLED = False
+    LOGIN_MAX_FAILURES = 5
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}
+
+# Environment variable -> config key; read once, in load_config.
+ENV_OVERRIDES = {
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "MEILI_URL": "MEILI_URL",
+    "MEILI_MASTER_KEY": "MEILI_MASTER_KEY",
+    "MEILI_INDEX_PREFIX": "MEILI_INDEX_PREFIX",
+    "REDIS_URL": "REDIS_URL",
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres URLs (Heroku-style ``postgres://`` too)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config(name: str | None = None, overrides: dict | None = None, environ=None) -> dict:
+    """Build the settings dict for ``name`` (``TECHBRIDGE_ENV``, default development).
+
+    Raises ConfigError when production has no secret key.
+    """
+    environ = os.environ if environ is None else environ
+    name = name or environ.get("TECHBRIDGE_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"unknown TECHBRIDGE_ENV {name!r}; use one of {sorted(CONFIGS)}")
+    cls = CONFIGS[name]
+    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    for env_key, conf_key in ENV_OVERRIDES.items():
+        if environ.get(env_key):
+            settings[conf_key] = environ[env_key]
+    settings.update(overrides or {})
+    if not settings.get("SQLALCHEMY_DATABASE_URI"):
+        instance = Path(settings["INSTANCE_DIR"])
+        instance.mkdir(parents=True, exist_ok=True)
+        settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'techbridge.sqlite'}"
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    if name == "production" and not settings.get("SECRET_KEY"):
+        raise ConfigError("production needs SECRET_KEY set in the environment")
+    return settings

@@ -1,0 +1,1 @@
+"""Demo dataset built from the domain brief (marked as demo data in the UI)."""

@@ -1,0 +1,1 @@
+"""WTForms classes: CSRF and rendering; business validation lives in the services."""

@@ -1,0 +1,66 @@
+"""Locale selection (Simplified Chinese first, English on request) and template helpers."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import current_app, request, session
+from flask_babel import format_decimal, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """Session choice, then the user's saved preference, then the default (zh); never the browser's guess."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_lang() -> str:
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+
+
+def format_rmb(amount) -> str:
+    """RMB amount with 万 / 亿 in Chinese and thousands / millions in English."""
+    if amount is None:
+        return ""
+    value = Decimal(str(amount))
+    if current_lang() == "zh":
+        if value >= Decimal(100_000_000):
+            return f"{format_decimal(value / Decimal(100_000_000), format='#,##0.##')} 亿元"
+        if value >= Decimal(10_000):
+            return f"{format_decimal(value / Decimal(10_000), format='#,##0.##')} 万元"
+        return f"{format_decimal(value, format='#,##0.##')} 元"
+    if value >= Decimal(1_000_000):
+        return f"RMB {format_decimal(value / Decimal(1_000_000), format='#,##0.##')} million"
+    return f"RMB {format_decimal(value, format='#,##0.##')}"
+
+
+def init_template_helpers(app) -> None:
+    from marketplace.vocabulary import label, options
+
+    # Globals (not a context processor) so imported macros see them too.
+    app.jinja_env.globals.update(label=label, options=options, rmb=format_rmb, current_lang=current_lang)
+
+    @app.context_processor
+    def inject_i18n():
+        return {"lang": current_lang()}
+
+    @app.template_filter("loc")
+    def localised(obj, stem: str = "title"):
+        """``{{ offer|loc('summary') }}``: the field in the current language, falling back to the other."""
+        from marketplace.models.base import bilingual
+        return bilingual(obj, stem, current_lang())
+
+    @app.after_request
+    def content_language(response):
+        if request.endpoint and request.endpoint != "static":
+            response.headers.setdefault("Content-Language", "en" if current_lang() == "en" else "zh-Hans")
+        return response

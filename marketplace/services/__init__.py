@@ -1,0 +1,1 @@
+"""Business logic. Services take plain data, flush (never commit) and raise DomainError subclasses."""

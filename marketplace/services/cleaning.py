@@ -1,0 +1,178 @@
+"""Parsing of plain input values (forms, spreadsheets, API) into typed values with translated errors.
+
+Each ``parse_*`` returns the value or raises ``FieldError``; ``Cleaner`` gathers the errors of one record
+so a form, a spreadsheet row or an API call is reported field by field.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+
+class FieldError(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def split_list(value) -> list[str]:
+    """A list from a list, or from text separated by commas, Chinese commas, semicolons or new lines."""
+    if _blank(value):
+        return []
+    if isinstance(value, (list, tuple, set)):
+        items = value
+    else:
+        text = str(value)
+        for sep in ("，", "；", ";", "、", "\n"):
+            text = text.replace(sep, ",")
+        items = text.split(",")
+    out: list[str] = []
+    for item in items:
+        item = str(item).strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+class Cleaner:
+    """Collects typed values and per-field errors for one record."""
+
+    def __init__(self, data: dict):
+        self.data = data or {}
+        self.errors: dict[str, object] = {}
+        self.values: dict[str, object] = {}
+
+    def _get(self, key):
+        return self.data.get(key)
+
+    def text(self, key: str, *, required=False, max_length=None, default=""):
+        value = self._get(key)
+        if _blank(value):
+            if required:
+                self.errors[key] = _l("This field is required.")
+            self.values[key] = default
+            return default
+        value = str(value).strip()
+        if max_length and len(value) > max_length:
+            self.errors[key] = _l("At most %(n)d characters.", n=max_length)
+        self.values[key] = value
+        return value
+
+    def choice(self, key: str, choices, *, required=False, default=None):
+        value = self._get(key)
+        if _blank(value):
+            if required:
+                self.errors[key] = _l("This field is required.")
+            self.values[key] = default
+            return default
+        value = str(value).strip()
+        if value not in choices:
+            self.errors[key] = _l("Not a valid choice: %(v)s.", v=value)
+        self.values[key] = value
+        return value
+
+    def choices(self, key: str, choices):
+        values = split_list(self._get(key))
+        bad = [v for v in values if v not in choices]
+        if bad:
+            self.errors[key] = _l("Not a valid choice: %(v)s.", v=", ".join(bad))
+        self.values[key] = values
+        return values
+
+    def tags(self, key: str, *, max_items=30):
+        values = split_list(self._get(key))
+        if len(values) > max_items:
+            self.errors[key] = _l("At most %(n)d items.", n=max_items)
+        self.values[key] = values
+        return values
+
+    def integer(self, key: str, *, required=False, min_value=None, max_value=None):
+        value = self._get(key)
+        if _blank(value):
+            if required:
+                self.errors[key] = _l("This field is required.")
+            self.values[key] = None
+            return None
+        try:
+            number = int(str(value).strip().replace(",", "").split(".0")[0]) if not isinstance(value, int) else value
+        except ValueError:
+            self.errors[key] = _l("Enter a whole number.")
+            self.values[key] = None
+            return None
+        if (min_value is not None and number < min_value) or (max_value is not None and number > max_value):
+            self.errors[key] = _l("Enter a number between %(a)s and %(b)s.", a=min_value, b=max_value)
+        self.values[key] = number
+        return number
+
+    def decimal(self, key: str, *, required=False, min_value=0):
+        value = self._get(key)
+        if _blank(value):
+            if required:
+                self.errors[key] = _l("This field is required.")
+            self.values[key] = None
+            return None
+        try:
+            number = Decimal(str(value).strip().replace(",", "").replace("¥", "").replace("￥", ""))
+            if not number.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            self.errors[key] = _l("Enter a number.")
+            self.values[key] = None
+            return None
+        if min_value is not None and number < min_value:
+            self.errors[key] = _l("Must not be negative.")
+        if number >= Decimal("1e14"):
+            self.errors[key] = _l("This amount is too large.")
+        self.values[key] = number
+        return number
+
+    def floating(self, key: str, *, required=False, min_value=None, max_value=None):
+        value = self.decimal(key, required=required, min_value=min_value)
+        if value is None:
+            return None
+        number = float(value)
+        if max_value is not None and number > max_value:
+            self.errors[key] = _l("Enter a number between %(a)s and %(b)s.", a=min_value, b=max_value)
+        self.values[key] = number
+        return number
+
+    def date(self, key: str, *, required=False):
+        value = self._get(key)
+        if _blank(value):
+            if required:
+                self.errors[key] = _l("This field is required.")
+            self.values[key] = None
+            return None
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            self.values[key] = value
+            return value
+        text = str(value).strip().replace("/", "-").replace(".", "-")
+        try:
+            parsed = date.fromisoformat(text[:10])
+        except ValueError:
+            self.errors[key] = _l("Enter a date as YYYY-MM-DD.")
+            parsed = None
+        self.values[key] = parsed
+        return parsed
+
+    def boolean(self, key: str, default=False):
+        value = self._get(key)
+        if _blank(value):
+            result = default
+        elif isinstance(value, bool):
+            result = value
+        else:
+            result = str(value).strip().lower() in ("1", "true", "yes", "y", "on", "是", "x")
+        self.values[key] = result
+        return result
+
+    def error(self, key: str, message) -> None:
+        self.errors.setdefault(key, message)

@@ -1,0 +1,114 @@
+"""Needs: posting with a form per kind, editing and closing."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.extensions import db
+from marketplace.models import Need
+from marketplace.models.catalogue import REGULATORY_STATUSES, VISIBILITIES
+from marketplace.models.needs import NEED_KINDS, URGENCIES
+from marketplace.services import access
+from marketplace.services.cleaning import Cleaner
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.offers import fields_by_codes
+
+# Which optional inputs each need kind's form shows.
+NEED_KIND_SECTIONS = {
+    "procurement": ("quantity", "budget", "deadline", "certifications"),
+    "technology_cooperation": ("budget", "deadline", "trl"),
+    "manufacturing_supply": ("quantity", "budget", "deadline", "certifications"),
+    "testing_lab": ("budget", "deadline", "certifications"),
+    "financing": ("budget", "deadline"),
+    "space": ("quantity", "budget", "deadline"),
+}
+
+
+def clean_need(data: dict) -> tuple[dict, dict]:
+    c = Cleaner(data)
+    c.text("title_zh", max_length=300)
+    c.text("title_en", max_length=300)
+    if not c.values["title_zh"] and not c.values["title_en"]:
+        c.error("title_zh", _l("Give a title in Chinese or English."))
+    c.text("description_zh", max_length=20000)
+    c.text("description_en", max_length=20000)
+    c.tags("tags")
+    c.integer("quantity", min_value=1, max_value=10**9)
+    c.text("unit", max_length=20)
+    c.decimal("budget_min_rmb")
+    c.decimal("budget_max_rmb")
+    lo, hi = c.values.get("budget_min_rmb"), c.values.get("budget_max_rmb")
+    if lo is not None and hi is not None and lo > hi:
+        c.error("budget_max_rmb", _l("The maximum must not be below the minimum."))
+    c.date("deadline")
+    c.choices("required_certifications", REGULATORY_STATUSES)
+    c.integer("min_trl", min_value=1, max_value=9)
+    c.choice("urgency", URGENCIES, default="normal")
+    c.choice("visibility", VISIBILITIES, default="public")
+    codes = c.tags("field_codes", max_items=10)
+    _, unknown = fields_by_codes(codes)
+    if unknown:
+        c.error("field_codes", _l("Unknown field code: %(v)s.", v=", ".join(unknown)))
+    return c.values, c.errors
+
+
+def _apply(need: Need, values: dict) -> None:
+    for key in ("title_zh", "title_en", "description_zh", "description_en", "tags", "quantity", "unit",
+                "budget_min_rmb", "budget_max_rmb", "deadline", "required_certifications", "min_trl",
+                "urgency", "visibility"):
+        setattr(need, key, values.get(key))
+    need.urgency = need.urgency or "normal"
+    need.visibility = need.visibility or "public"
+    need.fields, _ = fields_by_codes(values.get("field_codes") or [])
+
+
+def create_need(user, organization_id: int, kind: str, data: dict, *, publish: bool = True) -> Need:
+    """Post a need (open at once unless ``publish`` is False, then a draft)."""
+    access.require_member(user, organization_id)
+    if kind not in NEED_KINDS:
+        raise ValidationFailed(_l("Unknown need kind."), field_errors={"kind": _l("Unknown need kind.")})
+    values, errors = clean_need(data)
+    if errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
+    need = Need(organization_id=organization_id, kind=kind, status="open" if publish else "draft",
+                created_by_id=getattr(user, "id", None))
+    _apply(need, values)
+    db.session.add(need)
+    db.session.flush()
+    return need
+
+
+def update_need(user, need: Need, data: dict) -> Need:
+    access.require_need_edit(user, need)
+    values, errors = clean_need(data)
+    if errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
+    _apply(need, values)
+    db.session.flush()
+    return need
+
+
+def close_need(user, need: Need, reason: str = "") -> Need:
+    access.require_need_edit(user, need)
+    need.status = "closed"
+    need.close_reason = (reason or "").strip()[:2000]
+    db.session.flush()
+    return need
+
+
+def reopen_need(user, need: Need) -> Need:
+    access.require_need_edit(user, need)
+    need.status = "open"
+    db.session.flush()
+    return need
+
+
+def need_form_values(need: Need | None) -> dict:
+    """Current values of a need as the form's plain data."""
+    if need is None:
+        return {}
+    values = {k: getattr(need, k) for k in (
+        "title_zh", "title_en", "description_zh", "description_en", "quantity", "unit", "budget_min_rmb",
+        "budget_max_rmb", "deadline", "required_certifications", "min_trl", "urgency", "visibility")}
+    values["tags"] = ", ".join(need.tags or [])
+    values["field_codes"] = [f.code for f in need.fields]
+    return {k: ("" if v is None else v) for k, v in values.items()}

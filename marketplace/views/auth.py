@@ -1,0 +1,80 @@
+"""Register, log in, log out."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.forms.auth import LoginForm, RegisterForm
+from marketplace.security import safe_next_url
+from marketplace.services import accounts
+from marketplace.services.errors import DomainError, TooManyAttempts
+from marketplace.services.unit_of_work import unit_of_work
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        org = None
+        if form.org_kind.data:
+            org = accounts.NewOrganization(kind=form.org_kind.data, name_zh=form.org_name_zh.data or "",
+                                           name_en=form.org_name_en.data or "", uscc=form.org_uscc.data or "",
+                                           sub_park=form.org_sub_park.data or None,
+                                           size_class=form.org_size_class.data or None,
+                                           registered_in_park=bool(form.org_registered_in_park.data))
+        try:
+            with unit_of_work():
+                user = accounts.register_user(form.email.data, form.password.data, form.display_name.data, org,
+                                              min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+            for name, message in exc.field_errors.items():
+                if hasattr(form, name):
+                    getattr(form, name).errors = list(getattr(form, name).errors) + [str(message)]
+        else:
+            login_user(user)
+            flash(_("Welcome to TechBridge, %(name)s.", name=user.display_name), "success")
+            return redirect(url_for("account.dashboard"))
+    elif request.method == "POST":
+        flash(_("Please correct the highlighted fields."), "danger")
+    return render_template("auth/register.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(commit_despite=(DomainError,)):
+                user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "",
+                                             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                                             lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+        except TooManyAttempts as exc:
+            flash(str(exc.message), "danger")
+            status = 429
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+            status = 401
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next_url(request.args.get("next"), url_for("account.dashboard")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("main.home"))

@@ -1,0 +1,32 @@
+"""Small helpers shared by views."""
+from __future__ import annotations
+
+from flask import abort, flash, request
+from werkzeug.datastructures import MultiDict
+
+from marketplace.services.errors import DomainError
+
+
+def form_dict(form: MultiDict, list_keys: tuple[str, ...] = ()) -> dict:
+    """Request form as a plain dict; ``list_keys`` keep every value (checkbox groups)."""
+    data = {k: form.get(k) for k in form.keys()}
+    for key in list_keys:
+        data[key] = form.getlist(key)
+    return data
+
+
+def flash_domain_error(exc: DomainError) -> dict:
+    """Show the error's message and return its field errors for the template."""
+    flash(str(exc.message), "danger")
+    return {k: str(v) for k, v in exc.field_errors.items()}
+
+
+def abort_for(exc: DomainError):
+    abort(exc.http_status, description=str(exc.message))
+
+
+def page_arg() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1

@@ -1,0 +1,87 @@
+"""Display labels (translatable) for the coded values of the domain model."""
+from flask_babel import lazy_gettext as _l
+
+ORG_KIND_LABELS = {
+    "hospital": _l("Hospital"), "firm": _l("Firm / manufacturer"), "lab": _l("Laboratory"),
+    "university": _l("University"), "institute": _l("Research institute"), "bank": _l("Bank"),
+    "guarantee": _l("Guarantee company"), "vc": _l("Venture capital"), "agency": _l("Service agency"),
+    "operator": _l("Park operator"),
+}
+SIZE_CLASS_LABELS = {"micro": _l("Micro"), "small": _l("Small"), "medium": _l("Medium"), "large": _l("Large")}
+SUB_PARK_LABELS = {
+    "haidian": _l("Haidian Park"), "changping": _l("Changping Park"), "shunyi": _l("Shunyi Park"),
+    "daxing_yizhuang": _l("Daxing-Yizhuang Park"), "fangshan": _l("Fangshan Park"), "tongzhou": _l("Tongzhou Park"),
+    "chaoyang": _l("Chaoyang Park"), "dongcheng": _l("Dongcheng Park"), "xicheng": _l("Xicheng Park"),
+    "fengtai": _l("Fengtai Park"), "shijingshan": _l("Shijingshan Park"), "mentougou": _l("Mentougou Park"),
+    "pinggu": _l("Pinggu Park"), "huairou": _l("Huairou Park"), "miyun": _l("Miyun Park"),
+    "yanqing": _l("Yanqing Park"),
+}
+OFFER_KIND_LABELS = {
+    "technology": _l("New technology"), "product": _l("New product"), "service": _l("New service"),
+    "patent": _l("Patent"), "financial": _l("Financial product"),
+}
+OFFER_STATUS_LABELS = {
+    "draft": _l("Draft"), "submitted": _l("Awaiting verification"), "changes_requested": _l("Changes requested"),
+    "published": _l("Published"), "rejected": _l("Rejected"), "archived": _l("Archived"),
+}
+REGULATORY_LABELS = {
+    "nmpa": _l("NMPA registration"), "ce": _l("CE marking"), "fda": _l("FDA"),
+    "emergency": _l("Emergency approval"), "none": _l("No registration needed"),
+}
+PARTNERSHIP_LABELS = {
+    "sale": _l("Sale"), "licence": _l("Licence"), "transfer": _l("Transfer"),
+    "co_development": _l("Co-development"), "investment": _l("Investment"),
+}
+VISIBILITY_LABELS = {
+    "public": _l("Public"), "teaser": _l("Summary public, details on request"),
+    "confidential": _l("Confidential (brokers and operators only)"),
+}
+NEED_KIND_LABELS = {
+    "procurement": _l("Procurement"), "technology_cooperation": _l("Technology / R&D cooperation"),
+    "manufacturing_supply": _l("Manufacturing / supply"), "testing_lab": _l("Testing / lab"),
+    "financing": _l("Financing"), "space": _l("Space"),
+}
+NEED_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "matched": _l("Matched"), "closed": _l("Closed")}
+URGENCY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "critical": _l("Critical")}
+LEGAL_STATUS_LABELS = {
+    "pending": _l("Pending examination"), "granted": _l("Granted"), "lapsed": _l("Lapsed"),
+    "invalid": _l("Invalidated"), "expired": _l("Expired"),
+}
+TRANSFER_MODE_LABELS = {
+    "assignment": _l("Assignment"), "exclusive_licence": _l("Exclusive licence"),
+    "non_exclusive_licence": _l("Non-exclusive licence"), "licence": _l("Licence"), "pledge": _l("Pledge financing"),
+    "equity": _l("Equity contribution"),
+}
+FINANCIAL_TYPE_LABELS = {
+    "loan": _l("Loan"), "guarantee": _l("Guarantee"), "leasing": _l("Leasing"), "investment": _l("Equity investment"),
+}
+INVEST_STAGE_LABELS = {
+    "seed": _l("Seed"), "angel": _l("Angel"), "early": _l("Early stage"), "growth": _l("Growth stage"),
+    "late": _l("Late stage"),
+}
+ROLE_LABELS = {
+    "operator": _l("Platform operator"), "broker": _l("Technology manager"), "organiser": _l("Event organiser"),
+    "admin": _l("Administrator"),
+}
+TRL_LABELS = {str(n): _l("TRL %(n)d", n=n) for n in range(1, 10)}
+
+ALL_LABELS = {
+    "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
+    "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,
+    "partnership": PARTNERSHIP_LABELS, "visibility": VISIBILITY_LABELS, "need_kind": NEED_KIND_LABELS,
+    "need_status": NEED_STATUS_LABELS, "urgency": URGENCY_LABELS, "legal_status": LEGAL_STATUS_LABELS,
+    "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
+    "invest_stage": INVEST_STAGE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
+}
+
+
+def label(group: str, value) -> str:
+    """Translated label of ``value`` in ``group`` (the raw value when unknown)."""
+    if value is None:
+        return ""
+    return str(ALL_LABELS.get(group, {}).get(value if not isinstance(value, int) else str(value), value))
+
+
+def options(group: str) -> list[tuple[str, str]]:
+    """(value, translated label) pairs for a select or checkbox group."""
+    return [(value, str(text)) for value, text in ALL_LABELS[group].items()]

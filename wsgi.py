@@ -1,0 +1,2 @@
+from marketplace import create_app
+app = create_app()
