@@ -7,6 +7,51 @@ from flask.cli import AppGroup
 
 demo_cli = AppGroup("demo", help="Demo dataset.")
 taxonomy_cli = AppGroup("taxonomy", help="Field taxonomy.")
+search_cli = AppGroup("search", help="Search index: reindex, relay and status.")
+
+
+@search_cli.command("reindex")
+@click.option("--index", "index_name", type=click.Choice(["offers", "needs", "organizations"]), default=None)
+def search_reindex(index_name) -> None:
+    """Rebuild the index from the database (shadow index, then swap: no gap in service)."""
+    from marketplace import search_index
+    for name, count in search_index.reindex(index_name).items():
+        click.echo(f"{name}: {count} documents")
+
+
+@search_cli.command("relay")
+def search_relay() -> None:
+    """Deliver pending outbox entries now."""
+    from marketplace import search_index
+    result = search_index.relay()
+    click.echo(f"delivered {result['delivered']}, failed {result['failed']}")
+
+
+@search_cli.command("status")
+def search_status() -> None:
+    """Show the backend, pending outbox entries and lag."""
+    from marketplace import search_index
+    health = search_index.health()
+    status = search_index.outbox_status()
+    click.echo(f"backend: {health.get('backend')} ({'ok' if health.get('ok') else 'DOWN'})")
+    lag = "-" if status["lag_seconds"] is None else f"{status['lag_seconds']:.1f}s"
+    click.echo(f"pending: {status['pending']} (retrying: {status['retrying']}), lag: {lag}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for the job queue (needs REDIS_URL)."""
+    from flask import current_app
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from marketplace.jobs import QUEUE_NAME
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
+    connection = Redis.from_url(url)
+    Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
 
 
 @demo_cli.command("load")
@@ -52,5 +97,5 @@ def taxonomy_load() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (demo_cli, taxonomy_cli):
+    for group in (demo_cli, taxonomy_cli, search_cli, worker):
         app.cli.add_command(group)

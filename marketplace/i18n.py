@@ -49,6 +49,19 @@ def init_template_helpers(app) -> None:
     # Globals (not a context processor) so imported macros see them too.
     app.jinja_env.globals.update(label=label, options=options, rmb=format_rmb, current_lang=current_lang)
 
+    @app.template_filter("label_rows")
+    def label_rows(rows, group: str):
+        """[(code, n)] -> [(translated label, n)] for charts."""
+        return [(label(group, code), n) for code, n in rows]
+
+    @app.template_filter("direction_rows")
+    def direction_rows(rows):
+        return [(field.name(current_lang()), n) for field, n in rows]
+
+    @app.template_filter("batch_rows")
+    def batch_rows(rows):
+        return [((zh if current_lang() == "zh" else (en or zh)), n) for _number, zh, en, n in rows]
+
     @app.context_processor
     def inject_i18n():
         return {"lang": current_lang()}

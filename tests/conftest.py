@@ -59,6 +59,9 @@ def _clean_tables(request):
             if table.name not in KEEP_TABLES:
                 db.session.execute(delete(table))
         db.session.commit()
+        if request.node.get_closest_marker("keep_index") is None:
+            from marketplace import search_index
+            search_index.reset_for_tests()
 
 
 @pytest.fixture

@@ -14,6 +14,13 @@ from marketplace.models import Field, Membership, Need, Offer, Organization, Pat
 _counter = itertools.count(1)
 
 
+def _commit() -> None:
+    """Commit like the app's unit of work does: then run the jobs it enqueued (the search relay)."""
+    from marketplace import jobs
+    db.session.commit()
+    jobs.dispatch_pending(db.session)
+
+
 def valid_uscc(n: int) -> str:
     body = "91110108" + "".join(USCC_ALPHABET[(n * 7 + i) % 31] for i in range(9))
     return body + uscc_check_character(body)
@@ -37,7 +44,7 @@ class Factory:
             org = Organization(kind=kind, name_zh=name or f"测试机构{n}", name_en=kw.pop("name_en", f"Test org {n}"),
                                uscc=kw.pop("uscc", valid_uscc(n)), **kw)
             db.session.add(org)
-            db.session.commit()
+            _commit()
             return org.id
 
     def user(self, email: str | None = None, org_id: int | None = None, roles: tuple[str, ...] = (),
@@ -52,7 +59,7 @@ class Factory:
                 user.roles.append(UserRole(role=role))
             if org_id:
                 db.session.add(Membership(user=user, organization_id=org_id, role="owner"))
-            db.session.commit()
+            _commit()
             return user.id
 
     def member(self, kind: str = "firm", roles: tuple[str, ...] = ()) -> tuple[int, int, str]:
@@ -80,7 +87,7 @@ class Factory:
                 offer.patent = PatentDetail(application_number=valid_patent_number(n), legal_status="granted",
                                             filing_date=date(2019, 1, 1), claims_count=10, citations=5)
             db.session.add(offer)
-            db.session.commit()
+            _commit()
             return offer.id
 
     def need(self, org_id: int, kind: str = "procurement", status: str = "open", visibility: str = "public",
@@ -92,7 +99,7 @@ class Factory:
                         description_zh=kw.pop("description_zh", "描述"),
                         budget_max_rmb=kw.pop("budget_max_rmb", Decimal(100000)), **kw)
             db.session.add(need)
-            db.session.commit()
+            _commit()
             return need.id
 
     def get(self, model, id_):

@@ -1,12 +1,13 @@
 """Domain models, one module per domain; importing this package registers every table."""
 from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole
 from marketplace.models.base import Base
-from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail
+from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
 from marketplace.models.needs import Need
 from marketplace.models.organizations import Organization
+from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.taxonomy import Field
 
 __all__ = [
     "Base", "Batch", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
-    "PatentDetail", "PLATFORM_ROLES", "User", "UserRole",
+    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
 ]

@@ -8,12 +8,12 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, 
                         Numeric, String, Table, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.models.base import Base, TimestampMixin, bilingual
+from marketplace.models.base import Base, TimestampMixin, bilingual, utcnow
 from marketplace.models.organizations import Organization
 from marketplace.models.taxonomy import Field
 
 OFFER_KINDS = ("technology", "product", "service", "patent", "financial")
-OFFER_STATUSES = ("draft", "submitted", "changes_requested", "published", "rejected", "archived")
+OFFER_STATUSES = ("draft", "submitted", "changes_requested", "approved", "published", "rejected", "archived")
 REGULATORY_STATUSES = ("nmpa", "ce", "fda", "emergency", "none")
 PARTNERSHIP_MODES = ("sale", "licence", "transfer", "co_development", "investment")
 VISIBILITIES = ("public", "teaser", "confidential")
@@ -41,6 +41,7 @@ class Batch(TimestampMixin, Base):
     note_zh: Mapped[str] = mapped_column(Text, default="")
     note_en: Mapped[str] = mapped_column(Text, default="")
     published_on: Mapped[date | None] = mapped_column(Date)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     offers: Mapped[list[Offer]] = relationship(back_populates="batch")
 
@@ -114,6 +115,25 @@ class Offer(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.kind} {self.status}>"
+
+
+REVIEW_DECISIONS = ("approve", "reject", "request_changes")
+
+
+class ReviewDecision(Base):
+    """One verification decision by an operator; the submitter sees the reason, operators the history."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (CheckConstraint(f"decision IN {REVIEW_DECISIONS}", name="decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    offer: Mapped[Offer] = relationship()
 
 
 PATENT_LEGAL_STATUSES = ("pending", "granted", "lapsed", "invalid", "expired")

@@ -43,3 +43,38 @@ def direction_counts() -> list[tuple[Field, int]]:
         if top is not None:
             seen[top].add(offer_id)
     return [(d, len(seen[d.id])) for d in directions]
+
+
+def count_by(column, *where) -> list[tuple[str, int]]:
+    """(value, count) pairs for a column, largest first."""
+    query = select(column, func.count()).group_by(column).order_by(func.count().desc())
+    for clause in where:
+        query = query.where(clause)
+    return [(value, n) for value, n in db.session.execute(query).all()]
+
+
+def operator_dashboard() -> dict:
+    """Counts for the operator dashboard, all computed from the records."""
+    from marketplace.models import ReviewDecision
+
+    batches = db.session.execute(
+        select(Batch.number, Batch.title_zh, Batch.title_en, func.count(Offer.id))
+        .join(Offer, Offer.batch_id == Batch.id, isouter=True).group_by(Batch.id).order_by(Batch.number)).all()
+    decisions = db.session.execute(
+        select(func.date(ReviewDecision.decided_at), ReviewDecision.decision, func.count())
+        .group_by(func.date(ReviewDecision.decided_at), ReviewDecision.decision)
+        .order_by(func.date(ReviewDecision.decided_at))).all()
+    throughput: dict[str, dict[str, int]] = {}
+    for day, decision, n in decisions:
+        throughput.setdefault(str(day), {})[decision] = n
+    return {
+        "offers_by_kind": count_by(Offer.kind, Offer.status == "published"),
+        "offers_by_status": count_by(Offer.status),
+        "offers_by_direction": [(d, n) for d, n in direction_counts()],
+        "offers_by_batch": [(number, zh, en, n) for number, zh, en, n in batches],
+        "needs_by_kind": count_by(Need.kind),
+        "needs_by_status": count_by(Need.status),
+        "verification_by_day": sorted(throughput.items())[-30:],
+        "queue_length": db.session.scalar(select(func.count(Offer.id)).where(Offer.status == "submitted")) or 0,
+        "approved_waiting": db.session.scalar(select(func.count(Offer.id)).where(Offer.status == "approved")) or 0,
+    }

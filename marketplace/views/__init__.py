@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app) -> None:
-    from marketplace.views import account, auth, catalogue, main, needs, organizations
+    from marketplace.views import account, auth, catalogue, main, needs, operator, organizations, patents, transfer
 
-    for module in (main, auth, account, catalogue, needs, organizations):
+    for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer):
         app.register_blueprint(module.bp)

@@ -1,11 +1,12 @@
 """Public catalogue of offers, and members' drafting of their own offers."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from marketplace import search_index
 from marketplace.extensions import db
 from marketplace.models import Batch, Field, Offer
 from marketplace.models.catalogue import OFFER_KINDS
@@ -14,34 +15,110 @@ from marketplace.services.errors import DomainError
 from marketplace.services.offers import KIND_SECTIONS
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import flash_domain_error, form_dict, page_arg
+from marketplace.vocabulary import label
+from search import SearchQuery, SearchUnavailable
 
 bp = Blueprint("catalogue", __name__, url_prefix="/offers")
 
 LIST_KEYS = ("regulatory_statuses", "partnership_modes", "field_codes", "transfer_modes", "invest_stages")
 
 
+FACET_PARAMS = ("kind", "direction", "field", "batch", "trl", "regulatory", "partnership", "sub_park", "org_kind")
+SORTS = {"relevance": (), "newest": ("published_at:desc",), "maturity": ("trl:desc",), "title": ("title_en:asc",),
+         "value": ("value_score:desc",)}
+
+
 @bp.route("/")
 def index():
+    """Catalogue with facets, sorting and full-text search through the search library."""
+    q = (request.args.get("q") or "").strip()[:200]
+    sort = request.args.get("sort") or ("relevance" if q else "newest")
+    filters = {"status": ["published"]}
+    for name in FACET_PARAMS:
+        values = [v for v in request.args.getlist(name) if v][:20]
+        if values:
+            filters[name] = values
+    page = page_arg()
+    query = SearchQuery(q=q, filters=filters, facets=list(FACET_PARAMS), sort=list(SORTS.get(sort, ())),
+                        page=page, per_page=20, highlight=bool(q))
+    try:
+        result = search_index.search("offers", query, current_user)
+    except SearchUnavailable:
+        flash(_("Search is temporarily unavailable; showing the catalogue without text search."), "warning")
+        return _fallback_listing(page)
+    offers = {o.id: o for o in db.session.scalars(select(Offer).where(Offer.id.in_([int(i) for i in result.ids])))}
+    hits = [(offers[int(h.id)], h.highlights) for h in result.hits if int(h.id) in offers]
+    return render_template("catalogue/index.html", hits=hits, result=result, q=q, sort=sort, sorts=list(SORTS),
+                           selected={k: request.args.getlist(k) for k in FACET_PARAMS},
+                           facet_labels=_facet_labels(result.facets), page=page)
+
+
+def _fallback_listing(page: int):
     query = select(Offer).where(access.offer_visibility_clause(current_user), Offer.status == "published")
     kind = request.args.get("kind")
     if kind in OFFER_KINDS:
         query = query.where(Offer.kind == kind)
-    batch_number = request.args.get("batch", type=int)
-    if batch_number:
-        query = query.join(Batch).where(Batch.number == batch_number)
-    field_code = request.args.get("field")
-    if field_code:
-        field = db.session.scalar(select(Field).where(Field.code == field_code))
-        if field is not None:
-            codes = [field.id] + [c.id for c in field.children]
-            query = query.where(Offer.fields.any(Field.id.in_(codes)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = page_arg()
-    per_page = 20
     items = list(db.session.scalars(query.order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc())
-                                    .offset((page - 1) * per_page).limit(per_page)))
-    return render_template("catalogue/index.html", offers=items, total=total, page=page, per_page=per_page,
-                           kind=kind)
+                                    .offset((page - 1) * 20).limit(20)))
+    return render_template("catalogue/index.html", hits=[(o, {}) for o in items], result=None, total=total,
+                           q="", sort="newest", sorts=list(SORTS), selected={}, facet_labels={}, page=page)
+
+
+def _facet_labels(facets: dict) -> dict[str, dict[str, str]]:
+    """Human labels for facet values in the viewer's language."""
+    from marketplace.i18n import current_lang
+    lang = current_lang()
+    codes = set(facets.get("direction", {})) | set(facets.get("field", {}))
+    fields = {f.code: f.name(lang) for f in db.session.scalars(select(Field).where(Field.code.in_(codes)))} if codes else {}
+    numbers = [int(n) for n in facets.get("batch", {}) if n.isdigit()]
+    batches = {str(b.number): b.title(lang) for b in
+               db.session.scalars(select(Batch).where(Batch.number.in_(numbers)))} if numbers else {}
+    groups = {"kind": "offer_kind", "regulatory": "regulatory", "partnership": "partnership",
+              "sub_park": "sub_park", "org_kind": "org_kind", "trl": "trl"}
+    labels: dict[str, dict[str, str]] = {}
+    for name, counts in facets.items():
+        if name in ("direction", "field"):
+            labels[name] = {v: fields.get(v, v) for v in counts}
+        elif name == "batch":
+            labels[name] = {v: batches.get(v, v) for v in counts}
+        else:
+            labels[name] = {v: label(groups.get(name, name), v) for v in counts}
+    return labels
+
+
+@bp.route("/suggest")
+def suggest():
+    """Titles as you type (JSON), limited to what the viewer may see."""
+    prefix = (request.args.get("q") or "").strip()[:100]
+    if not prefix:
+        return jsonify([])
+    try:
+        return jsonify(search_index.suggest("offers", prefix, current_user))
+    except SearchUnavailable:
+        return jsonify([])
+
+
+@bp.route("/batches")
+def batches():
+    rows = db.session.execute(select(Batch, func.count(Offer.id)).join(Offer, Offer.batch_id == Batch.id, isouter=True)
+                              .where(Batch.published_on.is_not(None)).group_by(Batch.id)
+                              .order_by(Batch.number.desc())).all()
+    return render_template("catalogue/batches.html", rows=rows)
+
+
+@bp.route("/batches/<int:number>")
+def batch(number: int):
+    batch_row = db.session.scalar(select(Batch).where(Batch.number == number))
+    if batch_row is None:
+        abort(404)
+    page = page_arg()
+    query = select(Offer).where(Offer.batch_id == batch_row.id, Offer.status == "published",
+                                access.offer_visibility_clause(current_user))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list(db.session.scalars(query.order_by(Offer.id).offset((page - 1) * 30).limit(30)))
+    return render_template("catalogue/batch.html", batch=batch_row, offers=items, total=total, page=page,
+                           per_page=30)
 
 
 @bp.route("/<int:offer_id>")
@@ -50,8 +127,20 @@ def detail(offer_id: int):
         offer = access.require_offer_view(current_user, db.session.get(Offer, offer_id))
     except DomainError as exc:
         abort(exc.http_status)
-    return render_template("catalogue/detail.html", offer=offer,
+    return render_template("catalogue/detail.html", offer=offer, related=_related(offer),
                            can_edit=access.can_edit_offer(current_user, offer))
+
+
+def _related(offer: Offer, limit: int = 4) -> list[Offer]:
+    """Published offers sharing the offer's subfields, same kind first."""
+    field_ids = [f.id for f in offer.fields if f.parent_id is not None] or [f.id for f in offer.fields]
+    if not field_ids:
+        return []
+    query = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
+                                 access.offer_visibility_clause(current_user),
+                                 Offer.fields.any(Field.id.in_(field_ids)))
+             .order_by((Offer.kind == offer.kind).desc(), Offer.published_at.desc().nulls_last()).limit(limit))
+    return list(db.session.scalars(query))
 
 
 def _field_tree() -> list[Field]:

@@ -1,0 +1,93 @@
+"""Operators' verification queue and numbered batch releases."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import Batch, Offer, ReviewDecision
+from marketplace.services import access
+from marketplace.services.cleaning import Cleaner
+from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
+
+
+def require_operator(user) -> None:
+    if not access.is_staff(user):
+        raise PermissionDenied(_l("Only platform operators may do this."))
+
+
+def queue(user) -> list[Offer]:
+    """Submitted offers, oldest first (first come, first verified)."""
+    require_operator(user)
+    return list(db.session.scalars(select(Offer).where(Offer.status == "submitted")
+                                   .order_by(Offer.submitted_at.asc().nulls_last(), Offer.id)))
+
+
+def approved_pool(user) -> list[Offer]:
+    """Approved offers waiting for the next batch release."""
+    require_operator(user)
+    return list(db.session.scalars(select(Offer).where(Offer.status == "approved").order_by(Offer.id)))
+
+
+def decide(user, offer: Offer, decision: str, reason: str = "") -> ReviewDecision:
+    """Approve, reject or send back a submitted offer. Rejecting or asking for changes needs a reason."""
+    require_operator(user)
+    if offer.status != "submitted":
+        raise Conflict(_l("This offer is not waiting for verification."))
+    reason = (reason or "").strip()
+    if decision in ("reject", "request_changes") and not reason:
+        raise ValidationFailed(_l("Give the submitter a reason."), field_errors={"reason": _l("This field is required.")})
+    if len(reason) > 2000:
+        raise ValidationFailed(_l("At most %(n)d characters.", n=2000), field_errors={"reason": _l("Too long.")})
+    new_status = {"approve": "approved", "reject": "rejected", "request_changes": "changes_requested"}.get(decision)
+    if new_status is None:
+        raise ValidationFailed(_l("Unknown decision."))
+    offer.status = new_status
+    offer.review_note = reason
+    record = ReviewDecision(offer_id=offer.id, reviewer_id=user.id, decision=decision, reason=reason)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def next_batch_number() -> int:
+    return (db.session.scalar(select(func.max(Batch.number))) or 0) + 1
+
+
+def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: date | None = None) -> Batch:
+    """Publish approved offers (all, or the given ids) as the next numbered batch with a release note."""
+    require_operator(user)
+    c = Cleaner(data)
+    c.text("title_zh", max_length=200)
+    c.text("title_en", max_length=200)
+    c.text("note_zh", max_length=5000)
+    c.text("note_en", max_length=5000)
+    query = select(Offer).where(Offer.status == "approved")
+    if offer_ids:
+        query = query.where(Offer.id.in_(offer_ids))
+    offers = list(db.session.scalars(query.order_by(Offer.id)))
+    if not offers:
+        raise ValidationFailed(_l("There are no approved offers to publish."))
+    if c.errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=c.errors)
+    number = next_batch_number()
+    count = len(offers)
+    batch = Batch(number=number, kind="regular", published_on=today or date.today(), released_by_id=user.id,
+                  title_zh=c.values["title_zh"] or f"第{number}批：{count}项新技术、新产品、新服务",
+                  title_en=c.values["title_en"] or f"Batch {number}: {count} technologies, products and services",
+                  note_zh=c.values["note_zh"], note_en=c.values["note_en"])
+    db.session.add(batch)
+    now = datetime.now(timezone.utc)
+    for offer in offers:
+        offer.status = "published"
+        offer.batch = batch
+        offer.published_at = now
+    db.session.flush()
+    return batch
+
+
+def history(offer: Offer) -> list[ReviewDecision]:
+    return list(db.session.scalars(select(ReviewDecision).where(ReviewDecision.offer_id == offer.id)
+                                   .order_by(ReviewDecision.decided_at)))

@@ -1,0 +1,4 @@
+"""Placeholder blueprint; filled in by the marketplace work."""
+from flask import Blueprint
+
+bp = Blueprint("transfer", __name__)
