@@ -20,10 +20,16 @@ def search_reindex(index_name) -> None:
 
 
 @search_cli.command("relay")
-def search_relay() -> None:
+@click.option("--now", "ignore_backoff", is_flag=True, help="Retry failed entries without waiting for their backoff.")
+def search_relay(ignore_backoff: bool) -> None:
     """Deliver pending outbox entries now."""
     from marketplace import search_index
-    result = search_index.relay()
+    result = {"delivered": 0, "failed": 0}
+    while True:  # the relay works in chunks; drain everything that is due
+        step = search_index.relay(ignore_backoff=ignore_backoff)
+        result = {k: result[k] + step[k] for k in result}
+        if step["delivered"] == 0 or step["failed"]:
+            break
     click.echo(f"delivered {result['delivered']}, failed {result['failed']}")
 
 

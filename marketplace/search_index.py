@@ -273,12 +273,17 @@ def backoff(attempts: int) -> timedelta:
 
 
 @jobs.job("search.relay")
-def relay(limit: int = 1000) -> dict:
-    """Deliver pending outbox entries; each entry is marked done only after the backend confirmed it."""
+def relay(limit: int = 1000, ignore_backoff: bool = False) -> dict:
+    """Deliver pending outbox entries; each entry is marked done only after the backend confirmed it.
+
+    ``ignore_backoff`` retries failed entries at once (an operator's "relay now" after an outage).
+    """
     now = datetime.now(timezone.utc)
-    entries = list(db.session.scalars(
-        select(SearchOutboxEntry).where(SearchOutboxEntry.done_at.is_(None), SearchOutboxEntry.next_attempt_at <= now)
-        .order_by(SearchOutboxEntry.id).limit(limit)))
+    due = SearchOutboxEntry.done_at.is_(None)
+    if not ignore_backoff:
+        due = due & (SearchOutboxEntry.next_attempt_at <= now)
+    entries = list(db.session.scalars(select(SearchOutboxEntry).where(due).order_by(SearchOutboxEntry.id)
+                                      .limit(limit)))
     by_index: dict[str, list[SearchOutboxEntry]] = {}
     for entry in entries:
         by_index.setdefault(entry.index_name, []).append(entry)
