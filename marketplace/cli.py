@@ -8,6 +8,16 @@ from flask.cli import AppGroup
 demo_cli = AppGroup("demo", help="Demo dataset.")
 taxonomy_cli = AppGroup("taxonomy", help="Field taxonomy.")
 search_cli = AppGroup("search", help="Search index: reindex, relay and status.")
+matching_cli = AppGroup("matching", help="Matching engine: rebuild suggestions.")
+
+
+@matching_cli.command("rebuild")
+def matching_rebuild() -> None:
+    """Refit the engine on published offers and re-rank every open need."""
+    from marketplace.services import matching
+    result = matching.rebuild()
+    click.echo(f"ranked {result['needs']} open needs against {result['offers']} published offers"
+               + (" (weights learned from feedback)" if result.get("feedback_trained") else ""))
 
 
 @search_cli.command("reindex")
@@ -69,6 +79,8 @@ def demo_load(reset_passwords: bool) -> None:
     with unit_of_work() as session:
         result = load_demo(session, reset_passwords=reset_passwords)
     if result["created"]:
+        from marketplace.services import matching
+        matching.rebuild()
         click.echo(f"Loaded demo data: {result['organizations']} organisations, {result['offers']} offers in 3 batches, "
                    f"{result['needs']} needs, 50 high-value patents.")
     else:
@@ -103,5 +115,5 @@ def taxonomy_load() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (demo_cli, taxonomy_cli, search_cli, worker):
+    for group in (demo_cli, taxonomy_cli, search_cli, matching_cli, worker):
         app.cli.add_command(group)

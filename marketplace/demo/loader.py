@@ -97,7 +97,7 @@ def _offers(session, rng: random.Random, orgs: dict, fields: dict[str, Field], b
                 title_zh=tzh + variant_zh, title_en=ten + variant_en, summary_zh=szh, summary_en=sen,
                 description_zh=f"{szh}\n由{maker.name_zh}提供。", description_en=f"{sen}\nOffered by {maker.name_en}.",
                 problem_zh=f"解决{fields[code].name_zh}领域的一线需求。",
-                problem_en=f"Answers front-line needs in {fields[code].name_en.lower()}.",
+                problem_en=f"Built for front-line use in {fields[code].name_en.lower()}.",
                 advantage_zh="相比同类方案速度更快、成本更低、可快速部署。",
                 advantage_en="Faster, cheaper and quicker to deploy than comparable solutions.",
                 scenarios_zh="医院、发热门诊、方舱医院、社区", scenarios_en="Hospitals, fever clinics, field hospitals, communities",

@@ -2,12 +2,13 @@
 from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole
 from marketplace.models.base import Base
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
+from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
 from marketplace.models.organizations import Organization
 from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.taxonomy import Field
 
 __all__ = [
-    "Base", "Batch", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
+    "Base", "Batch", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
 ]

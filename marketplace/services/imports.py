@@ -13,7 +13,7 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,7 +25,8 @@ from marketplace.models import Need, Offer, Organization, PatentDetail
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.models.needs import NEED_KINDS
 from marketplace.services import access, needs as need_service, offers as offer_service
-from marketplace.services.errors import DomainError, ValidationFailed
+from marketplace.services.errors import DomainError, PermissionDenied, ValidationFailed
+from marketplace.services.exports import neutralise_formula
 from marketplace.services.patent_value import indicators_of, value_score
 
 IMPORT_ENTITIES = ("offers", "needs", "patents")
@@ -243,7 +244,7 @@ def template_xlsx(entity: str) -> bytes:
         sheet.freeze_panes = "A3"
     for index, column in enumerate(columns, start=1):
         data.cell(row=1, column=index).comment = Comment(column.description, "TechBridge")
-    example.append([_neutralise(c.example) for c in columns])
+    example.append([neutralise_formula(c.example) for c in columns])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -257,12 +258,6 @@ def template_csv(entity: str) -> bytes:
     writer.writerow([c.key for c in columns])
     writer.writerow([c.description for c in columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _neutralise(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 # --- reading files --------------------------------------------------------------------------------------
@@ -409,11 +404,13 @@ def _normalised_title(data: dict) -> str:
 
 
 def import_key_for(organization_id: int, entity_kind: str, data: dict) -> str:
-    """Stable key of an imported record within its organisation: from ``external_id`` when given, else from the
-    kind and the normalised title (a SHA-1, 40 hex characters, so it fits the 64-character column)."""
+    """Stable key of an imported record within its organisation and kind (e.g. 'offer:product'): from
+    ``external_id`` when given, else from the normalised title (a SHA-1, 40 hex characters, fits the column).
+
+    Scoping by organisation means one organisation's file can never overwrite another's records."""
     external_id = str(data.get("external_id") or "").strip()
     basis = f"ext|{external_id}" if external_id else f"title|{_normalised_title(data)}"
-    return hashlib.sha1(f"{organization_id}|{entity_kind}|{basis}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{organization_id}|{entity_kind}|{basis}".encode()).hexdigest()
 
 
 def _resolve_organization(user, data: dict, default_organization_id: int | None) -> tuple[int | None, RowError | None]:
@@ -457,7 +454,7 @@ def _score_patent(offer: Offer, weights: dict | None) -> None:
 
 def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: int, seen: dict,
                       weights: dict | None, result: ImportResult) -> list[RowError]:
-    key = import_key_for(organization_id, "offer", data)
+    key = import_key_for(organization_id, f"offer:{kind}", data)
     key_column = "external_id" if data.get("external_id") else "title_zh"
     if key in seen:
         return [RowError(row, key_column, _l("This row repeats row %(n)d.", n=seen[key]))]
@@ -501,7 +498,7 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
 
 def _import_need_row(user, row: int, data: dict, kind: str, organization_id: int, seen: dict,
                      result: ImportResult) -> list[RowError]:
-    key = import_key_for(organization_id, "need", data)
+    key = import_key_for(organization_id, f"need:{kind}", data)
     key_column = "external_id" if data.get("external_id") else "title_zh"
     if key in seen:
         return [RowError(row, key_column, _l("This row repeats row %(n)d.", n=seen[key]))]
@@ -537,7 +534,7 @@ def import_table(user, entity: str, table: ImportTable, *, organization_id: int 
     if entity not in IMPORT_ENTITIES:
         raise ValidationFailed(_l("Unknown import type."))
     if not getattr(user, "is_authenticated", False):
-        raise access.PermissionDenied(_l("Log in to import."))
+        raise PermissionDenied(_l("Log in to import."))
     result = ImportResult(entity=entity)
     problems: list[RowError] = []
     seen: dict = {}
@@ -588,5 +585,3 @@ def default_organization_for(user, chosen: str | int | None) -> int | None:
     org_ids = sorted(getattr(user, "org_ids", set()) or set())
     return org_ids[0] if len(org_ids) == 1 else None
 
-
-_ = date  # dates pass through _normalise_cell unchanged

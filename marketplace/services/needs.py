@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Need
 from marketplace.models.catalogue import REGULATORY_STATUSES, VISIBILITIES
@@ -74,6 +75,7 @@ def create_need(user, organization_id: int, kind: str, data: dict, *, publish: b
     _apply(need, values)
     db.session.add(need)
     db.session.flush()
+    jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
     return need
 
 
@@ -84,6 +86,7 @@ def update_need(user, need: Need, data: dict) -> Need:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
     _apply(need, values)
     db.session.flush()
+    jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
     return need
 
 
@@ -92,6 +95,7 @@ def close_need(user, need: Need, reason: str = "") -> Need:
     need.status = "closed"
     need.close_reason = (reason or "").strip()[:2000]
     db.session.flush()
+    jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
     return need
 
 

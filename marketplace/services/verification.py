@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Batch, Offer, ReviewDecision
 from marketplace.services import access
@@ -85,6 +86,7 @@ def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: d
         offer.batch = batch
         offer.published_at = now
     db.session.flush()
+    jobs.enqueue(db.session, "matching.rebuild")  # new offers change every need's ranking
     return batch
 
 

@@ -2,8 +2,8 @@
 
 
 def register_blueprints(app) -> None:
-    from marketplace.views import (account, auth, catalogue, main, needs, operator, organizations, patents, search,
-                                   transfer)
+    from marketplace.views import (account, auth, catalogue, main, matches, needs, operator, organizations, patents,
+                                   search, transfer)
 
-    for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search):
+    for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches):
         app.register_blueprint(module.bp)

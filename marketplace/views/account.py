@@ -19,4 +19,6 @@ def dashboard():
                                      .order_by(Offer.updated_at.desc()).limit(50))) if org_ids else []
     needs = list(db.session.scalars(select(Need).where(Need.organization_id.in_(org_ids))
                                     .order_by(Need.updated_at.desc()).limit(50))) if org_ids else []
-    return render_template("account/dashboard.html", offers=offers, needs=needs)
+    from marketplace.services import matching
+    return render_template("account/dashboard.html", offers=offers, needs=needs,
+                           funders=matching.funders_for_organization(current_user, org_ids))

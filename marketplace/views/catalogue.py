@@ -127,7 +127,9 @@ def detail(offer_id: int):
         offer = access.require_offer_view(current_user, db.session.get(Offer, offer_id))
     except DomainError as exc:
         abort(exc.http_status)
+    from marketplace.services import matching
     return render_template("catalogue/detail.html", offer=offer, related=_related(offer),
+                           answerable_needs=matching.needs_for_offer(current_user, offer),
                            can_edit=access.can_edit_offer(current_user, offer))
 
 

@@ -50,7 +50,12 @@ def detail(need_id: int):
         need = access.require_need_view(current_user, db.session.get(Need, need_id))
     except DomainError as exc:
         abort(exc.http_status)
-    return render_template("needs/detail.html", need=need, can_edit=access.can_edit_need(current_user, need))
+    from marketplace.services import matching
+    can_judge = current_user.is_authenticated and (access.is_member_of(current_user, need.organization_id)
+                                                   or access.is_broker(current_user))
+    return render_template("needs/detail.html", need=need, can_edit=access.can_edit_need(current_user, need),
+                           suggestions=matching.suggestions_for_need(current_user, need), can_judge=can_judge,
+                           decisions=matching.user_decisions(current_user, need))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,0 +1,259 @@
+"""Matching in the site: turn rows into engine records, store ranked suggestions, learn from feedback.
+
+The engine itself is the ``matching`` library; this module only feeds it plain records and edges built
+from the database and keeps its output (top pairings per open need) in ``match_suggestions``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from marketplace import jobs
+from marketplace.extensions import db
+from marketplace.models import MatchFeedback, MatchSuggestion, Need, Offer
+from marketplace.services import access
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matching import MatchingEngine
+
+log = logging.getLogger(__name__)
+TOP_K = 10
+OPEN_NEED_STATUSES = ("open", "matched")
+_model_cache: dict[str, tuple[float, MatchingEngine]] = {}
+_model_lock = threading.Lock()
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def offer_record(offer: Offer) -> dict:
+    """An offer as an engine record (bilingual text, taxonomy, IPC and rule attributes)."""
+    record = {
+        "id": str(offer.id), "kind": offer.kind, "org": str(offer.organization_id),
+        "org_type": "manufacturer" if offer.organization.kind == "firm" else offer.organization.kind,
+        "title_zh": offer.title_zh, "title_en": offer.title_en, "summary_zh": offer.summary_zh,
+        "summary_en": offer.summary_en,
+        "description_zh": " ".join(filter(None, [offer.description_zh, offer.problem_zh, offer.advantage_zh,
+                                                 offer.scenarios_zh])),
+        "description_en": " ".join(filter(None, [offer.description_en, offer.problem_en, offer.advantage_en,
+                                                 offer.scenarios_en])),
+        "tags": list(offer.tags or []), "fields": [f.code for f in offer.fields],
+        "certifications": list(offer.regulatory_statuses or []), "trl": offer.trl,
+        "price": float(offer.price_rmb) if offer.price_rmb is not None else None,
+        "lead_time_days": offer.lead_time_days,
+    }
+    if offer.patent is not None:
+        record["ipc"] = list(offer.patent.ipc_classes or [])
+    if offer.financial is not None:
+        fin = offer.financial
+        record["tags"] = record["tags"] + list(fin.invest_fields or [])
+        record["description_zh"] += " " + (fin.eligibility_zh or "")
+        record["description_en"] += " " + (fin.eligibility_en or "")
+    return record
+
+
+def need_record(need: Need) -> dict:
+    """A need as an engine record."""
+    return {
+        "id": str(need.id), "kind": need.kind, "org": str(need.organization_id),
+        "title_zh": need.title_zh, "title_en": need.title_en, "description_zh": need.description_zh,
+        "description_en": need.description_en, "tags": list(need.tags or []), "fields": [f.code for f in need.fields],
+        "required_certifications": list(need.required_certifications or []), "min_trl": need.min_trl,
+        "budget": float(need.budget_max_rmb) if need.budget_max_rmb is not None else None,
+        "deadline": _iso(need.deadline),
+    }
+
+
+def graph_edges(needs: list[Need]) -> list[dict]:
+    """Typed edges the graph needs beyond record attributes: needs' organisations, past feedback."""
+    edges = [{"source": f"need:{n.id}", "target": f"org:{n.organization_id}", "relation": "posted_by"} for n in needs]
+    for fb in db.session.scalars(select(MatchFeedback).where(MatchFeedback.decision.in_(("accepted", "signed")))):
+        edges.append({"source": f"org:{_need_org(fb.need_id)}", "target": f"org:{_offer_org(fb.offer_id)}",
+                      "relation": "deal" if fb.decision == "signed" else "introduced"})
+    return [e for e in edges if "None" not in (e["source"], e["target"])]
+
+
+def _need_org(need_id: int):
+    return db.session.scalar(select(Need.organization_id).where(Need.id == need_id))
+
+
+def _offer_org(offer_id: int):
+    return db.session.scalar(select(Offer.organization_id).where(Offer.id == offer_id))
+
+
+def _model_dir() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]) / "matching_model"
+
+
+def _published_offers() -> list[Offer]:
+    return list(db.session.scalars(
+        select(Offer).where(Offer.status == "published")
+        .options(selectinload(Offer.fields), selectinload(Offer.organization), selectinload(Offer.patent),
+                 selectinload(Offer.financial)).order_by(Offer.id)))
+
+
+def _open_needs() -> list[Need]:
+    return list(db.session.scalars(select(Need).where(Need.status.in_(OPEN_NEED_STATUSES))
+                                   .options(selectinload(Need.fields)).order_by(Need.id)))
+
+
+def _feedback_triples(needs_by_id: dict[int, Need]) -> list[tuple[dict, str, str]]:
+    rows = db.session.scalars(select(MatchFeedback))
+    return [(need_record(needs_by_id[fb.need_id]), str(fb.offer_id), fb.decision) for fb in rows
+            if fb.need_id in needs_by_id]
+
+
+def _store(need_id: int, matches: list[dict]) -> None:
+    db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.need_id == need_id))
+    now = datetime.now(timezone.utc)
+    for rank, match in enumerate(matches, start=1):
+        db.session.add(MatchSuggestion(need_id=need_id, offer_id=int(match["offer"]), rank=rank,
+                                       score=float(match["score"]), parts=match.get("parts", {}),
+                                       reasons=match.get("reasons", []), computed_at=now))
+
+
+@jobs.job("matching.rebuild")
+def rebuild() -> dict:
+    """Fit on all published offers, learn from feedback, rank every open need and store the top pairings."""
+    offers = _published_offers()
+    needs = _open_needs()
+    if not offers:
+        return {"offers": 0, "needs": 0}
+    engine = MatchingEngine()
+    engine.fit([offer_record(o) for o in offers], graph_edges(needs))
+    trained = engine.train_feedback(_feedback_triples({n.id: n for n in needs}))
+    results = engine.rank([need_record(n) for n in needs], top_k=TOP_K)
+    db.session.execute(delete(MatchSuggestion))
+    for result in results:
+        _store(int(result["need"]), result["matches"])
+    db.session.commit()  # a job is its own unit of work
+    directory = _model_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    engine.save(directory)
+    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained}
+
+
+def _load_engine() -> MatchingEngine | None:
+    directory = _model_dir()
+    manifest = directory / "manifest.json"
+    if not manifest.exists():
+        return None
+    stamp = manifest.stat().st_mtime
+    key = str(directory)
+    with _model_lock:
+        cached = _model_cache.get(key)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, MatchingEngine.load(directory))
+            _model_cache[key] = cached
+        return cached[1]
+
+
+@jobs.job("matching.rank_need")
+def rank_need(need_id: int) -> int:
+    """Rank one new or changed need against the fitted offers without refitting."""
+    need = db.session.get(Need, need_id)
+    if need is None:
+        return 0
+    if need.status not in OPEN_NEED_STATUSES:
+        db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.need_id == need_id))
+        db.session.commit()
+        return 0
+    engine = _load_engine()
+    if engine is None:
+        return 0
+    result = engine.rank_one(need_record(need), top_k=TOP_K)
+    published = set(db.session.scalars(select(Offer.id).where(
+        Offer.id.in_([int(m["offer"]) for m in result["matches"]]), Offer.status == "published")))
+    _store(need_id, [m for m in result["matches"] if int(m["offer"]) in published])
+    db.session.commit()
+    return len(result["matches"])
+
+
+# --- reading and feedback (services for the views) -------------------------------------------------
+
+def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[MatchSuggestion]:
+    """Ranked offers for a need the user may see, without offers hidden from them or dismissed by them."""
+    access.require_need_view(user, need)
+    query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
+             .where(MatchSuggestion.need_id == need.id, access.offer_visibility_clause(user),
+                    Offer.status == "published")
+             .options(selectinload(MatchSuggestion.offer)).order_by(MatchSuggestion.rank).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[MatchSuggestion]:
+    """Open needs this offer could answer, among those the user may see."""
+    access.require_offer_view(user, offer)
+    query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
+             .where(MatchSuggestion.offer_id == offer.id, access.need_visibility_clause(user),
+                    Need.status.in_(OPEN_NEED_STATUSES))
+             .options(selectinload(MatchSuggestion.need)).order_by(MatchSuggestion.score.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def broker_queue(user, limit: int = 50) -> list[MatchSuggestion]:
+    """The strongest open pairings across the platform that nobody has dismissed yet (brokers, operators)."""
+    if not access.is_broker(user):
+        raise PermissionDenied(_l("Only technology managers and operators see the pairing queue."))
+    dismissed = select(MatchFeedback.id).where(MatchFeedback.need_id == MatchSuggestion.need_id,
+                                               MatchFeedback.offer_id == MatchSuggestion.offer_id)
+    query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
+             .join(Offer, Offer.id == MatchSuggestion.offer_id)
+             .where(Need.status == "open", Offer.status == "published", ~dismissed.exists())
+             .options(selectinload(MatchSuggestion.need), selectinload(MatchSuggestion.offer))
+             .order_by(MatchSuggestion.score.desc(), MatchSuggestion.id).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def funders_for_organization(user, organization_ids: set[int], limit: int = 6) -> list[MatchSuggestion]:
+    """Financial products matched to the organisations' open financing needs."""
+    if not organization_ids:
+        return []
+    query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
+             .join(Offer, Offer.id == MatchSuggestion.offer_id)
+             .where(Need.organization_id.in_(organization_ids), Need.kind == "financing",
+                    Need.status.in_(OPEN_NEED_STATUSES), Offer.kind == "financial", Offer.status == "published",
+                    access.offer_visibility_clause(user))
+             .options(selectinload(MatchSuggestion.offer), selectinload(MatchSuggestion.need))
+             .order_by(MatchSuggestion.score.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def record_feedback(user, need: Need, offer_id: int, decision: str, reason: str = "") -> MatchFeedback:
+    """Accept or dismiss a pairing (the need's organisation, brokers and operators may)."""
+    access.require_need_view(user, need)
+    if not (access.is_member_of(user, need.organization_id) or access.is_broker(user)):
+        raise PermissionDenied(_l("Only the need's organisation or a technology manager can judge this pairing."))
+    if decision not in ("accepted", "dismissed", "signed"):
+        raise ValidationFailed(_l("Unknown decision."))
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not access.can_view_offer(user, offer):
+        raise NotFound(_l("This offer does not exist or is not published."))
+    reason = (reason or "").strip()[:1000]
+    existing = db.session.scalar(select(MatchFeedback).where(MatchFeedback.need_id == need.id,
+                                                             MatchFeedback.offer_id == offer_id,
+                                                             MatchFeedback.user_id == user.id))
+    if existing is None:
+        existing = MatchFeedback(need_id=need.id, offer_id=offer_id, user_id=user.id, decision=decision,
+                                 reason=reason)
+        db.session.add(existing)
+    else:
+        existing.decision, existing.reason = decision, reason
+        existing.created_at = datetime.now(timezone.utc)
+    db.session.flush()
+    return existing
+
+
+def user_decisions(user, need: Need) -> dict[int, str]:
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db.session.execute(select(MatchFeedback.offer_id, MatchFeedback.decision).where(
+        MatchFeedback.need_id == need.id, MatchFeedback.user_id == user.id)).all()
+    return {offer_id: decision for offer_id, decision in rows}

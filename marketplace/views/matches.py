@@ -1,0 +1,41 @@
+"""Match suggestions: feedback on pairings and the brokers' queue of the strongest open pairings."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace.extensions import db
+from marketplace.models import Need
+from marketplace.services import matching
+from marketplace.services.errors import DomainError
+from marketplace.services.unit_of_work import unit_of_work
+
+bp = Blueprint("matches", __name__, url_prefix="/matches")
+
+
+@bp.route("/queue")
+@login_required
+def queue():
+    try:
+        items = matching.broker_queue(current_user)
+    except DomainError as exc:
+        abort(exc.http_status)
+    return render_template("matches/queue.html", items=items)
+
+
+@bp.route("/need/<int:need_id>/offer/<int:offer_id>", methods=["POST"])
+@login_required
+def feedback(need_id: int, offer_id: int):
+    need = db.session.get(Need, need_id)
+    try:
+        with unit_of_work():
+            matching.record_feedback(current_user, need, offer_id, request.form.get("decision", ""),
+                                     request.form.get("reason", ""))
+    except DomainError as exc:
+        if exc.http_status in (403, 404):
+            abort(exc.http_status)
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("Thank you: your feedback improves the matching."), "success")
+    return redirect(url_for("needs.detail", need_id=need_id) + "#matches")

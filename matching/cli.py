@@ -1,0 +1,112 @@
+"""Command line: ``python -m matching rank | fit | evaluate``.
+
+    python -m matching rank --offers OFFERS.jsonl --needs NEEDS.jsonl [--edges EDGES.jsonl] --top-k 10 --out OUT.jsonl
+    python -m matching fit --offers OFFERS.jsonl [--edges EDGES.jsonl] --model DIR
+    python -m matching rank --model DIR --needs NEEDS.jsonl --out OUT.jsonl
+    python -m matching evaluate DATASET_DIR
+
+Bad input (malformed JSON, missing id, edge end naming no record) prints ``error: FILE:LINE: ...``
+on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .engine import EngineConfig, MatchingEngine
+from .io import InputError, check_unique, read_edges, read_jsonl, write_jsonl
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m matching", description="TechBridge supply-demand matching")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    rank = commands.add_parser("rank", help="rank offers for each need")
+    source = rank.add_mutually_exclusive_group(required=True)
+    source.add_argument("--offers", help="offers JSON-lines file")
+    source.add_argument("--model", help="directory of an engine saved by 'fit' (instead of --offers)")
+    rank.add_argument("--needs", required=True, help="needs JSON-lines file")
+    rank.add_argument("--edges", help="graph edges JSON-lines file")
+    rank.add_argument("--top-k", type=int, default=10)
+    rank.add_argument("--out", required=True, help="output JSON-lines file, one line per need")
+    rank.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of each reason's 'text'")
+    rank.add_argument("--no-reasons", action="store_true", help="skip reasons (faster)")
+    rank.add_argument("--config", help="JSON object of EngineConfig fields, e.g. '{\"text_model\": \"tfidf\"}'")
+
+    fit = commands.add_parser("fit", help="fit on offers (and edges) and save the engine")
+    fit.add_argument("--offers", required=True)
+    fit.add_argument("--edges")
+    fit.add_argument("--model", required=True, help="output directory")
+    fit.add_argument("--config")
+
+    evaluate = commands.add_parser("evaluate", help="engine vs BM25 on a dataset with qrels.tsv")
+    evaluate.add_argument("dataset", help="directory with offers.jsonl, needs.jsonl, edges.jsonl, qrels.tsv")
+    evaluate.add_argument("--top-k", type=int, default=100)
+    evaluate.add_argument("--no-baseline", action="store_true")
+    evaluate.add_argument("--config")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _config(text: str | None) -> EngineConfig:
+    if not text:
+        return EngineConfig()
+    try:
+        return EngineConfig.from_json(json.loads(text))
+    except (json.JSONDecodeError, TypeError) as err:
+        raise InputError("--config", None, f"not a JSON object of engine settings ({err})") from None
+
+
+def _records(path: str) -> list[dict]:
+    records = read_jsonl(path)
+    check_unique(records, path)
+    for record in records:
+        record.pop("_line", None)
+    return records
+
+
+def _run_rank(args) -> None:
+    if args.top_k < 1:
+        raise InputError("--top-k", None, "must be at least 1")
+    needs = _records(args.needs)
+    if args.model:
+        engine = MatchingEngine.load(args.model)
+        if args.edges:
+            raise InputError(args.edges, None, "--edges cannot be combined with --model (edges are fitted)")
+    else:
+        offers = _records(args.offers)
+        if not offers:
+            raise InputError(args.offers, None, "no offers")
+        edges = read_edges(args.edges, {o["id"] for o in offers}, {n["id"] for n in needs}) if args.edges else []
+        engine = MatchingEngine(_config(args.config)).fit(offers, edges)
+    write_jsonl(args.out, engine.rank(needs, top_k=args.top_k, lang=args.lang, explain=not args.no_reasons))
+
+
+def _run_fit(args) -> None:
+    offers = _records(args.offers)
+    if not offers:
+        raise InputError(args.offers, None, "no offers")
+    edges = read_edges(args.edges, {o["id"] for o in offers}, None) if args.edges else []
+    MatchingEngine(_config(args.config)).fit(offers, edges).save(args.model)
+
+
+def _run_evaluate(args) -> None:
+    from .evaluate import evaluate_dataset, format_report
+
+    report = evaluate_dataset(args.dataset, _config(args.config), top_k=args.top_k, baseline=not args.no_baseline)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        {"rank": _run_rank, "fit": _run_fit, "evaluate": _run_evaluate}[args.command](args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0

@@ -1,0 +1,143 @@
+"""Offline evaluation: nDCG@10 (gain 2^grade - 1), MRR@10 and Recall@100 for the engine and for a
+BM25 baseline (bm25s, k1 1.5, b 0.75; jieba search-mode tokens, stemmed English without stop words).
+
+A dataset directory holds offers.jsonl, needs.jsonl, edges.jsonl (may be empty or missing) and
+qrels.tsv (need id, offer id, grade). Needs without any positive judgment are not scored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+from .engine import EngineConfig, MatchingEngine
+from .io import InputError, read_edges, read_jsonl
+from .records import record_text
+from .text import baseline_tokenize
+
+METRICS = ("ndcg@10", "mrr@10", "recall@100")
+
+
+def ndcg_at_k(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    """nDCG@k with graded gain 2^grade - 1 and log2(rank + 1) discount; 0 when nothing is relevant."""
+    dcg = sum((2 ** grades.get(offer, 0) - 1) / math.log2(rank + 2) for rank, offer in enumerate(ranked[:k]))
+    ideal = sorted((g for g in grades.values() if g > 0), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(rank + 2) for rank, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def mrr_at_k(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    """Reciprocal rank of the first offer with grade > 0 within the top k (0 if none)."""
+    for rank, offer in enumerate(ranked[:k]):
+        if grades.get(offer, 0) > 0:
+            return 1.0 / (rank + 1)
+    return 0.0
+
+
+def recall_at_k(ranked: list[str], grades: dict[str, int], k: int = 100) -> float:
+    """Share of the offers with grade > 0 that appear in the top k."""
+    relevant = {offer for offer, g in grades.items() if g > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant.intersection(ranked[:k])) / len(relevant)
+
+
+def evaluate_rankings(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
+    """Mean metrics over the needs of ``qrels`` that have a positive judgment (missing ranking = empty)."""
+    judged = [need for need, grades in qrels.items() if any(g > 0 for g in grades.values())]
+    if not judged:
+        return {name: 0.0 for name in METRICS}
+    totals = dict.fromkeys(METRICS, 0.0)
+    for need in judged:
+        ranked, grades = rankings.get(need, []), qrels[need]
+        totals["ndcg@10"] += ndcg_at_k(ranked, grades, 10)
+        totals["mrr@10"] += mrr_at_k(ranked, grades, 10)
+        totals["recall@100"] += recall_at_k(ranked, grades, 100)
+    return {name: total / len(judged) for name, total in totals.items()}
+
+
+@dataclasses.dataclass
+class Dataset:
+    offers: list[dict]
+    needs: list[dict]
+    edges: list[dict]
+    qrels: dict[str, dict[str, int]]
+
+
+def read_qrels(path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 3:
+                fields = line.split()
+            try:
+                need, offer, grade = fields[0], fields[1], int(fields[2])
+            except (IndexError, ValueError):
+                raise InputError(path, line_number, "expected 'need id <TAB> offer id <TAB> grade'") from None
+            qrels.setdefault(need, {})[offer] = grade
+    return qrels
+
+
+def load_dataset(directory) -> Dataset:
+    """Read a dataset directory (see module docstring)."""
+    directory = Path(directory)
+    offers = read_jsonl(directory / "offers.jsonl")
+    needs = read_jsonl(directory / "needs.jsonl")
+    edges_path = directory / "edges.jsonl"
+    edges = read_edges(edges_path, {o["id"] for o in offers}, {n["id"] for n in needs}) if edges_path.exists() else []
+    return Dataset(offers, needs, edges, read_qrels(directory / "qrels.tsv"))
+
+
+def bm25_baseline(offers: list[dict], needs: list[dict], top_k: int = 100) -> dict[str, list[str]]:
+    """Rankings from bm25s (k1 1.5, b 0.75) over the same record text as the engine."""
+    import bm25s
+
+    retriever = bm25s.BM25(k1=1.5, b=0.75)
+    retriever.index([baseline_tokenize(record_text(o)) for o in offers], show_progress=False)
+    queries = [baseline_tokenize(record_text(n)) for n in needs]
+    k = min(top_k, len(offers))
+    documents, scores = retriever.retrieve(queries, k=k, show_progress=False)
+    return {
+        need["id"]: [offers[int(d)]["id"] for d, s in zip(doc_row, score_row) if s > 0]
+        for need, doc_row, score_row in zip(needs, documents, scores)
+    }
+
+
+def evaluate_dataset(directory, config: EngineConfig | None = None, top_k: int = 100, baseline: bool = True) -> dict:
+    """Fit the engine on a dataset, rank its judged needs and score engine and BM25 alike.
+
+    Returns ``{"dataset", "needs", "engine": {metric: value, "seconds": s}, "bm25": {...}}``.
+    """
+    data = load_dataset(directory)
+    judged = {need for need, grades in data.qrels.items() if any(g > 0 for g in grades.values())}
+    needs = [n for n in data.needs if n["id"] in judged]
+    report: dict = {"dataset": str(directory), "needs": len(needs), "offers": len(data.offers), "edges": len(data.edges)}
+
+    started = time.perf_counter()
+    engine = MatchingEngine(config).fit(data.offers, data.edges)
+    results = engine.rank(needs, top_k=top_k, explain=False)
+    rankings = {r["need"]: [m["offer"] for m in r["matches"]] for r in results}
+    report["engine"] = {**evaluate_rankings(rankings, data.qrels), "seconds": time.perf_counter() - started}
+
+    if baseline:
+        started = time.perf_counter()
+        rankings = bm25_baseline(data.offers, needs, top_k)
+        report["bm25"] = {**evaluate_rankings(rankings, data.qrels), "seconds": time.perf_counter() - started}
+    return report
+
+
+def format_report(report: dict) -> str:
+    """Plain-text table of an ``evaluate_dataset`` report."""
+    lines = [f"dataset {report['dataset']}: {report['offers']} offers, {report['needs']} judged needs, "
+             f"{report['edges']} edges",
+             f"{'system':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@100':>8} {'seconds':>8}"]
+    for system in ("engine", "bm25"):
+        if system in report:
+            m = report[system]
+            lines.append(f"{system:<8} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} {m['recall@100']:>8.4f} {m['seconds']:>8.1f}")
+    return "\n".join(lines)

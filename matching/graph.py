@@ -1,0 +1,399 @@
+"""The marketplace graph: organisations, offers, needs, fields, IPC classes, events, past
+introductions and deals, and any typed edges supplied.
+
+Nodes are named strings: ``offer:<id>``, ``need:<id>``, ``org:<name>``, ``field:<code>``,
+``ipc:<code>``, ``event:<id>`` or anything an edge names (``author:Knuth, D. E.``, a disease...).
+Offers occupy node indices 0..n_offers-1, so a propagated score row sliced ``[:, :n_offers]``
+is directly a per-offer score.
+
+The graph is kept as a symmetric scipy CSR adjacency (edges are treated as undirected: "A
+supplies B" relates both ways for matching). ``to_networkx()`` gives the same graph as a
+networkx ``Graph`` for analysis. Scores come from a truncated personalised PageRank computed
+for a whole batch of needs with sparse matrix products and per-row pruning, so no dense
+needs x nodes matrix is ever formed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+import scipy.sparse as sp
+
+from .idmap import IdMap
+from .records import as_list
+from .text import is_cjk, normalise_text
+
+_NAME_CLEAN_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD_RE = re.compile(r"[0-9a-z]+")
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_PREFIX_RE = re.compile(r"^[a-z_]{1,20}:")
+
+# Relations attached from record attributes (record key -> node prefix, relation name).
+RECORD_LINKS = (
+    ("org", "org", "offered_by"),
+    ("fields", "field", "in_field"),
+    ("ipc", "ipc", "ipc_class"),
+    ("events", "event", "shown_at"),
+)
+MAX_ENTITY_NAME_WORDS = 6
+MAX_ENTITY_NAME_CHARS = 24
+
+
+def node_name(prefix: str, value) -> str:
+    """``org`` + ``清华大学`` -> ``org:清华大学`` (values already carrying the prefix are kept)."""
+    value = str(value).strip()
+    return value if value.startswith(prefix + ":") else f"{prefix}:{value}"
+
+
+def node_label(node: str) -> str:
+    """Display name: the part after a short ``type:`` prefix."""
+    match = _PREFIX_RE.match(node)
+    return node[match.end():] if match else node
+
+
+def node_type(node: str) -> str:
+    match = _PREFIX_RE.match(node)
+    return node[: match.end() - 1] if match else ""
+
+
+def _entity_key(text: str) -> str:
+    return " ".join(_NAME_CLEAN_RE.sub(" ", normalise_text(text)).split())
+
+
+def record_nodes(record: dict) -> list[tuple[str, str]]:
+    """(node, relation) pairs implied by a record's own attributes (org, fields, IPC, events)."""
+    out = []
+    for key, prefix, relation in RECORD_LINKS:
+        for value in as_list(record.get(key)):
+            out.append((node_name(prefix, value), relation))
+            if prefix == "ipc":
+                # IPC subclass (first 4 characters, e.g. A61B) relates codes that differ below it.
+                code = node_label(node_name(prefix, value)).replace(" ", "")
+                if len(code) > 4:
+                    out.append((node_name("ipc", code[:4]), "ipc_class"))
+    return out
+
+
+class GraphIndex:
+    """Sparse graph over nodes with offers first; see the module docstring."""
+
+    def __init__(self):
+        self.nodes = IdMap()
+        self.n_offers = 0
+        self.relations = IdMap()
+        self.adjacency: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        self.relation_codes: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.int32)
+        self._transition: sp.csr_matrix | None = None
+        self._entities: dict[str, int] | None = None
+        self._alias_index: dict[tuple[str, str], list[int]] | None = None
+
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, offer_ids: list[str], offers: list[dict], edges, relation_weights: dict | None = None) -> "GraphIndex":
+        """Graph from offers (their org / fields / ipc / events) and explicit edges.
+
+        ``edges``: dicts with ``source``, ``target``, ``relation`` and optional ``weight``.
+        ``relation_weights`` scales edges by relation name (default 1.0).
+        """
+        graph = cls()
+        relation_weights = relation_weights or {}
+        for offer_id in offer_ids:
+            graph.nodes.add(f"offer:{offer_id}")
+        graph.n_offers = len(offer_ids)
+        pair_weight: dict[tuple[int, int], float] = defaultdict(float)
+        pair_relation: dict[tuple[int, int], int] = {}
+
+        def connect(a: str, b: str, relation: str, weight: float = 1.0) -> None:
+            i, j = graph.nodes.add(a), graph.nodes.add(b)
+            if i == j:
+                return
+            key = (i, j) if i < j else (j, i)
+            pair_weight[key] += weight * float(relation_weights.get(relation, 1.0))
+            pair_relation.setdefault(key, graph.relations.add(relation))
+
+        for offer_id, offer in zip(offer_ids, offers):
+            for node, relation in record_nodes(offer):
+                connect(f"offer:{offer_id}", node, relation)
+        for edge in edges:
+            weight = edge.get("weight", 1.0)
+            connect(str(edge["source"]), str(edge["target"]), str(edge.get("relation") or "related"),
+                    float(weight) if isinstance(weight, (int, float)) else 1.0)
+
+        n = len(graph.nodes)
+        if pair_weight:
+            keys = np.array(list(pair_weight.keys()), dtype=np.int64)
+            rows = np.concatenate([keys[:, 0], keys[:, 1]])
+            cols = np.concatenate([keys[:, 1], keys[:, 0]])
+            weights = np.array(list(pair_weight.values()), dtype=np.float32)
+            codes = np.array([pair_relation[k] for k in pair_weight], dtype=np.int32) + 1  # 0 = no edge
+            graph.adjacency = sp.csr_matrix((np.concatenate([weights, weights]), (rows, cols)), shape=(n, n))
+            graph.relation_codes = sp.csr_matrix((np.concatenate([codes, codes]), (rows, cols)), shape=(n, n))
+        else:
+            graph.adjacency = sp.csr_matrix((n, n), dtype=np.float32)
+            graph.relation_codes = sp.csr_matrix((n, n), dtype=np.int32)
+        graph.adjacency.sort_indices()
+        graph.relation_codes.sort_indices()
+        return graph
+
+    @property
+    def n_edges(self) -> int:
+        return self.adjacency.nnz // 2
+
+    @property
+    def transition(self) -> sp.csr_matrix:
+        """Row-stochastic random-walk matrix D^-1 A."""
+        if self._transition is None:
+            degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
+            inverse = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
+            self._transition = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ self.adjacency)
+        return self._transition
+
+    def degree(self, index: int) -> int:
+        return int(self.adjacency.indptr[index + 1] - self.adjacency.indptr[index])
+
+    def neighbours(self, index: int) -> np.ndarray:
+        start, end = self.adjacency.indptr[index], self.adjacency.indptr[index + 1]
+        return self.adjacency.indices[start:end]
+
+    def relation(self, i: int, j: int) -> str:
+        """Relation name of edge i-j ('' when none)."""
+        start, end = self.relation_codes.indptr[i], self.relation_codes.indptr[i + 1]
+        position = np.searchsorted(self.relation_codes.indices[start:end], j)
+        if start + position < end and self.relation_codes.indices[start + position] == j:
+            return self.relations.id(int(self.relation_codes.data[start + position]) - 1)
+        return ""
+
+    def to_networkx(self):
+        """The graph as a networkx ``Graph`` (node attribute ``kind``, edge attributes
+        ``relation`` and ``weight``)."""
+        import networkx as nx
+
+        graph = nx.Graph()
+        for index, name in enumerate(self.nodes):
+            graph.add_node(name, kind=node_type(name) or "node", offer=index < self.n_offers)
+        coo = sp.triu(self.adjacency, k=1).tocoo()
+        for i, j, w in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()):
+            graph.add_edge(self.nodes.id(i), self.nodes.id(j), weight=w, relation=self.relation(i, j))
+        return graph
+
+    # -- entity links --------------------------------------------------------------------------
+    @property
+    def entities(self) -> dict[str, int]:
+        """Normalised display name -> node index for named non-record nodes (orgs, fields...)."""
+        if self._entities is None:
+            entities: dict[str, int] = {}
+            for index in range(self.n_offers, len(self.nodes)):
+                name = self.nodes.id(index)
+                if name.startswith(("need:", "offer:")):
+                    continue
+                key = _entity_key(node_label(name))
+                cjk = is_cjk(key)
+                if (cjk and len(key) < 2) or (not cjk and len(key) < 4) or len(key) > 60:
+                    continue
+                entities.setdefault(key, index)
+            self._entities = entities
+        return self._entities
+
+    def link_entities(self, text: str) -> list[int]:
+        """Nodes whose display name occurs in ``text`` (whole words for latin names)."""
+        entities = self.entities
+        if not entities or not text:
+            return []
+        clean = _entity_key(text)
+        found: set[int] = set()
+        words = _LATIN_WORD_RE.findall(clean)
+        for size in range(1, MAX_ENTITY_NAME_WORDS + 1):
+            for start in range(len(words) - size + 1):
+                hit = entities.get(" ".join(words[start : start + size]))
+                if hit is not None:
+                    found.add(hit)
+        for run in _CJK_RUN_RE.findall(clean):
+            for start in range(len(run) - 1):
+                for end in range(start + 2, min(len(run), start + MAX_ENTITY_NAME_CHARS) + 1):
+                    hit = entities.get(run[start:end])
+                    if hit is not None:
+                        found.add(hit)
+        # A whole mixed name ("AI 影像中心") only matches as the complete cleaned text.
+        hit = entities.get(clean)
+        if hit is not None:
+            found.add(hit)
+        return sorted(found)
+
+    # -- name variants -------------------------------------------------------------------------
+    def _alias_postings(self) -> dict[tuple[str, str], list[int]]:
+        if self._alias_index is None:
+            postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+            for index in range(self.n_offers, len(self.nodes)):
+                name = self.nodes.id(index)
+                if name.startswith(("need:", "offer:")):
+                    continue
+                kind = node_type(name)
+                for token in _name_tokens(node_label(name)):
+                    if len(token) >= 2:
+                        postings[(kind, token)].append(index)
+            self._alias_index = dict(postings)
+        return self._alias_index
+
+    def aliases(self, index: int, limit: int = 20) -> list[int]:
+        """Other nodes of the same type whose name is a variant of this node's name: one name's
+        tokens (words, CJK bigrams) contain the other's, e.g. ``author:Pooch, U.`` and
+        ``author:Pooch, U.W.``, or ``org:协和医院`` and ``org:北京协和医院``."""
+        name = self.nodes.id(index)
+        kind, tokens = node_type(name), _name_tokens(node_label(name))
+        indexed = [t for t in tokens if len(t) >= 2]
+        if not indexed:
+            return []
+        postings = self._alias_postings()
+        rarest = min(indexed, key=lambda t: len(postings.get((kind, t), ())))
+        found = []
+        for other in postings.get((kind, rarest), ()):
+            if other == index:
+                continue
+            other_tokens = _name_tokens(node_label(self.nodes.id(other)))
+            if tokens <= other_tokens or other_tokens <= tokens:
+                found.append(other)
+                if len(found) == limit:
+                    break
+        return found
+
+    # -- seeds and propagation -----------------------------------------------------------------
+    def need_seeds(self, need_id: str | None, need: dict, text: str, link_entities: bool = True) -> dict[int, tuple[float, str]]:
+        """Start nodes of the walk for one need: node index -> (weight, how the need reaches it).
+
+        The need's own edges (when ``need:<id>`` is in the graph), its org / fields / IPC /
+        events, and graph nodes named in its text.
+        """
+        seeds: dict[int, tuple[float, str]] = {}
+        need_index = self.nodes.get(f"need:{need_id}") if need_id is not None else None
+        if need_index is not None:
+            start, end = self.adjacency.indptr[need_index], self.adjacency.indptr[need_index + 1]
+            for neighbour, weight in zip(self.adjacency.indices[start:end].tolist(), self.adjacency.data[start:end].tolist()):
+                seeds[neighbour] = (float(weight), self.relation(need_index, neighbour))
+        for node, relation in record_nodes(need):
+            if relation == "offered_by":
+                relation = "posted_by"
+            index = self.nodes.get(node)
+            if index is not None and index not in seeds:
+                seeds[index] = (1.0, relation)
+        if link_entities:
+            for index in self.link_entities(text):
+                if index not in seeds:
+                    seeds[index] = (0.5, "mentions")
+        # A node only this need links to (typically a name spelled differently from the
+        # graph's, "Pooch, U." vs "Pooch, U.W.") leads nowhere: walk from its name variants too.
+        for index, (weight, relation) in list(seeds.items()):
+            if index >= self.n_offers and self._is_dead_end(index, need_index):
+                for alias in self.aliases(index):
+                    if alias not in seeds:
+                        seeds[alias] = (weight, relation)
+        return seeds
+
+    def _is_dead_end(self, index: int, need_index: int | None) -> bool:
+        return all(n == need_index or self.nodes.id(n).startswith("need:") for n in self.neighbours(index).tolist())
+
+    def propagate(self, seeds: sp.csr_matrix, steps: int, damping: float, include_seeds: bool,
+                  prune: float = 1e-3) -> sp.csr_matrix:
+        """Truncated personalised PageRank for a batch: sum_t damping^t * seeds @ P^t.
+
+        ``seeds`` is batch x nodes (rows sum to 1). Entries below ``prune`` x row maximum are
+        dropped before each further step, keeping every intermediate matrix sparse. Returns
+        batch x offers.
+        """
+        transition = self.transition
+        frontier = seeds.tocsr().astype(np.float32)
+        total = frontier.copy() if include_seeds else sp.csr_matrix(frontier.shape, dtype=np.float32)
+        for step in range(steps):
+            frontier = (frontier @ transition) * np.float32(damping)
+            total = total + frontier
+            if step + 1 < steps and frontier.nnz:
+                frontier = _prune_rows(frontier.tocsr(), prune)
+        return total.tocsr()  # callers read only the offer columns (indices < n_offers)
+
+    # -- explanations --------------------------------------------------------------------------
+    def find_paths(self, seeds: dict[int, tuple[float, str]], offer_index: int, limit: int = 2,
+                   max_depth: int = 3, max_fanout: int = 100) -> list[list[tuple[int, str]]]:
+        """Up to ``limit`` short paths need -> seed -> ... -> offer, shortest and heaviest seed
+        first, each from a different seed, as [(node, relation into it)]. The first element's
+        relation is how the need reaches its seed. Searches backwards from the offer, not
+        expanding hub nodes (degree > ``max_fanout``) beyond the first step.
+        """
+        if not seeds:
+            return []
+        found: dict[int, list[int]] = {}  # seed -> node chain seed..offer
+        parent: dict[int, int] = {offer_index: -1}
+        frontier = [offer_index]
+        for depth in range(max_depth + 1):
+            for node in frontier:
+                if node in seeds and node not in found:
+                    chain, current = [], node
+                    while current != -1:
+                        chain.append(current)
+                        current = parent[current]
+                    found[node] = chain
+            if found:  # two steps longer than the shortest path is as far as worth explaining
+                max_depth = min(max_depth, min(len(chain) for chain in found.values()) + 1)
+            if len(found) >= limit or depth >= max_depth:
+                break
+            next_frontier = []
+            for node in frontier:
+                if depth > 0 and self.degree(node) > max_fanout:
+                    continue
+                for neighbour in self.neighbours(node).tolist():
+                    if neighbour not in parent:
+                        parent[neighbour] = node
+                        next_frontier.append(neighbour)
+            frontier = next_frontier
+        ranked = sorted(found.items(), key=lambda item: (len(item[1]), -seeds[item[0]][0], item[0]))[:limit]
+        paths = []
+        for seed, chain in ranked:
+            path = [(seed, seeds[seed][1])]
+            path.extend((b, self.relation(a, b)) for a, b in zip(chain, chain[1:]))
+            paths.append(path)
+        return paths
+
+    # -- persistence ---------------------------------------------------------------------------
+    def state(self) -> tuple[dict, dict]:
+        meta = {"nodes": self.nodes.to_list(), "n_offers": self.n_offers, "relations": self.relations.to_list()}
+        return meta, {"adjacency": self.adjacency, "relation_codes": self.relation_codes}
+
+    @classmethod
+    def from_state(cls, meta: dict, adjacency: sp.csr_matrix, relation_codes: sp.csr_matrix) -> "GraphIndex":
+        graph = cls()
+        graph.nodes = IdMap(meta["nodes"])
+        graph.n_offers = meta["n_offers"]
+        graph.relations = IdMap(meta["relations"])
+        graph.adjacency = adjacency.tocsr().astype(np.float32)
+        graph.relation_codes = relation_codes.tocsr().astype(np.int32)
+        graph.adjacency.sort_indices()
+        graph.relation_codes.sort_indices()
+        return graph
+
+
+def _name_tokens(label: str) -> frozenset[str]:
+    """Latin words and CJK character bigrams of a node's display name."""
+    key = _entity_key(label)
+    tokens = set(_LATIN_WORD_RE.findall(key))
+    for run in _CJK_RUN_RE.findall(key):
+        if len(run) == 1:
+            tokens.add(run)
+        tokens.update(run[i : i + 2] for i in range(len(run) - 1))
+    return frozenset(tokens)
+
+
+def _prune_rows(matrix: sp.csr_matrix, relative: float) -> sp.csr_matrix:
+    """Zero entries smaller than ``relative`` x their row's maximum."""
+    if matrix.nnz == 0:
+        return matrix
+    row_max = np.maximum.reduceat(matrix.data, matrix.indptr[:-1][np.diff(matrix.indptr) > 0])
+    full_max = np.zeros(matrix.shape[0], dtype=matrix.data.dtype)
+    full_max[np.diff(matrix.indptr) > 0] = row_max
+    row_of_entry = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    keep = matrix.data >= full_max[row_of_entry] * relative
+    if keep.all():
+        return matrix
+    matrix = matrix.copy()
+    matrix.data[~keep] = 0
+    matrix.eliminate_zeros()
+    return matrix
