@@ -328,10 +328,22 @@ def outbox_status() -> dict:
 
 
 def reindex(index_name: str | None = None) -> dict[str, int]:
-    """Rebuild indexes from the database with no gap in service (shadow index, then swap)."""
+    """Rebuild indexes from the database with no gap in service (shadow index, then swap).
+
+    Writes relayed while the shadow copy was being built went to the old copy and vanish at the swap,
+    so the outbox entries since the start are replayed afterwards: nothing is lost.
+    """
+    from sqlalchemy import update
     counts = {}
     for name in ([index_name] if index_name else list(SPECS)):
+        started = datetime.now(timezone.utc)
+        db.session.commit()  # read the rows in a fresh transaction
         counts[name] = backend().reindex(SPECS[name], all_documents(name))
+        db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.index_name == name,
+                                                           SearchOutboxEntry.created_at >= started)
+                           .values(done_at=None, next_attempt_at=started))
+        db.session.commit()
+    relay()
     return counts
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -53,6 +54,7 @@ REGISTRY_TABLE = "search_indexes"
 MAX_RANK_FIELDS = 4  # searchable fields copied into their own column for scoring
 MAX_FACET_VALUES = 100
 BATCH_SIZE = 500
+BULK_WRITE = 1000  # upserts at least this large refresh the planner statistics
 CHARS_PER_WORD = 3  # converts SearchQuery.crop_length (words) into characters
 
 
@@ -177,6 +179,12 @@ class EmbeddedBackend(SearchBackend):
     def _before_docs_deleted(self, conn: Connection, layout: Layout, rows: list[tuple[int, str]]) -> None:
         """rows are (seq, search_text) of documents about to be deleted."""
 
+    def _refresh_statistics(self, layout: Layout) -> None:
+        """Update planner statistics after bulk writes (bad plans otherwise right after a load)."""
+        with self._begin() as conn:
+            for table in (layout.docs, layout.fields):
+                conn.execute(sa.text(f'ANALYZE "{table}"'))
+
     # ------------------------------------------------------------------ helpers
 
     def physical_name(self, name: str) -> str:
@@ -293,6 +301,7 @@ class EmbeddedBackend(SearchBackend):
                     batch = []
             if batch:
                 written += self._write_batch(layout, batch)
+            self._refresh_statistics(layout)
             with self._begin() as conn:
                 old = self._layout_or_none(conn, spec.name)
                 if old is None:
@@ -331,6 +340,8 @@ class EmbeddedBackend(SearchBackend):
                 batch = []
         if batch:
             written += self._write_batch(layout, batch)
+        if written >= BULK_WRITE:
+            self._refresh_statistics(layout)
         return written
 
     def _write_batch(self, layout: Layout, docs: list) -> int:
@@ -587,7 +598,7 @@ class EmbeddedBackend(SearchBackend):
                     indexes[row.name[len(self.index_prefix):]] = conn.execute(
                         sa.text(f'SELECT count(*) FROM "{layout_docs}"')).scalar_one()
             return {"ok": True, "backend": self.kind, "indexes": indexes, **self._health_details()}
-        except Exception as exc:  # health must never raise
+        except Exception as exc:  # noqa: BLE001 (health must never raise)
             return {"ok": False, "backend": self.kind, "error": str(exc)}
 
     def _health_details(self) -> dict:
@@ -648,7 +659,7 @@ def _spec_json(spec: IndexSpec) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def _is_connection_error(exc: sa.exc.DBAPIError) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import abc
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any
 
 # --------------------------------------------------------------------------- errors
 
@@ -32,8 +33,8 @@ class SearchTimeout(SearchUnavailable):
 
 # --------------------------------------------------------------------------- values
 
-Scalar = Union[str, int, float, bool]
-DocValue = Union[Scalar, list]
+Scalar = str | int | float | bool
+DocValue = Scalar | list
 Document = dict  # flat dict: {"id": "42", "title_zh": "...", "tags": ["a", "b"], "trl": 5}
 
 # Meilisearch only accepts these characters in primary keys; we enforce it for every
@@ -117,12 +118,12 @@ class IndexSpec:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "IndexSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> IndexSpec:
         return cls(**dict(data))
 
 
 RangeFilter = Mapping[str, float]  # {"gte": 5, "lt": 9}
-FilterValue = Union[Sequence[Scalar], RangeFilter, Scalar]
+FilterValue = Sequence[Scalar] | RangeFilter | Scalar
 
 
 @dataclass

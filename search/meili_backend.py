@@ -10,12 +10,15 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import threading
 import time
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
+from ._embedded import rank_suggestions
 from .base import (
     FilterValue,
     Hit,
@@ -29,7 +32,6 @@ from .base import (
     check_documents,
     facet_key,
 )
-from ._embedded import rank_suggestions
 from .text import escape_with_sentinels, normalize
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,8 @@ class MeiliBackend(SearchBackend):
                  request_timeout: float = 5.0, task_timeout: float = 30.0,
                  max_retries: int = 3, max_retry_delay: float = 10.0) -> None:
         self.url = url
-        self.client = meilisearch.Client(url, api_key, timeout=request_timeout)
+        self._client_args = (url, api_key, request_timeout)
+        self._local = threading.local()
         self.index_prefix = index_prefix
         self.task_timeout = task_timeout
         self.max_retries = max_retries
@@ -155,6 +158,16 @@ class MeiliBackend(SearchBackend):
         self._searchable: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ plumbing
+
+    @property
+    def client(self) -> meilisearch.Client:
+        """One client per thread: the official client's HTTP layer mutates shared headers per
+        request, so sharing it between threads (Flask, relay workers) is not safe."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            url, api_key, timeout = self._client_args
+            client = self._local.client = meilisearch.Client(url, api_key, timeout=timeout)
+        return client
 
     def uid(self, name: str) -> str:
         return f"{self.index_prefix}{name}"
@@ -353,8 +366,8 @@ class MeiliBackend(SearchBackend):
         ids: set[str] = set()
         offset, page = 0, 1000
         while True:
-            batch = self._call(lambda: self.client.http.get(
-                f"indexes/{self.uid(name)}/documents?fields={pk}&limit={page}&offset={offset}"))
+            path = f"indexes/{self.uid(name)}/documents?fields={pk}&limit={page}&offset={offset}"
+            batch = self._call(lambda path=path: self.client.http.get(path))
             ids.update(str(doc[pk]) for doc in batch["results"])
             offset += page
             if offset >= batch["total"] or not batch["results"]:
@@ -380,7 +393,7 @@ class MeiliBackend(SearchBackend):
             }
             return {"ok": status.get("status") == "available", "backend": self.kind, "url": self.url,
                     "version": version.get("pkgVersion"), "indexes": indexes}
-        except Exception as exc:  # health must never raise
+        except Exception as exc:  # noqa: BLE001 (health must never raise)
             return {"ok": False, "backend": self.kind, "url": self.url, "error": str(exc)}
 
 

@@ -28,10 +28,10 @@ class SQLiteBackend(EmbeddedBackend):
         rank = "".join(f", {c} TEXT" for c in layout.rank_columns)
         sort = "".join(f", {n} REAL, {s} TEXT" for n, s in layout.sort_columns.values())
         statements = [
-            f'CREATE TABLE "{layout.docs}" (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,'
-            f" doc TEXT NOT NULL, search_text TEXT NOT NULL{rank}{sort})",
-            f'CREATE TABLE "{layout.fields}" (seq INTEGER NOT NULL, field TEXT NOT NULL,'
-            " str_value TEXT NOT NULL, num_value REAL)",
+            (f'CREATE TABLE "{layout.docs}" (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,'
+            f" doc TEXT NOT NULL, search_text TEXT NOT NULL{rank}{sort})"),
+            (f'CREATE TABLE "{layout.fields}" (seq INTEGER NOT NULL, field TEXT NOT NULL,'
+            " str_value TEXT NOT NULL, num_value REAL)"),
             f'CREATE INDEX "{layout.base}_f_str" ON "{layout.fields}" (field, str_value, seq)',
             f'CREATE INDEX "{layout.base}_f_num" ON "{layout.fields}" (field, num_value, seq)',
             f'CREATE INDEX "{layout.base}_f_seq" ON "{layout.fields}" (seq)',

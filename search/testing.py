@@ -17,8 +17,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def start_meilisearch(
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log_path = workdir / f"meilisearch-{port}.log"
-        log_file = open(log_path, "wb")
+        log_file = open(log_path, "wb")  # noqa: SIM115 (must outlive this function: closed by stop())
         process = subprocess.Popen(
             [str(path), "--db-path", str(workdir / f"data-{port}.ms"), "--http-addr", f"127.0.0.1:{port}",
              "--master-key", key, "--env", "development", "--no-analytics",
