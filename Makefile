@@ -23,8 +23,8 @@ install: $(VENV)/.installed translations
 
 install-dev: $(VENV)/.installed-dev translations
 
-translations: | $(BIN)/python
-	$(BIN)/pybabel compile -q -d marketplace/translations -D messages || $(BIN)/python -m babel.messages.frontend compile -q -d marketplace/translations -D messages
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d marketplace/translations -D messages
 
 run: install
 	$(FLASK) db upgrade

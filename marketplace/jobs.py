@@ -13,6 +13,7 @@ from flask import current_app
 log = logging.getLogger(__name__)
 REGISTRY: dict[str, Callable[..., object]] = {}
 QUEUE_NAME = "techbridge"
+RANK_COALESCE_THRESHOLD = 20
 
 
 def job(name: str):
@@ -38,6 +39,12 @@ def discard_pending(session) -> None:
 def dispatch_pending(session) -> None:
     """Called by the unit of work after a successful commit."""
     pending = session.info.pop("pending_jobs", [])
+    ranks = [item for item in pending if item[0] == "matching.rank_need"]
+    if len(ranks) > RANK_COALESCE_THRESHOLD:
+        # Many needs changed at once (an import): one refit is cheaper than many single rankings.
+        pending = [item for item in pending if item[0] != "matching.rank_need"]
+        if ("matching.rebuild", ()) not in pending:
+            pending.append(("matching.rebuild", ()))
     for name, args in pending:
         dispatch(name, dict(args))
 

@@ -100,8 +100,11 @@ class Cleaner:
             self.values[key] = None
             return None
         try:
-            number = int(str(value).strip().replace(",", "").split(".0")[0]) if not isinstance(value, int) else value
-        except ValueError:
+            exact = Decimal(str(value).strip().replace(",", ""))
+            if not exact.is_finite() or exact != exact.to_integral_value():
+                raise InvalidOperation
+            number = int(exact)
+        except (InvalidOperation, ValueError):
             self.errors[key] = _l("Enter a whole number.")
             self.values[key] = None
             return None
@@ -155,8 +158,11 @@ class Cleaner:
             self.values[key] = value
             return value
         text = str(value).strip().replace("/", "-").replace(".", "-")
+        parts = text[:10].split("-")
         try:
-            parsed = date.fromisoformat(text[:10])
+            if len(parts) != 3:
+                raise ValueError
+            parsed = date(int(parts[0]), int(parts[1]), int(parts[2]))  # accepts 2020-2-1 as well as 2020-02-01
         except ValueError:
             self.errors[key] = _l("Enter a date as YYYY-MM-DD.")
             parsed = None

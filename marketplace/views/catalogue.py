@@ -32,14 +32,16 @@ SORTS = {"relevance": (), "newest": ("published_at:desc",), "maturity": ("trl:de
 def index():
     """Catalogue with facets, sorting and full-text search through the search library."""
     q = (request.args.get("q") or "").strip()[:200]
-    sort = request.args.get("sort") or ("relevance" if q else "newest")
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "relevance"
+    # Without words to rank by, "relevance" means newest first.
+    effective_sort = "newest" if (sort == "relevance" and not q) else sort
     filters = {"status": ["published"]}
     for name in FACET_PARAMS:
         values = [v for v in request.args.getlist(name) if v][:20]
         if values:
             filters[name] = values
     page = page_arg()
-    query = SearchQuery(q=q, filters=filters, facets=list(FACET_PARAMS), sort=list(SORTS.get(sort, ())),
+    query = SearchQuery(q=q, filters=filters, facets=list(FACET_PARAMS), sort=list(SORTS[effective_sort]),
                         page=page, per_page=20, highlight=bool(q))
     try:
         result = search_index.search("offers", query, current_user)
