@@ -114,6 +114,17 @@ def taxonomy_load() -> None:
     click.echo(f"{added} taxonomy nodes added.")
 
 
+brokering_cli = AppGroup("brokering", help="Brokering: expire unanswered introductions and send reminders.")
+
+
+@brokering_cli.command("sweep")
+def sweep() -> None:
+    """Expire introduction requests nobody answered in time and record reminders for those about to expire."""
+    from marketplace.services import brokering as brokering_service
+    result = brokering_service.expire_and_remind()
+    click.echo(f"expired {result['expired']} introduction requests, reminded {result['reminded']}")
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, taxonomy_cli, search_cli, matching_cli, worker):
+    for group in (demo_cli, taxonomy_cli, search_cli, matching_cli, worker, brokering_cli):
         app.cli.add_command(group)

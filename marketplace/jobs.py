@@ -80,4 +80,4 @@ def run_job_in_worker(name: str, kwargs: dict):
 def _import_job_modules() -> None:
     # Job functions live next to their domain; importing registers them.
     from marketplace import search_index  # noqa: F401
-    from marketplace.services import matching  # noqa: F401
+    from marketplace.services import brokering, matching  # noqa: F401

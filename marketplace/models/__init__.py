@@ -1,6 +1,7 @@
 """Domain models, one module per domain; importing this package registers every table."""
 from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole
 from marketplace.models.base import Base
+from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
@@ -9,6 +10,6 @@ from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.taxonomy import Field
 
 __all__ = [
-    "Base", "Batch", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
+    "Base", "Batch", "Introduction", "IntroductionEvent", "IntroductionTask", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
 ]

@@ -2,8 +2,9 @@
 
 
 def register_blueprints(app) -> None:
-    from marketplace.views import (account, auth, catalogue, main, matches, needs, operator, organizations, patents,
-                                   search, transfer)
+    from marketplace.views import (account, auth, brokering, catalogue, main, matches, needs, operator, organizations,
+                                   patents, search, transfer)
 
-    for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches):
+    for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
+                   brokering):
         app.register_blueprint(module.bp)
