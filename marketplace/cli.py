@@ -79,8 +79,6 @@ def demo_load(reset_passwords: bool) -> None:
     with unit_of_work() as session:
         result = load_demo(session, reset_passwords=reset_passwords)
     if result["created"]:
-        from marketplace.services import matching
-        matching.rebuild()
         click.echo(f"Loaded demo data: {result['organizations']} organisations, {result['offers']} offers in 3 batches, "
                    f"{result['needs']} needs, 50 high-value patents.")
     else:
@@ -88,6 +86,11 @@ def demo_load(reset_passwords: bool) -> None:
     click.echo("Demo accounts (demo data only; change or remove before production):")
     for email, password, role in result["accounts"]:
         click.echo(f"  {role:<10} {email:<32} {password}")
+    if result["created"]:
+        from marketplace.services import matching
+        click.echo("Computing match suggestions…")
+        summary = matching.rebuild()
+        click.echo(f"Ranked {summary['needs']} open needs against {summary['offers']} published offers.")
 
 
 @demo_cli.command("load-if-empty")
