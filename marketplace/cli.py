@@ -117,17 +117,51 @@ def taxonomy_load() -> None:
     click.echo(f"{added} taxonomy nodes added.")
 
 
-brokering_cli = AppGroup("brokering", help="Brokering: expire unanswered introductions and send reminders.")
+brokering_cli = AppGroup("brokering", help="Brokering: expiry and reminders, due follow-ups, ratings, alerts.")
+SWEEP_JOBS = ("brokering.expire_and_remind", "notifications.followups_due", "notifications.rating_requests",
+              "alerts.run", "notifications.send_email")
 
 
 @brokering_cli.command("sweep")
-def sweep() -> None:
-    """Expire introduction requests nobody answered in time and record reminders for those about to expire."""
+@click.option("--queue", "to_queue", is_flag=True,
+              help="Hand the jobs to the RQ worker (REDIS_URL) instead of running them here.")
+def sweep(to_queue: bool) -> None:
+    """Expire unanswered introduction requests and remind those about to expire, notify due follow-ups,
+    request follow-up ratings, run saved-search alerts (immediate, and daily digests that are due) and send
+    the e-mails waiting. Run it from cron (e.g. every 15 minutes); daily digests go out once a day."""
+    from marketplace import jobs
+    from marketplace.services import alerts, notifications
     from marketplace.services import brokering as brokering_service
+    if to_queue:
+        from flask import current_app
+        if not current_app.config.get("REDIS_URL"):
+            raise click.ClickException("REDIS_URL is not set: run the sweep without --queue.")
+        for name in SWEEP_JOBS:
+            jobs.dispatch(name, {})
+        click.echo(f"queued {len(SWEEP_JOBS)} jobs: {', '.join(SWEEP_JOBS)}")
+        return
     result = brokering_service.expire_and_remind()
     click.echo(f"expired {result['expired']} introduction requests, reminded {result['reminded']}")
+    click.echo(f"notified {notifications.followups_due()['followups_notified']} due follow-ups")
+    click.echo(f"requested {notifications.request_ratings()['ratings_requested']} follow-up ratings")
+    ran = alerts.run()
+    click.echo(f"ran {ran['saved_searches_run']} saved searches, {ran['alerts']} with new results")
+    mailed = notifications.send_pending_email()
+    click.echo(f"sent {mailed['sent']} e-mails ({mailed['failed']} failed)")
+
+
+events_cli = AppGroup("events", help="Events: reminders before roadshows and Spark events start.")
+
+
+@events_cli.command("remind")
+@click.option("--hours", default=24, show_default=True, help="Remind registrants of events starting this soon.")
+def events_remind(hours: int) -> None:
+    """Record a reminder for every confirmed registrant of a published event starting within --hours."""
+    from marketplace.services import events as events_service
+    result = events_service.send_reminders(hours=hours)
+    click.echo(f"reminded {result['reminded']} registrants")
 
 
 def register(app: Flask) -> None:
-    for group in (demo_cli, taxonomy_cli, search_cli, matching_cli, worker, brokering_cli):
+    for group in (demo_cli, taxonomy_cli, search_cli, matching_cli, worker, brokering_cli, events_cli):
         app.cli.add_command(group)

@@ -47,6 +47,20 @@ class BaseConfig:
     PER_PAGE = 20
     INTRODUCTION_EXPIRY_DAYS = 14
     INTRODUCTION_REMINDER_DAYS = 3
+    # Notifications and e-mail: without MAIL_SERVER, messages are written as .eml files to MAIL_FOLDER
+    # (default <instance>/mail) instead of being sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "TechBridge <noreply@techbridge.local>"
+    MAIL_FOLDER: str | None = None
+    SITE_URL = "http://localhost:5000"  # absolute links in e-mails
+    FOLLOWUP_RATING_MONTHS = 3  # ask both sides to rate the follow-up this long after signature or loss
+    STRONG_MATCH_THRESHOLD = 1.2  # a need's new top suggestion at or above this score is announced
+    SAVED_SEARCH_MAX_RESULTS = 100  # results compared per saved search run
     INSTANCE_DIR = str(PROJECT_ROOT / "instance")
 
 
@@ -80,6 +94,13 @@ ENV_OVERRIDES = {
     "MEILI_MASTER_KEY": "MEILI_MASTER_KEY",
     "MEILI_INDEX_PREFIX": "MEILI_INDEX_PREFIX",
     "REDIS_URL": "REDIS_URL",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+    "MAIL_FOLDER": "MAIL_FOLDER",
+    "SITE_URL": "SITE_URL",
 }
 
 

@@ -3,13 +3,17 @@ from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
+from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
+                                       MeetingRequest, Registration)
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
+from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
 from marketplace.models.organizations import Organization
 from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.taxonomy import Field
 
 __all__ = [
-    "Base", "Batch", "Introduction", "IntroductionEvent", "IntroductionTask", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
+    "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
+    "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
 ]

@@ -20,7 +20,7 @@ from marketplace.extensions import db
 from marketplace.models import (Introduction, IntroductionEvent, IntroductionTask, MatchFeedback, MatchSuggestion,
                                 Membership, Need, Offer, User)
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, PIPELINE_STAGES
-from marketplace.services import access
+from marketplace.services import access, notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -148,6 +148,7 @@ def _changed(intro: Introduction) -> None:
     """Flush and run the expiry / reminder sweep opportunistically after the commit."""
     db.session.flush()
     jobs.enqueue(db.session, SWEEP_JOB)
+    notifications.schedule_due_work()  # due follow-ups and rating requests, also after the commit
 
 
 def history(user, intro: Introduction) -> list[IntroductionEvent]:
@@ -201,6 +202,7 @@ def propose(user, need_id, offer_id, message: str, *, source: str = "manual") ->
     db.session.add(intro)
     _record(intro, user, "proposed", to_stage="proposed", reason=message)
     _changed(intro)
+    notifications.introduction_proposed(intro, user)
     return intro
 
 
@@ -251,6 +253,7 @@ def respond(user, intro: Introduction, decision: str, reason: str = "", side: st
     elif intro.need_response == "accepted" and intro.offer_response == "accepted":
         _set_stage(intro, user, "accepted", side=side)
     _changed(intro)
+    notifications.introduction_answered(intro, user, side, decision)
     return intro
 
 
@@ -284,6 +287,7 @@ def move(user, intro: Introduction, to_stage: str, reason: str = "") -> Introduc
         raise ValidationFailed(_l("Say why the deal was lost."), field_errors={"reason": _l("This field is required.")})
     if len(reason) > 2000:
         raise ValidationFailed(_l("At most %(n)d characters.", n=2000), field_errors={"reason": _l("Too long.")})
+    from_stage = intro.stage
     _set_stage(intro, user, to_stage, reason)
     if to_stage == "lost":
         intro.lost_reason = reason
@@ -291,6 +295,7 @@ def move(user, intro: Introduction, to_stage: str, reason: str = "") -> Introduc
     elif to_stage == "signed":
         _feedback(intro, user, "signed", reason)
     _changed(intro)
+    notifications.introduction_stage_changed(intro, user, from_stage, to_stage, reason)
     return intro
 
 
@@ -437,6 +442,7 @@ def expire_and_remind(now: datetime | None = None) -> dict:
         Introduction.stage == "proposed", Introduction.expires_at <= now)))
     for intro in expired:
         _set_stage(intro, None, "expired", side="")
+        notifications.introduction_expired(intro)
     due = list(db.session.scalars(select(Introduction).where(
         Introduction.stage == "proposed", Introduction.reminded_at.is_(None), Introduction.expires_at > now,
         Introduction.expires_at <= now + timedelta(days=reminder_days()))))
@@ -445,5 +451,7 @@ def expire_and_remind(now: datetime | None = None) -> dict:
         waiting = [s for s in ("need", "offer") if getattr(intro, f"{s}_response") == "pending"]
         _record(intro, None, "reminder", from_stage="proposed", to_stage="proposed",
                 side=waiting[0] if len(waiting) == 1 else "")
+        notifications.introduction_reminded(intro)
     db.session.commit()  # a job is its own unit of work
+    jobs.dispatch_pending(db.session)  # e-mails for the notifications above
     return {"expired": len(expired), "reminded": len(due)}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Need, Offer
-from marketplace.services import access
+from marketplace.services import access, alerts
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matching import MatchingEngine
 
@@ -137,6 +137,7 @@ def rebuild() -> dict:
     directory = _model_dir()
     directory.mkdir(parents=True, exist_ok=True)
     engine.save(directory)
+    alerts.after_matching()  # strong new top matches and immediate alerts, in their own unit of work
     return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained}
 
 
@@ -173,6 +174,7 @@ def rank_need(need_id: int) -> int:
         Offer.id.in_([int(m["offer"]) for m in result["matches"]]), Offer.status == "published")))
     _store(need_id, [m for m in result["matches"] if int(m["offer"]) in published])
     db.session.commit()
+    alerts.after_matching([need_id])  # strong new top match and immediate alerts, in their own unit of work
     return len(result["matches"])
 
 

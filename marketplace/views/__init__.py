@@ -2,9 +2,12 @@
 
 
 def register_blueprints(app) -> None:
-    from marketplace.views import (account, auth, brokering, catalogue, main, matches, needs, operator, organizations,
-                                   patents, search, transfer)
+    from marketplace.views import (account, auth, brokering, catalogue, events, main, matches, needs, operator,
+                                   organizations, patents, search, transfer)
+    from marketplace.views import notifications
 
     for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
-                   brokering):
+                   brokering, events):
         app.register_blueprint(module.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(notifications.funnel_bp)

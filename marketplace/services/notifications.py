@@ -1,0 +1,506 @@
+"""Notifications: in-site inbox and e-mail, each person's choices, and the events that produce them.
+
+A notification stores a message key and parameters, never rendered text: the inbox renders it in the
+reader's current language and the e-mail job in the recipient's saved language. Notifications are created
+in the same unit of work as the event that causes them (services only flush); e-mails are sent by a job
+that runs after the commit.
+
+Also here: the follow-up rating some months after an introduction was signed or lost (item 3 of the
+brokering issue) and the job that reminds people of follow-ups that are due.
+"""
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import date, datetime, timezone
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, func, literal, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from marketplace import jobs
+from marketplace.extensions import db
+from marketplace.models import (
+    FollowupRating,
+    Introduction,
+    IntroductionTask,
+    Membership,
+    Notification,
+    NotificationPreference,
+    User,
+)
+from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS, RATING_ANSWERS
+from marketplace.services import access
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+EMAIL_JOB = "notifications.send_email"
+FOLLOWUPS_JOB = "notifications.followups_due"
+RATING_JOB = "notifications.rating_requests"
+
+KIND_LABELS = {
+    "introduction": _l("New introductions and reminders to answer"),
+    "reply": _l("Answers to introductions (accepted, declined)"),
+    "stage": _l("Stage changes of introductions"),
+    "followup_due": _l("Follow-ups that are due"),
+    "strong_match": _l("New strong matches for my needs"),
+    "rating_request": _l("Requests to rate a follow-up"),
+    "saved_search": _l("New results of my saved searches"),
+}
+CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail")}
+# What a person receives before choosing: everything on the site; e-mail for what needs an answer or action.
+DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
+DEFAULTS.update({(kind, "email"): kind in ("introduction", "reply", "followup_due", "rating_request",
+                                           "saved_search", "strong_match") for kind in NOTIFICATION_KINDS})
+
+# message key -> (title, body); parameters are filled in at reading time, in the reader's language.
+MESSAGES = {
+    "introduction_proposed": (
+        _l("New introduction proposed"),
+        _l("%(broker)s proposes that %(need_org)s and %(offer_org)s talk: need \"%(need)s\", offer \"%(offer)s\". "
+           "Please accept or decline.")),
+    "introduction_reminder": (
+        _l("An introduction is waiting for your answer"),
+        _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" expires on %(expires)s. "
+           "Please accept or decline before then.")),
+    "introduction_accepted": (
+        _l("%(org)s accepted the introduction"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\": the other side has not answered yet.")),
+    "introduction_declined": (
+        _l("%(org)s declined the introduction"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\". Reason: %(reason)s")),
+    "introduction_open": (
+        _l("Both sides accepted the introduction"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\": the deal pipeline starts now.")),
+    "introduction_expired": (
+        _l("An introduction request expired"),
+        _l("Nobody answered in time for need \"%(need)s\" and offer \"%(offer)s\".")),
+    "stage_changed": (
+        _l("Introduction moved to: %(stage)s"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\": from %(from_stage)s to %(stage)s. %(reason)s")),
+    "followup_due": (
+        _l("Follow-up due: %(title)s"),
+        _l("Due on %(due)s, on the introduction of need \"%(need)s\" and offer \"%(offer)s\".")),
+    "followup_overdue": (
+        _l("Follow-up overdue: %(title)s"),
+        _l("It was due on %(due)s (owner: %(owner)s), on the introduction of need \"%(need)s\" "
+           "and offer \"%(offer)s\".")),
+    "strong_match": (
+        _l("A strong new match for your need"),
+        _l("\"%(offer)s\" (%(offer_org)s) is now the best match for your need \"%(need)s\".")),
+    "rating_request": (
+        _l("How did the introduction go?"),
+        _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" ended as \"%(outcome)s\" "
+           "some months ago. Please tell us what has become of it.")),
+    "saved_search": (
+        _l("New results for your saved search"),
+        _l("%(count)s new results for \"%(name)s\".")),
+}
+RATING_LABELS = {"no_contact": _l("No further contact"), "negotiating": _l("In negotiation"),
+                 "agreement": _l("Agreement reached")}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _uid(user) -> int | None:
+    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A site path for a link, also outside requests (jobs)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+class _Params(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def _label_groups() -> dict:
+    from marketplace.services.brokering import STAGE_LABELS
+    return {"stage": STAGE_LABELS, "rating": RATING_LABELS}
+
+
+def _resolve(value, lang: str) -> str:
+    if isinstance(value, dict):
+        if "label" in value:
+            return str(_label_groups().get(value["label"], {}).get(value.get("code"), value.get("code") or ""))
+        first, second = ("en", "zh") if lang == "en" else ("zh", "en")
+        return value.get(first) or value.get(second) or ""
+    return "" if value is None else str(value)
+
+
+def render(notification: Notification, lang: str) -> tuple[str, str]:
+    """(title, body) in the current locale; ``lang`` picks the language of bilingual parameters."""
+    title, body = MESSAGES.get(notification.message_key, (notification.message_key, ""))
+    params = _Params({k: _resolve(v, lang) for k, v in (notification.params or {}).items()})
+    return str(title) % params, (str(body) % params).strip()
+
+
+def bilingual(obj, stem: str) -> dict:
+    return {"zh": getattr(obj, f"{stem}_zh", "") or "", "en": getattr(obj, f"{stem}_en", "") or ""}
+
+
+# --- preferences --------------------------------------------------------------------------------------
+
+def preferences(user) -> dict[tuple[str, str], bool]:
+    """Every (kind, channel) with the user's choice or the default."""
+    prefs = dict(DEFAULTS)
+    for row in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id)):
+        prefs[(row.kind, row.channel)] = row.enabled
+    return prefs
+
+
+def save_preferences(user, chosen) -> dict[tuple[str, str], bool]:
+    """``chosen``: the ``"<channel>:<kind>"`` keys that are switched on; everything else is off."""
+    if _uid(user) is None:
+        raise PermissionDenied(_l("Log in to choose your notifications."))
+    chosen = set(chosen or ())
+    existing = {(r.kind, r.channel): r for r in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    for kind in NOTIFICATION_KINDS:
+        for channel in CHANNELS:
+            enabled = f"{channel}:{kind}" in chosen
+            row = existing.get((kind, channel))
+            if row is None:
+                db.session.add(NotificationPreference(user_id=user.id, kind=kind, channel=channel, enabled=enabled))
+            else:
+                row.enabled = enabled
+    db.session.flush()
+    return preferences(user)
+
+
+# --- creating -----------------------------------------------------------------------------------------
+
+def notify(user_ids, kind: str, key: str, params: dict, link: str = "", *, dedupe_key: str | None = None,
+           exclude=()) -> list[Notification]:
+    """Tell each (active) user once about an event, on the channels they chose; only flushes.
+
+    With ``dedupe_key`` a user who was already told about it (whatever the channels) is skipped.
+    """
+    if kind not in NOTIFICATION_KINDS or key not in MESSAGES:
+        raise ValueError(f"unknown notification {kind}/{key}")
+    ids = {i for i in user_ids if i} - {i for i in exclude if i}
+    if not ids:
+        return []
+    users = list(db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))))
+    if dedupe_key:
+        told = set(db.session.scalars(select(Notification.user_id).where(
+            Notification.user_id.in_(ids), Notification.dedupe_key == dedupe_key)))
+        users = [u for u in users if u.id not in told]
+    if not users:
+        return []
+    chosen = {(r.user_id, r.channel): r.enabled for r in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in users]),
+                                             NotificationPreference.kind == kind))}
+    created = []
+    for user in sorted(users, key=lambda u: u.id):
+        site = chosen.get((user.id, "site"), DEFAULTS[(kind, "site")])
+        email = chosen.get((user.id, "email"), DEFAULTS[(kind, "email")]) and bool(user.email)
+        note = Notification(user_id=user.id, kind=kind, message_key=key, params=params, link=link[:500],
+                            dedupe_key=dedupe_key, in_site=site, email_state="pending" if email else "none",
+                            created_at=_now())
+        db.session.add(note)
+        created.append(note)
+    db.session.flush()
+    if any(n.email_state == "pending" for n in created):
+        jobs.enqueue(db.session, EMAIL_JOB)
+    return created
+
+
+def _members(*org_ids) -> set[int]:
+    org_ids = [o for o in org_ids if o]
+    if not org_ids:
+        return set()
+    return set(db.session.scalars(select(Membership.user_id).where(Membership.organization_id.in_(org_ids))))
+
+
+# --- brokering events (called from services.brokering in the same unit of work) -----------------------
+
+def _intro_params(intro: Introduction) -> dict:
+    return {"need": bilingual(intro.need, "title"), "offer": bilingual(intro.offer, "title"),
+            "need_org": bilingual(intro.need_organization, "name"),
+            "offer_org": bilingual(intro.offer_organization, "name"),
+            "broker": intro.broker.display_name if intro.broker else ""}
+
+
+def _intro_link(intro: Introduction) -> str:
+    return path_for("brokering.detail", intro_id=intro.id)
+
+
+def schedule_due_work() -> None:
+    """Check due follow-ups and rating requests after each brokering change (like the expiry sweep)."""
+    jobs.enqueue(db.session, FOLLOWUPS_JOB)
+    jobs.enqueue(db.session, RATING_JOB)
+
+
+def introduction_proposed(intro: Introduction, actor) -> list[Notification]:
+    return notify(_members(intro.need_organization_id, intro.offer_organization_id), "introduction",
+                  "introduction_proposed", _intro_params(intro), _intro_link(intro), exclude=[_uid(actor)])
+
+
+def introduction_answered(intro: Introduction, actor, side: str, decision: str) -> list[Notification]:
+    """The broker and the other side hear about an answer; everybody when both sides accepted."""
+    params = _intro_params(intro)
+    everybody = _members(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
+    if intro.stage == "accepted":
+        return notify(everybody, "reply", "introduction_open", params, _intro_link(intro), exclude=[_uid(actor)])
+    other = "offer" if side == "need" else "need"
+    params.update(org=params[f"{side}_org"], reason=getattr(intro, f"{side}_reason") or "")
+    recipients = _members(getattr(intro, f"{other}_organization_id")) | {intro.broker_id}
+    key = "introduction_declined" if decision == "declined" else "introduction_accepted"
+    return notify(recipients, "reply", key, params, _intro_link(intro), exclude=[_uid(actor)])
+
+
+def introduction_stage_changed(intro: Introduction, actor, from_stage: str, to_stage: str,
+                               reason: str = "") -> list[Notification]:
+    params = dict(_intro_params(intro), stage={"label": "stage", "code": to_stage},
+                  from_stage={"label": "stage", "code": from_stage}, reason=reason or "")
+    recipients = _members(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
+    return notify(recipients, "stage", "stage_changed", params, _intro_link(intro), exclude=[_uid(actor)])
+
+
+def introduction_reminded(intro: Introduction) -> list[Notification]:
+    waiting = [intro.need_organization_id if s == "need" else intro.offer_organization_id
+               for s in ("need", "offer") if getattr(intro, f"{s}_response") == "pending"]
+    expires = intro.expires_at.date().isoformat() if intro.expires_at else ""
+    return notify(_members(*waiting), "introduction", "introduction_reminder",
+                  dict(_intro_params(intro), expires=expires), _intro_link(intro),
+                  dedupe_key=f"intro:{intro.id}:reminder")
+
+
+def introduction_expired(intro: Introduction) -> list[Notification]:
+    recipients = _members(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
+    return notify(recipients, "stage", "introduction_expired", _intro_params(intro), _intro_link(intro),
+                  dedupe_key=f"intro:{intro.id}:expired")
+
+
+# --- follow-ups that are due (job) --------------------------------------------------------------------
+
+def _not_told(prefix: str, suffix: str):
+    key = literal(prefix) + cast(IntroductionTask.id, String) + literal(suffix)
+    return ~select(Notification.id).where(Notification.dedupe_key == key).exists()
+
+
+@jobs.job(FOLLOWUPS_JOB)
+def followups_due(today: date | None = None) -> dict:
+    """Tell each open follow-up's owner on its due date, and the broker once it is overdue."""
+    today = today or date.today()
+    base = (select(IntroductionTask).join(Introduction)
+            .where(IntroductionTask.done_at.is_(None), IntroductionTask.due_on <= today,
+                   Introduction.stage.notin_(("declined", "expired")))
+            .options(selectinload(IntroductionTask.introduction), selectinload(IntroductionTask.owner)))
+    due = list(db.session.scalars(base.where(IntroductionTask.owner_id.isnot(None),
+                                             _not_told("task:", ":due"))))
+    told = 0
+    for task in due:
+        intro = task.introduction
+        told += len(notify([task.owner_id], "followup_due", "followup_due",
+                           dict(_intro_params(intro), title=task.title, due=task.due_on.isoformat()),
+                           _intro_link(intro) + "#follow-ups", dedupe_key=f"task:{task.id}:due"))
+    late = list(db.session.scalars(base.where(IntroductionTask.due_on < today, Introduction.broker_id.isnot(None),
+                                              _not_told("task:", ":overdue"))))
+    for task in late:
+        intro = task.introduction
+        if intro.broker_id == task.owner_id:
+            continue
+        told += len(notify([intro.broker_id], "followup_due", "followup_overdue",
+                           dict(_intro_params(intro), title=task.title, due=task.due_on.isoformat(),
+                                owner=task.owner.display_name if task.owner else ""),
+                           _intro_link(intro) + "#follow-ups", dedupe_key=f"task:{task.id}:overdue"))
+    db.session.commit()  # a job is its own unit of work
+    jobs.dispatch_pending(db.session)
+    return {"followups_notified": told}
+
+
+# --- follow-up ratings --------------------------------------------------------------------------------
+
+def add_months(moment: datetime, months: int) -> datetime:
+    year, month0 = divmod(moment.month - 1 + months, 12)
+    year += moment.year
+    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
+    return moment.replace(year=year, month=month0 + 1, day=day)
+
+
+def rating_months() -> int:
+    return int(current_app.config.get("FOLLOWUP_RATING_MONTHS", 3))
+
+
+@jobs.job(RATING_JOB)
+def request_ratings(now: datetime | None = None) -> dict:
+    """Some months after signature or loss, ask each side what has become of the introduction."""
+    now = now or _now()
+    cutoff = add_months(now, -rating_months())
+    asked = select(FollowupRating.id).where(FollowupRating.introduction_id == Introduction.id)
+    intros = list(db.session.scalars(select(Introduction).where(
+        Introduction.stage.in_(("signed", "lost")), Introduction.stage_changed_at <= cutoff, ~asked.exists())
+        .options(selectinload(Introduction.need), selectinload(Introduction.offer))))
+    created = 0
+    for intro in intros:
+        for side in ("need", "offer"):
+            org_id = getattr(intro, f"{side}_organization_id")
+            rating = FollowupRating(introduction_id=intro.id, organization_id=org_id, side=side,
+                                    outcome=intro.stage, requested_at=now)
+            db.session.add(rating)
+            db.session.flush()
+            created += 1
+            notify(_members(org_id), "rating_request", "rating_request",
+                   dict(_intro_params(intro), outcome={"label": "stage", "code": intro.stage}),
+                   path_for("notifications.rating", rating_id=rating.id), dedupe_key=f"rating:{rating.id}")
+    db.session.commit()
+    jobs.dispatch_pending(db.session)
+    return {"ratings_requested": created}
+
+
+def can_see_rating(user, rating: FollowupRating) -> bool:
+    if _uid(user) is None:
+        return False
+    return (access.is_staff(user) or access.is_member_of(user, rating.organization_id)
+            or rating.introduction.broker_id == user.id)
+
+
+def get_rating(user, rating_id: int) -> FollowupRating:
+    rating = db.session.get(FollowupRating, rating_id)
+    if rating is None or not can_see_rating(user, rating):
+        raise NotFound(_l("This rating request does not exist or is not visible to you."))
+    return rating
+
+
+def can_answer_rating(user, rating: FollowupRating) -> bool:
+    return _uid(user) is not None and access.is_member_of(user, rating.organization_id)
+
+
+def answer_rating(user, rating: FollowupRating, answer: str, comment: str = "") -> FollowupRating:
+    """A member of the side answers (and may correct the answer later)."""
+    if not can_see_rating(user, rating):
+        raise NotFound(_l("This rating request does not exist or is not visible to you."))
+    if not can_answer_rating(user, rating):
+        raise PermissionDenied(_l("Only members of this side answer its rating request."))
+    if answer not in RATING_ANSWERS:
+        raise ValidationFailed(_l("Choose one of the answers."), field_errors={"answer": _l("Choose one.")})
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ValidationFailed(_l("At most %(n)d characters.", n=2000), field_errors={"comment": _l("Too long.")})
+    rating.answer, rating.comment = answer, comment
+    rating.answered_by_id, rating.answered_at = user.id, _now()
+    db.session.flush()
+    return rating
+
+
+def ratings_for(user) -> list[FollowupRating]:
+    """Rating requests of the user's organisations, their introductions as broker, or all for operators."""
+    if _uid(user) is None:
+        return []
+    query = (select(FollowupRating).join(Introduction)
+             .options(selectinload(FollowupRating.introduction).selectinload(Introduction.need),
+                      selectinload(FollowupRating.introduction).selectinload(Introduction.offer))
+             .order_by(FollowupRating.answered_at.isnot(None), FollowupRating.requested_at.desc(),
+                       FollowupRating.id.desc()).limit(500))
+    if not access.is_staff(user):
+        clauses = [Introduction.broker_id == user.id]
+        if user.org_ids:
+            clauses.append(FollowupRating.organization_id.in_(user.org_ids))
+        query = query.where(or_(*clauses))
+    return list(db.session.scalars(query))
+
+
+# --- inbox --------------------------------------------------------------------------------------------
+
+def _mine(user):
+    if _uid(user) is None:
+        raise PermissionDenied(_l("Log in to see your notifications."))
+    return select(Notification).where(Notification.user_id == user.id, Notification.in_site.is_(True))
+
+
+def inbox(user, page: int = 1, per_page: int = 20) -> tuple[list[Notification], int]:
+    query = _mine(user)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                                    .offset((page - 1) * per_page).limit(per_page)))
+    return items, total
+
+
+def unread_count(user) -> int:
+    if _uid(user) is None:
+        return 0
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.in_site.is_(True), Notification.read_at.is_(None))) or 0
+
+
+def get_own(user, notification_id: int) -> Notification:
+    note = db.session.get(Notification, notification_id)
+    if note is None or _uid(user) is None or note.user_id != user.id or not note.in_site:
+        raise NotFound(_l("This notification does not exist."))
+    return note
+
+
+def mark_read(user, notification_id: int) -> Notification:
+    note = get_own(user, notification_id)
+    if note.read_at is None:
+        note.read_at = _now()
+        db.session.flush()
+    return note
+
+
+def mark_all_read(user) -> int:
+    if _uid(user) is None:
+        raise PermissionDenied(_l("Log in to see your notifications."))
+    result = db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=_now()))
+    db.session.flush()
+    return result.rowcount or 0
+
+
+def safe_link(link: str) -> str:
+    """Only site paths are followed from a notification."""
+    if link and link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    return path_for("notifications.inbox")
+
+
+# --- e-mail (job, after the commit) -------------------------------------------------------------------
+
+def user_language(user: User) -> str:
+    languages = current_app.config.get("LANGUAGES", ("zh", "en"))
+    return user.locale if user.locale in languages else current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+
+
+@jobs.job(EMAIL_JOB)
+def send_pending_email(limit: int = 500) -> dict:
+    """Send the e-mails waiting for people who chose e-mail, each in the recipient's language."""
+    from marketplace import mail
+    rows = list(db.session.scalars(select(Notification).where(Notification.email_state == "pending")
+                                   .options(selectinload(Notification.user)).order_by(Notification.id)
+                                   .limit(limit).with_for_update(skip_locked=True)))
+    sent = failed = 0
+    site = (current_app.config.get("SITE_URL") or "").rstrip("/")
+    for note in rows:
+        user = note.user
+        if not user.active or not user.email:
+            note.email_state = "none"
+            continue
+        lang = user_language(user)
+        try:
+            with force_locale(lang):
+                title, body = render(note, "en" if lang.startswith("en") else "zh")
+                text = render_template("notifications/email.txt", user=user, title=title, body=body,
+                                       link=site + safe_link(note.link),
+                                       preferences_link=site + path_for("notifications.preferences"))
+            mail.send(user.email, title, text)
+        except Exception:  # one bad address must not stop the others
+            log.exception("e-mail for notification %s failed", note.id)
+            note.email_state = "failed"
+            failed += 1
+        else:
+            note.email_state, note.emailed_at = "sent", _now()
+            sent += 1
+    db.session.commit()
+    return {"sent": sent, "failed": failed}
+

@@ -1,0 +1,128 @@
+"""The 1:1 meeting scheduler against a brute-force optimum on random small instances."""
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from marketplace.services.event_scheduling import MeetingRequest, Schedule, conflicts, schedule_meetings
+
+
+def _feasible(subset, slots, tables, caps) -> bool:
+    """Can these requests all be placed? (backtracking over slots)"""
+    load = {}
+    for r in subset:
+        load[r.presenter] = load.get(r.presenter, 0) + 1
+        if load[r.presenter] > caps.get(r.presenter, slots):
+            return False
+    if len(subset) > slots * tables:
+        return False
+    busy = [set() for _ in range(slots)]
+    count = [0] * slots
+
+    def place(i):
+        if i == len(subset):
+            return True
+        r = subset[i]
+        for s in range(slots):
+            if count[s] < tables and r.requester not in busy[s] and r.presenter not in busy[s]:
+                busy[s] |= {r.requester, r.presenter}
+                count[s] += 1
+                if place(i + 1):
+                    return True
+                busy[s] -= {r.requester, r.presenter}
+                count[s] -= 1
+        return False
+
+    return place(0)
+
+
+def brute_force_best(requests, slots, tables, caps) -> int:
+    best = 0
+    for k in range(len(requests), 0, -1):
+        for subset in itertools.combinations(requests, k):
+            weight = sum(r.weight for r in subset)
+            if weight > best and _feasible(list(subset), slots, tables, caps):
+                best = weight
+    return best
+
+
+def _random_instance(rng, *, bipartite: bool):
+    slots, tables = rng.randint(1, 3), rng.randint(1, 3)
+    people = list(range(6))
+    presenters = people[:rng.randint(1, 3)]
+    requesters = [p for p in people if p not in presenters] if bipartite else people
+    requests = []
+    for i in range(rng.randint(1, 8)):
+        p = rng.choice(presenters)
+        a = rng.choice([x for x in requesters if x != p])
+        requests.append(MeetingRequest(id=i + 1, requester=f"u{a}", presenter=f"u{p}", weight=rng.randint(1, 5)))
+    caps = {f"u{p}": rng.randint(0, 3) for p in presenters if rng.random() < 0.6}
+    return requests, slots, tables, caps
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_bipartite_instances_are_optimal_and_conflict_free(seed):
+    rng = random.Random(seed)
+    requests, slots, tables, caps = _random_instance(rng, bipartite=True)
+    schedule = schedule_meetings(requests, slots, tables, caps)
+    assert schedule.exact
+    assert conflicts(requests, schedule, slots, tables, caps) == []
+    assert schedule.total_weight == brute_force_best(requests, slots, tables, caps)
+    assert sorted([p.request_id for p in schedule.placements] + schedule.unplaced) == [r.id for r in requests]
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_people_in_both_roles_still_get_a_conflict_free_schedule(seed):
+    rng = random.Random(1000 + seed)
+    requests, slots, tables, caps = _random_instance(rng, bipartite=False)
+    schedule = schedule_meetings(requests, slots, tables, caps)
+    assert conflicts(requests, schedule, slots, tables, caps) == []
+    assert schedule.total_weight <= brute_force_best(requests, slots, tables, caps)
+
+
+def test_most_wanted_meetings_win_over_more_meetings():
+    # one slot: the presenter can meet only one person; the weight-5 request wins over two weight-2 ones
+    requests = [MeetingRequest(1, "a", "p", 2), MeetingRequest(2, "b", "p", 5), MeetingRequest(3, "a", "q", 2)]
+    schedule = schedule_meetings(requests, slots=1, tables=5)
+    placed = {p.request_id for p in schedule.placements}
+    assert placed == {2, 3} and schedule.total_weight == 7
+    # weight beats cardinality: a's request to p (10) over a->q plus b->p (1 + 1)
+    requests = [MeetingRequest(1, "a", "p", 10), MeetingRequest(2, "b", "p", 1), MeetingRequest(3, "a", "q", 1)]
+    schedule = schedule_meetings(requests, slots=1, tables=5)
+    assert {p.request_id for p in schedule.placements} == {1}
+
+
+def test_tables_and_capacity_limit_the_schedule():
+    requests = [MeetingRequest(i, f"r{i}", "p" if i % 2 else "q", 1) for i in range(1, 9)]
+    schedule = schedule_meetings(requests, slots=2, tables=3, presenter_capacity={"p": 1})
+    assert conflicts(requests, schedule, 2, 3, {"p": 1}) == []
+    assert len(schedule.placements) == 3  # p: 1 meeting; q: 2 slots
+    assert all(p.table <= 3 for p in schedule.placements)
+
+
+def test_balanced_slots_when_tables_are_tight():
+    # 6 requesters x 2 presenters, 3 slots, 4 tables: 6 meetings fit only if spread 2/2/2 or similar
+    requests = [MeetingRequest(i, f"r{i}", "p" if i <= 3 else "q", 1) for i in range(1, 7)]
+    schedule = schedule_meetings(requests, slots=3, tables=2)
+    assert len(schedule.placements) == 6 and conflicts(requests, schedule, 3, 2) == []
+
+
+def test_degenerate_inputs():
+    assert schedule_meetings([], 3, 3) == Schedule()
+    assert schedule_meetings([MeetingRequest(1, "a", "p")], 0, 3).unplaced == [1]
+    with pytest.raises(ValueError):
+        schedule_meetings([MeetingRequest(1, "a", "a")], 1, 1)
+
+
+def test_scheduler_module_does_not_import_flask():
+    import ast
+    from pathlib import Path
+
+    import marketplace.services.event_scheduling as module
+    tree = ast.parse(Path(module.__file__).read_text())
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+             for a in getattr(n, "names", [])} | {(n.module or "").split(".")[0] for n in ast.walk(tree)
+                                                  if isinstance(n, ast.ImportFrom)}
+    assert not names & {"flask", "flask_babel", "sqlalchemy", "marketplace"}
