@@ -2,11 +2,12 @@
 
 Pipeline for a chunk of needs (no dense needs x offers matrix is ever built):
 
-1. text: sparse query rows @ sparse terms x offers -> sparse scores; each need's row is divided
-   by its best score;
-2. graph: two truncated personalised PageRanks over the sparse graph, one seeded from the
-   need's own neighbourhood (its edges, org, fields, IPC, entities named in its text), one from
-   its best text matches (pseudo-relevance over the graph); each row divided by its maximum;
+1. text: per need, the query's posting lists are added into one reused dense vector over offers
+   (as an inverted index does); its top ``candidate_pool`` offers, best score and confidence
+   (share of the need's terms its best offer covers) are kept;
+2. graph: two truncated personalised PageRanks, batched as sparse matrix products, one seeded
+   from the need's own neighbourhood (its edges, org, fields, IPC, entities named in its text),
+   one from its best text matches (pseudo-relevance over the graph); rows divided by their max;
 3. candidates: the union of each channel's top ``candidate_pool`` offers that pass the hard rules;
 4. parts per candidate (text, graph, graph_text, tags, rules), fused with the weights, top-k;
 5. reasons for the returned matches only.
@@ -47,7 +48,7 @@ class EngineConfig:
     graph_steps: int = 3              # walk length from the need's own neighbourhood
     text_graph_steps: int = 1         # walk length from the best text matches (1: their direct links)
     damping: float = 0.85             # PageRank continuation probability
-    graph_power: float = 0.5          # graph part = (PageRank / need's max) ** graph_power
+    graph_power: float = 0.25         # graph part = (PageRank / need's max) ** graph_power
     prf_docs: int = 10                # best text matches that seed the text-graph walk
     candidate_pool: int = 100         # top offers taken from each channel before fusion
     chunk_size: int = 256             # needs scored together
@@ -231,23 +232,16 @@ class MatchingEngine:
         texts = [record_text(need) for need in needs]
         need_ids = [str(need["id"]) if need.get("id") is not None else None for need in needs]
         queries, idf_mass = self.text.analyse_queries(texts)
-        text_scores = self.text.scores(queries)
         kind_hard = "kind" in config.hard_rules
         masks = [self.rules.kind_mask(need.get("kind")) if kind_hard else None for need in needs]
-
-        text_rows = [_masked_row(text_scores, i, masks[i]) for i in range(len(needs))]
-        # Text confidence: how much of the need its best offer covers. Text-derived parts are scaled
-        # by it, so a need whose words barely match anything leans on its graph links instead.
-        confidence = np.zeros(len(needs))
-        for i, (indices, values) in enumerate(text_rows):
-            if len(indices):
-                confidence[i] = self.text.coverage(queries, i, idf_mass[i], int(indices[np.argmax(values)]))
-                text_rows[i] = (indices, values * confidence[i])
         use_graph = self.graph.n_edges > 0
+
+        text_pools, text_scale, confidence, text_seeds = self._text_pass(queries, idf_mass, masks, use_graph)
+
+        # Pass 2, batched sparse walks over the graph.
         seeds = [self.graph.need_seeds(need_ids[i], needs[i], texts[i], config.link_entities) if use_graph else {}
                  for i in range(len(needs))]
         graph_rows = self._graph_rows(seeds, masks) if use_graph else [_EMPTY_ROW] * len(needs)
-        text_seeds = [self._text_seeds(row) for row in text_rows] if use_graph else [{}] * len(needs)
         text_graph_rows = self._text_graph_rows(text_seeds, masks) if use_graph else [_EMPTY_ROW] * len(needs)
         text_graph_rows = [(indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)]
 
@@ -263,9 +257,9 @@ class MatchingEngine:
             else:
                 pool = config.candidate_pool
                 candidates = np.unique(np.concatenate(
-                    [_top(row, pool) for row in (text_rows[i], graph_rows[i], text_graph_rows[i])]))
+                    [text_pools[i], _top(graph_rows[i], pool), _top(text_graph_rows[i], pool)]))
             parts = np.zeros((len(candidates), len(PARTS)))
-            parts[:, 0] = _lookup(text_rows[i], candidates, scratch)
+            parts[:, 0] = self.text.score_offers(queries, i, candidates) * text_scale[i]
             # The graph lifts offers that also match the text, unless the text says little about
             # the need (low confidence): then graph links count on their own.
             parts[:, 1] = _lookup(graph_rows[i], candidates, scratch) * (1 - confidence[i] + parts[:, 0])
@@ -278,15 +272,15 @@ class MatchingEngine:
             keep = ~hard_failures(outcomes, frozenset(config.hard_rules), len(candidates))
             candidates, parts = candidates[keep], parts[keep]
             outcomes = {name: values[keep] for name, values in outcomes.items()}
-            scores = parts @ weight_vector
-            order = np.lexsort((candidates, -scores))[:top_k]  # ties: earlier-fitted offer first
+            fused = parts @ weight_vector
+            order = np.lexsort((candidates, -fused))[:top_k]  # ties: earlier-fitted offer first
             matches = []
             need_terms = None
             for position in order.tolist():
                 offer_index = int(candidates[position])
                 match = {
                     "offer": self.offers.id(offer_index),
-                    "score": round(float(scores[position]), 6),
+                    "score": round(float(fused[position]), 6),
                     "parts": {p: round(float(v), 6) for p, v in zip(PARTS, parts[position])},
                 }
                 if explain_matches:
@@ -299,6 +293,37 @@ class MatchingEngine:
             results.append({"need": need_ids[i], "matches": matches})
         return results
 
+    def _text_pass(self, queries: sp.csr_matrix, idf_mass: np.ndarray, masks: list, use_graph: bool):
+        """Text channel, one need at a time over one reused dense vector of offers (never a
+        needs x offers matrix).
+
+        Returns per need: its top ``candidate_pool`` text candidates, the factor turning a raw text
+        score into the text part, its text confidence and its best matches as graph seeds.
+        """
+        config, n_offers, n_needs = self.config, len(self.offers), queries.shape[0]
+        has_edges = np.diff(self.graph.adjacency.indptr)[:n_offers] > 0 if use_graph else None
+        pools, scale, confidence, text_seeds = [], np.zeros(n_needs), np.zeros(n_needs), []
+        scores = np.zeros(n_offers, dtype=np.float32)
+        for i in range(n_needs):
+            scores.fill(0)
+            self.text.accumulate(queries, i, scores)
+            if masks[i] is not None:
+                scores *= masks[i]
+            pool = _top_dense(scores, config.candidate_pool)
+            seeds: dict[int, float] = {}
+            if len(pool):
+                best = int(pool[np.argmax(scores[pool])])
+                # Confidence: how much of the need its best offer covers. Text-derived parts are
+                # scaled by it, so a need whose words barely match anything leans on its graph links.
+                confidence[i] = self.text.coverage(queries, i, idf_mass[i], best)
+                scale[i] = confidence[i] / float(scores[best])
+                if use_graph:
+                    ordered = pool[np.argsort(-scores[pool], kind="stable")][: config.prf_docs]
+                    seeds = {int(o): float(scores[o]) * scale[i] for o in ordered if has_edges[o]}
+            pools.append(pool)
+            text_seeds.append(seeds)
+        return pools, scale, confidence, text_seeds
+
     def _graph_rows(self, seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""
         if not any(seeds):
@@ -310,16 +335,6 @@ class MatchingEngine:
         # two or three hops away still counts, not only the nearest offers.
         power = self.config.graph_power
         return rows if power == 1 else [(indices, values**power) for indices, values in rows]
-
-    def _text_seeds(self, text_row: tuple[np.ndarray, np.ndarray]) -> dict[int, float]:
-        """The need's best text matches (that have graph edges), weighted by text score."""
-        indices, values = text_row
-        if len(indices) == 0:
-            return {}
-        scores = dict(zip(indices.tolist(), values.tolist()))
-        best = _top(text_row, self.config.prf_docs)
-        best = best[np.diff(self.graph.adjacency.indptr)[best] > 0]
-        return {int(i): scores[int(i)] for i in best if scores[int(i)] > 0}
 
     def _text_graph_rows(self, text_seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from the best text matches, excluding the seeds'
@@ -443,6 +458,15 @@ def _masked_row(matrix: sp.csr_matrix, row: int, mask: np.ndarray | None,
         indices, values = indices[keep], values[keep]
     top = values.max() if len(values) else 0.0
     return indices, (values / top if top > 0 else values)
+
+
+def _top_dense(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the (at most) k largest positive entries of a dense vector, unordered."""
+    if k < len(scores):
+        top = np.argpartition(-scores, k - 1)[:k]
+    else:
+        top = np.arange(len(scores))
+    return np.sort(top[scores[top] > 0])
 
 
 def _top(row: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:

@@ -28,6 +28,10 @@ RELATION_LABELS = {  # relation -> (zh, en)
     "member_of": ("成员", "member of"),
     "cites": ("引用", "cites"),
     "written_by": ("作者", "written by"),
+    "asks_for_author": ("指定作者", "asks for author"),
+    "cocited_with": ("共同被引", "co-cited with"),
+    "coupled_with": ("引文耦合", "bibliographically coupled with"),
+    "related": ("关联", "related"),
 }
 NODE_TYPE_LABELS = {  # node prefix -> (zh, en) used in "same ..." reasons
     "field": ("同一领域", "same field"),

@@ -92,6 +92,11 @@ def _cjk_run_tokens(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=200_000)
+def _cjk_run_token_list(run: str, bigrams: bool) -> tuple[str, ...]:
+    return tuple(token for token, _ in _cjk_run_tokens(run, bigrams))
+
+
 class Analyzer:
     """Callable turning a string into tokens; usable as scikit-learn's ``analyzer``.
 
@@ -103,7 +108,14 @@ class Analyzer:
         self.stem = stem
 
     def __call__(self, text: str) -> list[str]:
-        return [token for token, _ in self.tokens_with_surface(text)]
+        # Hot path when fitting: cached token tuples per CJK run, no surface pairs.
+        out: list[str] = []
+        for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
+            if cjk_run:
+                out.extend(_cjk_run_token_list(cjk_run, self.cjk_bigrams))
+            elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
+                out.append(_stem(latin_run) if self.stem else latin_run)
+        return out
 
     def tokens_with_surface(self, text: str) -> list[tuple[str, str]]:
         """Tokens paired with the surface form they came from (for readable reasons)."""
@@ -149,6 +161,7 @@ class TextIndex:
         self.idf: np.ndarray | None = None
         self.doc_weights: sp.csr_matrix | None = None
         self.term_doc: sp.csr_matrix | None = None
+        self._query_scratch: np.ndarray | None = None  # dense query over the vocabulary, kept zeroed
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, documents: list[str]) -> "TextIndex":
@@ -226,6 +239,34 @@ class TextIndex:
             counts = sp.csr_matrix(sp.diags(1 / row_norm) @ counts)
         return counts.astype(np.float32), idf_mass
 
+    def accumulate(self, query: sp.csr_matrix, row: int, out: np.ndarray) -> None:
+        """Add query ``row``'s scores against every offer into the dense vector ``out``
+        (posting list by posting list, as inverted-index engines do)."""
+        indptr, postings, weights = self.term_doc.indptr, self.term_doc.indices, self.term_doc.data
+        for term, weight in zip(query.indices[query.indptr[row] : query.indptr[row + 1]].tolist(),
+                                query.data[query.indptr[row] : query.indptr[row + 1]].tolist()):
+            start, end = indptr[term], indptr[term + 1]
+            out[postings[start:end]] += weights[start:end] * np.float32(weight)
+
+    def score_offers(self, query: sp.csr_matrix, row: int, offer_indices: np.ndarray) -> np.ndarray:
+        """Exact scores of query ``row`` for a few offers (their term rows dotted with the query)."""
+        offer_indices = np.asarray(offer_indices, dtype=np.int64)
+        if len(offer_indices) == 0:
+            return np.zeros(0)
+        if self._query_scratch is None or len(self._query_scratch) != len(self.idf):
+            self._query_scratch = np.zeros(len(self.idf), dtype=np.float32)
+        terms = query.indices[query.indptr[row] : query.indptr[row + 1]]
+        self._query_scratch[terms] = query.data[query.indptr[row] : query.indptr[row + 1]]
+        indptr = self.doc_weights.indptr
+        starts, lengths = indptr[offer_indices], indptr[offer_indices + 1] - indptr[offer_indices]
+        # Positions of every entry of the chosen rows, concatenated, without a Python loop.
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        entries = np.arange(lengths.sum()) + offsets
+        products = self.doc_weights.data[entries] * self._query_scratch[self.doc_weights.indices[entries]]
+        self._query_scratch[terms] = 0
+        owner = np.repeat(np.arange(len(offer_indices)), lengths)
+        return np.bincount(owner, weights=products, minlength=len(offer_indices))
+
     def coverage(self, query: sp.csr_matrix, row: int, idf_mass: float, offer_index: int) -> float:
         """Share of the need's term idf that the offer contains (1 = every need term found)."""
         if idf_mass <= 0:
@@ -253,8 +294,10 @@ class TextIndex:
         best: dict[str, float] = {}
         bigram_only: set[str] = set()
         word_surfaces: set[str] = set()
+        seen_tokens: set[str] = set()
         for token, surface, column in need_terms:
-            if column in offer_weight:
+            if column in offer_weight and token not in seen_tokens:  # one surface per stem
+                seen_tokens.add(token)
                 best[surface] = max(best.get(surface, 0.0), offer_weight[column])
                 (bigram_only if token.startswith(BIGRAM_PREFIX) else word_surfaces).add(surface)
         bigram_only -= word_surfaces

@@ -1,0 +1,214 @@
+"""Benchmark: matching CLI vs bm25s on synthetic bilingual data, plus one-new-need latency.
+
+    python bench/bench_matching.py            # 100,000 offers, 10,000 needs
+    python bench/bench_matching.py --small    # 10,000 offers, 1,000 needs (quick check)
+
+Generates deterministic synthetic offers / needs (Chinese phrases and English words, tags, kinds,
+orgs and taxonomy fields, so the graph channel is live), then runs in subprocesses, each timed
+and with its own peak memory (``os.wait4`` rusage of that child):
+
+1. ``python -m matching rank ... --top-k 10`` (fit + rank + reasons + output);
+2. bm25s (k1 1.5, b 0.75) with jieba search-mode / stemmed-English tokens, top-10, same output size;
+
+and prints seconds, peak MB and the engine / bm25s ratios. Finally it fits the engine in-process
+and times ``rank_one`` for new needs: p50 / p95 milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CJK_CHARS = (
+    "检测试剂盒核酸抗原抗体病毒疫苗研发临床治疗医用防护口罩呼吸机影像诊断智能筛查体温测量红外无人配送物流"
+    "平台数据芯片传感器新材料生物医药器械手术机器人远程医疗协同办公消毒净化环保节能病房建设供应链生产制造"
+    "专利技术转移许可孵化融资贷款担保投资基金实验室分析检验认证标准质量"
+)
+EN_WORDS = (
+    "test kit nucleic acid antigen antibody virus vaccine clinical therapy mask ventilator imaging diagnosis "
+    "screening temperature infrared delivery logistics platform data chip sensor material biomedical device "
+    "surgical robot remote office disinfection purification energy ward supply chain manufacturing patent "
+    "licensing incubator financing loan guarantee investment fund laboratory analysis inspection certification "
+    "standard quality rapid portable automated cloud monitoring wearable genome sequencing reagent protein"
+).split()
+OFFER_KINDS = ("technology", "product", "service", "patent", "financial")
+NEED_KINDS = ("procurement", "technology_cooperation", "manufacturing_supply", "testing_lab", "financing", None)
+
+BM25S_SCRIPT = r"""
+import json, re, sys, unicodedata
+import bm25s, jieba, Stemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+jieba.setLogLevel(60); jieba.initialize()
+stem = Stemmer.Stemmer("english").stemWord
+RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[a-z0-9]+")
+def tokens(text):
+    out = []
+    for run in RUN.findall(unicodedata.normalize("NFKC", text).lower()):
+        if "a" <= run[0] <= "z" or run[0].isdigit():
+            if run not in ENGLISH_STOP_WORDS:
+                out.append(stem(run))
+        else:
+            out.extend(jieba.cut_for_search(run))
+    return out
+def text(r):
+    return " ".join([r.get("title", ""), r.get("text", "")] + list(r.get("tags", [])))
+offers = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+needs = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+retriever = bm25s.BM25(k1=1.5, b=0.75)
+retriever.index([tokens(text(o)) for o in offers], show_progress=False)
+docs, scores = retriever.retrieve([tokens(text(n)) for n in needs], k=int(sys.argv[4]), show_progress=False)
+with open(sys.argv[3], "w", encoding="utf-8") as out:
+    for need, drow, srow in zip(needs, docs, scores):
+        out.write(json.dumps({"need": need["id"], "matches": [{"offer": offers[int(d)]["id"], "score": float(s)}
+                                                              for d, s in zip(drow, srow)]}, ensure_ascii=False) + "\n")
+"""
+
+
+def make_vocabulary(rng: random.Random, n_zh: int = 6000) -> tuple[list[str], list[str]]:
+    """Chinese words and English words (with suffix variants).
+
+    Chinese words are real dictionary words (jieba's dictionary, 2-4 characters, sampled with a
+    fixed seed) plus domain words made of the characters above, so segmentation and character
+    statistics look like real text rather than random characters.
+    """
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    dictionary = sorted(w for w, f in jieba.dt.FREQ.items() if f >= 50 and 2 <= len(w) <= 4
+                        and all("\u4e00" <= ch <= "\u9fff" for ch in w))
+    zh = rng.sample(dictionary, n_zh)
+    zh += sorted({"".join(rng.choice(CJK_CHARS) for _ in range(2)) for _ in range(500)})
+    en = EN_WORDS + [w + s for w in EN_WORDS for s in ("s", "ing", "ed", "ion")]
+    return zh, en
+
+
+def phrase(rng: random.Random, zh: list[str], en: list[str], n_words: int, topic: int) -> str:
+    """Mixed text; words are drawn mostly from a topic slice so relevant pairs share vocabulary."""
+    parts = []
+    for _ in range(n_words):
+        if rng.random() < 0.6:
+            pool, width = zh, len(zh) // 50
+        else:
+            pool, width = en, len(en) // 10
+        start = (topic * width) % len(pool)
+        word = pool[(start + int(rng.expovariate(1 / width))) % len(pool)] if rng.random() < 0.8 else rng.choice(pool)
+        # Chinese words run together (2-3 per chunk) like real text; English words are spaced.
+        if parts and pool is zh and rng.random() < 0.6 and parts[-1][-1] >= "\u4e00":
+            parts[-1] += word
+        else:
+            parts.append(word)
+    return " ".join(parts)
+
+
+def generate(n_offers: int, n_needs: int, seed: int = 7) -> tuple[list[dict], list[dict]]:
+    rng = random.Random(seed)
+    zh, en = make_vocabulary(rng)
+    n_orgs, n_fields = max(10, n_offers // 20), 50
+    offers = []
+    for i in range(n_offers):
+        topic = rng.randrange(200)
+        offers.append({
+            "id": f"o{i}", "title": phrase(rng, zh, en, rng.randint(3, 7), topic),
+            "text": phrase(rng, zh, en, rng.randint(15, 40), topic),
+            "tags": [rng.choice(zh) for _ in range(rng.randint(1, 3))],
+            "kind": rng.choice(OFFER_KINDS), "org": f"org{rng.randrange(n_orgs)}",
+            "fields": [f"F{topic % n_fields}"],
+        })
+    needs = []
+    for i in range(n_needs):
+        topic = rng.randrange(200)
+        need = {"id": f"n{i}", "title": phrase(rng, zh, en, rng.randint(2, 5), topic),
+                "text": phrase(rng, zh, en, rng.randint(5, 15), topic),
+                "tags": [rng.choice(zh)], "org": f"org{rng.randrange(n_orgs)}", "fields": [f"F{topic % n_fields}"]}
+        kind = rng.choice(NEED_KINDS)
+        if kind:
+            need["kind"] = kind
+        needs.append(need)
+    return offers, needs
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def run_measured(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak resident MB) of one child process.
+
+    CPU seconds (user + system) are reported too because wall time is unreliable on a shared machine.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"command failed: {' '.join(command)}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def latency_one_need(offers: list[dict], needs: list[dict], repeats: int) -> tuple[float, float, float]:
+    """Fit in-process, then time rank_one on new needs: (fit seconds, p50 ms, p95 ms)."""
+    from matching import MatchingEngine
+
+    started = time.perf_counter()
+    engine = MatchingEngine().fit(offers)
+    fit_seconds = time.perf_counter() - started
+    engine.rank_one(needs[0], top_k=10)  # warm caches (jieba dictionary etc.)
+    timings = []
+    for need in needs[1 : repeats + 1]:
+        started = time.perf_counter()
+        engine.rank_one({**need, "id": "new-" + need["id"]}, top_k=10)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return fit_seconds, timings[len(timings) // 2], timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="10,000 offers and 1,000 needs")
+    parser.add_argument("--offers", type=int)
+    parser.add_argument("--needs", type=int)
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument("--latency-needs", type=int, default=200)
+    args = parser.parse_args()
+    n_offers = args.offers or (10_000 if args.small else 100_000)
+    n_needs = args.needs or (1_000 if args.small else 10_000)
+
+    offers, needs = generate(n_offers, n_needs)
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench_matching_") as tmp:
+        tmp = Path(tmp)
+        write_jsonl(tmp / "offers.jsonl", offers)
+        write_jsonl(tmp / "needs.jsonl", needs)
+        (tmp / "bm25s_run.py").write_text(BM25S_SCRIPT, encoding="utf-8")
+        print(f"data: {n_offers:,} offers, {n_needs:,} needs, top-k {args.top_k}", flush=True)
+        engine_s, engine_cpu, engine_mb = run_measured([python, "-m", "matching", "rank", "--offers", str(tmp / "offers.jsonl"),
+                                            "--needs", str(tmp / "needs.jsonl"), "--top-k", str(args.top_k),
+                                            "--out", str(tmp / "engine_out.jsonl")])
+        print(f"engine (CLI, with reasons): {engine_s:8.1f} s wall {engine_cpu:8.1f} s CPU {engine_mb:8.0f} MB peak",
+              flush=True)
+        bm25_s, bm25_cpu, bm25_mb = run_measured([python, str(tmp / "bm25s_run.py"), str(tmp / "offers.jsonl"),
+                                        str(tmp / "needs.jsonl"), str(tmp / "bm25s_out.jsonl"), str(args.top_k)])
+        print(f"bm25s:                      {bm25_s:8.1f} s wall {bm25_cpu:8.1f} s CPU {bm25_mb:8.0f} MB peak", flush=True)
+        print(f"ratio engine/bm25s: wall {engine_s / bm25_s:.2f}x, CPU {engine_cpu / bm25_cpu:.2f}x, "
+              f"memory {engine_mb / bm25_mb:.2f}x", flush=True)
+
+    fit_seconds, p50, p95 = latency_one_need(offers, needs, args.latency_needs)
+    print(f"rank_one against {n_offers:,} fitted offers (fit {fit_seconds:.1f} s): "
+          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {args.latency_needs} new needs")
+
+
+if __name__ == "__main__":
+    main()
