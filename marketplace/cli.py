@@ -80,7 +80,7 @@ def demo_load(reset_passwords: bool) -> None:
         result = load_demo(session, reset_passwords=reset_passwords)
     if result["created"]:
         click.echo(f"Loaded demo data: {result['organizations']} organisations, {result['offers']} offers in 3 batches, "
-                   f"{result['needs']} needs, 50 high-value patents.")
+                   f"{result['needs']} needs, 50 high-value patents, {result.get('events', 0)} events.")
     else:
         click.echo("Demo data already present; nothing added.")
     click.echo("Demo accounts (demo data only; change or remove before production):")

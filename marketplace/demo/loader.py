@@ -269,6 +269,60 @@ def _accounts(session, orgs: dict, reset_passwords: bool) -> list[tuple[str, str
     return printed
 
 
+def _events(session) -> int:
+    """Five finished high-value patent roadshows (37 projects), Spark events, and one upcoming roadshow."""
+    from marketplace.models import AgendaItem, Event, EventSeries
+
+    organiser = session.scalar(select(User).where(User.email == "organiser@demo.techbridge.cn"))
+    patents = list(session.scalars(select(Offer).join(PatentDetail).where(
+        PatentDetail.curation_stage == "high_value", Offer.status == "published").order_by(Offer.id)))
+    projects = list(session.scalars(select(Offer).where(Offer.kind == "technology", Offer.status == "published")
+                                    .order_by(Offer.id).limit(40)))
+    roadshows = EventSeries(kind="roadshow", name_zh="高价值专利线上路演", name_en="Online high-value patent roadshows",
+                            created_by_id=organiser.id if organiser else None)
+    spark = EventSeries(kind="spark", name_zh="火花活动：线上技术转移", name_en="Spark: online technology transfer",
+                        created_by_id=organiser.id if organiser else None)
+    session.add_all([roadshows, spark])
+    per_session = (8, 7, 8, 7, 7)  # 37 projects over 5 sessions, as the park reported
+    start = 0
+    count = 0
+
+    def add_event(series, kind, n, starts, items, status, title_zh, title_en):
+        event = Event(series=series, organiser_id=organiser.id if organiser else None, kind=kind, status=status,
+                      title_zh=title_zh, title_en=title_en,
+                      description_zh="面向投资机构、企业、医院、银行和孵化器的线上对接活动（演示数据）。",
+                      description_en="Online matchmaking for investors, firms, hospitals, banks and incubators (demo data).",
+                      starts_at=starts, ends_at=starts + timedelta(hours=2), timezone="Asia/Shanghai",
+                      meeting_url="https://meeting.example.cn/demo", capacity=200,
+                      registration_deadline=starts - timedelta(hours=2),
+                      audience=["investors", "firms", "hospitals", "banks", "incubators"],
+                      meetings_start_at=starts + timedelta(hours=1), meeting_minutes=15, meeting_slots=4,
+                      meeting_tables=4, published_at=starts - timedelta(days=7), is_demo=True)
+        for i, offer in enumerate(items):
+            slot = starts + timedelta(minutes=10 * i)
+            event.items.append(AgendaItem(offer_id=offer.id, organization_id=offer.organization_id, starts_at=slot,
+                                          ends_at=slot + timedelta(minutes=10), meeting_capacity=4))
+        session.add(event)
+
+    for n, size in enumerate(per_session, start=1):
+        starts = datetime(2020, 4, 14, 6, 0, tzinfo=timezone.utc) + timedelta(days=7 * (n - 1))
+        add_event(roadshows, "roadshow", n, starts, patents[start:start + size], "finished",
+                  f"高价值专利线上路演第{n}场", f"Online high-value patent roadshow {n}")
+        start += size
+        count += 1
+    for n in range(1, 5):
+        starts = datetime(2020, 3, 3 + 5 * n, 7, 0, tzinfo=timezone.utc)
+        add_event(spark, "spark", n, starts, projects[(n - 1) * 4:n * 4], "finished",
+                  f"火花活动第{n}期", f"Spark event {n}")
+        count += 1
+    upcoming = datetime.combine(date.today() + timedelta(days=21), datetime.min.time(), tzinfo=timezone.utc) \
+        + timedelta(hours=6)
+    add_event(roadshows, "roadshow", 6, upcoming, patents[37:43], "published", "高价值专利线上路演第6场（报名中）",
+              "Online high-value patent roadshow 6 (registration open)")
+    session.flush()
+    return count + 1
+
+
 def load_demo(session, *, reset_passwords: bool = False, seed: int = 2020) -> dict:
     """Load the demo dataset unless it is already there (idempotent). Flushes; the caller commits."""
     rng = random.Random(seed)
@@ -303,5 +357,6 @@ def load_demo(session, *, reset_passwords: bool = False, seed: int = 2020) -> di
     _financial(session, rng, orgs, fields, batches[0])
     needs = _needs(session, rng, orgs, fields)
     accounts = _accounts(session, orgs, reset_passwords)
-    return {"created": True, "organizations": sum(len(v) for v in orgs.values()), "offers": len(offers),
+    events = _events(session)
+    return {"created": True, "events": events, "organizations": sum(len(v) for v in orgs.values()), "offers": len(offers),
             "needs": needs, "accounts": accounts}
