@@ -34,15 +34,78 @@ CJK_CHARS = (
     "平台数据芯片传感器新材料生物医药器械手术机器人远程医疗协同办公消毒净化环保节能病房建设供应链生产制造"
     "专利技术转移许可孵化融资贷款担保投资基金实验室分析检验认证标准质量"
 )
-EN_WORDS = (
-    "test kit nucleic acid antigen antibody virus vaccine clinical therapy mask ventilator imaging diagnosis "
-    "screening temperature infrared delivery logistics platform data chip sensor material biomedical device "
-    "surgical robot remote office disinfection purification energy ward supply chain manufacturing patent "
-    "licensing incubator financing loan guarantee investment fund laboratory analysis inspection certification "
-    "standard quality rapid portable automated cloud monitoring wearable genome sequencing reagent protein"
-).split()
+EN_WORDS = [
+    "test",
+    "kit",
+    "nucleic",
+    "acid",
+    "antigen",
+    "antibody",
+    "virus",
+    "vaccine",
+    "clinical",
+    "therapy",
+    "mask",
+    "ventilator",
+    "imaging",
+    "diagnosis",
+    "screening",
+    "temperature",
+    "infrared",
+    "delivery",
+    "logistics",
+    "platform",
+    "data",
+    "chip",
+    "sensor",
+    "material",
+    "biomedical",
+    "device",
+    "surgical",
+    "robot",
+    "remote",
+    "office",
+    "disinfection",
+    "purification",
+    "energy",
+    "ward",
+    "supply",
+    "chain",
+    "manufacturing",
+    "patent",
+    "licensing",
+    "incubator",
+    "financing",
+    "loan",
+    "guarantee",
+    "investment",
+    "fund",
+    "laboratory",
+    "analysis",
+    "inspection",
+    "certification",
+    "standard",
+    "quality",
+    "rapid",
+    "portable",
+    "automated",
+    "cloud",
+    "monitoring",
+    "wearable",
+    "genome",
+    "sequencing",
+    "reagent",
+    "protein",
+]
 OFFER_KINDS = ("technology", "product", "service", "patent", "financial")
-NEED_KINDS = ("procurement", "technology_cooperation", "manufacturing_supply", "testing_lab", "financing", None)
+NEED_KINDS = (
+    "procurement",
+    "technology_cooperation",
+    "manufacturing_supply",
+    "testing_lab",
+    "financing",
+    None,
+)
 
 BM25S_SCRIPT = r"""
 import json, re, sys, unicodedata
@@ -85,8 +148,11 @@ def make_vocabulary(rng: random.Random, n_zh: int = 6000) -> tuple[list[str], li
 
     jieba.setLogLevel(60)
     jieba.initialize()
-    dictionary = sorted(w for w, f in jieba.dt.FREQ.items() if f >= 50 and 2 <= len(w) <= 4
-                        and all("\u4e00" <= ch <= "\u9fff" for ch in w))
+    dictionary = sorted(
+        w
+        for w, f in jieba.dt.FREQ.items()
+        if f >= 50 and 2 <= len(w) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in w)
+    )
     zh = rng.sample(dictionary, n_zh)
     zh += sorted({"".join(rng.choice(CJK_CHARS) for _ in range(2)) for _ in range(500)})
     en = EN_WORDS + [w + s for w in EN_WORDS for s in ("s", "ing", "ed", "ion")]
@@ -102,7 +168,11 @@ def phrase(rng: random.Random, zh: list[str], en: list[str], n_words: int, topic
         else:
             pool, width = en, len(en) // 10
         start = (topic * width) % len(pool)
-        word = pool[(start + int(rng.expovariate(1 / width))) % len(pool)] if rng.random() < 0.8 else rng.choice(pool)
+        word = (
+            pool[(start + int(rng.expovariate(1 / width))) % len(pool)]
+            if rng.random() < 0.8
+            else rng.choice(pool)
+        )
         # Chinese words run together (2-3 per chunk) like real text; English words are spaced.
         if parts and pool is zh and rng.random() < 0.6 and parts[-1][-1] >= "\u4e00":
             parts[-1] += word
@@ -118,19 +188,28 @@ def generate(n_offers: int, n_needs: int, seed: int = 7) -> tuple[list[dict], li
     offers = []
     for i in range(n_offers):
         topic = rng.randrange(200)
-        offers.append({
-            "id": f"o{i}", "title": phrase(rng, zh, en, rng.randint(3, 7), topic),
-            "text": phrase(rng, zh, en, rng.randint(15, 40), topic),
-            "tags": [rng.choice(zh) for _ in range(rng.randint(1, 3))],
-            "kind": rng.choice(OFFER_KINDS), "org": f"org{rng.randrange(n_orgs)}",
-            "fields": [f"F{topic % n_fields}"],
-        })
+        offers.append(
+            {
+                "id": f"o{i}",
+                "title": phrase(rng, zh, en, rng.randint(3, 7), topic),
+                "text": phrase(rng, zh, en, rng.randint(15, 40), topic),
+                "tags": [rng.choice(zh) for _ in range(rng.randint(1, 3))],
+                "kind": rng.choice(OFFER_KINDS),
+                "org": f"org{rng.randrange(n_orgs)}",
+                "fields": [f"F{topic % n_fields}"],
+            }
+        )
     needs = []
     for i in range(n_needs):
         topic = rng.randrange(200)
-        need = {"id": f"n{i}", "title": phrase(rng, zh, en, rng.randint(2, 5), topic),
-                "text": phrase(rng, zh, en, rng.randint(5, 15), topic),
-                "tags": [rng.choice(zh)], "org": f"org{rng.randrange(n_orgs)}", "fields": [f"F{topic % n_fields}"]}
+        need = {
+            "id": f"n{i}",
+            "title": phrase(rng, zh, en, rng.randint(2, 5), topic),
+            "text": phrase(rng, zh, en, rng.randint(5, 15), topic),
+            "tags": [rng.choice(zh)],
+            "org": f"org{rng.randrange(n_orgs)}",
+            "fields": [f"F{topic % n_fields}"],
+        }
         kind = rng.choice(NEED_KINDS)
         if kind:
             need["kind"] = kind
@@ -140,8 +219,7 @@ def generate(n_offers: int, n_needs: int, seed: int = 7) -> tuple[list[dict], li
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def run_measured(command: list[str]) -> tuple[float, float, float]:
@@ -194,20 +272,51 @@ def main() -> None:
         write_jsonl(tmp / "needs.jsonl", needs)
         (tmp / "bm25s_run.py").write_text(BM25S_SCRIPT, encoding="utf-8")
         print(f"data: {n_offers:,} offers, {n_needs:,} needs, top-k {args.top_k}", flush=True)
-        engine_s, engine_cpu, engine_mb = run_measured([python, "-m", "matching", "rank", "--offers", str(tmp / "offers.jsonl"),
-                                            "--needs", str(tmp / "needs.jsonl"), "--top-k", str(args.top_k),
-                                            "--out", str(tmp / "engine_out.jsonl")])
-        print(f"engine (CLI, with reasons): {engine_s:8.1f} s wall {engine_cpu:8.1f} s CPU {engine_mb:8.0f} MB peak",
-              flush=True)
-        bm25_s, bm25_cpu, bm25_mb = run_measured([python, str(tmp / "bm25s_run.py"), str(tmp / "offers.jsonl"),
-                                        str(tmp / "needs.jsonl"), str(tmp / "bm25s_out.jsonl"), str(args.top_k)])
-        print(f"bm25s:                      {bm25_s:8.1f} s wall {bm25_cpu:8.1f} s CPU {bm25_mb:8.0f} MB peak", flush=True)
-        print(f"ratio engine/bm25s: wall {engine_s / bm25_s:.2f}x, CPU {engine_cpu / bm25_cpu:.2f}x, "
-              f"memory {engine_mb / bm25_mb:.2f}x", flush=True)
+        engine_s, engine_cpu, engine_mb = run_measured(
+            [
+                python,
+                "-m",
+                "matching",
+                "rank",
+                "--offers",
+                str(tmp / "offers.jsonl"),
+                "--needs",
+                str(tmp / "needs.jsonl"),
+                "--top-k",
+                str(args.top_k),
+                "--out",
+                str(tmp / "engine_out.jsonl"),
+            ]
+        )
+        print(
+            f"engine (CLI, with reasons): {engine_s:8.1f} s wall {engine_cpu:8.1f} s CPU {engine_mb:8.0f} MB peak",
+            flush=True,
+        )
+        bm25_s, bm25_cpu, bm25_mb = run_measured(
+            [
+                python,
+                str(tmp / "bm25s_run.py"),
+                str(tmp / "offers.jsonl"),
+                str(tmp / "needs.jsonl"),
+                str(tmp / "bm25s_out.jsonl"),
+                str(args.top_k),
+            ]
+        )
+        print(
+            f"bm25s:                      {bm25_s:8.1f} s wall {bm25_cpu:8.1f} s CPU {bm25_mb:8.0f} MB peak",
+            flush=True,
+        )
+        print(
+            f"ratio engine/bm25s: wall {engine_s / bm25_s:.2f}x, CPU {engine_cpu / bm25_cpu:.2f}x, "
+            f"memory {engine_mb / bm25_mb:.2f}x",
+            flush=True,
+        )
 
     fit_seconds, p50, p95 = latency_one_need(offers, needs, args.latency_needs)
-    print(f"rank_one against {n_offers:,} fitted offers (fit {fit_seconds:.1f} s): "
-          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {args.latency_needs} new needs")
+    print(
+        f"rank_one against {n_offers:,} fitted offers (fit {fit_seconds:.1f} s): "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {args.latency_needs} new needs"
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,24 @@ from .rules import KIND_FIT, kind_compatible
 from .text import Analyzer
 
 __all__ = [
-    "Analyzer", "DEFAULT_WEIGHTS", "EngineConfig", "IdMap", "InputError", "KIND_FIT", "MatchingEngine",
-    "NEED_KINDS", "OFFER_KINDS", "PARTS", "evaluate_dataset", "evaluate_rankings", "kind_compatible",
-    "load_dataset", "mrr_at_k", "ndcg_at_k", "read_edges", "read_jsonl", "recall_at_k", "record_text",
+    "DEFAULT_WEIGHTS",
+    "KIND_FIT",
+    "NEED_KINDS",
+    "OFFER_KINDS",
+    "PARTS",
+    "Analyzer",
+    "EngineConfig",
+    "IdMap",
+    "InputError",
+    "MatchingEngine",
+    "evaluate_dataset",
+    "evaluate_rankings",
+    "kind_compatible",
+    "load_dataset",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "read_edges",
+    "read_jsonl",
+    "recall_at_k",
+    "record_text",
 ]

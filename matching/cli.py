@@ -22,7 +22,9 @@ EXIT_BAD_INPUT = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m matching", description="TechBridge supply-demand matching")
+    parser = argparse.ArgumentParser(
+        prog="python -m matching", description="TechBridge supply-demand matching"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     rank = commands.add_parser("rank", help="rank offers for each need")
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--out", required=True, help="output JSON-lines file, one line per need")
     rank.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of each reason's 'text'")
     rank.add_argument("--no-reasons", action="store_true", help="skip reasons (faster)")
-    rank.add_argument("--config", help="JSON object of EngineConfig fields, e.g. '{\"text_model\": \"tfidf\"}'")
+    rank.add_argument("--config", help='JSON object of EngineConfig fields, e.g. \'{"text_model": "tfidf"}\'')
 
     fit = commands.add_parser("fit", help="fit on offers (and edges) and save the engine")
     fit.add_argument("--offers", required=True)
@@ -81,7 +83,9 @@ def _run_rank(args) -> None:
         offers = _records(args.offers)
         if not offers:
             raise InputError(args.offers, None, "no offers")
-        edges = read_edges(args.edges, {o["id"] for o in offers}, {n["id"] for n in needs}) if args.edges else []
+        edges = (
+            read_edges(args.edges, {o["id"] for o in offers}, {n["id"] for n in needs}) if args.edges else []
+        )
         engine = MatchingEngine(_config(args.config)).fit(offers, edges)
     write_jsonl(args.out, engine.rank(needs, top_k=args.top_k, lang=args.lang, explain=not args.no_reasons))
 
@@ -97,7 +101,9 @@ def _run_fit(args) -> None:
 def _run_evaluate(args) -> None:
     from .evaluate import evaluate_dataset, format_report
 
-    report = evaluate_dataset(args.dataset, _config(args.config), top_k=args.top_k, baseline=not args.no_baseline)
+    report = evaluate_dataset(
+        args.dataset, _config(args.config), top_k=args.top_k, baseline=not args.no_baseline
+    )
     print(json.dumps(report, indent=2) if args.json else format_report(report))
 
 

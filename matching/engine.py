@@ -3,12 +3,13 @@
 Pipeline for a chunk of needs (no dense needs x offers matrix is ever built):
 
 1. text: per need, the query's posting lists are added into one reused dense vector over offers
-   (as an inverted index does); its top ``candidate_pool`` offers, best score and confidence
+   (as an inverted index does); its top offers, best score and confidence
    (share of the need's terms its best offer covers) are kept;
 2. graph: two truncated personalised PageRanks, batched as sparse matrix products, one seeded
    from the need's own neighbourhood (its edges, org, fields, IPC, entities named in its text),
    one from its best text matches (pseudo-relevance over the graph); rows divided by their max;
-3. candidates: the union of each channel's top ``candidate_pool`` offers that pass the hard rules;
+3. candidates: the union of each channel's top offers (``candidate_pool``, at least 2 x top_k)
+   that pass the hard rules;
 4. parts per candidate (text, graph, graph_text, tags, rules), fused with the weights, top-k;
 5. reasons for the returned matches only.
 
@@ -40,23 +41,23 @@ FORMAT_VERSION = 1
 class EngineConfig:
     """Engine settings; every field has a sensible default."""
 
-    text_model: str = "bm25"          # "bm25" or "tfidf" (scikit-learn sublinear TF-IDF, cosine)
-    k1: float = 1.2                   # BM25 term-frequency saturation
-    b: float = 0.75                   # BM25 length normalisation
-    cjk_bigrams: bool = True          # add character bigrams to jieba words
-    stem: bool = True                 # Snowball-stem English words
-    graph_steps: int = 3              # walk length from the need's own neighbourhood
-    text_graph_steps: int = 1         # walk length from the best text matches (1: their direct links)
-    damping: float = 0.85             # PageRank continuation probability
-    graph_power: float = 0.25         # graph part = (PageRank / need's max) ** graph_power
-    prf_docs: int = 10                # best text matches that seed the text-graph walk
-    candidate_pool: int = 100         # top offers taken from each channel before fusion
-    chunk_size: int = 256             # needs scored together
-    hard_rules: tuple = ("kind",)     # rules that exclude offers; the others only lower the score
+    text_model: str = "bm25"  # "bm25" or "tfidf" (scikit-learn sublinear TF-IDF, cosine)
+    k1: float = 1.2  # BM25 term-frequency saturation
+    b: float = 0.75  # BM25 length normalisation
+    cjk_bigrams: bool = True  # add character bigrams to jieba words
+    stem: bool = True  # Snowball-stem English words
+    graph_steps: int = 3  # walk length from the need's own neighbourhood
+    text_graph_steps: int = 1  # walk length from the best text matches (1: their direct links)
+    damping: float = 0.85  # PageRank continuation probability
+    graph_power: float = 0.25  # graph part = (PageRank / need's max) ** graph_power
+    prf_docs: int = 10  # best text matches that seed the text-graph walk
+    candidate_pool: int = 50  # top offers taken from each channel (at least 2 x top_k)
+    chunk_size: int = 256  # needs scored together
+    hard_rules: tuple = ("kind",)  # rules that exclude offers; the others only lower the score
     relation_weights: dict = dataclasses.field(default_factory=dict)  # edge relation -> weight
-    link_entities: bool = True        # seed the walk with graph nodes named in the need's text
-    min_feedback: int = 30            # labelled pairs needed before weights are learnt
-    as_of: str | None = None          # ISO date for the deadline rule (default: today)
+    link_entities: bool = True  # seed the walk with graph nodes named in the need's text
+    min_feedback: int = 30  # labelled pairs needed before weights are learnt
+    as_of: str | None = None  # ISO date for the deadline rule (default: today)
     weights: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
 
     def to_json(self) -> dict:
@@ -65,7 +66,7 @@ class EngineConfig:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "EngineConfig":
+    def from_json(cls, data: dict) -> EngineConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         config = cls(**{k: v for k, v in data.items() if k in known})
         config.hard_rules = tuple(config.hard_rules)
@@ -98,7 +99,7 @@ class MatchingEngine:
     # ------------------------------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------------------------------
-    def fit(self, offers: list[dict], edges=(), feedback=None) -> "MatchingEngine":
+    def fit(self, offers: list[dict], edges=(), feedback=None) -> MatchingEngine:
         """Index ``offers`` and build the graph from their attributes and ``edges``.
 
         ``edges``: dicts ``{"source", "target", "relation"[, "weight"]}``; an ``offer:X`` end must
@@ -126,7 +127,9 @@ class MatchingEngine:
                     raise ValueError(f"edge end {node!r} names no fitted offer")
 
         config = self.config
-        self.text = TextIndex(config.text_model, config.k1, config.b, Analyzer(config.cjk_bigrams, config.stem))
+        self.text = TextIndex(
+            config.text_model, config.k1, config.b, Analyzer(config.cjk_bigrams, config.stem)
+        )
         self.text.fit([record_text(offer) for offer in offers])
         self.graph = GraphIndex.build(self.offers.ids, offers, edges, config.relation_weights)
         self.rules = OfferRuleTable(offers)
@@ -153,14 +156,18 @@ class MatchingEngine:
         self._check_fitted()
         results: list[dict] = []
         for start in range(0, len(needs), self.config.chunk_size):
-            results.extend(self._rank_chunk(needs[start : start + self.config.chunk_size], top_k, lang, explain))
+            results.extend(
+                self._rank_chunk(needs[start : start + self.config.chunk_size], top_k, lang, explain)
+            )
         return results
 
     def rank_one(self, need: dict, top_k: int = 10, lang: str = "zh", explain: bool = True) -> dict:
         """Rank one (possibly new, unsaved) need against the fitted offers without refitting."""
         return self.rank([need], top_k, lang, explain)[0]
 
-    def rank_offer(self, offer_id, needs: list[dict], top_k: int = 10, lang: str = "zh", explain: bool = True) -> dict:
+    def rank_offer(
+        self, offer_id, needs: list[dict], top_k: int = 10, lang: str = "zh", explain: bool = True
+    ) -> dict:
         """Reverse direction: which of ``needs`` this fitted offer could answer, best first.
 
         Each need is scored exactly as ``rank`` would score this offer for it (same parts and
@@ -177,8 +184,14 @@ class MatchingEngine:
                 match = result["matches"][0] if result["matches"] else None
                 # Only needs with some positive evidence (rules alone do not make a match).
                 if match and any(match["parts"][p] > 0 for p in ("text", "graph", "graph_text", "tags")):
-                    scored.append({"need": result["need"], "score": match["score"], "parts": match["parts"],
-                                   "reasons": match.get("reasons", [])})
+                    scored.append(
+                        {
+                            "need": result["need"],
+                            "score": match["score"],
+                            "parts": match["parts"],
+                            "reasons": match.get("reasons", []),
+                        }
+                    )
         scored.sort(key=lambda m: -m["score"])
         return {"offer": self.offers.id(offer_index), "matches": scored[:top_k]}
 
@@ -226,8 +239,14 @@ class MatchingEngine:
     def _as_of(self) -> dt.date:
         return dt.date.fromisoformat(self.config.as_of) if self.config.as_of else dt.date.today()
 
-    def _rank_chunk(self, needs: list[dict], top_k: int, lang: str, explain_matches: bool,
-                    forced: np.ndarray | None = None) -> list[dict]:
+    def _rank_chunk(
+        self,
+        needs: list[dict],
+        top_k: int,
+        lang: str,
+        explain_matches: bool,
+        forced: np.ndarray | None = None,
+    ) -> list[dict]:
         config, n_offers = self.config, len(self.offers)
         texts = [record_text(need) for need in needs]
         need_ids = [str(need["id"]) if need.get("id") is not None else None for need in needs]
@@ -236,14 +255,21 @@ class MatchingEngine:
         masks = [self.rules.kind_mask(need.get("kind")) if kind_hard else None for need in needs]
         use_graph = self.graph.n_edges > 0
 
-        text_pools, text_scale, confidence, text_seeds = self._text_pass(queries, idf_mass, masks, use_graph)
+        pool_size = max(config.candidate_pool, 2 * top_k)
+        text_pools, text_scale, confidence, text_seeds = self._text_pass(
+            queries, idf_mass, masks, use_graph, pool_size
+        )
 
         # Pass 2, batched sparse walks over the graph.
-        seeds = [self.graph.need_seeds(need_ids[i], needs[i], texts[i], config.link_entities) if use_graph else {}
-                 for i in range(len(needs))]
+        seeds = [
+            self.graph.need_seeds(need_ids[i], needs[i], texts[i], config.link_entities) if use_graph else {}
+            for i in range(len(needs))
+        ]
         graph_rows = self._graph_rows(seeds, masks) if use_graph else [_EMPTY_ROW] * len(needs)
         text_graph_rows = self._text_graph_rows(text_seeds, masks) if use_graph else [_EMPTY_ROW] * len(needs)
-        text_graph_rows = [(indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)]
+        text_graph_rows = [
+            (indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)
+        ]
 
         as_of = self._as_of()
         scratch = np.zeros(n_offers, dtype=np.float64)
@@ -255,9 +281,11 @@ class MatchingEngine:
                 if masks[i] is not None:
                     candidates = candidates[masks[i][candidates]]
             else:
-                pool = config.candidate_pool
-                candidates = np.unique(np.concatenate(
-                    [text_pools[i], _top(graph_rows[i], pool), _top(text_graph_rows[i], pool)]))
+                candidates = np.unique(
+                    np.concatenate(
+                        [text_pools[i], _top(graph_rows[i], pool_size), _top(text_graph_rows[i], pool_size)]
+                    )
+                )
             parts = np.zeros((len(candidates), len(PARTS)))
             parts[:, 0] = self.text.score_offers(queries, i, candidates) * text_scale[i]
             # The graph lifts offers that also match the text, unless the text says little about
@@ -287,17 +315,26 @@ class MatchingEngine:
                     if need_terms is None:
                         need_terms = self.text.need_terms(texts[i])
                     match["reasons"] = self._reasons(
-                        need, need_terms, offer_index, parts[position], seeds[i], text_seeds[i],
-                        {name: int(values[position]) for name, values in outcomes.items()}, lang)
+                        need,
+                        need_terms,
+                        offer_index,
+                        parts[position],
+                        seeds[i],
+                        text_seeds[i],
+                        {name: int(values[position]) for name, values in outcomes.items()},
+                        lang,
+                    )
                 matches.append(match)
             results.append({"need": need_ids[i], "matches": matches})
         return results
 
-    def _text_pass(self, queries: sp.csr_matrix, idf_mass: np.ndarray, masks: list, use_graph: bool):
+    def _text_pass(
+        self, queries: sp.csr_matrix, idf_mass: np.ndarray, masks: list, use_graph: bool, pool_size: int
+    ):
         """Text channel, one need at a time over one reused dense vector of offers (never a
         needs x offers matrix).
 
-        Returns per need: its top ``candidate_pool`` text candidates, the factor turning a raw text
+        Returns per need: its top ``pool_size`` text candidates, the factor turning a raw text
         score into the text part, its text confidence and its best matches as graph seeds.
         """
         config, n_offers, n_needs = self.config, len(self.offers), queries.shape[0]
@@ -309,7 +346,7 @@ class MatchingEngine:
             self.text.accumulate(queries, i, scores)
             if masks[i] is not None:
                 scores *= masks[i]
-            pool = _top_dense(scores, config.candidate_pool)
+            pool = _top_dense(scores, pool_size)
             seeds: dict[int, float] = {}
             if len(pool):
                 best = int(pool[np.argmax(scores[pool])])
@@ -329,7 +366,9 @@ class MatchingEngine:
         if not any(seeds):
             return [_EMPTY_ROW] * len(seeds)
         matrix = _seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
-        walked = self.graph.propagate(matrix, self.config.graph_steps, self.config.damping, include_seeds=True)
+        walked = self.graph.propagate(
+            matrix, self.config.graph_steps, self.config.damping, include_seeds=True
+        )
         rows = [_masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(seeds))]
         # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
         # two or three hops away still counts, not only the nearest offers.
@@ -342,14 +381,25 @@ class MatchingEngine:
         if not any(text_seeds):
             return [_EMPTY_ROW] * len(text_seeds)
         matrix = _seed_matrix(text_seeds, len(self.graph.nodes))
-        walked = self.graph.propagate(matrix, self.config.text_graph_steps, self.config.damping, include_seeds=False)
+        walked = self.graph.propagate(
+            matrix, self.config.text_graph_steps, self.config.damping, include_seeds=False
+        )
         return [_masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(text_seeds))]
 
     # ------------------------------------------------------------------------------------------
     # explanations
     # ------------------------------------------------------------------------------------------
-    def _reasons(self, need: dict, need_terms: list, offer_index: int, parts: np.ndarray, seeds: dict,
-                 text_seeds: dict, outcomes: dict[str, int], lang: str) -> list[dict]:
+    def _reasons(
+        self,
+        need: dict,
+        need_terms: list,
+        offer_index: int,
+        parts: np.ndarray,
+        seeds: dict,
+        text_seeds: dict,
+        outcomes: dict[str, int],
+        lang: str,
+    ) -> list[dict]:
         reasons = []
         if parts[0] > 0:
             terms = self.text.shared_terms(need_terms, offer_index)
@@ -364,11 +414,17 @@ class MatchingEngine:
                 reasons.append(explain.graph_reason([(self.graph.nodes.id(n), r) for n, r in path], lang))
         if parts[2] > 0:
             near = {s: (w, "text_match") for s, w in text_seeds.items() if s != offer_index}
-            paths = self.graph.find_paths(near, offer_index, limit=1, max_depth=self.config.text_graph_steps + 1)
+            paths = self.graph.find_paths(
+                near, offer_index, limit=1, max_depth=self.config.text_graph_steps + 1
+            )
             path = paths[0] if paths else None
             if path and len(path) >= 2:
                 via = path[0][0]
-                relation = path[1][1] if len(path) == 2 else f"{path[1][1]} {node_label(self.graph.nodes.id(path[1][0]))}"
+                relation = (
+                    path[1][1]
+                    if len(path) == 2
+                    else f"{path[1][1]} {node_label(self.graph.nodes.id(path[1][0]))}"
+                )
                 title = self._titles[via][0 if lang == "zh" else 1]
                 reasons.append(explain.neighbour_reason(title, self.offers.id(via), relation, lang))
         for rule, outcome in outcomes.items():
@@ -399,11 +455,23 @@ class MatchingEngine:
         directory.mkdir(parents=True, exist_ok=True)
         text_meta, text_arrays = self.text.state()
         graph_meta, graph_arrays = self.graph.state()
-        manifest = {"format": "techbridge-matching", "version": FORMAT_VERSION, "config": self.config.to_json(),
-                    "weights": self.weights, "feedback_trained": self.feedback_trained}
+        manifest = {
+            "format": "techbridge-matching",
+            "version": FORMAT_VERSION,
+            "config": self.config.to_json(),
+            "weights": self.weights,
+            "feedback_trained": self.feedback_trained,
+        }
         _write_json(directory / "manifest.json", manifest)
-        _write_json(directory / "offers.json", {"ids": self.offers.to_list(), "titles": self._titles,
-                                                "tags": self._tag_labels, "rules": self.rules.state()})
+        _write_json(
+            directory / "offers.json",
+            {
+                "ids": self.offers.to_list(),
+                "titles": self._titles,
+                "tags": self._tag_labels,
+                "rules": self.rules.state(),
+            },
+        )
         _write_json(directory / "text.json", text_meta)
         _write_json(directory / "graph.json", graph_meta)
         sp.save_npz(directory / "text_weights.npz", self.text.doc_weights, compressed=False)
@@ -412,7 +480,7 @@ class MatchingEngine:
         sp.save_npz(directory / "graph_relations.npz", graph_arrays["relation_codes"], compressed=False)
 
     @classmethod
-    def load(cls, directory) -> "MatchingEngine":
+    def load(cls, directory) -> MatchingEngine:
         """Engine saved by ``save``; rankings are identical to the saved engine's."""
         directory = Path(directory)
         manifest = _read_json(directory / "manifest.json")
@@ -427,12 +495,16 @@ class MatchingEngine:
         engine._tag_labels = offers["tags"]
         engine._tags = [frozenset(normalise_tag(t) for t in tags) for tags in engine._tag_labels]
         engine.rules = OfferRuleTable.from_state(offers["rules"])
-        engine.text = TextIndex.from_state(_read_json(directory / "text.json"),
-                                           np.load(directory / "text_idf.npy", allow_pickle=False),
-                                           sp.load_npz(directory / "text_weights.npz"))
-        engine.graph = GraphIndex.from_state(_read_json(directory / "graph.json"),
-                                             sp.load_npz(directory / "graph_adjacency.npz"),
-                                             sp.load_npz(directory / "graph_relations.npz"))
+        engine.text = TextIndex.from_state(
+            _read_json(directory / "text.json"),
+            np.load(directory / "text_idf.npy", allow_pickle=False),
+            sp.load_npz(directory / "text_weights.npz"),
+        )
+        engine.graph = GraphIndex.from_state(
+            _read_json(directory / "graph.json"),
+            sp.load_npz(directory / "graph_adjacency.npz"),
+            sp.load_npz(directory / "graph_relations.npz"),
+        )
         return engine
 
 
@@ -442,8 +514,9 @@ class MatchingEngine:
 _EMPTY_ROW = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
-def _masked_row(matrix: sp.csr_matrix, row: int, mask: np.ndarray | None,
-                n_columns: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _masked_row(
+    matrix: sp.csr_matrix, row: int, mask: np.ndarray | None, n_columns: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Positive entries of one row (columns below ``n_columns`` if given) that pass ``mask``,
     divided by their maximum (best = 1). Indices are not necessarily sorted."""
     start, end = matrix.indptr[row], matrix.indptr[row + 1]

@@ -89,7 +89,11 @@ def load_dataset(directory) -> Dataset:
     offers = read_jsonl(directory / "offers.jsonl")
     needs = read_jsonl(directory / "needs.jsonl")
     edges_path = directory / "edges.jsonl"
-    edges = read_edges(edges_path, {o["id"] for o in offers}, {n["id"] for n in needs}) if edges_path.exists() else []
+    edges = (
+        read_edges(edges_path, {o["id"] for o in offers}, {n["id"] for n in needs})
+        if edges_path.exists()
+        else []
+    )
     return Dataset(offers, needs, edges, read_qrels(directory / "qrels.tsv"))
 
 
@@ -108,7 +112,9 @@ def bm25_baseline(offers: list[dict], needs: list[dict], top_k: int = 100) -> di
     }
 
 
-def evaluate_dataset(directory, config: EngineConfig | None = None, top_k: int = 100, baseline: bool = True) -> dict:
+def evaluate_dataset(
+    directory, config: EngineConfig | None = None, top_k: int = 100, baseline: bool = True
+) -> dict:
     """Fit the engine on a dataset, rank its judged needs and score engine and BM25 alike.
 
     Returns ``{"dataset", "needs", "engine": {metric: value, "seconds": s}, "bm25": {...}}``.
@@ -116,7 +122,12 @@ def evaluate_dataset(directory, config: EngineConfig | None = None, top_k: int =
     data = load_dataset(directory)
     judged = {need for need, grades in data.qrels.items() if any(g > 0 for g in grades.values())}
     needs = [n for n in data.needs if n["id"] in judged]
-    report: dict = {"dataset": str(directory), "needs": len(needs), "offers": len(data.offers), "edges": len(data.edges)}
+    report: dict = {
+        "dataset": str(directory),
+        "needs": len(needs),
+        "offers": len(data.offers),
+        "edges": len(data.edges),
+    }
 
     started = time.perf_counter()
     engine = MatchingEngine(config).fit(data.offers, data.edges)
@@ -133,11 +144,17 @@ def evaluate_dataset(directory, config: EngineConfig | None = None, top_k: int =
 
 def format_report(report: dict) -> str:
     """Plain-text table of an ``evaluate_dataset`` report."""
-    lines = [f"dataset {report['dataset']}: {report['offers']} offers, {report['needs']} judged needs, "
-             f"{report['edges']} edges",
-             f"{'system':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@100':>8} {'seconds':>8}"]
+    lines = [
+        (
+            f"dataset {report['dataset']}: {report['offers']} offers, {report['needs']} judged needs, "
+            f"{report['edges']} edges"
+        ),
+        f"{'system':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@100':>8} {'seconds':>8}",
+    ]
     for system in ("engine", "bm25"):
         if system in report:
             m = report[system]
-            lines.append(f"{system:<8} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} {m['recall@100']:>8.4f} {m['seconds']:>8.1f}")
+            lines.append(
+                f"{system:<8} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} {m['recall@100']:>8.4f} {m['seconds']:>8.1f}"
+            )
     return "\n".join(lines)

@@ -40,23 +40,45 @@ NODE_TYPE_LABELS = {  # node prefix -> (zh, en) used in "same ..." reasons
     "event": ("同一活动", "same event"),
 }
 RULE_TEXT = {  # rule -> {outcome: (zh, en)}; formatted with need / offer values
-    "kind": {1: ("类型匹配：{offer}可满足{need}需求", "kind fits: a {offer} can answer a {need} need"),
-             -1: ("类型不符：{offer}不能满足{need}需求", "kind does not fit: a {offer} cannot answer a {need} need")},
-    "certifications": {1: ("具备所需认证：{need}", "has the required certifications: {need}"),
-                       -1: ("缺少所需认证：{need}（现有：{offer}）", "missing required certifications: {need} (has: {offer})")},
-    "trl": {1: ("技术成熟度TRL {offer} ≥ 要求 {need}", "maturity TRL {offer} meets the minimum {need}"),
-            -1: ("技术成熟度TRL {offer} 低于要求 {need}", "maturity TRL {offer} below the minimum {need}")},
-    "budget": {1: ("价格 {offer} 在预算 {need} 以内", "price {offer} within budget {need}"),
-               -1: ("价格 {offer} 超出预算 {need}", "price {offer} over budget {need}")},
-    "deadline": {1: ("可在截止日期 {need} 前交付", "can deliver before the deadline {need}"),
-                 -1: ("无法在截止日期 {need} 前交付", "cannot deliver before the deadline {need}")},
+    "kind": {
+        1: ("类型匹配：{offer}可满足{need}需求", "kind fits: a {offer} can answer a {need} need"),
+        -1: (
+            "类型不符：{offer}不能满足{need}需求",
+            "kind does not fit: a {offer} cannot answer a {need} need",
+        ),
+    },
+    "certifications": {
+        1: ("具备所需认证：{need}", "has the required certifications: {need}"),
+        -1: (
+            "缺少所需认证：{need}（现有：{offer}）",
+            "missing required certifications: {need} (has: {offer})",
+        ),
+    },
+    "trl": {
+        1: ("技术成熟度TRL {offer} ≥ 要求 {need}", "maturity TRL {offer} meets the minimum {need}"),
+        -1: ("技术成熟度TRL {offer} 低于要求 {need}", "maturity TRL {offer} below the minimum {need}"),
+    },
+    "budget": {
+        1: ("价格 {offer} 在预算 {need} 以内", "price {offer} within budget {need}"),
+        -1: ("价格 {offer} 超出预算 {need}", "price {offer} over budget {need}"),
+    },
+    "deadline": {
+        1: ("可在截止日期 {need} 前交付", "can deliver before the deadline {need}"),
+        -1: ("无法在截止日期 {need} 前交付", "cannot deliver before the deadline {need}"),
+    },
 }
 KIND_LABELS = {
-    "technology": ("技术", "technology"), "product": ("产品", "product"), "service": ("服务", "service"),
-    "patent": ("专利", "patent"), "financial": ("金融产品", "financial product"),
-    "procurement": ("采购", "procurement"), "technology_cooperation": ("技术合作", "technology cooperation"),
-    "manufacturing_supply": ("生产配套", "manufacturing supply"), "testing_lab": ("检测", "testing lab"),
-    "financing": ("融资", "financing"), "space": ("空间场地", "space"),
+    "technology": ("技术", "technology"),
+    "product": ("产品", "product"),
+    "service": ("服务", "service"),
+    "patent": ("专利", "patent"),
+    "financial": ("金融产品", "financial product"),
+    "procurement": ("采购", "procurement"),
+    "technology_cooperation": ("技术合作", "technology cooperation"),
+    "manufacturing_supply": ("生产配套", "manufacturing supply"),
+    "testing_lab": ("检测", "testing lab"),
+    "financing": ("融资", "financing"),
+    "space": ("空间场地", "space"),
 }
 
 
@@ -66,7 +88,9 @@ def _reason(kind: str, zh: str, en: str, lang: str, **data) -> dict:
 
 def terms_reason(terms: list[str], lang: str) -> dict:
     """Shared words between need and offer."""
-    return _reason("terms", "共同关键词：" + "、".join(terms), "shared terms: " + ", ".join(terms), lang, terms=terms)
+    return _reason(
+        "terms", "共同关键词：" + "、".join(terms), "shared terms: " + ", ".join(terms), lang, terms=terms
+    )
 
 
 def tags_reason(tags: list[str], lang: str) -> dict:
@@ -94,7 +118,7 @@ def graph_reason(path: list[tuple[str, str]], lang: str) -> dict:
         zh, en = f"{zh_label}：{node_label(first)}", f"{en_label}: {node_label(first)}"
     elif len(path) == 2 and relations[0] == "mentions":
         zh = f"需求中提到的“{node_label(first)}”与之相关（{_relation(relations[1], True)}）"
-        en = f"related to \"{node_label(first)}\" named in the need ({_relation(relations[1], False)})"
+        en = f'related to "{node_label(first)}" named in the need ({_relation(relations[1], False)})'
     elif len(path) >= 3 and node_type(first) == "org" and all(node_type(n) == "org" for n in names[1:-1]):
         # A chain of organisations from the need's own: "your supplier X's partner Y".
         chain = list(zip(names[1:-1], relations[1:-1]))
@@ -104,14 +128,18 @@ def graph_reason(path: list[tuple[str, str]], lang: str) -> dict:
         zh_steps = [f"{_relation(r, True)} {node_label(n)}" for n, r in path[:-1]]
         en_steps = [f"{_relation(r, False)} {node_label(n)}" for n, r in path[:-1]]
         zh = "图谱关联：需求 → " + " → ".join(zh_steps) + f" → （{_relation(relations[-1], True)}）本项目"
-        en = "graph path: need → " + " → ".join(en_steps) + f" → ({_relation(relations[-1], False)}) this offer"
+        en = (
+            "graph path: need → "
+            + " → ".join(en_steps)
+            + f" → ({_relation(relations[-1], False)}) this offer"
+        )
     return _reason("graph", zh, en, lang, path=[{"node": n, "relation": r} for n, r in path])
 
 
 def neighbour_reason(title: str, offer_id: str, relation: str, lang: str) -> dict:
     """Offer linked in the graph to another strong text match."""
     zh = f"与高匹配项目“{title}”相关（{_relation(relation, True)}）"
-    en = f"linked ({_relation(relation, False)}) to the close match \"{title}\""
+    en = f'linked ({_relation(relation, False)}) to the close match "{title}"'
     return _reason("graph", zh, en, lang, via_offer=offer_id, relation=relation)
 
 

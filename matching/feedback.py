@@ -19,7 +19,18 @@ import numpy as np
 
 PARTS = ("text", "graph", "graph_text", "tags", "rules")
 DEFAULT_WEIGHTS = {"text": 1.0, "graph": 0.6, "graph_text": 0.2, "tags": 0.2, "rules": 0.3}
-POSITIVE_LABELS = {"accepted", "signed", "accept", "sign", "deal", "introduced", "yes", "positive", "1", "true"}
+POSITIVE_LABELS = {
+    "accepted",
+    "signed",
+    "accept",
+    "sign",
+    "deal",
+    "introduced",
+    "yes",
+    "positive",
+    "1",
+    "true",
+}
 NEGATIVE_LABELS = {"dismissed", "dismiss", "rejected", "declined", "no", "negative", "0", "false"}
 
 
@@ -37,7 +48,9 @@ def label_value(label) -> int:
     raise ValueError(f"unknown feedback label {label!r} (use accepted / signed / dismissed)")
 
 
-def fit_weights(parts: np.ndarray, labels: np.ndarray, defaults: dict[str, float], min_labelled: int = 30) -> dict[str, float] | None:
+def fit_weights(
+    parts: np.ndarray, labels: np.ndarray, defaults: dict[str, float], min_labelled: int = 30
+) -> dict[str, float] | None:
     """Logistic-regression fusion weights from labelled (need, offer) score parts.
 
     ``parts`` is n x len(PARTS). Returns None (keep current weights) unless there are at least

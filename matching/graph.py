@@ -15,6 +15,7 @@ needs x nodes matrix is ever formed.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 
@@ -50,7 +51,7 @@ def node_name(prefix: str, value) -> str:
 def node_label(node: str) -> str:
     """Display name: the part after a short ``type:`` prefix."""
     match = _PREFIX_RE.match(node)
-    return node[match.end():] if match else node
+    return node[match.end() :] if match else node
 
 
 def node_type(node: str) -> str:
@@ -91,7 +92,9 @@ class GraphIndex:
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def build(cls, offer_ids: list[str], offers: list[dict], edges, relation_weights: dict | None = None) -> "GraphIndex":
+    def build(
+        cls, offer_ids: list[str], offers: list[dict], edges, relation_weights: dict | None = None
+    ) -> GraphIndex:
         """Graph from offers (their org / fields / ipc / events) and explicit edges.
 
         ``edges``: dicts with ``source``, ``target``, ``relation`` and optional ``weight``.
@@ -118,8 +121,12 @@ class GraphIndex:
                 connect(f"offer:{offer_id}", node, relation)
         for edge in edges:
             weight = edge.get("weight", 1.0)
-            connect(str(edge["source"]), str(edge["target"]), str(edge.get("relation") or "related"),
-                    float(weight) if isinstance(weight, (int, float)) else 1.0)
+            connect(
+                str(edge["source"]),
+                str(edge["target"]),
+                str(edge.get("relation") or "related"),
+                float(weight) if isinstance(weight, (int, float)) else 1.0,
+            )
 
         n = len(graph.nodes)
         if pair_weight:
@@ -259,7 +266,9 @@ class GraphIndex:
         return found
 
     # -- seeds and propagation -----------------------------------------------------------------
-    def need_seeds(self, need_id: str | None, need: dict, text: str, link_entities: bool = True) -> dict[int, tuple[float, str]]:
+    def need_seeds(
+        self, need_id: str | None, need: dict, text: str, link_entities: bool = True
+    ) -> dict[int, tuple[float, str]]:
         """Start nodes of the walk for one need: node index -> (weight, how the need reaches it).
 
         The need's own edges (when ``need:<id>`` is in the graph), its org / fields / IPC /
@@ -269,7 +278,9 @@ class GraphIndex:
         need_index = self.nodes.get(f"need:{need_id}") if need_id is not None else None
         if need_index is not None:
             start, end = self.adjacency.indptr[need_index], self.adjacency.indptr[need_index + 1]
-            for neighbour, weight in zip(self.adjacency.indices[start:end].tolist(), self.adjacency.data[start:end].tolist()):
+            for neighbour, weight in zip(
+                self.adjacency.indices[start:end].tolist(), self.adjacency.data[start:end].tolist()
+            ):
                 seeds[neighbour] = (float(weight), self.relation(need_index, neighbour))
         for node, relation in record_nodes(need):
             if relation == "offered_by":
@@ -291,10 +302,13 @@ class GraphIndex:
         return seeds
 
     def _is_dead_end(self, index: int, need_index: int | None) -> bool:
-        return all(n == need_index or self.nodes.id(n).startswith("need:") for n in self.neighbours(index).tolist())
+        return all(
+            n == need_index or self.nodes.id(n).startswith("need:") for n in self.neighbours(index).tolist()
+        )
 
-    def propagate(self, seeds: sp.csr_matrix, steps: int, damping: float, include_seeds: bool,
-                  prune: float = 1e-3) -> sp.csr_matrix:
+    def propagate(
+        self, seeds: sp.csr_matrix, steps: int, damping: float, include_seeds: bool, prune: float = 1e-3
+    ) -> sp.csr_matrix:
         """Truncated personalised PageRank for a batch: sum_t damping^t * seeds @ P^t.
 
         ``seeds`` is batch x nodes (rows sum to 1). Entries below ``prune`` x row maximum are
@@ -305,15 +319,22 @@ class GraphIndex:
         frontier = seeds.tocsr().astype(np.float32)
         total = frontier.copy() if include_seeds else sp.csr_matrix(frontier.shape, dtype=np.float32)
         for step in range(steps):
-            frontier = (frontier @ transition) * np.float32(damping)
+            frontier = (frontier @ transition).tocsr()
+            frontier.data *= np.float32(damping)  # in place: the product is ours
             total = total + frontier
             if step + 1 < steps and frontier.nnz:
-                frontier = _prune_rows(frontier.tocsr(), prune)
+                frontier = _prune_rows(frontier, prune)
         return total.tocsr()  # callers read only the offer columns (indices < n_offers)
 
     # -- explanations --------------------------------------------------------------------------
-    def find_paths(self, seeds: dict[int, tuple[float, str]], offer_index: int, limit: int = 2,
-                   max_depth: int = 3, max_fanout: int = 100) -> list[list[tuple[int, str]]]:
+    def find_paths(
+        self,
+        seeds: dict[int, tuple[float, str]],
+        offer_index: int,
+        limit: int = 2,
+        max_depth: int = 3,
+        max_fanout: int = 100,
+    ) -> list[list[tuple[int, str]]]:
         """Up to ``limit`` short paths need -> seed -> ... -> offer, shortest and heaviest seed
         first, each from a different seed, as [(node, relation into it)]. The first element's
         relation is how the need reaches its seed. Searches backwards from the offer, not
@@ -324,6 +345,7 @@ class GraphIndex:
         found: dict[int, list[int]] = {}  # seed -> node chain seed..offer
         parent: dict[int, int] = {offer_index: -1}
         frontier = [offer_index]
+        indptr, indices = self.adjacency.indptr, self.adjacency.indices
         for depth in range(max_depth + 1):
             for node in frontier:
                 if node in seeds and node not in found:
@@ -338,9 +360,10 @@ class GraphIndex:
                 break
             next_frontier = []
             for node in frontier:
-                if depth > 0 and self.degree(node) > max_fanout:
+                start, end = indptr[node], indptr[node + 1]
+                if depth > 0 and end - start > max_fanout:
                     continue
-                for neighbour in self.neighbours(node).tolist():
+                for neighbour in indices[start:end].tolist():
                     if neighbour not in parent:
                         parent[neighbour] = node
                         next_frontier.append(neighbour)
@@ -349,17 +372,21 @@ class GraphIndex:
         paths = []
         for seed, chain in ranked:
             path = [(seed, seeds[seed][1])]
-            path.extend((b, self.relation(a, b)) for a, b in zip(chain, chain[1:]))
+            path.extend((b, self.relation(a, b)) for a, b in itertools.pairwise(chain))
             paths.append(path)
         return paths
 
     # -- persistence ---------------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:
-        meta = {"nodes": self.nodes.to_list(), "n_offers": self.n_offers, "relations": self.relations.to_list()}
+        meta = {
+            "nodes": self.nodes.to_list(),
+            "n_offers": self.n_offers,
+            "relations": self.relations.to_list(),
+        }
         return meta, {"adjacency": self.adjacency, "relation_codes": self.relation_codes}
 
     @classmethod
-    def from_state(cls, meta: dict, adjacency: sp.csr_matrix, relation_codes: sp.csr_matrix) -> "GraphIndex":
+    def from_state(cls, meta: dict, adjacency: sp.csr_matrix, relation_codes: sp.csr_matrix) -> GraphIndex:
         graph = cls()
         graph.nodes = IdMap(meta["nodes"])
         graph.n_offers = meta["n_offers"]
@@ -393,7 +420,6 @@ def _prune_rows(matrix: sp.csr_matrix, relative: float) -> sp.csr_matrix:
     keep = matrix.data >= full_max[row_of_entry] * relative
     if keep.all():
         return matrix
-    matrix = matrix.copy()
-    matrix.data[~keep] = 0
+    matrix.data[~keep] = 0  # in place: callers pass a temporary
     matrix.eliminate_zeros()
     return matrix

@@ -22,7 +22,7 @@ def read_jsonl(path, require_id: bool = True) -> list[dict]:
     """Records of a JSON-lines file (blank lines skipped); ids normalised to ``str``."""
     records = []
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - opened here to report a clean error, closed below
     except OSError as err:
         raise InputError(path, None, f"cannot read file ({err.strerror})") from None
     with handle:
@@ -72,12 +72,15 @@ def check_unique(records: list[dict], path) -> None:
     seen: dict[str, int] = {}
     for record in records:
         if record["id"] in seen:
-            raise InputError(path, record.get("_line"), f"duplicate id {record['id']!r} (first on line {seen[record['id']]})")
+            raise InputError(
+                path,
+                record.get("_line"),
+                f"duplicate id {record['id']!r} (first on line {seen[record['id']]})",
+            )
         seen[record["id"]] = record.get("_line")
 
 
 def write_jsonl(path, rows) -> None:
     """Write one JSON object per line (UTF-8, Chinese kept readable)."""
     with open(Path(path), "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)

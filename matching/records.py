@@ -22,16 +22,36 @@ TEXT_KEYS = ("title", "summary", "description", "text")
 LANG_SUFFIXES = ("", "_zh", "_en")
 
 OFFER_KINDS = ("technology", "product", "service", "patent", "financial")
-NEED_KINDS = ("procurement", "technology_cooperation", "manufacturing_supply", "testing_lab", "financing", "space")
+NEED_KINDS = (
+    "procurement",
+    "technology_cooperation",
+    "manufacturing_supply",
+    "testing_lab",
+    "financing",
+    "space",
+)
 
 _KIND_SYNONYMS = {
-    "新技术": "technology", "技术": "technology", "tech": "technology",
-    "新产品": "product", "产品": "product",
-    "新服务": "service", "服务": "service",
-    "专利": "patent", "高价值专利": "patent",
-    "金融": "financial", "金融产品": "financial", "finance": "financial", "loan": "financial",
-    "采购": "procurement", "技术合作": "technology_cooperation", "生产配套": "manufacturing_supply",
-    "检测": "testing_lab", "融资": "financing", "空间": "space", "场地": "space",
+    "新技术": "technology",
+    "技术": "technology",
+    "tech": "technology",
+    "新产品": "product",
+    "产品": "product",
+    "新服务": "service",
+    "服务": "service",
+    "专利": "patent",
+    "高价值专利": "patent",
+    "金融": "financial",
+    "金融产品": "financial",
+    "finance": "financial",
+    "loan": "financial",
+    "采购": "procurement",
+    "技术合作": "technology_cooperation",
+    "生产配套": "manufacturing_supply",
+    "检测": "testing_lab",
+    "融资": "financing",
+    "空间": "space",
+    "场地": "space",
 }
 
 

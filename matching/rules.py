@@ -25,7 +25,9 @@ KIND_FIT: dict[str, frozenset[str]] = {
 }
 KIND_FIT_ANY_KIND = frozenset().union(*KIND_FIT.values())  # offer kinds the table knows about
 # manufacturing_supply wants services *of manufacturers*; other org types offering services don't fit.
-MANUFACTURER_TYPES = frozenset({"manufacturer", "firm", "company", "enterprise", "factory", "制造商", "企业", "工厂"})
+MANUFACTURER_TYPES = frozenset(
+    {"manufacturer", "firm", "company", "enterprise", "factory", "制造商", "企业", "工厂"}
+)
 
 RULE_NAMES = ("kind", "certifications", "trl", "budget", "deadline")
 DEFAULT_HARD_RULES = frozenset({"kind"})
@@ -82,16 +84,25 @@ class OfferRuleTable:
         self.kinds = [normalise_kind(o.get("kind")) for o in offers]
         self.org_types = [o.get("org_type") for o in offers]
         self.certifications = [
-            sorted({normalise_certification(c) for c in as_list(o.get("certifications")) + as_list(o.get("regulatory_status"))} - {""})
+            sorted(
+                {
+                    normalise_certification(c)
+                    for c in as_list(o.get("certifications")) + as_list(o.get("regulatory_status"))
+                }
+                - {""}
+            )
             for o in offers
         ]
         self.cert_labels = [
-            [str(c) for c in as_list(o.get("certifications")) + as_list(o.get("regulatory_status"))] for o in offers
+            [str(c) for c in as_list(o.get("certifications")) + as_list(o.get("regulatory_status"))]
+            for o in offers
         ]
         self.trl = np.array([_number(o.get("trl")) for o in offers], dtype=np.float64)
         self.price = np.array([_number(o.get("price")) for o in offers], dtype=np.float64)
         self.lead_time = np.array([_number(o.get("lead_time_days")) for o in offers], dtype=np.float64)
-        self.available_from = np.array([_date_ordinal(o.get("available_from")) for o in offers], dtype=np.float64)
+        self.available_from = np.array(
+            [_date_ordinal(o.get("available_from")) for o in offers], dtype=np.float64
+        )
         self._kind_masks: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -103,18 +114,25 @@ class OfferRuleTable:
             return [None if np.isnan(v) else float(v) for v in array]
 
         return {
-            "kinds": self.kinds, "org_types": self.org_types, "certifications": self.certifications,
-            "cert_labels": self.cert_labels, "trl": floats(self.trl), "price": floats(self.price),
-            "lead_time": floats(self.lead_time), "available_from": floats(self.available_from),
+            "kinds": self.kinds,
+            "org_types": self.org_types,
+            "certifications": self.certifications,
+            "cert_labels": self.cert_labels,
+            "trl": floats(self.trl),
+            "price": floats(self.price),
+            "lead_time": floats(self.lead_time),
+            "available_from": floats(self.available_from),
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> "OfferRuleTable":
+    def from_state(cls, state: dict) -> OfferRuleTable:
         table = cls([])
         table.kinds, table.org_types = state["kinds"], state["org_types"]
         table.certifications, table.cert_labels = state["certifications"], state["cert_labels"]
         for name in ("trl", "price", "lead_time", "available_from"):
-            setattr(table, name, np.array([np.nan if v is None else v for v in state[name]], dtype=np.float64))
+            setattr(
+                table, name, np.array([np.nan if v is None else v for v in state[name]], dtype=np.float64)
+            )
         return table
 
     # -- checks --------------------------------------------------------------------------------
@@ -127,9 +145,14 @@ class OfferRuleTable:
             fitting = KIND_FIT[need_kind]
             # Offer kinds are already normalised; only the manufacturer case needs the full check.
             mask = np.fromiter(
-                (kind not in KIND_FIT_ANY_KIND or (kind in fitting and (
-                    org_type is None or kind_compatible(need_kind, kind, org_type)))
-                 for kind, org_type in zip(self.kinds, self.org_types)), bool, len(self.kinds))
+                (
+                    kind not in KIND_FIT_ANY_KIND
+                    or (kind in fitting and (org_type is None or kind_compatible(need_kind, kind, org_type)))
+                    for kind, org_type in zip(self.kinds, self.org_types)
+                ),
+                bool,
+                len(self.kinds),
+            )
             self._kind_masks[need_kind] = mask
         return self._kind_masks[need_kind]
 

@@ -31,8 +31,63 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # High-frequency Chinese function words; IDF would mostly neutralise them, dropping them keeps
 # the matrices smaller and the "shared terms" reasons cleaner.
 CHINESE_STOP_WORDS = frozenset(
-    "的 了 吗 呢 吧 啊 是 在 和 与 及 或 有 我 你 他 她 它 们 这 那 就 都 也 还 又 把 被 给 对 从 为 "
-    "之 其 而 着 过 得 地 个 么 什么 怎么 怎么办 怎么样 如何 为什么 哪些 一下 可以 能 会 要 吃 请问".split()
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "是",
+        "在",
+        "和",
+        "与",
+        "及",
+        "或",
+        "有",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "这",
+        "那",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "把",
+        "被",
+        "给",
+        "对",
+        "从",
+        "为",
+        "之",
+        "其",
+        "而",
+        "着",
+        "过",
+        "得",
+        "地",
+        "个",
+        "么",
+        "什么",
+        "怎么",
+        "怎么办",
+        "怎么样",
+        "如何",
+        "为什么",
+        "哪些",
+        "一下",
+        "可以",
+        "能",
+        "会",
+        "要",
+        "吃",
+        "请问",
+    ]
 )
 ENGLISH_STOPS = frozenset(ENGLISH_STOP_WORDS)
 
@@ -150,7 +205,9 @@ class TextIndex:
     query rows multiplies straight into a sparse needs x offers score matrix.
     """
 
-    def __init__(self, model: str = "bm25", k1: float = 1.5, b: float = 0.75, analyzer: Analyzer | None = None):
+    def __init__(
+        self, model: str = "bm25", k1: float = 1.5, b: float = 0.75, analyzer: Analyzer | None = None
+    ):
         if model not in ("bm25", "tfidf"):
             raise ValueError(f"unknown text model {model!r} (use 'bm25' or 'tfidf')")
         self.model = model
@@ -164,13 +221,15 @@ class TextIndex:
         self._query_scratch: np.ndarray | None = None  # dense query over the vocabulary, kept zeroed
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, documents: list[str]) -> "TextIndex":
+    def fit(self, documents: list[str]) -> TextIndex:
         """Build vocabulary and term weights from one string per offer."""
         self.vectorizer = CountVectorizer(analyzer=self.analyzer, dtype=np.float32)
         try:
             counts = self.vectorizer.fit_transform(documents).tocsr()
         except ValueError:  # no document has a single token: keep a placeholder vocabulary
-            self.vectorizer = CountVectorizer(analyzer=self.analyzer, vocabulary={"\x00": 0}, dtype=np.float32)
+            self.vectorizer = CountVectorizer(
+                analyzer=self.analyzer, vocabulary={"\x00": 0}, dtype=np.float32
+            )
             counts = self.vectorizer.transform(documents).tocsr()
         self._weight(counts)
         return self
@@ -228,9 +287,13 @@ class TextIndex:
             indices.extend(counts)
             data.extend(counts.values())
             indptr.append(len(indices))
-            idf_mass[row] = float(self.idf[list(counts)].sum()) + unseen_idf * len(unknown) if counts or unknown else 0.0
-        counts = sp.csr_matrix((np.array(data, dtype=np.float32), np.array(indices, dtype=np.int64), np.array(indptr)),
-                               shape=(len(texts), len(vocab)))
+            idf_mass[row] = (
+                float(self.idf[list(counts)].sum()) + unseen_idf * len(unknown) if counts or unknown else 0.0
+            )
+        counts = sp.csr_matrix(
+            (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int64), np.array(indptr)),
+            shape=(len(texts), len(vocab)),
+        )
         counts.sort_indices()
         if self.model == "tfidf":
             counts.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
@@ -243,8 +306,10 @@ class TextIndex:
         """Add query ``row``'s scores against every offer into the dense vector ``out``
         (posting list by posting list, as inverted-index engines do)."""
         indptr, postings, weights = self.term_doc.indptr, self.term_doc.indices, self.term_doc.data
-        for term, weight in zip(query.indices[query.indptr[row] : query.indptr[row + 1]].tolist(),
-                                query.data[query.indptr[row] : query.indptr[row + 1]].tolist()):
+        for term, weight in zip(
+            query.indices[query.indptr[row] : query.indptr[row + 1]].tolist(),
+            query.data[query.indptr[row] : query.indptr[row + 1]].tolist(),
+        ):
             start, end = indptr[term], indptr[term + 1]
             out[postings[start:end]] += weights[start:end] * np.float32(weight)
 
@@ -283,14 +348,21 @@ class TextIndex:
     def need_terms(self, need_text: str) -> list[tuple[str, str, int]]:
         """(token, surface, column) of a need's known terms, computed once for all its matches."""
         vocab = self.vocabulary
-        return [(token, surface, vocab[token]) for token, surface in self.analyzer.tokens_with_surface(need_text)
-                if token in vocab]
+        return [
+            (token, surface, vocab[token])
+            for token, surface in self.analyzer.tokens_with_surface(need_text)
+            if token in vocab
+        ]
 
-    def shared_terms(self, need_terms: list[tuple[str, str, int]], offer_index: int, limit: int = 5) -> list[str]:
+    def shared_terms(
+        self, need_terms: list[tuple[str, str, int]], offer_index: int, limit: int = 5
+    ) -> list[str]:
         """Readable terms of the need (from ``need_terms``) that also weigh in the offer, biggest
         contribution first."""
         start, end = self.doc_weights.indptr[offer_index], self.doc_weights.indptr[offer_index + 1]
-        offer_weight = dict(zip(self.doc_weights.indices[start:end].tolist(), self.doc_weights.data[start:end].tolist()))
+        offer_weight = dict(
+            zip(self.doc_weights.indices[start:end].tolist(), self.doc_weights.data[start:end].tolist())
+        )
         best: dict[str, float] = {}
         bigram_only: set[str] = set()
         word_surfaces: set[str] = set()
@@ -318,11 +390,17 @@ class TextIndex:
         terms = [""] * len(vocab)
         for term, column in vocab.items():
             terms[column] = term
-        meta = {"model": self.model, "k1": self.k1, "b": self.b, "analyzer": self.analyzer.config(), "terms": terms}
+        meta = {
+            "model": self.model,
+            "k1": self.k1,
+            "b": self.b,
+            "analyzer": self.analyzer.config(),
+            "terms": terms,
+        }
         return meta, {"idf": self.idf}
 
     @classmethod
-    def from_state(cls, meta: dict, idf: np.ndarray, doc_weights: sp.csr_matrix) -> "TextIndex":
+    def from_state(cls, meta: dict, idf: np.ndarray, doc_weights: sp.csr_matrix) -> TextIndex:
         index = cls(meta["model"], meta["k1"], meta["b"], Analyzer(**meta["analyzer"]))
         index.vectorizer = CountVectorizer(
             analyzer=index.analyzer, vocabulary={t: i for i, t in enumerate(meta["terms"])}, dtype=np.float32

@@ -39,15 +39,20 @@ def test_backend_contract(backend, matching_offers, matching_edges, matching_nee
     assert [m["score"] for m in first] == sorted((m["score"] for m in first), reverse=True)
     for match in first:
         assert set(match["parts"]) == set(PARTS)
-        assert match["score"] == pytest.approx(sum(engine.weights[p] * v for p, v in match["parts"].items()), abs=1e-4)
+        assert match["score"] == pytest.approx(
+            sum(engine.weights[p] * v for p, v in match["parts"].items()), abs=1e-4
+        )
         assert all({"type", "zh", "en", "text"} <= set(r) for r in match["reasons"])
     assert results[1]["matches"][0]["offer"] == "4"
     assert engine.rank_one(matching_need, top_k=3) == results[0]
 
 
 def test_text_ordering_without_graph():
-    offers = [{"id": "a", "title": "呼吸机 ventilator"}, {"id": "b", "title": "核酸检测试剂盒"},
-              {"id": "c", "title": "红外测温 infrared temperature screening"}]
+    offers = [
+        {"id": "a", "title": "呼吸机 ventilator"},
+        {"id": "b", "title": "核酸检测试剂盒"},
+        {"id": "c", "title": "红外测温 infrared temperature screening"},
+    ]
     engine = fitted(offers)
     assert offer_ids(engine.rank_one({"id": "q", "title": "需要红外测温设备"}))[0] == "c"
     assert offer_ids(engine.rank_one({"id": "q", "text": "ventilators for ICU"}))[0] == "a"
@@ -117,17 +122,22 @@ def test_reasons_in_chinese_and_english(matching_offers, matching_edges, matchin
 
 
 def test_graph_path_reason_through_partner_organisations(matching_offers, matching_edges, matching_need):
-    match = next(m for m in fitted(matching_offers, matching_edges).rank_one(matching_need, lang="en")["matches"]
-                 if m["offer"] == "5")
+    match = next(
+        m
+        for m in fitted(matching_offers, matching_edges).rank_one(matching_need, lang="en")["matches"]
+        if m["offer"] == "5"
+    )
     chain = [r for r in match["reasons"] if r["type"] == "graph" and "partner" in r["en"]]
     assert chain and chain[0]["zh"] == "来自您的供应商“某供应商”的合作伙伴“戊公司”"
 
 
 def test_graph_signal_breaks_text_ties():
     # Two offers with identical text; only the graph tells which one the need's network uses.
-    offers = [{"id": "x", "title": "无人配送机器人 delivery robot", "org": "org A"},
-              {"id": "y", "title": "无人配送机器人 delivery robot", "org": "org B"},
-              {"id": "z", "title": "消毒机器人 disinfection robot", "org": "org C"}]
+    offers = [
+        {"id": "x", "title": "无人配送机器人 delivery robot", "org": "org A"},
+        {"id": "y", "title": "无人配送机器人 delivery robot", "org": "org B"},
+        {"id": "z", "title": "消毒机器人 disinfection robot", "org": "org C"},
+    ]
     need = {"id": "n", "title": "无人配送机器人", "org": "医院H"}
     text_only = fitted(offers).rank_one(need)
     assert offer_ids(text_only)[:2] == ["x", "y"]  # tie broken by fitting order
@@ -139,10 +149,15 @@ def test_graph_signal_breaks_text_ties():
 
 
 def test_need_edges_and_name_variants_reach_offers():
-    offers = [{"id": "1", "title": "compiler design"}, {"id": "2", "title": "operating systems"},
-              {"id": "3", "title": "compiler optimisation"}]
-    edges = [{"source": "offer:2", "target": "author:Pooch, U.W.", "relation": "written_by"},
-             {"source": "need:q", "target": "author:Pooch, U.", "relation": "asks_for_author"}]
+    offers = [
+        {"id": "1", "title": "compiler design"},
+        {"id": "2", "title": "operating systems"},
+        {"id": "3", "title": "compiler optimisation"},
+    ]
+    edges = [
+        {"source": "offer:2", "target": "author:Pooch, U.W.", "relation": "written_by"},
+        {"source": "need:q", "target": "author:Pooch, U.", "relation": "asks_for_author"},
+    ]
     need = {"id": "q", "text": "articles written by Udo Pooch about compilers"}
     assert offer_ids(fitted(offers, edges).rank_one(need))[0] == "2"
     assert offer_ids(fitted(offers).rank_one(need))[0] in {"1", "3"}
@@ -153,7 +168,9 @@ def test_entity_named_in_need_text_seeds_the_graph():
     edges = [{"source": "offer:2", "target": "org:北京协和医院", "relation": "customer"}]
     result = fitted(offers, edges).rank_one({"id": "n", "title": "北京协和医院的检测服务"}, lang="en")
     assert offer_ids(result)[0] == "2"
-    assert any(r["type"] == "graph" and "named in the need" in r["en"] for r in result["matches"][0]["reasons"])
+    assert any(
+        r["type"] == "graph" and "named in the need" in r["en"] for r in result["matches"][0]["reasons"]
+    )
 
 
 def test_unknown_offer_edge_end_rejected(matching_offers):
@@ -167,8 +184,11 @@ def test_unknown_offer_edge_end_rejected(matching_offers):
 
 def test_rank_offer_reverse_direction(matching_offers, matching_need):
     engine = fitted(matching_offers)
-    needs = [matching_need, {"id": "lab", "title": "需要核酸检测实验室", "kind": "testing_lab"},
-             {"id": "far", "title": "贷款"}]
+    needs = [
+        matching_need,
+        {"id": "lab", "title": "需要核酸检测实验室", "kind": "testing_lab"},
+        {"id": "far", "title": "贷款"},
+    ]
     result = engine.rank_offer(3, needs)
     assert result["offer"] == "3"
     assert [m["need"] for m in result["matches"]] == ["lab"]  # procurement cannot use a service
@@ -194,7 +214,9 @@ def test_feedback_trains_weights(matching_offers):
     assert not only_positive.train_feedback([(l[0], 1, "signed") for l in labelled])
 
 
-def test_save_load_roundtrip_identical_and_pickle_free(tmp_path, matching_offers, matching_edges, matching_need):
+def test_save_load_roundtrip_identical_and_pickle_free(
+    tmp_path, matching_offers, matching_edges, matching_need
+):
     engine = fitted(matching_offers, matching_edges)
     needs = [matching_need, {"id": "b", "title": "ventilator export"}, {"id": "c", "title": "专利 patent"}]
     engine.save(tmp_path / "model")
@@ -227,9 +249,13 @@ def test_config_roundtrip():
 def test_scales_sparsely_to_20k_offers():
     rng = random.Random(0)
     words = [f"w{i}" for i in range(3000)] + ["核酸", "检测", "试剂", "呼吸机", "影像", "芯片"]
-    offers = [{"id": i, "title": " ".join(rng.choices(words, k=12)), "org": f"o{i % 500}", "fields": [f"f{i % 40}"]}
-              for i in range(20_000)]
+    offers = [
+        {"id": i, "title": " ".join(rng.choices(words, k=12)), "org": f"o{i % 500}", "fields": [f"f{i % 40}"]}
+        for i in range(20_000)
+    ]
     engine = MatchingEngine().fit(offers)
-    needs = [{"id": j, "title": " ".join(rng.choices(words, k=5)), "fields": [f"f{j % 40}"]} for j in range(300)]
+    needs = [
+        {"id": j, "title": " ".join(rng.choices(words, k=5)), "fields": [f"f{j % 40}"]} for j in range(300)
+    ]
     results = engine.rank(needs, top_k=5, explain=False)
     assert len(results) == 300 and all(len(r["matches"]) == 5 for r in results)

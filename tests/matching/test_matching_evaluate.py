@@ -39,13 +39,17 @@ def test_mean_over_judged_needs_only():
 
 @pytest.fixture
 def matching_dataset(tmp_path):
-    offers = [{"id": "d1", "title": "核酸检测试剂盒", "text": "", "tags": []},
-              {"id": "d2", "title": "呼吸机 ventilator", "text": "", "tags": []},
-              {"id": "d3", "title": "红外测温", "text": "infrared temperature", "tags": []},
-              {"id": "d4", "title": "ventilator parts supplier", "text": "", "tags": []}]
-    needs = [{"id": "q1", "title": "核酸检测", "text": "", "tags": []},
-             {"id": "q2", "title": "", "text": "ventilator", "tags": []},
-             {"id": "q3", "title": "unjudged", "text": "", "tags": []}]
+    offers = [
+        {"id": "d1", "title": "核酸检测试剂盒", "text": "", "tags": []},
+        {"id": "d2", "title": "呼吸机 ventilator", "text": "", "tags": []},
+        {"id": "d3", "title": "红外测温", "text": "infrared temperature", "tags": []},
+        {"id": "d4", "title": "ventilator parts supplier", "text": "", "tags": []},
+    ]
+    needs = [
+        {"id": "q1", "title": "核酸检测", "text": "", "tags": []},
+        {"id": "q2", "title": "", "text": "ventilator", "tags": []},
+        {"id": "q3", "title": "unjudged", "text": "", "tags": []},
+    ]
     edges = [{"source": "offer:d2", "target": "offer:d4", "relation": "cites"}]
     for name, rows in (("offers", offers), ("needs", needs), ("edges", edges)):
         (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
