@@ -15,8 +15,10 @@ from tests.conftest import csrf_token_from, login
 
 
 def _as(app, email):
+    """A logged-in client reading the English UI (the assertions below quote English wording)."""
     client = app.test_client()
     assert login(client, email).status_code == 302
+    client.get("/lang/en")
     return client
 
 
@@ -176,7 +178,9 @@ def test_agenda_from_high_value_list_search_and_projects_with_attendance_suggest
     html = w.c_org.get(f"/events/{event_id}/agenda").get_data(as_text=True)
     assert "Rapid nucleic acid test patent" in html or "新冠核酸快速检测专利" in html  # high-value list by default
     assert f"#{w.patent}" in w.c_org.get(f"/events/{event_id}/agenda?q={w.patent}").get_data(as_text=True)
+    w.c_org.get("/lang/zh")
     assert "新冠核酸" in w.c_org.get(f"/events/{event_id}/agenda?q=核酸").get_data(as_text=True)
+    w.c_org.get("/lang/en")
     _add_item(w, event_id)
     # a free-text project
     _add_item(w, event_id, offer_id="", project_title_zh="清华团队：可穿戴体温监测", presenter_id=w.lab_user)
@@ -189,7 +193,7 @@ def test_agenda_from_high_value_list_search_and_projects_with_attendance_suggest
     # suggestions: the hospital whose need matches the patent, and the VC whose loan fits the lab's financing need
     with app.app_context():
         hospital_name = db.session.get(__import__("marketplace.models", fromlist=["Organization"]).Organization,
-                                       w.hospital).name_zh
+                                       w.hospital).name_en
     assert "suggest-firm" in html and hospital_name in html and "suggest-funder" in html
 
 
@@ -360,7 +364,9 @@ def test_interest_becomes_follow_up_then_introduction_then_signed_deal_counted_b
     w.c_hospital.post(f"/brokering/{intro_id}/respond", data={"decision": "accepted"})
     w.c_lab.post(f"/brokering/{intro_id}/respond", data={"decision": "accepted"})
     w.c_broker.post(f"/brokering/{intro_id}/stage", data={"to_stage": "negotiation"})
-    html = app.test_client().get(f"/events/series/{series_id}").get_data(as_text=True)
+    anonymous = app.test_client()
+    anonymous.get("/lang/en")
+    html = anonymous.get(f"/events/series/{series_id}").get_data(as_text=True)
     assert "1 events, 1 projects, 1 in negotiation, 0 deals signed" in html
     w.c_broker.post(f"/brokering/{intro_id}/stage", data={"to_stage": "signed"})
     w.c_org.post(f"/events/{event_id}/finish")
