@@ -269,3 +269,114 @@ def new_page(browser, live_server, request, tmp_path_factory):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+# --- added for the brokering and events journeys --------------------------------------------------------
+# More data helpers on the live server, and ``steps``: the small browser steps the journeys share.
+
+def _patent_number() -> str:
+    """A random, valid Chinese patent application number (unique enough within one session)."""
+    from marketplace.identifiers import patent_check_character
+    digits = f"2021{secrets.choice('123')}" + "".join(secrets.choice("0123456789") for _ in range(7))
+    return f"{digits}.{patent_check_character(digits)}"
+
+
+def _user_id(self, email: str) -> int:
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.models import User
+    with self.app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def _need(self, org_id: int, title_zh: str, title_en: str, kind: str = "procurement", status: str = "open",
+          field_codes: tuple[str, ...] = ("D1.ivd",), **kw) -> int:
+    from decimal import Decimal
+
+    from marketplace.extensions import db
+    from marketplace.models import Field, Need
+    with self.app.app_context():
+        need = Need(organization_id=org_id, kind=kind, status=status, title_zh=title_zh, title_en=title_en,
+                    description_zh=kw.pop("description_zh", title_zh), description_en=kw.pop("description_en", title_en),
+                    budget_max_rmb=kw.pop("budget_max_rmb", Decimal(500000)), **kw)
+        need.fields = [db.session.query(Field).filter_by(code=c).one() for c in field_codes]
+        db.session.add(need)
+        self._commit()
+        return need.id
+
+
+def _patent(self, org_id: int, title_zh: str, title_en: str, curation_stage: str = "high_value",
+            field_codes: tuple[str, ...] = ("D1.ivd",), **kw) -> int:
+    """A published patent offer with its PatentDetail at ``curation_stage``."""
+    from datetime import UTC, date, datetime
+
+    from marketplace.extensions import db
+    from marketplace.models import Field, Offer, PatentDetail
+    with self.app.app_context():
+        offer = Offer(organization_id=org_id, kind="patent", status="published", title_zh=title_zh,
+                      title_en=title_en, summary_zh=kw.pop("summary_zh", title_zh),
+                      summary_en=kw.pop("summary_en", title_en), published_at=datetime.now(UTC), **kw)
+        offer.fields = [db.session.query(Field).filter_by(code=c).one() for c in field_codes]
+        offer.patent = PatentDetail(application_number=_patent_number(), legal_status="granted",
+                                    filing_date=date(2020, 1, 1), claims_count=10, citations=5,
+                                    value_score=0.9, curation_stage=curation_stage)
+        db.session.add(offer)
+        self._commit()
+        return offer.id
+
+
+def _rebuild_matches(self) -> dict:
+    """Compute the match suggestions in the live app (what the job runner would do)."""
+    from marketplace.services import matching
+    with self.app.app_context():
+        return matching.rebuild()
+
+
+LiveServer.user_id = _user_id
+LiveServer.need = _need
+LiveServer.patent = _patent
+LiveServer.rebuild_matches = _rebuild_matches
+
+
+class BrowserSteps:
+    """Texts from the app's catalogue and the steps every journey repeats (log in, read a flash)."""
+
+    def __init__(self, live_server: LiveServer):
+        self.live_server = live_server
+
+    def t(self, msgid: str, lang: str = "zh", **variables) -> str:
+        """``msgid`` as the live app shows it in ``lang``."""
+        from flask_babel import force_locale, gettext
+        with self.live_server.app.test_request_context("/"), force_locale(lang):
+            return gettext(msgid, **variables)
+
+    def rmb(self, amount, lang: str = "zh") -> str:
+        from flask_babel import force_locale
+
+        from marketplace.i18n import format_rmb
+        with self.live_server.app.test_request_context("/"), force_locale(lang):
+            return format_rmb(amount)
+
+    @staticmethod
+    def flash(page, category: str = "success"):
+        return page.locator(f"#main > .alert.alert-{category}")
+
+    def log_in(self, page, email: str, password: str | None = None) -> None:
+        """Log in through the nav's login link and form; ends on the account page."""
+        import re
+
+        from playwright.sync_api import expect
+        page.goto("/")
+        page.locator('nav a[href="/login"]').click()
+        expect(page).to_have_url(re.compile(r"/login$"))
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(password or self.live_server.password)
+        page.locator("#login-submit").click()
+        expect(page).to_have_url(re.compile(r"/account/$"))
+        expect(self.flash(page)).to_contain_text(self.t("You are logged in."))
+
+
+@pytest.fixture
+def steps(live_server):
+    return BrowserSteps(live_server)
