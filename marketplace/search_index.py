@@ -157,6 +157,8 @@ def offer_document(offer: Offer) -> dict:
     org = offer.organization
     body_zh = "\n".join(filter(None, [offer.description_zh, offer.problem_zh, offer.advantage_zh, offer.scenarios_zh]))
     body_en = "\n".join(filter(None, [offer.description_en, offer.problem_en, offer.advantage_en, offer.scenarios_en]))
+    if offer.visibility == "teaser":  # the public index holds only the teaser (services.confidentiality)
+        body_zh = body_en = ""
     doc = {
         "id": str(offer.id), "title_zh": offer.title_zh or "", "title_en": offer.title_en or "",
         "summary_zh": offer.summary_zh or "", "summary_en": offer.summary_en or "",
@@ -178,9 +180,11 @@ def offer_document(offer: Offer) -> dict:
 def need_document(need: Need) -> dict:
     codes, directions = _field_codes(need.fields)
     org = need.organization
+    # A teaser need's public document holds only the start of its description (services.confidentiality).
+    limit = 140 if need.visibility == "teaser" else 5000
     return {
         "id": str(need.id), "title_zh": need.title_zh or "", "title_en": need.title_en or "",
-        "description_zh": (need.description_zh or "")[:5000], "description_en": (need.description_en or "")[:5000],
+        "description_zh": (need.description_zh or "")[:limit], "description_en": (need.description_en or "")[:limit],
         "tags": list(need.tags or []), "org_name_zh": org.name_zh, "org_name_en": org.name_en or "",
         "org_id": str(org.id), "org_kind": org.kind, "kind": need.kind, "status": need.status,
         "visibility": need_visibility_tokens(need), "direction": directions, "field": codes,

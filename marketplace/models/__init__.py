@@ -3,6 +3,7 @@ from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
+from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
@@ -13,6 +14,7 @@ from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.taxonomy import Field
 
 __all__ = [
+    "AccessRequest", "DetailAccessLog", "NdaAcceptance", "NdaTerms",
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",

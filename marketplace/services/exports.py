@@ -85,8 +85,18 @@ def _org_name_en(record) -> str:
     return record.organization.name_en if record.organization else ""
 
 
-def _can_see_details(user, offer: Offer) -> bool:
-    return offer.visibility == "public" or access.is_staff(user) or access.is_member_of(user, offer.organization_id)
+def _can_see_details(user, record) -> bool:
+    """Details of teaser and confidential offers and needs only for their owner and operators."""
+    return record.visibility == "public" or access.is_staff(user) or access.is_member_of(user, record.organization_id)
+
+
+def _detail(user, attr: str, teaser=None):
+    """A column value only for viewers who may read the details (``teaser`` gives what others see)."""
+    def value(record):
+        if _can_see_details(user, record):
+            return getattr(record, attr)
+        return teaser(record) if teaser else None
+    return value
 
 
 def _patent(attr: str):
@@ -114,7 +124,7 @@ def offer_columns(user) -> tuple[ExportColumn, ...]:
         ExportColumn("技术成熟度", "TRL", lambda o: o.trl),
         ExportColumn("注册认证", "Registrations", lambda o: o.regulatory_statuses or []),
         ExportColumn("合作方式", "Partnership modes", lambda o: o.partnership_modes or []),
-        ExportColumn("价格（元）", "Price (RMB)", lambda o: o.price_rmb),
+        ExportColumn("价格（元）", "Price (RMB)", _detail(user, "price_rmb")),
         ExportColumn("专利申请号", "Patent application number", _patent("application_number")),
         ExportColumn("公开范围", "Visibility", lambda o: o.visibility),
         ExportColumn("批次", "Batch", lambda o: o.batch.number if o.batch else None),
@@ -142,27 +152,39 @@ PATENT_COLUMNS = (
     ExportColumn("编号", "Offer ID", lambda o: o.id),
 )
 
-NEED_COLUMNS = (
-    ExportColumn("编号", "ID", lambda n: n.id),
-    ExportColumn("需求类型", "Kind", lambda n: n.kind),
-    ExportColumn("状态", "Status", lambda n: n.status),
-    ExportColumn("标题（中文）", "Title (Chinese)", lambda n: n.title_zh),
-    ExportColumn("标题（英文）", "Title (English)", lambda n: n.title_en),
-    ExportColumn("描述（中文）", "Description (Chinese)", lambda n: n.description_zh),
-    ExportColumn("描述（英文）", "Description (English)", lambda n: n.description_en),
-    ExportColumn("机构", "Organisation", _org_name_zh),
-    ExportColumn("机构（英文）", "Organisation (English)", _org_name_en),
-    ExportColumn("领域代码", "Field codes", lambda n: [f.code for f in n.fields]),
-    ExportColumn("标签", "Tags", lambda n: n.tags or []),
-    ExportColumn("数量", "Quantity", lambda n: n.quantity),
-    ExportColumn("单位", "Unit", lambda n: n.unit),
-    ExportColumn("预算下限（元）", "Budget from (RMB)", lambda n: n.budget_min_rmb),
-    ExportColumn("预算上限（元）", "Budget up to (RMB)", lambda n: n.budget_max_rmb),
-    ExportColumn("截止日期", "Deadline", lambda n: n.deadline),
-    ExportColumn("资质要求", "Required registrations", lambda n: n.required_certifications or []),
-    ExportColumn("紧急程度", "Urgency", lambda n: n.urgency),
-    ExportColumn("公开范围", "Visibility", lambda n: n.visibility),
-)
+def _teaser(attr: str):
+    def value(need):
+        text = getattr(need, attr) or ""
+        return text if len(text) <= 140 else text[:140].rstrip() + "…"
+    return value
+
+
+def need_columns(user) -> tuple[ExportColumn, ...]:
+    """Columns of a need export; the details of teaser needs only for their owner and operators."""
+    return (
+        ExportColumn("编号", "ID", lambda n: n.id),
+        ExportColumn("需求类型", "Kind", lambda n: n.kind),
+        ExportColumn("状态", "Status", lambda n: n.status),
+        ExportColumn("标题（中文）", "Title (Chinese)", lambda n: n.title_zh),
+        ExportColumn("标题（英文）", "Title (English)", lambda n: n.title_en),
+        ExportColumn("描述（中文）", "Description (Chinese)",
+                     _detail(user, "description_zh", _teaser("description_zh"))),
+        ExportColumn("描述（英文）", "Description (English)",
+                     _detail(user, "description_en", _teaser("description_en"))),
+        ExportColumn("机构", "Organisation", _org_name_zh),
+        ExportColumn("机构（英文）", "Organisation (English)", _org_name_en),
+        ExportColumn("领域代码", "Field codes", lambda n: [f.code for f in n.fields]),
+        ExportColumn("标签", "Tags", lambda n: n.tags or []),
+        ExportColumn("数量", "Quantity", _detail(user, "quantity")),
+        ExportColumn("单位", "Unit", _detail(user, "unit", lambda n: "")),
+        ExportColumn("预算下限（元）", "Budget from (RMB)", _detail(user, "budget_min_rmb")),
+        ExportColumn("预算上限（元）", "Budget up to (RMB)", _detail(user, "budget_max_rmb")),
+        ExportColumn("截止日期", "Deadline", lambda n: n.deadline),
+        ExportColumn("资质要求", "Required registrations",
+                     _detail(user, "required_certifications", lambda n: [])),
+        ExportColumn("紧急程度", "Urgency", lambda n: n.urgency),
+        ExportColumn("公开范围", "Visibility", lambda n: n.visibility),
+    )
 
 
 # --- queries --------------------------------------------------------------------------------------------
@@ -220,7 +242,7 @@ def export_needs(user, *, kind: str | None = None, status: str | None = None) ->
         query = query.where(Need.kind == kind)
     query = query.options(selectinload(Need.fields), selectinload(Need.organization))
     records = list(db.session.scalars(query.order_by(Need.created_at.desc(), Need.id.desc()).limit(MAX_EXPORT_ROWS)))
-    return ExportTable("needs", NEED_COLUMNS, records)
+    return ExportTable("needs", need_columns(user), records)
 
 
 def high_value_patents_query(user):

@@ -8,7 +8,7 @@ from marketplace.extensions import db
 from marketplace.models import Need
 from marketplace.models.catalogue import REGULATORY_STATUSES, VISIBILITIES
 from marketplace.models.needs import NEED_KINDS, URGENCIES
-from marketplace.services import access
+from marketplace.services import access, confidentiality
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.offers import fields_by_codes
@@ -68,6 +68,7 @@ def create_need(user, organization_id: int, kind: str, data: dict, *, publish: b
     if kind not in NEED_KINDS:
         raise ValidationFailed(_l("Unknown need kind."), field_errors={"kind": _l("Unknown need kind.")})
     values, errors = clean_need(data)
+    nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
     need = Need(organization_id=organization_id, kind=kind, status="open" if publish else "draft",
@@ -75,6 +76,8 @@ def create_need(user, organization_id: int, kind: str, data: dict, *, publish: b
     _apply(need, values)
     db.session.add(need)
     db.session.flush()
+    if nda is not None:
+        confidentiality.apply_nda(user, need, *nda)
     jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
     return need
 
@@ -82,10 +85,13 @@ def create_need(user, organization_id: int, kind: str, data: dict, *, publish: b
 def update_need(user, need: Need, data: dict) -> Need:
     access.require_need_edit(user, need)
     values, errors = clean_need(data)
+    nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
     _apply(need, values)
     db.session.flush()
+    if nda is not None:
+        confidentiality.apply_nda(user, need, *nda)
     jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
     return need
 
@@ -115,4 +121,5 @@ def need_form_values(need: Need | None) -> dict:
         "budget_max_rmb", "deadline", "required_certifications", "min_trl", "urgency", "visibility")}
     values["tags"] = ", ".join(need.tags or [])
     values["field_codes"] = [f.code for f in need.fields]
+    values.update(confidentiality.nda_form_values(need))
     return {k: ("" if v is None else v) for k, v in values.items()}

@@ -49,12 +49,15 @@ KIND_LABELS = {
     "strong_match": _l("New strong matches for my needs"),
     "rating_request": _l("Requests to rate a follow-up"),
     "saved_search": _l("New results of my saved searches"),
+    "access": _l("Requests to see confidential details, and their answers"),
+    "event": _l("Events I registered for (cancellations, places, reminders, meetings)"),
 }
 CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail")}
 # What a person receives before choosing: everything on the site; e-mail for what needs an answer or action.
 DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
-DEFAULTS.update({(kind, "email"): kind in ("introduction", "reply", "followup_due", "rating_request",
-                                           "saved_search", "strong_match") for kind in NOTIFICATION_KINDS})
+EMAIL_BY_DEFAULT = ("introduction", "reply", "followup_due", "rating_request", "saved_search", "strong_match",
+                    "access", "event")
+DEFAULTS.update({(kind, "email"): kind in EMAIL_BY_DEFAULT for kind in NOTIFICATION_KINDS})
 
 # message key -> (title, body); parameters are filled in at reading time, in the reader's language.
 MESSAGES = {
@@ -98,6 +101,27 @@ MESSAGES = {
     "saved_search": (
         _l("New results for your saved search"),
         _l("%(count)s new results for \"%(name)s\".")),
+    "access_requested": (
+        _l("%(org)s asks to see the details of \"%(title)s\""),
+        _l("%(user)s (%(org)s) asks for access to the details. Message: %(message)s")),
+    "access_approved": (
+        _l("Access granted: \"%(title)s\""),
+        _l("%(org)s approved your request to see the details.")),
+    "access_declined": (
+        _l("Access declined: \"%(title)s\""),
+        _l("%(org)s declined your request to see the details.")),
+    "event_cancelled": (
+        _l("Event cancelled: %(title)s"),
+        _l("The event \"%(title)s\" you registered for is cancelled. %(reason)s")),
+    "event_promoted": (
+        _l("You have a place: %(title)s"),
+        _l("A place became free at \"%(title)s\" and your registration moved from the waiting list.")),
+    "event_reminder": (
+        _l("Reminder: %(title)s"),
+        _l("The event \"%(title)s\" you registered for is coming soon.")),
+    "event_schedule": (
+        _l("Meeting schedule: %(title)s"),
+        _l("The schedule of one-to-one meetings at \"%(title)s\" is ready.")),
 }
 RATING_LABELS = {"no_contact": _l("No further contact"), "negotiating": _l("In negotiation"),
                  "agreement": _l("Agreement reached")}

@@ -11,7 +11,7 @@ from marketplace.identifiers import is_valid_patent_number, normalise_patent_num
 from marketplace.models import Field, FinancialDetail, Offer, PatentDetail
 from marketplace.models.catalogue import (FINANCIAL_PRODUCT_TYPES, OFFER_KINDS, PARTNERSHIP_MODES,
                                           PATENT_LEGAL_STATUSES, REGULATORY_STATUSES, TRANSFER_MODES, VISIBILITIES)
-from marketplace.services import access
+from marketplace.services import access, confidentiality
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import PermissionDenied, ValidationFailed
 
@@ -150,6 +150,7 @@ def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
         raise ValidationFailed(_l("Unknown offer kind."), field_errors={"kind": _l("Unknown offer kind.")})
     values, errors, patent, financial = clean_offer(data, kind)
     _check_patent_unique((patent or {}).get("application_number"), None, errors)
+    nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
     offer = Offer(organization_id=organization_id, kind=kind, status="draft",
@@ -157,6 +158,8 @@ def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
     _apply(offer, values, patent, financial)
     db.session.add(offer)
     db.session.flush()
+    if nda is not None:
+        confidentiality.apply_nda(user, offer, *nda)
     return offer
 
 
@@ -165,10 +168,13 @@ def update_offer(user, offer: Offer, data: dict) -> Offer:
     access.require_offer_edit(user, offer)
     values, errors, patent, financial = clean_offer(data, offer.kind)
     _check_patent_unique((patent or {}).get("application_number"), offer.id, errors)
+    nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
     _apply(offer, values, patent, financial)
     db.session.flush()
+    if nda is not None:
+        confidentiality.apply_nda(user, offer, *nda)
     return offer
 
 
@@ -194,6 +200,7 @@ def offer_form_values(offer: Offer | None) -> dict:
         "partnership_modes")}
     values["tags"] = ", ".join(offer.tags or [])
     values["field_codes"] = [f.code for f in offer.fields]
+    values.update(confidentiality.nda_form_values(offer))
     for detail, keys in ((offer.patent, ("application_number", "filing_date", "grant_date", "legal_status",
                                          "claims_count", "citations", "family_size", "transfer_willingness",
                                          "market_prospect", "transfer_modes")),

@@ -4,10 +4,11 @@
 def register_blueprints(app) -> None:
     from marketplace.views import (account, auth, brokering, catalogue, events, main, matches, needs, operator,
                                    organizations, patents, search, transfer)
-    from marketplace.views import notifications
+    from marketplace.views import confidentiality, notifications
 
     for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
                    brokering, events):
         app.register_blueprint(module.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.funnel_bp)
+    app.register_blueprint(confidentiality.bp)

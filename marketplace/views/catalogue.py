@@ -129,10 +129,13 @@ def detail(offer_id: int):
         offer = access.require_offer_view(current_user, db.session.get(Offer, offer_id))
     except DomainError as exc:
         abort(exc.http_status)
-    from marketplace.services import matching
+    from marketplace.services import confidentiality, matching
+    with unit_of_work():
+        details = confidentiality.open_details(current_user, offer)
     return render_template("catalogue/detail.html", offer=offer, related=_related(offer),
                            answerable_needs=matching.needs_for_offer(current_user, offer),
-                           can_edit=access.can_edit_offer(current_user, offer))
+                           can_edit=access.can_edit_offer(current_user, offer), show_details=details.show,
+                           details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, offer))
 
 
 def _related(offer: Offer, limit: int = 4) -> list[Offer]:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
+from marketplace.i18n import current_lang
 from marketplace.models import Field, Need
 from marketplace.models.needs import NEED_KINDS
 from marketplace.services import access, needs as need_service
@@ -50,12 +51,16 @@ def detail(need_id: int):
         need = access.require_need_view(current_user, db.session.get(Need, need_id))
     except DomainError as exc:
         abort(exc.http_status)
-    from marketplace.services import matching
+    from marketplace.services import confidentiality, matching
+    with unit_of_work():
+        details = confidentiality.open_details(current_user, need)
     can_judge = current_user.is_authenticated and (access.is_member_of(current_user, need.organization_id)
                                                    or access.is_broker(current_user))
     return render_template("needs/detail.html", need=need, can_edit=access.can_edit_need(current_user, need),
                            suggestions=matching.suggestions_for_need(current_user, need), can_judge=can_judge,
-                           decisions=matching.user_decisions(current_user, need))
+                           decisions=matching.user_decisions(current_user, need), show_details=details.show,
+                           details=details, teaser=confidentiality.teaser_text(need, current_lang()),
+                           can_manage_confidentiality=confidentiality.is_owner(current_user, need))
 
 
 @bp.route("/new", methods=["GET", "POST"])
