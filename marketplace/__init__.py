@@ -13,13 +13,14 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config.update(load_config(config_name, overrides))
 
     from marketplace import cli, i18n, security
-    from marketplace.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from marketplace.views import register_blueprints
     from marketplace.views.errors import register_error_handlers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone,
                    default_translation_directories=str(PROJECT_ROOT / "marketplace" / "translations"))

@@ -62,6 +62,9 @@ class BaseConfig:
     STRONG_MATCH_THRESHOLD = 1.2  # a need's new top suggestion at or above this score is announced
     SAVED_SEARCH_MAX_RESULTS = 100  # results compared per saved search run
     INSTANCE_DIR = str(PROJECT_ROOT / "instance")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"  # Redis (REDIS_URL) when set, so gunicorn workers share counters
+    RATELIMIT_HEADERS_ENABLED = True
 
 
 class DevelopmentConfig(BaseConfig):
@@ -75,6 +78,7 @@ class TestingConfig(BaseConfig):
     SECRET_KEY = "testing-only-not-secret"
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
+    RATELIMIT_ENABLED = False  # tests that check limits switch them on
 
 
 class ProductionConfig(BaseConfig):
@@ -127,6 +131,8 @@ def load_config(name: str | None = None, overrides: dict | None = None, environ=
     for env_key, conf_key in ENV_OVERRIDES.items():
         if environ.get(env_key):
             settings[conf_key] = environ[env_key]
+    if settings.get("REDIS_URL") and settings.get("RATELIMIT_STORAGE_URI") == "memory://":
+        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
     settings.update(overrides or {})
     if not settings.get("SQLALCHEMY_DATABASE_URI"):
         instance = Path(settings["INSTANCE_DIR"])

@@ -11,9 +11,11 @@ from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
 from marketplace.models.organizations import Organization
 from marketplace.models.outbox import SearchOutboxEntry
+from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
 __all__ = [
+    "ApiToken", "AuditEntry", "StoredFile",
     "AccessRequest", "DetailAccessLog", "NdaAcceptance", "NdaTerms",
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
