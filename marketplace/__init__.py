@@ -11,6 +11,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=False)
     app.config.update(load_config(config_name, overrides))
+    if int(app.config.get("TRUSTED_PROXIES") or 0):  # behind nginx & co: the client's address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from marketplace import cli, i18n, security
     from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
@@ -31,6 +35,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     install_outbox_listener()
     i18n.init_template_helpers(app)
     register_blueprints(app)
+    from marketplace.api import init_api
+    init_api(app)
     register_error_handlers(app)
     cli.register(app)
     return app

@@ -62,9 +62,16 @@ class BaseConfig:
     STRONG_MATCH_THRESHOLD = 1.2  # a need's new top suggestion at or above this score is announced
     SAVED_SEARCH_MAX_RESULTS = 100  # results compared per saved search run
     INSTANCE_DIR = str(PROJECT_ROOT / "instance")
+    TRUSTED_PROXIES = 0  # reverse proxies in front (X-Forwarded-For/-Proto/-Host trusted from this many hops)
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # Redis (REDIS_URL) when set, so gunicorn workers share counters
     RATELIMIT_HEADERS_ENABLED = True
+    API_RATE_LIMIT = "300 per minute"  # per token, or per address without one
+    # Uploads live outside the static folder (default <INSTANCE_DIR>/uploads) and are served by a view that checks
+    # access; sizes per purpose (logo, attachment).
+    UPLOAD_FOLDER: str | None = None
+    UPLOAD_MAX_BYTES = {"logo": 2 * 1024 * 1024, "attachment": 10 * 1024 * 1024}
+    UPLOAD_RATE_LIMIT = "30 per minute"  # per user
 
 
 class DevelopmentConfig(BaseConfig):
@@ -78,7 +85,10 @@ class TestingConfig(BaseConfig):
     SECRET_KEY = "testing-only-not-secret"
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
-    RATELIMIT_ENABLED = False  # tests that check limits switch them on
+    # Limits stay switched on in tests (Flask-Limiter only sets up its storage when enabled) but are generous;
+    # tests that check a limit lower it in app.config for a moment (limits are read from config per request).
+    RATELIMIT_ENABLED = True
+    API_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(BaseConfig):
@@ -105,6 +115,9 @@ ENV_OVERRIDES = {
     "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
     "MAIL_FOLDER": "MAIL_FOLDER",
     "SITE_URL": "SITE_URL",
+    "INSTANCE_DIR": "INSTANCE_DIR",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "UPLOAD_FOLDER": "UPLOAD_FOLDER",
 }
 
 
@@ -139,6 +152,8 @@ def load_config(name: str | None = None, overrides: dict | None = None, environ=
         instance.mkdir(parents=True, exist_ok=True)
         settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'techbridge.sqlite'}"
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    settings["UPLOAD_FOLDER"] = settings.get("UPLOAD_FOLDER") or str(Path(settings["INSTANCE_DIR"]) / "uploads")
+    settings["UPLOAD_MAX_BYTES"] = dict(settings["UPLOAD_MAX_BYTES"])  # per app, never the shared class attribute
     if name == "production" and not settings.get("SECRET_KEY"):
         raise ConfigError("production needs SECRET_KEY set in the environment")
     return settings

@@ -9,8 +9,16 @@ from flask_login import current_user
 
 
 def select_locale() -> str:
-    """Session choice, then the user's saved preference, then the default (zh); never the browser's guess."""
+    """Session choice, then the user's saved preference, then the default (zh); never the browser's guess.
+
+    API callers have no session: they ask with Accept-Language (or ``?lang=``), else get the default.
+    """
     languages = current_app.config["LANGUAGES"]
+    if request.path.startswith("/api/"):
+        asked = request.args.get("lang")
+        if asked in languages:
+            return asked
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -5,6 +5,7 @@ so a form, a spreadsheet row or an API call is reported field by field.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -15,6 +16,11 @@ class FieldError(ValueError):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
+
+
+# NUL and other control characters (tabs and new lines excepted) never belong in text, and PostgreSQL
+# refuses NUL outright; they are dropped rather than reported.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _blank(value) -> bool:
@@ -34,7 +40,7 @@ def split_list(value) -> list[str]:
         items = text.split(",")
     out: list[str] = []
     for item in items:
-        item = str(item).strip()
+        item = CONTROL_CHARS.sub("", str(item)).strip()
         if item and item not in out:
             out.append(item)
     return out
@@ -58,7 +64,7 @@ class Cleaner:
                 self.errors[key] = _l("This field is required.")
             self.values[key] = default
             return default
-        value = str(value).strip()
+        value = CONTROL_CHARS.sub("", str(value)).strip()
         if max_length and len(value) > max_length:
             self.errors[key] = _l("At most %(n)d characters.", n=max_length)
         self.values[key] = value

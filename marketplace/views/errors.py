@@ -5,15 +5,20 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from marketplace.api.problems import is_api_request, problem
 from marketplace.extensions import db
-from marketplace.services.errors import DomainError
+from marketplace.services.errors import DomainError, ValidationFailed
 
 TITLES = {
     400: lambda: _("Bad request"),
     403: lambda: _("Access denied"),
     404: lambda: _("Page not found"),
     405: lambda: _("Method not allowed"),
+    401: lambda: _("Authentication required"),
+    409: lambda: _("Conflict"),
     413: lambda: _("Upload too large"),
+    415: lambda: _("Unsupported media type"),
+    422: lambda: _("Invalid input"),
     429: lambda: _("Too many requests"),
     500: lambda: _("Server error"),
 }
@@ -22,7 +27,11 @@ DEFAULT_DESCRIPTIONS = {
     403: lambda: _("You do not have permission to see this page."),
     404: lambda: _("The page you asked for does not exist or is not visible to you."),
     405: lambda: _("This action is not allowed here."),
+    401: lambda: _("Send a valid personal access token as 'Authorization: Bearer <token>'."),
+    409: lambda: _("The request conflicts with the current state of the record."),
     413: lambda: _("The file is larger than allowed."),
+    415: lambda: _("Send the request body as JSON (Content-Type: application/json)."),
+    422: lambda: _("Some values are not valid; see the errors."),
     429: lambda: _("Too many requests. Please wait a moment and try again."),
     500: lambda: _("Something went wrong on our side. Nothing you saved was lost; please try again."),
 }
@@ -33,14 +42,34 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
-def render_error(code: int, description: str | None = None):
+def render_error(code: int, description: str | None = None, *, errors: dict | None = None,
+                 headers: dict | None = None):
     title = TITLES.get(code, TITLES[500])()
     if description is None or description.startswith(("The browser (or proxy)", "The requested URL",
                                                       "You don't have the permission", "The server encountered")):
         description = DEFAULT_DESCRIPTIONS.get(code, DEFAULT_DESCRIPTIONS[500])()
+    if is_api_request():
+        if code == 404:
+            title = _("Not found")
+        return problem(code, title, description, errors=errors, headers=headers)
     if _wants_json():
         return jsonify(error=title, message=description, status=code), code
     return render_template("errors/error.html", code=code, title=title, description=description), code
+
+
+def _input_errors(exc) -> dict | None:
+    """webargs puts input errors in ``exc.data`` as {location: {field: messages}}; flatten to "location.field"."""
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") or data.get("errors")
+    if not isinstance(errors, dict):
+        return None
+    flat = {}
+    for location, fields in errors.items():
+        if isinstance(fields, dict):
+            flat.update({f"{location}.{name}": messages for name, messages in fields.items()})
+        else:
+            flat[location] = fields
+    return flat
 
 
 def register_error_handlers(app) -> None:
@@ -49,12 +78,24 @@ def register_error_handlers(app) -> None:
         from flask_wtf.csrf import CSRFError
         if isinstance(exc, CSRFError):
             return render_error(400, _("The form expired or was sent from elsewhere. Please reload and try again."))
-        return render_error(exc.code or 500, exc.description)
+        headers = dict((getattr(exc, "data", None) or {}).get("headers") or {})
+        if getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        errors = _input_errors(exc)
+        if exc.description == type(exc).description:
+            return render_error(exc.code or 500, None, errors=errors, headers=headers)
+        return render_error(exc.code or 500, exc.description, errors=errors, headers=headers)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        return render_error(exc.http_status, str(exc.message))
+        status = exc.http_status
+        if is_api_request() and isinstance(exc, ValidationFailed):
+            status = 422  # the API reports input that parses but breaks a business rule as 422
+        headers = {}
+        if getattr(exc, "retry_after_seconds", 0):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        return render_error(status, str(exc.message), errors=exc.field_errors, headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -1,0 +1,273 @@
+"""/api/v1/introductions and /api/v1/events: brokered introductions through the pipeline, and events."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.api import auth
+from marketplace.api import representations as rep
+from marketplace.api.common import api_blueprint, get_row, paginate
+from marketplace.api.schemas.activity import (
+    EventCancelIn,
+    EventCreateIn,
+    EventDetailOut,
+    EventIn,
+    EventListArgs,
+    EventPage,
+    IntroductionDetailOut,
+    IntroductionListArgs,
+    IntroductionPage,
+    IntroductionProposeIn,
+    IntroductionRespondIn,
+    IntroductionStageIn,
+    IntroductionValueIn,
+    RegistrationOut,
+)
+from marketplace.models import Event, Introduction
+from marketplace.services import brokering
+from marketplace.services import events as event_service
+from marketplace.services.unit_of_work import unit_of_work
+
+intros_bp = api_blueprint("api_introductions", __name__, url_prefix="/api/v1/introductions",
+                      description="Introductions proposed by technology managers, answered by both sides and "
+                                  "followed through the pipeline to a signed deal.")
+events_bp = api_blueprint("api_events", __name__, url_prefix="/api/v1/events",
+                      description="Patent roadshows and Spark technology-transfer events, with registration.")
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def introduction(intro: Introduction, *, with_history: bool = False, user=None) -> dict:
+    out = {k: getattr(intro, k) for k in ("id", "need_id", "offer_id", "broker_id", "source", "message", "stage",
+                                          "stage_changed_at", "need_response", "need_reason", "offer_response",
+                                          "offer_reason", "expires_at", "lost_reason")}
+    out["need_organization"] = rep.organization_ref(intro.need_organization)
+    out["offer_organization"] = rep.organization_ref(intro.offer_organization)
+    out["deal_value_rmb"] = _number(intro.deal_value_rmb)
+    out["url"] = url_for("brokering.detail", intro_id=intro.id, _external=True)
+    if with_history:
+        out["history"] = [{"kind": e.kind, "side": e.side, "from_stage": e.from_stage, "to_stage": e.to_stage,
+                           "value_rmb": _number(e.value_rmb), "reason": e.reason, "actor_id": e.actor_id,
+                           "created_at": e.created_at} for e in brokering.history(user, intro)]
+    return out
+
+
+def _intro(user, intro_id: int) -> Introduction:
+    return brokering.require_view(user, get_row(Introduction, intro_id))
+
+
+@intros_bp.route("/", methods=["GET"])
+@intros_bp.arguments(IntroductionListArgs, location="query", as_kwargs=True)
+@intros_bp.response(200, IntroductionPage)
+def list_introductions(page, per_page, stage=None, need_id=None, offer_id=None):
+    """Introductions you broker, your organisations take part in, or (operators) all of them."""
+    user = auth.require_caller()
+    query = (select(Introduction).where(brokering.visibility_clause(user))
+             .options(selectinload(Introduction.need_organization), selectinload(Introduction.offer_organization)))
+    for column, value in ((Introduction.stage, stage), (Introduction.need_id, need_id),
+                          (Introduction.offer_id, offer_id)):
+        if value:
+            query = query.where(column == value)
+    return paginate(query.order_by(Introduction.stage_changed_at.desc(), Introduction.id.desc()), page, per_page,
+                    introduction)
+
+
+@intros_bp.route("/", methods=["POST"])
+@intros_bp.arguments(IntroductionProposeIn)
+@intros_bp.response(201, IntroductionDetailOut)
+@auth.write_access
+def propose_introduction(data):
+    """A technology manager proposes that a need's and an offer's organisations talk; both are notified."""
+    user = auth.require_caller()
+    with unit_of_work():
+        intro = brokering.propose(user, data["need_id"], data["offer_id"], data["message"])
+        body = introduction(intro, with_history=True, user=user)
+    return body
+
+
+@intros_bp.route("/<int:intro_id>", methods=["GET"])
+@intros_bp.response(200, IntroductionDetailOut)
+def get_introduction(intro_id):
+    """One introduction with its full history."""
+    user = auth.require_caller()
+    return introduction(_intro(user, intro_id), with_history=True, user=user)
+
+
+@intros_bp.route("/<int:intro_id>/respond", methods=["POST"])
+@intros_bp.arguments(IntroductionRespondIn)
+@intros_bp.response(200, IntroductionDetailOut)
+@auth.write_access
+def respond_introduction(data, intro_id):
+    """Accept or decline for your side; declining needs a reason."""
+    user = auth.require_caller()
+    with unit_of_work():
+        intro = brokering.respond(user, _intro(user, intro_id), data["decision"], data.get("reason", ""),
+                                  side=data.get("side"))
+        body = introduction(intro, with_history=True, user=user)
+    return body
+
+
+@intros_bp.route("/<int:intro_id>/stage", methods=["POST"])
+@intros_bp.arguments(IntroductionStageIn)
+@intros_bp.response(200, IntroductionDetailOut)
+@auth.write_access
+def move_introduction(data, intro_id):
+    """Move an accepted introduction to another pipeline stage (the broker or an operator)."""
+    user = auth.require_caller()
+    with unit_of_work():
+        intro = brokering.move(user, _intro(user, intro_id), data["to_stage"], data.get("reason", ""))
+        body = introduction(intro, with_history=True, user=user)
+    return body
+
+
+@intros_bp.route("/<int:intro_id>/deal-value", methods=["PUT"])
+@intros_bp.arguments(IntroductionValueIn)
+@intros_bp.response(200, IntroductionDetailOut)
+@auth.write_access
+def set_deal_value(data, intro_id):
+    """Record the expected or signed deal value in RMB (null clears it)."""
+    user = auth.require_caller()
+    with unit_of_work():
+        intro = brokering.set_deal_value(user, _intro(user, intro_id), data["deal_value_rmb"])
+        body = introduction(intro, with_history=True, user=user)
+    return body
+
+
+# --- events -------------------------------------------------------------------------------------------
+
+def event_body(event: Event, user, *, with_agenda: bool = False) -> dict:
+    out = {k: getattr(event, k) for k in ("id", "kind", "status", "series_id", "title_zh", "title_en",
+                                          "description_zh", "description_en", "starts_at", "ends_at", "timezone",
+                                          "capacity", "registration_deadline", "cancel_reason")}
+    out["audience"] = list(event.audience or [])
+    out["confirmed"] = event_service.confirmed_count(event)
+    reg = event_service.registration_of(user, event)
+    out["my_registration"] = reg.status if reg else None
+    insider = event_service.can_manage(user, event) or (reg is not None and reg.status == "confirmed")
+    out["meeting_url"] = event.meeting_url if insider else None
+    out["url"] = url_for("events.detail", event_id=event.id, _external=True)
+    if with_agenda:
+        out["agenda"] = [{"id": i.id, "offer_id": i.offer_id,
+                          "title_zh": i.project_title_zh or (i.offer.title_zh if i.offer else ""),
+                          "title_en": i.project_title_en or (i.offer.title_en if i.offer else ""),
+                          "organization_id": i.organization_id, "starts_at": i.starts_at, "ends_at": i.ends_at}
+                         for i in event.items]
+    return out
+
+
+def _event(user, event_id: int) -> Event:
+    return event_service.require_view(user, get_row(Event, event_id))
+
+
+@events_bp.route("/", methods=["GET"])
+@events_bp.arguments(EventListArgs, location="query", as_kwargs=True)
+@events_bp.response(200, EventPage)
+def list_events(page, per_page, kind=None, status=None, upcoming=None):
+    """Published events (and your own drafts when you organise), latest first."""
+    user = auth.caller()
+    rows = event_service.visible_events(user)
+    if kind:
+        rows = [e for e in rows if e.kind == kind]
+    if status:
+        rows = [e for e in rows if e.status == status]
+    if upcoming:
+        now = datetime.now(timezone.utc)
+        rows = [e for e in rows if event_service.aware(e.ends_at) >= now]
+    start = (page - 1) * per_page
+    items = [event_body(e, user) for e in rows[start:start + per_page]]
+    return {"items": items, "page": page, "per_page": per_page, "total": len(rows),
+            "pages": (len(rows) + per_page - 1) // per_page}
+
+
+@events_bp.route("/", methods=["POST"])
+@events_bp.arguments(EventCreateIn)
+@events_bp.response(201, EventDetailOut)
+@auth.write_access
+def create_event(data):
+    """Schedule an event as a draft (organisers and operators)."""
+    user = auth.require_caller()
+    with unit_of_work():
+        event = event_service.create_event(user, dict(data))
+        body = event_body(event, user, with_agenda=True)
+    return body
+
+
+@events_bp.route("/<int:event_id>", methods=["GET"])
+@events_bp.response(200, EventDetailOut)
+def get_event(event_id):
+    """One event with its agenda."""
+    user = auth.caller()
+    return event_body(_event(user, event_id), user, with_agenda=True)
+
+
+@events_bp.route("/<int:event_id>", methods=["PATCH"])
+@events_bp.arguments(EventIn)
+@events_bp.response(200, EventDetailOut)
+@auth.write_access
+def update_event(data, event_id):
+    """Change an event you organise; fields left out keep their values."""
+    user = auth.require_caller()
+    with unit_of_work():
+        event = _event(user, event_id)
+        values = event_service.event_form_data(event)
+        values.update(data)
+        event = event_service.update_event(user, event, values)
+        body = event_body(event, user, with_agenda=True)
+    return body
+
+
+def _transition(event_id: int, action) -> dict:
+    user = auth.require_caller()
+    with unit_of_work():
+        event = action(user, _event(user, event_id))
+        body = event_body(event, user, with_agenda=True)
+    return body
+
+
+@events_bp.route("/<int:event_id>/publish", methods=["POST"])
+@events_bp.response(200, EventDetailOut)
+@auth.write_access
+def publish_event(event_id):
+    """Publish a draft event: it opens for registration."""
+    return _transition(event_id, event_service.publish)
+
+
+@events_bp.route("/<int:event_id>/cancel", methods=["POST"])
+@events_bp.arguments(EventCancelIn)
+@events_bp.response(200, EventDetailOut)
+@auth.write_access
+def cancel_event(data, event_id):
+    """Cancel an event with a reason; registrants are told."""
+    return _transition(event_id, lambda user, event: event_service.cancel(user, event, data["reason"]))
+
+
+def _registration(reg) -> dict:
+    return {"event_id": reg.event_id, "status": reg.status, "registered_at": reg.registered_at,
+            "waiting_position": event_service.waiting_position(reg)}
+
+
+@events_bp.route("/<int:event_id>/registration", methods=["POST"])
+@events_bp.response(201, RegistrationOut)
+@auth.write_access
+def register(event_id):
+    """Register for an event: a place if one is free, else the waiting list."""
+    user = auth.require_caller()
+    with unit_of_work():
+        body = _registration(event_service.register(user, _event(user, event_id)))
+    return body
+
+
+@events_bp.route("/<int:event_id>/registration", methods=["DELETE"])
+@events_bp.response(200, RegistrationOut)
+@auth.write_access
+def unregister(event_id):
+    """Give your place back; the first on the waiting list gets it."""
+    user = auth.require_caller()
+    with unit_of_work():
+        body = _registration(event_service.cancel_registration(user, _event(user, event_id)))
+    return body
