@@ -12,3 +12,5 @@ def register_blueprints(app) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.funnel_bp)
     app.register_blueprint(confidentiality.bp)
+    from marketplace.views.helpers import refuse_nul_bytes
+    app.before_request(refuse_nul_bytes)

@@ -4,7 +4,16 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from marketplace.api.schemas.common import ApiSchema, ChoiceList, Id, OrganizationRef, PageArgs, Text, page_of
+from marketplace.api.schemas.common import (
+    ApiSchema,
+    ChoiceList,
+    Id,
+    OrganizationRef,
+    PageArgs,
+    Text,
+    UtcDateTime,
+    page_of,
+)
 from marketplace.models.brokering import INTRODUCTION_STAGES
 from marketplace.models.events import AUDIENCES, EVENT_KINDS, EVENT_STATUSES
 from marketplace.services.brokering import MOVE_TARGETS
@@ -46,7 +55,7 @@ class IntroductionEventOut(ma.Schema):
     value_rmb = fields.Float(allow_none=True)
     reason = fields.String(allow_none=True)
     actor_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime(allow_none=True)
 
 
 class IntroductionOut(ma.Schema):
@@ -59,12 +68,12 @@ class IntroductionOut(ma.Schema):
     source = fields.String(required=True)
     message = fields.String(required=True)
     stage = fields.String(required=True)
-    stage_changed_at = fields.DateTime(allow_none=True)
+    stage_changed_at = UtcDateTime(allow_none=True)
     need_response = fields.String(required=True)
     need_reason = fields.String(required=True)
     offer_response = fields.String(required=True)
     offer_reason = fields.String(required=True)
-    expires_at = fields.DateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True)
     deal_value_rmb = fields.Float(allow_none=True)
     lost_reason = fields.String(required=True)
     url = fields.String(required=True)
@@ -110,8 +119,8 @@ class AgendaItemOut(ma.Schema):
     title_zh = fields.String(required=True)
     title_en = fields.String(required=True)
     organization_id = fields.Integer(allow_none=True)
-    starts_at = fields.DateTime(allow_none=True)
-    ends_at = fields.DateTime(allow_none=True)
+    starts_at = UtcDateTime(allow_none=True)
+    ends_at = UtcDateTime(allow_none=True)
 
 
 class EventOut(ma.Schema):
@@ -123,12 +132,12 @@ class EventOut(ma.Schema):
     title_en = fields.String(required=True)
     description_zh = fields.String(required=True)
     description_en = fields.String(required=True)
-    starts_at = fields.DateTime(required=True)
-    ends_at = fields.DateTime(required=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
     timezone = fields.String(required=True)
     capacity = fields.Integer(allow_none=True)
     confirmed = fields.Integer(required=True, metadata={"description": "confirmed registrations"})
-    registration_deadline = fields.DateTime(allow_none=True)
+    registration_deadline = UtcDateTime(allow_none=True)
     audience = fields.List(fields.String(), required=True)
     meeting_url = fields.String(allow_none=True, metadata={"description": "for registrants and organisers"})
     cancel_reason = fields.String(required=True)
@@ -143,7 +152,7 @@ class EventDetailOut(EventOut):
 class RegistrationOut(ma.Schema):
     event_id = fields.Integer(required=True)
     status = fields.String(required=True)
-    registered_at = fields.DateTime(allow_none=True)
+    registered_at = UtcDateTime(allow_none=True)
     waiting_position = fields.Integer(allow_none=True)
 
 

@@ -12,6 +12,7 @@ from marketplace.api.schemas.common import (
     PageArgs,
     Text,
     TextList,
+    UtcDateTime,
     page_of,
 )
 from marketplace.models.catalogue import (
@@ -223,8 +224,8 @@ class OfferOut(ma.Schema):
     trl = fields.Integer(allow_none=True)
     organization = fields.Nested(OrganizationRef, required=True)
     batch_number = fields.Integer(allow_none=True)
-    published_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
     url = fields.String(required=True, metadata={"description": "the offer's page on the site"})
     details_visible = fields.Boolean(required=True, metadata={
         "description": "false for teaser or confidential items whose details you may not see; "
@@ -264,7 +265,7 @@ class NeedOut(ma.Schema):
     field_codes = fields.List(fields.String(), required=True)
     organization = fields.Nested(OrganizationRef, required=True)
     deadline = fields.Date(allow_none=True)
-    created_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime(allow_none=True)
     url = fields.String(required=True)
     details_visible = fields.Boolean(required=True)
 
@@ -318,7 +319,7 @@ class MatchOut(ma.Schema):
                         metadata={"description": "text, graph, rules… contributions to the score"})
     reasons = fields.List(fields.Nested(ReasonOut), required=True)
     decision = fields.String(allow_none=True, metadata={"description": "your organisation's answer, if any"})
-    computed_at = fields.DateTime(allow_none=True)
+    computed_at = UtcDateTime(allow_none=True)
 
 
 class MatchListOut(ma.Schema):

@@ -1,8 +1,12 @@
 """Shared pieces: pagination, bounded ids and texts, list envelopes."""
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 from marshmallow import fields, validate
+
+from marketplace.services.cleaning import CONTROL_CHARS
 
 MAX_ID = 2**31 - 1  # database integer keys; larger numbers cannot name a record
 MAX_PAGE = 10_000
@@ -32,6 +36,15 @@ def TextList(max_items: int = 30, item_length: int = 100, **kw):
 def ChoiceList(choices, **kw):
     return fields.List(fields.String(validate=validate.OneOf(choices)), validate=validate.Length(max=len(choices)),
                        **kw)
+
+
+class UtcDateTime(fields.DateTime):
+    """RFC 3339 with an offset: SQLite hands back naive UTC datetimes, which are marked UTC on the way out."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class PageArgs(ApiSchema):
