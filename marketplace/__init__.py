@@ -29,6 +29,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone,
                    default_translation_directories=str(PROJECT_ROOT / "marketplace" / "translations"))
     security.init_login(app, login_manager)
+    security.init_headers(app)
     from marketplace.database import install_engine_hooks
     from marketplace.search_index import install_outbox_listener
     install_engine_hooks()

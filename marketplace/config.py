@@ -63,6 +63,7 @@ class BaseConfig:
     SAVED_SEARCH_MAX_RESULTS = 100  # results compared per saved search run
     INSTANCE_DIR = str(PROJECT_ROOT / "instance")
     TRUSTED_PROXIES = 0  # reverse proxies in front (X-Forwarded-For/-Proto/-Host trusted from this many hops)
+    HOME_FIGURES_TTL = 30  # seconds the home page's counts are reused (per process); 0 computes them every time
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # Redis (REDIS_URL) when set, so gunicorn workers share counters
     RATELIMIT_HEADERS_ENABLED = True
@@ -72,6 +73,34 @@ class BaseConfig:
     UPLOAD_FOLDER: str | None = None
     UPLOAD_MAX_BYTES = {"logo": 2 * 1024 * 1024, "attachment": 10 * 1024 * 1024}
     UPLOAD_RATE_LIMIT = "30 per minute"  # per user
+    # Rate limits per client address (Flask-Limiter syntax, several joined by ";"), read on each request.
+    LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # log-in posts (guessing is also locked per account)
+    REGISTER_RATE_LIMIT = "5 per minute; 30 per hour"  # registration form posts
+    SEARCH_RATE_LIMIT = "60 per minute"  # site search result pages
+    SUGGEST_RATE_LIMIT = "120 per minute"  # suggestions as you type
+    # Security headers (Flask-Talisman; see marketplace/security.py). No inline scripts or styles anywhere:
+    # a page that needs more adds it with @csp_allow(...) or CSP_BLUEPRINT_ALLOW below.
+    CONTENT_SECURITY_POLICY = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",  # Bootstrap draws checkboxes, selects and the navbar icon as data: SVGs
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    CSP_BLUEPRINT_ALLOW: dict = {}  # blueprint name -> {directive: extra sources}, e.g. for a docs page
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "()", "payment": "()",
+                          "usb": "()", "browsing-topics": "()"}
+    FORCE_HTTPS = False  # redirect http:// to https:// (production; FORCE_HTTPS=0 if the proxy already does)
+    FORCE_HTTPS_EXEMPT_ENDPOINTS = ("main.healthz",)  # load balancers probe over plain http
+    HSTS_ENABLED = False  # Strict-Transport-Security on https responses (production)
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    HSTS_INCLUDE_SUBDOMAINS = False  # other hosts of the park's domain may not all speak https
 
 
 class DevelopmentConfig(BaseConfig):
@@ -83,12 +112,15 @@ class TestingConfig(BaseConfig):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-only-not-secret"
+    HOME_FIGURES_TTL = 0  # tests read the figures right after changing the data
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
     # Limits stay switched on in tests (Flask-Limiter only sets up its storage when enabled) but are generous;
     # tests that check a limit lower it in app.config for a moment (limits are read from config per request).
     RATELIMIT_ENABLED = True
     API_RATE_LIMIT = "100000 per minute"
+    LOGIN_RATE_LIMIT = REGISTER_RATE_LIMIT = SEARCH_RATE_LIMIT = SUGGEST_RATE_LIMIT = "100000 per minute"
+    UPLOAD_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(BaseConfig):
@@ -96,6 +128,8 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    FORCE_HTTPS = True  # behind a TLS-terminating proxy set TRUSTED_PROXIES so X-Forwarded-Proto counts
+    HSTS_ENABLED = True
 
 
 CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}
@@ -117,6 +151,7 @@ ENV_OVERRIDES = {
     "SITE_URL": "SITE_URL",
     "INSTANCE_DIR": "INSTANCE_DIR",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "FORCE_HTTPS": "FORCE_HTTPS",
     "UPLOAD_FOLDER": "UPLOAD_FOLDER",
 }
 

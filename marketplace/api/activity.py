@@ -120,7 +120,8 @@ def move_introduction(data, intro_id):
     """Move an accepted introduction to another pipeline stage (the broker or an operator)."""
     user = auth.require_caller()
     with unit_of_work():
-        intro = brokering.move(user, _intro(user, intro_id), data["to_stage"], data.get("reason", ""))
+        intro = brokering.move(user, _intro(user, intro_id), data["to_stage"], data.get("reason", ""),
+                               remote_addr=auth.remote_addr())
         body = introduction(intro, with_history=True, user=user)
     return body
 

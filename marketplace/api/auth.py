@@ -53,3 +53,8 @@ def rate_limit_key() -> str:
     if header.lower().startswith("bearer ") and len(header) < 300:
         return "token:" + api_tokens.hash_secret(header[7:].strip())[:16]
     return "addr:" + (request.remote_addr or "")
+
+
+def remote_addr() -> str:
+    """The caller's address for the audit log (ProxyFix makes it the client's behind a proxy)."""
+    return request.remote_addr or ""

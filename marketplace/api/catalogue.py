@@ -94,8 +94,8 @@ def get_offer(offer_id):
     user = auth.caller()
     with unit_of_work():
         offer = access.require_offer_view(user, get_row(Offer, offer_id))
-        shown = confidentiality.open_details(user, offer).show if user else \
-            confidentiality.detail_access(user, offer).show
+        shown = (confidentiality.open_details(user, offer, remote_addr=auth.remote_addr()) if user else
+                 confidentiality.detail_access(user, offer)).show
         body = rep.offer_detail(offer, user, details_visible=shown)
     return body
 

@@ -76,7 +76,7 @@ def get_need(need_id):
     user = auth.caller()
     with unit_of_work():
         need = _need(user, need_id)
-        shown = (confidentiality.open_details(user, need) if user else
+        shown = (confidentiality.open_details(user, need, remote_addr=auth.remote_addr()) if user else
                  confidentiality.detail_access(user, need)).show
         body = rep.need_detail(need, user, details_visible=shown)
     return body

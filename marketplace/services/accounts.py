@@ -15,7 +15,8 @@ from marketplace.identifiers import is_valid_uscc, normalise_uscc
 from marketplace.models import LoginAttempt, Membership, Organization, User, UserRole
 from marketplace.models.accounts import PLATFORM_ROLES
 from marketplace.models.organizations import ORG_KINDS, SIZE_CLASSES, SUB_PARKS
-from marketplace.services.errors import AuthenticationFailed, Conflict, TooManyAttempts, ValidationFailed
+from marketplace.services import lockout
+from marketplace.services.errors import AuthenticationFailed, Conflict, ValidationFailed
 
 PASSWORD_MIN_LENGTH = 12
 
@@ -125,18 +126,18 @@ def authenticate(email: str, password: str, remote_addr: str = "", *, max_failur
                  lockout_minutes: int = 15, now: datetime | None = None) -> User:
     """Check credentials, throttling repeated failures per account.
 
-    Raises TooManyAttempts when the account has ``max_failures`` recent failures and
-    AuthenticationFailed for a wrong address or password (same message for both).
-    Records the attempt either way; the caller's unit of work commits it.
+    Raises TooManyAttempts (saying until when) when the account has ``max_failures`` recent failures and
+    AuthenticationFailed for a wrong address or password (same message for both). The failure that starts
+    a lock also notifies the account's owner. Records the attempt either way; the caller's unit of work
+    commits it.
     """
     now = now or datetime.now(timezone.utc)
     email_key = (email or "").strip().lower()
     window_start = now - timedelta(minutes=lockout_minutes)
     failures = recent_failures(email_key, window_start)
     if failures >= max_failures:
-        raise TooManyAttempts(
-            _l("Too many failed attempts. This account is locked for %(m)d minutes.", m=lockout_minutes),
-            retry_after_seconds=lockout_minutes * 60)
+        until = lockout.locked_until(email_key, max_failures, lockout_minutes, now)
+        raise lockout.locked_error(until or now + timedelta(minutes=lockout_minutes), now)
     user = db.session.scalar(select(User).where(User.email == email_key))
     ok = user is not None and user.active and check_password_hash(user.password_hash, password or "")
     db.session.add(LoginAttempt(email=email_key, remote_addr=remote_addr[:64], succeeded=ok, attempted_at=now,
@@ -145,9 +146,11 @@ def authenticate(email: str, password: str, remote_addr: str = "", *, max_failur
     if not ok:
         left = max_failures - failures - 1
         if left <= 0:
-            raise TooManyAttempts(
-                _l("Too many failed attempts. This account is locked for %(m)d minutes.", m=lockout_minutes),
-                retry_after_seconds=lockout_minutes * 60)
+            until = lockout.locked_until(email_key, max_failures, lockout_minutes, now) or (
+                now + timedelta(minutes=lockout_minutes))
+            if user is not None:
+                lockout.notify_owner(user, failures + 1, until, remote_addr)
+            raise lockout.locked_error(until, now)
         raise AuthenticationFailed(_l("Wrong e-mail or password. %(n)d attempts left before a temporary lock.",
                                       n=left))
     user.last_login_at = now

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import ApiToken, User
 from marketplace.models.security import TOKEN_SCOPES
+from marketplace.services import audit
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import AuthenticationFailed, NotFound, ValidationFailed
 
@@ -93,10 +94,6 @@ def authenticate(secret: str) -> tuple[User, ApiToken]:
 
 
 def _audit(user, action: str, token: ApiToken, summary: str) -> None:
-    """Token changes go to the audit log when the audit service is available."""
-    try:
-        from marketplace.services import audit
-    except ImportError:  # pragma: no cover - the audit service ships with the same release
-        return
+    """Token changes go to the audit log."""
     audit.record(db.session, actor_id=user.id, action=action, object_type="api_token", object_id=token.id,
                  summary=summary)

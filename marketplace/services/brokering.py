@@ -20,7 +20,7 @@ from marketplace.extensions import db
 from marketplace.models import (Introduction, IntroductionEvent, IntroductionTask, MatchFeedback, MatchSuggestion,
                                 Membership, Need, Offer, User)
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, PIPELINE_STAGES
-from marketplace.services import access, notifications
+from marketplace.services import access, audit, notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -138,8 +138,13 @@ def _record(intro: Introduction, actor, kind: str, *, from_stage=None, to_stage=
     return event
 
 
-def _set_stage(intro: Introduction, actor, to_stage: str, reason: str = "", side: str = "") -> None:
+def _set_stage(intro: Introduction, actor, to_stage: str, reason: str = "", side: str = "",
+               remote_addr: str = "") -> None:
     _record(intro, actor, "stage", from_stage=intro.stage, to_stage=to_stage, reason=reason, side=side)
+    audit.record(db.session, actor_id=_uid(actor), action="stage_change", object_type="introduction",
+                 object_id=intro.id, summary=f"{intro.stage} -> {to_stage}",
+                 details={"from": intro.stage, "to": to_stage, "reason": (reason or "")[:500], "side": side,
+                          "need_id": intro.need_id, "offer_id": intro.offer_id}, remote_addr=remote_addr)
     intro.stage = to_stage
     intro.stage_changed_at = _now()
 
@@ -216,7 +221,8 @@ def propose_from_suggestion(user, suggestion_id, message: str) -> Introduction:
     return propose(user, suggestion.need_id, suggestion.offer_id, message, source="suggestion")
 
 
-def respond(user, intro: Introduction, decision: str, reason: str = "", side: str | None = None) -> Introduction:
+def respond(user, intro: Introduction, decision: str, reason: str = "", side: str | None = None, *,
+            remote_addr: str = "") -> Introduction:
     """A member of one side accepts or declines; both accepting opens the pipeline, one decline ends it."""
     require_view(user, intro)
     sides = sides_of(user, intro)
@@ -249,9 +255,9 @@ def respond(user, intro: Introduction, decision: str, reason: str = "", side: st
     setattr(intro, f"{side}_responded_at", _now())
     _record(intro, user, "response", from_stage="proposed", to_stage=decision, reason=reason, side=side)
     if decision == "declined":
-        _set_stage(intro, user, "declined", reason, side=side)
+        _set_stage(intro, user, "declined", reason, side=side, remote_addr=remote_addr)
     elif intro.need_response == "accepted" and intro.offer_response == "accepted":
-        _set_stage(intro, user, "accepted", side=side)
+        _set_stage(intro, user, "accepted", side=side, remote_addr=remote_addr)
     _changed(intro)
     notifications.introduction_answered(intro, user, side, decision)
     return intro
@@ -273,7 +279,7 @@ def _feedback(intro: Introduction, actor, decision: str, reason: str) -> None:
     jobs.enqueue(db.session, "matching.rebuild")
 
 
-def move(user, intro: Introduction, to_stage: str, reason: str = "") -> Introduction:
+def move(user, intro: Introduction, to_stage: str, reason: str = "", *, remote_addr: str = "") -> Introduction:
     """Move an accepted introduction to another pipeline stage; lost needs a reason."""
     require_manage(user, intro)
     if intro.stage not in OPEN_PIPELINE_STAGES:
@@ -288,7 +294,7 @@ def move(user, intro: Introduction, to_stage: str, reason: str = "") -> Introduc
     if len(reason) > 2000:
         raise ValidationFailed(_l("At most %(n)d characters.", n=2000), field_errors={"reason": _l("Too long.")})
     from_stage = intro.stage
-    _set_stage(intro, user, to_stage, reason)
+    _set_stage(intro, user, to_stage, reason, remote_addr=remote_addr)
     if to_stage == "lost":
         intro.lost_reason = reason
         _feedback(intro, user, "dismissed", reason)

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms, Need, Offer
-from marketplace.services import access
+from marketplace.services import access, audit
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 TEASER_CHARS = 140
@@ -185,25 +185,32 @@ def detail_access(user, item) -> DetailAccess:
     return DetailAccess(True, reason, request=request, logged=True)
 
 
-def _log(user, item, kind: str) -> DetailAccessLog:
+def _log(user, item, kind: str, remote_addr: str = "", details: dict | None = None) -> DetailAccessLog:
+    """Write the owner's access log entry and, alongside, the operators' audit entry."""
     orgs = sorted(user.org_ids)
     entry = DetailAccessLog(item_type=item_type_of(item), item_id=item.id, owner_organization_id=item.organization_id,
                             user_id=user.id, organization_id=orgs[0] if orgs else None, kind=kind, at=_now())
     db.session.add(entry)
+    what = "accepted the NDA of" if kind == "nda_accept" else "viewed the details of"
+    audit.record(db.session, actor_id=user.id, action="confidential_view", object_type=item_type_of(item),
+                 object_id=item.id, organization_id=item.organization_id,
+                 summary=f"{what} {item.visibility} {item_type_of(item)} {item.id}",
+                 details=dict(details or {}, kind=kind, visibility=item.visibility), remote_addr=remote_addr)
     return entry
 
 
-def open_details(user, item) -> DetailAccess:
-    """``detail_access`` for a page view, logging the view when the details of a teaser or confidential item are
-    shown to someone outside the owner organisation. Only flushes."""
+def open_details(user, item, *, remote_addr: str = "", details: dict | None = None) -> DetailAccess:
+    """``detail_access`` for a page view (or an attachment download, described by ``details``), logging the view
+    when the details of a teaser or confidential item are shown to someone outside the owner organisation.
+    Only flushes."""
     result = detail_access(user, item)
     if result.show and result.logged:
-        _log(user, item, "view")
+        _log(user, item, "view", remote_addr, details)
         db.session.flush()
     return result
 
 
-def accept_nda(user, item) -> NdaAcceptance:
+def accept_nda(user, item, *, remote_addr: str = "") -> NdaAcceptance:
     """The viewer accepts the item's current NDA text (brokers, approved requesters). Only flushes."""
     if _uid(user) is None:
         raise PermissionDenied(_l("Log in to accept the NDA."))
@@ -219,7 +226,7 @@ def accept_nda(user, item) -> NdaAcceptance:
     acceptance = NdaAcceptance(user_id=user.id, item_type=item_type_of(item), item_id=item.id,
                                text_hash=nda.text_hash, accepted_at=_now())
     db.session.add(acceptance)
-    _log(user, item, "nda_accept")
+    _log(user, item, "nda_accept", remote_addr, {"text_hash": nda.text_hash})
     db.session.flush()
     return acceptance
 
@@ -285,7 +292,7 @@ def get_request_to_decide(user, request_id: int) -> AccessRequest:
     return req
 
 
-def decide(user, request_id: int, decision: str) -> AccessRequest:
+def decide(user, request_id: int, decision: str, *, remote_addr: str = "") -> AccessRequest:
     """A member of the owner organisation approves or declines a pending request. Only flushes."""
     from marketplace.services import notifications
     req = get_request_to_decide(user, request_id)
@@ -298,6 +305,11 @@ def decide(user, request_id: int, decision: str) -> AccessRequest:
         raise NotFound(_l("This access request does not exist."))
     req.status, req.decided_by_id, req.decided_at = DECISIONS[decision], user.id, _now()
     db.session.flush()
+    audit.record(db.session, actor_id=user.id, action="access_decision", object_type=req.item_type,
+                 object_id=req.item_id, organization_id=req.owner_organization_id,
+                 summary=f"{req.status} access request {req.id} of user {req.requester_id}",
+                 details={"request_id": req.id, "decision": req.status, "requester_id": req.requester_id,
+                          "requester_organization_id": req.requester_organization_id}, remote_addr=remote_addr)
     org = item.organization
     notifications.notify([req.requester_id], "access", f"access_{req.status}",
                          dict(_item_params(item), org={"zh": org.name_zh, "en": org.name_en or ""}),

@@ -529,6 +529,14 @@ def is_attendee(user, event: Event) -> bool:
     return reg is not None and reg.status == "confirmed"
 
 
+def may_see_meeting_link(user, event: Event) -> bool:
+    """The online meeting link is for confirmed registrants, presenters and the event's managers."""
+    if _uid(user) is None:
+        return False
+    return (is_attendee(user, event) or can_manage(user, event)
+            or any(item.presenter_id == user.id for item in event.items))
+
+
 # --- reminders (job) ----------------------------------------------------------------------------------
 
 @jobs.job(REMINDER_JOB)
@@ -585,8 +593,10 @@ def _fold(line: str) -> list[str]:
     return [out[0]] + [" " + part for part in out[1:]]
 
 
-def ics(events: list[tuple[Event, list[MeetingRequest]]], host: str, lang: str = "zh", name: str = "") -> str:
-    """An iCalendar document with one VEVENT per event (and one per scheduled 1:1 meeting)."""
+def ics(events: list[tuple[Event, list[MeetingRequest]]], host: str, lang: str = "zh", name: str = "",
+        *, links: bool = True) -> str:
+    """An iCalendar document with one VEVENT per event (and one per scheduled 1:1 meeting); ``links=False``
+    leaves out the online meeting link (for people who may not see it, see ``may_see_meeting_link``)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//TechBridge//Events//EN", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH"]
     if name:
@@ -599,7 +609,7 @@ def ics(events: list[tuple[Event, list[MeetingRequest]]], host: str, lang: str =
                   f"SEQUENCE:{event.ics_sequence or 0}", f"STATUS:{status}",
                   f"SUMMARY:{_ics_text(event.title(lang))}",
                   f"DESCRIPTION:{_ics_text(event.description(lang))}"]
-        if event.meeting_url:
+        if event.meeting_url and links:
             lines += [f"URL:{event.meeting_url}", f"LOCATION:{_ics_text(event.meeting_url)}"]
         lines.append("END:VEVENT")
         for m in meetings:

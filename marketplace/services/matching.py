@@ -186,7 +186,8 @@ def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[MatchSugg
     query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
              .where(MatchSuggestion.need_id == need.id, access.offer_visibility_clause(user),
                     Offer.status == "published")
-             .options(selectinload(MatchSuggestion.offer)).order_by(MatchSuggestion.rank).limit(limit))
+             .options(selectinload(MatchSuggestion.offer).selectinload(Offer.organization))  # shown per row
+             .order_by(MatchSuggestion.rank).limit(limit))
     return list(db.session.scalars(query))
 
 

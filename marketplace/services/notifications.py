@@ -51,12 +51,13 @@ KIND_LABELS = {
     "saved_search": _l("New results of my saved searches"),
     "access": _l("Requests to see confidential details, and their answers"),
     "event": _l("Events I registered for (cancellations, places, reminders, meetings)"),
+    "security": _l("Security of my account (locked after failed log-ins)"),
 }
 CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail")}
 # What a person receives before choosing: everything on the site; e-mail for what needs an answer or action.
 DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
 EMAIL_BY_DEFAULT = ("introduction", "reply", "followup_due", "rating_request", "saved_search", "strong_match",
-                    "access", "event")
+                    "access", "event", "security")
 DEFAULTS.update({(kind, "email"): kind in EMAIL_BY_DEFAULT for kind in NOTIFICATION_KINDS})
 
 # message key -> (title, body); parameters are filled in at reading time, in the reader's language.
@@ -122,6 +123,11 @@ MESSAGES = {
     "event_schedule": (
         _l("Meeting schedule: %(title)s"),
         _l("The schedule of one-to-one meetings at \"%(title)s\" is ready.")),
+    "account_locked": (
+        _l("Your account was locked after failed log-ins"),
+        _l("Someone tried to log in to your account %(attempts)s times with a wrong password (last from "
+           "address %(address)s). To protect it, the account is locked until %(until)s (%(zone)s). If this "
+           "was not you, tell the platform operator.")),
 }
 RATING_LABELS = {"no_contact": _l("No further contact"), "negotiating": _l("In negotiation"),
                  "agreement": _l("Agreement reached")}

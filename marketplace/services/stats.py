@@ -1,7 +1,10 @@
 """Headline figures and counts for the home page and the operator dashboard."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import time
+
+from flask import current_app
+from sqlalchemy import case, distinct, func, select
 
 from marketplace.extensions import db
 from marketplace.models import Batch, Field, Need, Offer, Organization, PatentDetail
@@ -25,24 +28,44 @@ def headline_figures() -> dict:
 
 def direction_counts() -> list[tuple[Field, int]]:
     """The five key support directions with the number of published offers in each (any subfield)."""
-    directions = list(db.session.scalars(select(Field).where(Field.parent_id.is_(None)).order_by(Field.sort_order)))
-    child_to_top: dict[int, int] = {}
-    for top in directions:
-        child_to_top[top.id] = top.id
-        stack = list(top.children)
-        while stack:
-            node = stack.pop()
-            child_to_top[node.id] = top.id
-            stack.extend(node.children)
-    rows = db.session.execute(
-        select(offer_fields.c.field_id, offer_fields.c.offer_id).join(Offer, Offer.id == offer_fields.c.offer_id)
-        .where(Offer.status == "published")).all()
-    seen: dict[int, set[int]] = {d.id: set() for d in directions}
-    for field_id, offer_id in rows:
-        top = child_to_top.get(field_id)
-        if top is not None:
-            seen[top].add(offer_id)
-    return [(d, len(seen[d.id])) for d in directions]
+    fields = list(db.session.scalars(select(Field)))
+    parent = {f.id: f.parent_id for f in fields}
+
+    def top_of(field_id: int) -> int:
+        while parent.get(field_id) is not None:
+            field_id = parent[field_id]
+        return field_id
+    directions = sorted((f for f in fields if f.parent_id is None), key=lambda f: f.sort_order)
+    if not directions:
+        return []
+    # One aggregate query: each offer counts once per direction, however many of its subfields it has.
+    top = case({f.id: top_of(f.id) for f in fields}, value=offer_fields.c.field_id)
+    counts = dict(db.session.execute(
+        select(top, func.count(distinct(offer_fields.c.offer_id))).join(Offer, Offer.id == offer_fields.c.offer_id)
+        .where(Offer.status == "published").group_by(top)).all())
+    return [(d, counts.get(d.id, 0)) for d in directions]
+
+
+def _reused(name: str, compute):
+    """``compute()``'s plain result, reused for HOME_FIGURES_TTL seconds in this process and app."""
+    ttl = current_app.config.get("HOME_FIGURES_TTL") or 0
+    if ttl <= 0:
+        return compute()
+    cache = current_app.extensions.setdefault("tb_home_figures", {})
+    now = time.monotonic()
+    hit = cache.get(name)
+    if hit is None or now - hit[0] >= ttl:
+        hit = cache[name] = (now, compute())  # a race only computes twice
+    return hit[1]
+
+
+def home_figures() -> tuple[dict, list[tuple[Field, int]]]:
+    """Headline figures and direction counts for the public home page, briefly reused (they change slowly
+    and counting every published offer on each visit is the page's main cost)."""
+    figures = _reused("headline", headline_figures)
+    counts = _reused("directions", lambda: [(d.id, n) for d, n in direction_counts()])
+    directions = {f.id: f for f in db.session.scalars(select(Field).where(Field.id.in_([i for i, _ in counts])))}
+    return figures, [(directions[i], n) for i, n in counts if i in directions]
 
 
 def count_by(column, *where) -> list[tuple[str, int]]:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Batch, Offer, ReviewDecision
-from marketplace.services import access
+from marketplace.services import access, audit
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -32,7 +32,7 @@ def approved_pool(user) -> list[Offer]:
     return list(db.session.scalars(select(Offer).where(Offer.status == "approved").order_by(Offer.id)))
 
 
-def decide(user, offer: Offer, decision: str, reason: str = "") -> ReviewDecision:
+def decide(user, offer: Offer, decision: str, reason: str = "", *, remote_addr: str = "") -> ReviewDecision:
     """Approve, reject or send back a submitted offer. Rejecting or asking for changes needs a reason."""
     require_operator(user)
     if offer.status != "submitted":
@@ -50,6 +50,10 @@ def decide(user, offer: Offer, decision: str, reason: str = "") -> ReviewDecisio
     record = ReviewDecision(offer_id=offer.id, reviewer_id=user.id, decision=decision, reason=reason)
     db.session.add(record)
     db.session.flush()
+    audit.record(db.session, actor_id=user.id, action="verification", object_type="offer", object_id=offer.id,
+                 organization_id=offer.organization_id, summary=f"{decision}: submitted -> {new_status}",
+                 details={"decision": decision, "from": "submitted", "to": new_status, "reason": reason[:500],
+                          "review_id": record.id}, remote_addr=remote_addr)
     return record
 
 
@@ -57,7 +61,8 @@ def next_batch_number() -> int:
     return (db.session.scalar(select(func.max(Batch.number))) or 0) + 1
 
 
-def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: date | None = None) -> Batch:
+def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: date | None = None, *,
+                  remote_addr: str = "") -> Batch:
     """Publish approved offers (all, or the given ids) as the next numbered batch with a release note."""
     require_operator(user)
     c = Cleaner(data)
@@ -86,6 +91,10 @@ def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: d
         offer.batch = batch
         offer.published_at = now
     db.session.flush()
+    audit.record(db.session, actor_id=user.id, action="verification", object_type="batch", object_id=batch.id,
+                 summary=f"published batch {number} with {count} offers",
+                 details={"decision": "publish", "number": number, "offer_ids": [o.id for o in offers]},
+                 remote_addr=remote_addr)
     jobs.enqueue(db.session, "matching.rebuild")  # new offers change every need's ranking
     return batch
 

@@ -4,7 +4,7 @@
 def register_blueprints(app) -> None:
     from marketplace.views import (account, auth, brokering, catalogue, events, main, matches, needs, operator,
                                    organizations, patents, search, transfer)
-    from marketplace.views import confidentiality, notifications
+    from marketplace.views import confidentiality, notifications, uploads
 
     for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
                    brokering, events):
@@ -14,3 +14,4 @@ def register_blueprints(app) -> None:
     app.register_blueprint(confidentiality.bp)
     from marketplace.views.helpers import refuse_nul_bytes
     app.before_request(refuse_nul_bytes)
+    app.register_blueprint(uploads.bp)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.forms.auth import LoginForm, RegisterForm
-from marketplace.security import safe_next_url
+from marketplace.security import limit_from_config, safe_next_url
 from marketplace.services import accounts
 from marketplace.services.errors import DomainError, TooManyAttempts
 from marketplace.services.unit_of_work import unit_of_work
@@ -15,6 +15,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limit_from_config("REGISTER_RATE_LIMIT", methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -46,11 +47,12 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_from_config("LOGIN_RATE_LIMIT", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    status = 200
+    status, headers, lockout = 200, {}, None
     if form.validate_on_submit():
         try:
             with unit_of_work(commit_despite=(DomainError,)):
@@ -58,8 +60,9 @@ def login():
                                              max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                                              lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
         except TooManyAttempts as exc:
-            flash(str(exc.message), "danger")
-            status = 429
+            # Shown in its own notice on the page (not a flash) so it is there on this very response.
+            lockout, status = str(exc.message), 429
+            headers["Retry-After"] = str(exc.retry_after_seconds)
         except DomainError as exc:
             flash(str(exc.message), "danger")
             status = 401
@@ -69,7 +72,7 @@ def login():
             return redirect(safe_next_url(request.args.get("next"), url_for("account.dashboard")))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, lockout=lockout), status, headers
 
 
 @bp.route("/logout", methods=["POST"])

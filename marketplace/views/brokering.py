@@ -21,10 +21,8 @@ def _labels():
 
 def _back(default: str) -> str:
     """The form's ``next`` when it is a path on this site, else ``default``."""
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    from marketplace.security import safe_next_url
+    return safe_next_url(request.form.get("next"), default)
 
 
 def _intro(intro_id: int) -> Introduction:
@@ -97,7 +95,8 @@ def respond(intro_id: int):
     decision = request.form.get("decision", "")
     return _act(intro_id, lambda intro: brokering.respond(current_user, intro, decision,
                                                           request.form.get("reason", ""),
-                                                          request.form.get("side") or None),
+                                                          request.form.get("side") or None,
+                                                          remote_addr=request.remote_addr or ""),
                 _("Thank you: your answer was sent.") if decision == "accepted" else _("Your answer was recorded."))
 
 
@@ -105,7 +104,8 @@ def respond(intro_id: int):
 @login_required
 def move(intro_id: int):
     return _act(intro_id, lambda intro: brokering.move(current_user, intro, request.form.get("to_stage", ""),
-                                                       request.form.get("reason", "")),
+                                                       request.form.get("reason", ""),
+                                                       remote_addr=request.remote_addr or ""),
                 _("Stage changed."))
 
 

@@ -5,11 +5,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace import search_index
 from marketplace.extensions import db
 from marketplace.models import Batch, Field, Offer
 from marketplace.models.catalogue import OFFER_KINDS
+from marketplace.security import limit_from_config
 from marketplace.services import access, offers as offer_service
 from marketplace.services.errors import DomainError
 from marketplace.services.offers import KIND_SECTIONS
@@ -48,7 +50,8 @@ def index():
     except SearchUnavailable:
         flash(_("Search is temporarily unavailable; showing the catalogue without text search."), "warning")
         return _fallback_listing(page)
-    offers = {o.id: o for o in db.session.scalars(select(Offer).where(Offer.id.in_([int(i) for i in result.ids])))}
+    offers = {o.id: o for o in db.session.scalars(select(Offer).where(Offer.id.in_([int(i) for i in result.ids]))
+                                                  .options(selectinload(Offer.organization), selectinload(Offer.batch)))}
     hits = [(offers[int(h.id)], h.highlights) for h in result.hits if int(h.id) in offers]
     return render_template("catalogue/index.html", hits=hits, result=result, q=q, sort=sort, sorts=list(SORTS),
                            selected={k: request.args.getlist(k) for k in FACET_PARAMS},
@@ -90,6 +93,7 @@ def _facet_labels(facets: dict) -> dict[str, dict[str, str]]:
 
 
 @bp.route("/suggest")
+@limit_from_config("SUGGEST_RATE_LIMIT")
 def suggest():
     """Titles as you type (JSON), limited to what the viewer may see."""
     prefix = (request.args.get("q") or "").strip()[:100]
@@ -131,7 +135,7 @@ def detail(offer_id: int):
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
     with unit_of_work():
-        details = confidentiality.open_details(current_user, offer)
+        details = confidentiality.open_details(current_user, offer, remote_addr=request.remote_addr or "")
     return render_template("catalogue/detail.html", offer=offer, related=_related(offer),
                            answerable_needs=matching.needs_for_offer(current_user, offer),
                            can_edit=access.can_edit_offer(current_user, offer), show_details=details.show,

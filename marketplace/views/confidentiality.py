@@ -57,7 +57,7 @@ def accept_nda(item_type: str, item_id: int):
         return redirect(_detail_url(item_type, item_id))
     try:
         with unit_of_work():
-            conf.accept_nda(current_user, item)
+            conf.accept_nda(current_user, item, remote_addr=request.remote_addr or "")
     except DomainError as exc:
         abort(exc.http_status)
     flash(_("NDA accepted."), "success")
@@ -113,14 +113,13 @@ def requests_page():
 def decide(request_id: int):
     try:
         with unit_of_work():
-            req = conf.decide(current_user, request_id, request.form.get("decision", ""))
+            req = conf.decide(current_user, request_id, request.form.get("decision", ""),
+                              remote_addr=request.remote_addr or "")
     except DomainError as exc:
         if exc.http_status in (403, 404):
             abort(exc.http_status)
         flash_domain_error(exc)
         return redirect(url_for("confidentiality.requests_page"))
     flash(_("Request approved.") if req.status == "approved" else _("Request declined."), "info")
-    nxt = request.form.get("next") or ""
-    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
-        return redirect(nxt)
-    return redirect(url_for("confidentiality.requests_page"))
+    from marketplace.security import safe_next_url
+    return redirect(safe_next_url(request.form.get("next"), url_for("confidentiality.requests_page")))

@@ -82,6 +82,10 @@ def register_error_handlers(app) -> None:
         if getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)
         errors = _input_errors(exc)
+        if exc.code == 429:  # Flask-Limiter: its description is the limit ("10 per 1 minute"); say when to retry
+            from marketplace.security import too_many_requests
+            description, headers = too_many_requests(headers)
+            return render_error(429, description, errors=errors, headers=headers)
         if exc.description == type(exc).description:
             return render_error(exc.code or 500, None, errors=errors, headers=headers)
         return render_error(exc.code or 500, exc.description, errors=errors, headers=headers)

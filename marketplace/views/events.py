@@ -239,7 +239,8 @@ def _calendar(body: str, filename: str) -> Response:
 def event_ics(event_id: int):
     event = _event(event_id)
     meetings = svc.my_meetings(current_user, event, scheduled_only=True)
-    return _calendar(svc.ics([(event, meetings)], request.host, current_lang()), f"event-{event.id}.ics")
+    return _calendar(svc.ics([(event, meetings)], request.host, current_lang(),
+                             links=svc.may_see_meeting_link(current_user, event)), f"event-{event.id}.ics")
 
 
 @bp.route("/calendar/<token>.ics")

@@ -53,7 +53,7 @@ def detail(need_id: int):
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
     with unit_of_work():
-        details = confidentiality.open_details(current_user, need)
+        details = confidentiality.open_details(current_user, need, remote_addr=request.remote_addr or "")
     can_judge = current_user.is_authenticated and (access.is_member_of(current_user, need.organization_id)
                                                    or access.is_broker(current_user))
     return render_template("needs/detail.html", need=need, can_edit=access.can_edit_need(current_user, need),

@@ -35,10 +35,8 @@ def _unread():
 
 
 def _next(default: str) -> str:
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    from marketplace.security import safe_next_url
+    return safe_next_url(request.form.get("next"), default)
 
 
 # --- inbox --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from marketplace import search_index
 from marketplace.extensions import db
 from marketplace.models import Need, Offer, Organization
+from marketplace.security import limit_from_config
 from marketplace.views.helpers import page_arg
 from search import SearchError, SearchQuery, SearchUnavailable
 
@@ -22,6 +23,7 @@ SCOPES = {
 
 
 @bp.route("/")
+@limit_from_config("SEARCH_RATE_LIMIT")
 def index():
     q = (request.args.get("q") or "").strip()[:200]
     scope = request.args.get("scope") if request.args.get("scope") in SCOPES else "offers"
@@ -56,6 +58,7 @@ def index():
 
 
 @bp.route("/suggest")
+@limit_from_config("SUGGEST_RATE_LIMIT")
 def suggest():
     """Suggestions as you type across offers and needs (JSON list of titles)."""
     prefix = (request.args.get("q") or "").strip()[:100]

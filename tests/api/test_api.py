@@ -294,3 +294,15 @@ def test_api_rate_limit_answers_429_problem(app, client, make):
 def test_huge_ids_are_not_found_rather_than_errors(client):
     assert client.get("/api/v1/offers/99999999999999999999").status_code == 404
     assert client.get("/api/v1/needs/?organization_id=99999999999999").status_code == 422
+
+
+def test_protected_details_read_through_the_api_are_audited(app, client, make, token_for):
+    from marketplace.models import AuditEntry
+    org_a, _owner, _ = make.member()
+    teaser = make.offer(org_a, visibility="teaser", description_en="Process window")
+    broker, _ = make.staff("broker")
+    body = client.get(f"/api/v1/offers/{teaser}", headers=token_for(broker)).get_json()
+    assert body["details_visible"] is True and body["description_en"] == "Process window"
+    with app.app_context():
+        entries = db.session.query(AuditEntry).filter_by(action="confidential_view", object_id=teaser).all()
+        assert [e.actor_id for e in entries] == [broker]

@@ -1,0 +1,680 @@
+"""Every route whose URL names an object refuses people who may not see or change that object.
+
+The routes come from ``app.url_map``: every rule with a converter argument (``<int:offer_id>``, ``<token>`` …) is
+either in ``ROUTE_OBJECTS`` (endpoint → the builders of private objects of organisation A the route is tried on)
+or in ``PUBLIC_ROUTES`` (with the reason it is public); ``test_every_id_route_is_covered`` fails otherwise, so a
+new route cannot slip through unchecked. For each mapped route, builder and HTTP method of the rule (one test id
+each, e.g. ``catalogue.edit-draft_offer-POST``):
+
+* a logged-in plain member of organisation B gets 403 or 404 and no row in the database changes;
+* an anonymous visitor never gets the object (302 to the login page, 401, 403 or 404) and nothing changes;
+* a rightful user (owner, organiser, broker, operator) is not refused, which proves the object and the form are
+  real and the refusals above come from the access rules;
+* on introduction URLs, a broker who is not the introduction's broker gets 404.
+
+To cover more routes (e.g. the API), add ``endpoint: (builder, …)`` to ``ROUTE_OBJECTS`` (a builder takes the
+``World`` and returns a ``Case`` whose ``values`` hold every URL argument the rule needs; extra keys are ignored),
+a form to ``FORMS`` when a POST needs data to be meaningful, and, for a prefix that is not signed in with the
+session (``api_``), a function ``(app, client, email) -> client`` to ``SIGN_IN``; then remove the prefix from
+``SKIPPED_PREFIXES``.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import secrets
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+from flask import url_for
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarToken, Event, EventInterest,
+                                FollowupRating, Introduction, IntroductionTask, MatchSuggestion, MeetingRequest,
+                                NdaTerms, Notification, Registration, SavedSearch, StoredFile, User)
+from marketplace.services.confidentiality import text_hash
+from tests.conftest import login
+
+# The JSON API's blueprints (``api_offers.…``, ``api_docs.…`` under /api/v1) sign in with bearer tokens and are
+# covered by their own tests.
+SKIPPED_PREFIXES: tuple[str, ...] = ("api.", "api_")
+
+# Rules with arguments that name nothing private. One line each: why anybody may open them.
+PUBLIC_ROUTES: dict[str, str] = {
+    "static": "bundled CSS, JavaScript and images",
+    "bootstrap.static": "Bootstrap's bundled assets (served locally, no CDN)",
+    "main.switch_language": "<code> is a language code, not an object",
+    "catalogue.batch": "batches exist only once released, so every batch page is public; its offers are "
+                       "filtered by offer_visibility_clause",
+    "transfer.export_batch": "the same public batch as a file; rows filtered by offer_visibility_clause",
+    "transfer.export_offers": "<fmt> is a file format; rows filtered by the viewer's visibility (test_transfer)",
+    "transfer.export_needs": "<fmt> is a file format; rows filtered by the viewer's visibility (test_transfer)",
+    "transfer.export_patents": "<fmt> is a file format; only published high-value patents",
+    "transfer.template": "<entity>.<fmt> names a blank import template",
+    "organizations.profile": "organisation profiles are public; offers and needs on it are filtered by visibility",
+    "events.series": "series pages are public; the events listed are filtered by events.visible_events",
+    "uploads.logo": "logos are shown on the public organisation profiles",
+}
+
+OUTSIDER_STATUSES = (403, 404)
+ANONYMOUS_STATUSES = (302, 401, 403, 404)
+# Rows a refused request may legitimately add (not part of the "nothing changed" comparison).
+SNAPSHOT_IGNORED_TABLES = {"login_attempts", "audit_entries"}
+
+
+# --- the people and the objects -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Person:
+    user: int
+    email: str
+    org: int | None = None
+
+
+class World:
+    """Organisation A owns the private objects; B is the outsider; C is the other side of A's dealings; the staff
+    are platform users without an organisation. People are created when a builder or a test first needs them."""
+
+    def __init__(self, app, make):
+        self.app, self.make = app, make
+
+    def _member(self, kind: str) -> Person:
+        org, user, email = self.make.member(kind)
+        return Person(user, email, org)
+
+    def _staff(self, role: str) -> Person:
+        return Person(*self.make.staff(role))
+
+    a = functools.cached_property(lambda self: self._member("hospital"))
+    b = functools.cached_property(lambda self: self._member("firm"))
+    c = functools.cached_property(lambda self: self._member("firm"))
+    broker = functools.cached_property(lambda self: self._staff("broker"))
+    other_broker = functools.cached_property(lambda self: self._staff("broker"))
+    organiser = functools.cached_property(lambda self: self._staff("organiser"))
+    operator = functools.cached_property(lambda self: self._staff("operator"))
+
+    def add(self, *objects) -> list[int]:
+        """Commit new rows and return their ids."""
+        with self.app.app_context():
+            db.session.add_all(objects)
+            db.session.commit()
+            return [o.id for o in objects]
+
+
+@dataclass
+class Case:
+    """A private object of organisation A as URL values, and who may rightfully use it (an e-mail of the
+    world's people, ``None`` for an anonymous visitor) with the values they use."""
+
+    values: dict
+    rightful: str | None
+    rightful_values: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _offer_case(w: World, rightful: str, **kw) -> Case:
+    offer_id = w.make.offer(w.a.org, **kw)
+    return Case({"offer_id": offer_id, "item_type": "offer", "item_id": offer_id}, rightful)
+
+
+def _need_case(w: World, rightful: str, **kw) -> Case:
+    need_id = w.make.need(w.a.org, **kw)
+    return Case({"need_id": need_id, "item_type": "need", "item_id": need_id}, rightful)
+
+
+def draft_offer(w: World) -> Case:
+    return _offer_case(w, w.a.email, status="draft", title_zh="甲方草稿")
+
+
+def submitted_offer(w: World) -> Case:
+    return _offer_case(w, w.operator.email, status="submitted")
+
+
+def archived_offer(w: World) -> Case:
+    return _offer_case(w, w.operator.email, status="archived")
+
+
+def published_offer(w: World) -> Case:
+    return _offer_case(w, w.operator.email, status="published")
+
+
+def confidential_offer(w: World) -> Case:
+    return _offer_case(w, w.operator.email, status="published", visibility="confidential")
+
+
+def draft_need(w: World) -> Case:
+    return _need_case(w, w.a.email, status="draft")
+
+
+def confidential_need(w: World) -> Case:
+    return _need_case(w, w.a.email, visibility="confidential")
+
+
+def open_need(w: World) -> Case:
+    return _need_case(w, w.a.email)
+
+
+def _with_nda(w: World, case: Case) -> Case:
+    w.add(NdaTerms(item_type=case.values["item_type"], item_id=case.values["item_id"], text_zh="保密协议",
+                   text_en="NDA", text_hash=text_hash("保密协议", "NDA")))
+    return case
+
+
+def teaser_offer_with_nda(w: World) -> Case:
+    return _with_nda(w, _offer_case(w, w.a.email, status="published", visibility="teaser"))
+
+
+def teaser_need_with_nda(w: World) -> Case:
+    return _with_nda(w, _need_case(w, w.a.email, visibility="teaser"))
+
+
+def _pairing(w: World, need: Case) -> Case:
+    offer_id = w.make.offer(w.c.org)
+    w.add(MatchSuggestion(need_id=need.values["need_id"], offer_id=offer_id, rank=1, score=0.9))
+    need.values["offer_id"] = offer_id
+    return need
+
+
+def confidential_need_pairing(w: World) -> Case:
+    return _pairing(w, confidential_need(w))
+
+
+def open_need_pairing(w: World) -> Case:
+    return _pairing(w, open_need(w))
+
+
+def access_request(w: World) -> Case:
+    """C asked for the details of A's teaser offer; only A decides."""
+    offer = teaser_offer_with_nda(w)
+    (req_id,) = w.add(AccessRequest(item_type="offer", item_id=offer.values["offer_id"], owner_organization_id=w.a.org,
+                                    requester_id=w.c.user, requester_organization_id=w.c.org, status="pending"))
+    return Case({"request_id": req_id}, w.a.email)
+
+
+def _introduction(w: World, stage: str) -> Introduction:
+    need_id, offer_id = w.make.need(w.a.org), w.make.offer(w.c.org)
+    return Introduction(need_id=need_id, offer_id=offer_id, need_organization_id=w.a.org,
+                        offer_organization_id=w.c.org, broker_id=w.broker.user, message="两家可以谈谈", stage=stage,
+                        expires_at=_now() + timedelta(days=14))
+
+
+def introduction(w: World) -> Case:
+    """A proposed introduction between A's need and C's offer, with one open follow-up."""
+    (intro_id,) = w.add(_introduction(w, "proposed"))
+    (task_id,) = w.add(IntroductionTask(introduction_id=intro_id, title="核对参数", owner_id=w.broker.user,
+                                        due_on=date.today() + timedelta(days=3)))
+    return Case({"intro_id": intro_id, "task_id": task_id}, w.broker.email)
+
+
+def followup_rating(w: World) -> Case:
+    """A's side of a signed introduction is asked what became of it."""
+    (intro_id,) = w.add(_introduction(w, "signed"))
+    (rating_id,) = w.add(FollowupRating(introduction_id=intro_id, organization_id=w.a.org, side="need",
+                                        outcome="signed"))
+    return Case({"rating_id": rating_id}, w.a.email)
+
+
+def _event(w: World, status: str) -> tuple[int, int]:
+    """An organiser's event with one agenda item: A's published offer, presented by A's member."""
+    start = (_now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    (event_id,) = w.add(Event(organiser_id=w.organiser.user, kind="roadshow", status=status, title_zh="路演",
+                              title_en="Roadshow", starts_at=start, ends_at=start + timedelta(hours=2),
+                              meeting_slots=2, meeting_tables=2, audience=[],
+                              published_at=_now() if status == "published" else None))
+    (item_id,) = w.add(AgendaItem(event_id=event_id, offer_id=w.make.offer(w.a.org), presenter_id=w.a.user,
+                                  organization_id=w.a.org, starts_at=start, ends_at=start + timedelta(minutes=20),
+                                  meeting_capacity=2))
+    return event_id, item_id
+
+
+def draft_event(w: World) -> Case:
+    event_id, item_id = _event(w, "draft")
+    return Case({"event_id": event_id, "item_id": item_id}, w.organiser.email)
+
+
+def published_event(w: World) -> Case:
+    """Visible to everybody, but only its organiser manages it and only registrants ask for meetings."""
+    event_id, item_id = _event(w, "published")
+    w.add(Registration(event_id=event_id, user_id=w.c.user, status="confirmed", confirmed_at=_now()))
+    return Case({"event_id": event_id, "item_id": item_id}, w.organiser.email)
+
+
+def meeting_request(w: World) -> Case:
+    """C asked A's presenter for a 1:1 meeting; only the presenter (or the organiser) answers."""
+    case = published_event(w)
+    (meeting_id,) = w.add(MeetingRequest(event_id=case.values["event_id"], agenda_item_id=case.values["item_id"],
+                                         requester_id=w.c.user, presenter_id=w.a.user, reason="谈许可"))
+    return Case({**case.values, "meeting_id": meeting_id}, w.a.email)
+
+
+def follow_up(w: World) -> Case:
+    """C's interest in A's agenda item, a follow-up owned by A's presenter (C has a need to pair it with)."""
+    case = published_event(w)
+    c_need = w.make.need(w.c.org)
+    (interest_id,) = w.add(EventInterest(event_id=case.values["event_id"], agenda_item_id=case.values["item_id"],
+                                         user_id=w.c.user, organization_id=w.c.org, kind="license",
+                                         owner_id=w.a.user, status="open"))
+    return Case({"interest_id": interest_id}, w.a.email, extra={"need_id": c_need})
+
+
+def _calendar_token(w: World) -> str:
+    token = secrets.token_urlsafe(24)
+    w.add(CalendarToken(user_id=w.a.user, token=token))
+    return token
+
+
+def guessed_calendar_token(w: World) -> Case:
+    """The feed token is the credential: a token that is almost A's opens nothing."""
+    token = _calendar_token(w)
+    guess = token[:-1] + ("A" if token[-1] != "A" else "B")
+    return Case({"token": guess}, None, rightful_values={"token": token})
+
+
+def deactivated_users_calendar_token(w: World) -> Case:
+    """A user who was switched off keeps no working feed."""
+    token = _calendar_token(w)
+    with w.app.app_context():
+        db.session.get(User, w.a.user).active = False
+        db.session.commit()
+    return Case({"token": token}, None)
+
+
+def api_token(w: World) -> Case:
+    """A's member's personal access token; only its owner revokes it."""
+    (token_id,) = w.add(ApiToken(user_id=w.a.user, name="脚本", prefix="tb_test", scope="write",
+                                 token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest()))
+    return Case({"token_id": token_id}, w.a.email)
+
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _stored_file(w: World, purpose: str, data: bytes, extension: str, **owner) -> int:
+    """A stored file of organisation A, with its bytes in the upload folder (as the upload service leaves it)."""
+    name = f"{uuid.uuid4().hex}.{extension}"
+    folder = Path(w.app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    (file_id,) = w.add(StoredFile(storage_name=name, original_name=f"资料.{extension}", size=len(data),
+                                  content_type="application/pdf" if extension == "pdf" else "image/png",
+                                  sha256=hashlib.sha256(data).hexdigest(), purpose=purpose, organization_id=w.a.org,
+                                  uploaded_by_id=w.a.user, **owner))
+    return file_id
+
+
+def _attachment(w: World, case: Case) -> Case:
+    owner = {f"{case.values['item_type']}_id": case.values["item_id"]}
+    return Case({"file_id": _stored_file(w, "attachment", PDF, "pdf", **owner)}, case.rightful)
+
+
+def draft_offer_attachment(w: World) -> Case:
+    return _attachment(w, draft_offer(w))
+
+
+def teaser_offer_attachment(w: World) -> Case:
+    """Details of a teaser item, attachments included, are for A, staff, brokers and approved requesters."""
+    return _attachment(w, teaser_offer_with_nda(w))
+
+
+def confidential_need_attachment(w: World) -> Case:
+    return _attachment(w, confidential_need(w))
+
+
+def published_offer_attachment(w: World) -> Case:
+    """Anybody downloads it, but only A (while it may edit) and staff delete it."""
+    return _attachment(w, published_offer(w))
+
+
+def organisation(w: World) -> Case:
+    """Organisation A's profile: only its owners and staff change the logo."""
+    return Case({"org_id": w.a.org}, w.a.email)
+
+
+def organisation_with_logo(w: World) -> Case:
+    _stored_file(w, "logo", PNG, "png")
+    return organisation(w)
+
+
+def member_account(w: World) -> Case:
+    """A's member's account: only operators and admins change platform roles."""
+    return Case({"user_id": w.a.user}, w.operator.email)
+
+
+def own_account(w: World) -> Case:
+    """The outsider's own account: nobody grants themselves a platform role."""
+    return Case({"user_id": w.b.user}, w.operator.email)
+
+
+def notification(w: World) -> Case:
+    (note_id,) = w.add(Notification(user_id=w.a.user, kind="introduction", message_key="introduction_proposed",
+                                    params={}, link="/brokering/mine"))
+    return Case({"notification_id": note_id}, w.a.email)
+
+
+def saved_search(w: World) -> Case:
+    (saved_id,) = w.add(SavedSearch(user_id=w.a.user, kind="search", name="呼吸机",
+                                    params={"scope": "offers", "q": "呼吸机"}, frequency="daily"))
+    return Case({"saved_id": saved_id}, w.a.email)
+
+
+Builder = Callable[[World], Case]
+EVENT = (draft_event, published_event)
+
+# endpoint → the private objects the route is tried on. An outsider must get 403/404 on every one.
+ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
+    "catalogue.detail": (draft_offer, submitted_offer, archived_offer, confidential_offer),
+    "catalogue.edit": (draft_offer, confidential_offer, published_offer),
+    "catalogue.submit": (draft_offer, published_offer),
+    "operator.review": (submitted_offer,),
+    "needs.detail": (draft_need, confidential_need),
+    "needs.edit": (draft_need, confidential_need, open_need),
+    "needs.close": (draft_need, confidential_need, open_need),
+    "matches.feedback": (confidential_need_pairing, open_need_pairing),
+    "confidentiality.request_access": (draft_offer, confidential_need),
+    "confidentiality.accept_nda": (draft_offer, teaser_offer_with_nda, teaser_need_with_nda),
+    "confidentiality.nda": (draft_offer, teaser_offer_with_nda, teaser_need_with_nda),
+    "confidentiality.item_log": (draft_need, teaser_offer_with_nda, teaser_need_with_nda),
+    "confidentiality.decide": (access_request,),
+    "brokering.detail": (introduction,),
+    "brokering.respond": (introduction,),
+    "brokering.move": (introduction,),
+    "brokering.deal_value": (introduction,),
+    "brokering.add_task": (introduction,),
+    "brokering.complete_task": (introduction,),
+    "events.detail": (draft_event,),
+    "events.event_ics": (draft_event,),
+    "events.register": (draft_event,),
+    "events.unregister": (draft_event,),
+    "events.meetings": (draft_event,),
+    "events.follow_ups": (draft_event,),
+    "events.edit": EVENT,
+    "events.publish": EVENT,
+    "events.cancel": EVENT,
+    "events.finish": EVENT,
+    "events.agenda": EVENT,
+    "events.report": EVENT,
+    "events.schedule": EVENT,
+    "events.remove_item": EVENT,
+    "events.request_meeting": EVENT,
+    "events.interest": EVENT,
+    "events.answer_meeting": (meeting_request,),
+    "events.claim": (follow_up,),
+    "events.close": (follow_up,),
+    "events.introduce": (follow_up,),
+    "events.feed": (guessed_calendar_token, deactivated_users_calendar_token),
+    "account.revoke_token": (api_token,),
+    "operator.change_role": (member_account, own_account),
+    "uploads.upload_attachment": (draft_offer, confidential_need, published_offer, open_need),
+    "uploads.download": (draft_offer_attachment, teaser_offer_attachment, confidential_need_attachment),
+    "uploads.delete_attachment": (draft_offer_attachment, teaser_offer_attachment, confidential_need_attachment,
+                                  published_offer_attachment),
+    "uploads.upload_logo": (organisation,),
+    "uploads.delete_logo": (organisation_with_logo,),
+    "notifications.open_notification": (notification,),
+    "notifications.delete_saved_search": (saved_search,),
+    "notifications.rating": (followup_rating,),
+}
+
+
+def _event_form(w: World, case: Case) -> dict:
+    start = (_now() + timedelta(days=5)).astimezone(timezone(timedelta(hours=8)))
+    return {"kind": "spark", "title_zh": "篡改", "timezone": "Asia/Shanghai",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
+
+
+# What a POST would send to change the object if it were allowed (so a refusal is about access, not input).
+FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
+    "catalogue.edit": {"title_zh": "篡改", "summary_zh": "篡改", "action": "submit"},
+    "operator.review": {"decision": "approve"},
+    "needs.edit": {"title_zh": "篡改", "description_zh": "篡改"},
+    "needs.close": {"reason": "篡改"},
+    "matches.feedback": {"decision": "dismissed", "reason": "篡改"},
+    "confidentiality.request_access": {"message": "请开放"},
+    "confidentiality.accept_nda": {"agree": "1"},
+    "confidentiality.nda": {"nda_text_zh": "篡改", "nda_text_en": ""},
+    "confidentiality.decide": {"decision": "approve"},
+    "brokering.respond": {"decision": "declined", "reason": "篡改"},
+    "brokering.move": {"to_stage": "lost", "reason": "篡改"},
+    "brokering.deal_value": {"deal_value_rmb": "1000"},
+    "brokering.add_task": lambda w, case: {"title": "篡改", "due_on": "2030-01-01", "owner_id": str(w.broker.user)},
+    "events.edit": _event_form,
+    "events.agenda": lambda w, case: {**_event_form(w, case), "project_title_zh": "篡改"},
+    "events.cancel": {"reason": "篡改"},
+    "events.request_meeting": {"reason": "篡改", "priority": "2"},
+    "events.answer_meeting": {"decision": "accepted"},
+    "events.interest": {"kind": "invest"},
+    "events.close": {"reason": "篡改"},
+    "events.introduce": lambda w, case: {"need_id": str(case.extra["need_id"])},
+    "notifications.rating": {"answer": "agreement", "comment": "篡改"},
+    "operator.change_role": {"role": "operator", "change": "grant"},
+    "uploads.upload_attachment": lambda w, case: {"file": (io.BytesIO(PDF), "篡改.pdf")},
+    "uploads.upload_logo": lambda w, case: {"file": (io.BytesIO(PNG), "logo.png")},
+}
+
+# Who is the rightful user when it is not the builder's: by (endpoint, builder) or by endpoint.
+RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
+    "confidentiality.accept_nda": lambda w: w.broker,  # brokers (and approved requesters) accept NDAs
+    "brokering.respond": lambda w: w.a,                # the sides answer, not the broker
+    ("events.request_meeting", "published_event"): lambda w: w.c,  # a registrant asks for a meeting
+    "events.claim": lambda w: w.broker,                # technology managers take follow-ups over
+    "events.introduce": lambda w: w.broker,            # only brokers propose introductions
+    ("uploads.delete_attachment", "teaser_offer_attachment"): lambda w: w.operator,  # A stops editing once published
+}
+# (endpoint, builder) where nobody may use the route at all, so there is no rightful user to compare with.
+NO_RIGHTFUL_USER: dict[tuple[str, str], str] = {
+    ("catalogue.submit", "published_offer"): "a published offer is never submitted again",
+    ("confidentiality.accept_nda", "draft_offer"): "nobody outside A sees a draft, and A accepts no NDA of its own",
+    ("events.feed", "deactivated_users_calendar_token"): "a switched-off account's feed is closed for everybody",
+}
+# How a prefix's users sign in (default: the session login form). The API would add a bearer-token function.
+SIGN_IN: dict[str, Callable] = {}
+
+
+# --- the routes from the URL map ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    rule: str
+    method: str
+    builder: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.endpoint}-{self.builder}-{self.method}"
+
+
+def id_rules(app) -> list:
+    """Rules taking arguments, except the skipped prefixes."""
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.arguments and not rule.endpoint.startswith(SKIPPED_PREFIXES)]
+
+
+@functools.cache
+def _collection_app():
+    """An app built only to read its URL map while the tests are collected (no database is opened)."""
+    from marketplace import create_app
+    return create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": "sqlite://", "MEILI_URL": None,
+                                            "REDIS_URL": None, "INSTANCE_DIR": tempfile.gettempdir()})
+
+
+def _routes(only: Callable[[Route], bool] = lambda r: True) -> list[Route]:
+    routes = []
+    for rule in sorted(id_rules(_collection_app()), key=lambda r: (r.endpoint, r.rule)):
+        for builder in ROUTE_OBJECTS.get(rule.endpoint, ()):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                route = Route(rule.endpoint, rule.rule, method, builder.__name__)
+                if only(route):
+                    routes.append(route)
+    return routes
+
+
+def _is_introduction_route(route: Route) -> bool:
+    return route.builder in ("introduction", "followup_rating")
+
+
+def pytest_generate_tests(metafunc):
+    for name, only in (("route", lambda r: True), ("intro_route", _is_introduction_route)):
+        if name in metafunc.fixturenames:
+            routes = _routes(only)
+            metafunc.parametrize(name, routes, ids=[r.id for r in routes])
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+_BUILDERS = {b.__name__: b for builders in ROUTE_OBJECTS.values() for b in builders}
+
+
+def _url(app, route: Route, values: dict) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == route.endpoint and r.rule == route.rule)
+    missing = rule.arguments - set(values)
+    assert not missing, f"builder {route.builder} gives no {sorted(missing)} for {route.rule}"
+    with app.test_request_context():
+        return url_for(route.endpoint, **{k: values[k] for k in rule.arguments})
+
+
+def _form(route: Route, w: World, case: Case) -> dict | None:
+    if route.method == "GET":
+        return None
+    form = FORMS.get(route.endpoint, {})
+    return dict(form(w, case) if callable(form) else form)
+
+
+def _client(app, route: Route | None, email: str | None):
+    """A test client signed in as ``email`` the way the route's users sign in (anonymous for ``None``)."""
+    client = app.test_client()
+    if email is not None:
+        sign_in = next((f for prefix, f in SIGN_IN.items() if route and route.endpoint.startswith(prefix)), None)
+        if sign_in is not None:
+            return sign_in(app, client, email)
+        assert login(client, email).status_code == 302, f"{email} could not log in"
+    return client
+
+
+def _snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table (except the logs a refusal may write), in primary-key order."""
+    with app.app_context():
+        out = {}
+        for table in db.metadata.sorted_tables:
+            if table.name in SNAPSHOT_IGNORED_TABLES:
+                continue
+            rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            out[table.name] = [tuple(row) for row in rows]
+        db.session.rollback()
+        return out
+
+
+def _changes(before: dict, after: dict) -> list[str]:
+    return [f"{name}: {len(before[name])} → {len(after[name])} rows"
+            + ("" if len(before[name]) != len(after[name]) else " (values changed)")
+            for name in before if before[name] != after[name]]
+
+
+def _open(client, route: Route, url: str, form: dict | None):
+    return client.open(url, method=route.method, data=form, follow_redirects=False)
+
+
+def _setup(app, make, route: Route) -> tuple[World, Case, str]:
+    w = World(app, make)
+    case = _BUILDERS[route.builder](w)
+    return w, case, _url(app, route, case.values)
+
+
+# --- the tests ----------------------------------------------------------------------------------------
+
+def test_every_id_route_is_covered(app):
+    """A route that takes an object id must be tried with a private object, or be listed as public with a reason."""
+    endpoints = {rule.endpoint for rule in id_rules(app)}
+    unmapped = sorted(endpoints - set(ROUTE_OBJECTS) - set(PUBLIC_ROUTES))
+    assert not unmapped, ("routes taking an id with no private object to try them on (add them to ROUTE_OBJECTS, "
+                          f"or to PUBLIC_ROUTES with a reason): {unmapped}")
+    stale = sorted((set(ROUTE_OBJECTS) | set(PUBLIC_ROUTES)) - endpoints)
+    assert not stale, f"listed routes that no longer exist (or lost their arguments): {stale}"
+    assert not set(ROUTE_OBJECTS) & set(PUBLIC_ROUTES), "a route is both private and public"
+    assert all(reason.strip() for reason in PUBLIC_ROUTES.values())
+    assert not set(FORMS) - set(ROUTE_OBJECTS), "forms for routes that are not tried"
+    # the parametrised test below was collected from the same URL map
+    assert {r.endpoint for r in _routes()} == set(ROUTE_OBJECTS) & endpoints
+
+
+def test_private_object_is_refused_to_outsiders(app, make, route):
+    """One route, one private object, one method:
+
+    1. a plain member of organisation B gets 403 or 404 (not a login redirect: they are logged in), and no row
+       changes;
+    2. an anonymous visitor gets the login page, 401, 403 or 404, never the object, and no row changes;
+    3. the control: somebody who may use the route is not refused, so 1 and 2 are about access, not a missing
+       object or a broken form.
+    """
+    w, case, url = _setup(app, make, route)
+    form = _form(route, w, case)
+    outsider = _client(app, route, w.b.email)
+    before = _snapshot(app)
+    response = _open(outsider, route, url, form)
+    assert response.status_code in OUTSIDER_STATUSES, (
+        f"{route.method} {url} answered {response.status_code} to a member of another organisation "
+        f"{response.headers.get('Location', '')}")
+    changed = _changes(before, _snapshot(app))
+    assert not changed, f"{route.method} {url} by a member of another organisation changed {changed}"
+
+    response = _open(app.test_client(), route, url, _form(route, w, case))
+    assert response.status_code in ANONYMOUS_STATUSES, (
+        f"{route.method} {url} answered {response.status_code} to an anonymous visitor")
+    if response.status_code == 302:
+        assert "/login" in response.headers["Location"], f"{url} sent a visitor to {response.headers['Location']}"
+    changed = _changes(before, _snapshot(app))
+    assert not changed, f"{route.method} {url} by an anonymous visitor changed {changed}"
+
+    if (route.endpoint, route.builder) in NO_RIGHTFUL_USER:
+        return
+    who = RIGHTFUL.get((route.endpoint, route.builder)) or RIGHTFUL.get(route.endpoint)
+    email = who(w).email if who else case.rightful
+    if case.rightful_values is not None:
+        url = _url(app, route, case.rightful_values)
+    response = _open(_client(app, route, email), route, url, _form(route, w, case))
+    assert response.status_code not in (401, 403, 404) and response.status_code < 500, (
+        f"control: {route.method} {url} refused the rightful user {email}: {response.status_code}")
+    assert "/login" not in response.headers.get("Location", ""), f"control: {email} was sent to log in"
+
+
+def test_other_broker_does_not_find_the_introduction(app, make, intro_route):
+    """Brokers see only their own introductions: another broker gets 404, and nothing changes."""
+    route = intro_route
+    w, case, url = _setup(app, make, route)
+    form = _form(route, w, case)
+    client = _client(app, route, w.other_broker.email)
+    before = _snapshot(app)
+    response = _open(client, route, url, form)
+    assert response.status_code == 404, f"{route.method} {url} answered {response.status_code} to another broker"
+    changed = _changes(before, _snapshot(app))
+    assert not changed, f"{route.method} {url} by another broker changed {changed}"
+
+
+def test_event_calendar_file_gives_the_meeting_link_only_to_its_audience(app, make):
+    """A published event's .ics is public, its online meeting link is not: like the event page, the file names it
+    for confirmed registrants, presenters and the organiser only."""
+    w = World(app, make)
+    case = published_event(w)  # C is registered, A's member presents
+    with app.app_context():
+        db.session.get(Event, case.values["event_id"]).meeting_url = "https://meeting.example.cn/room-42"
+        db.session.commit()
+    url = f"/events/{case.values['event_id']}.ics"
+    for email, sees in ((None, False), (w.b.email, False), (w.other_broker.email, False), (w.c.email, True),
+                        (w.a.email, True), (w.organiser.email, True)):
+        response = _client(app, None, email).get(url)
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert "BEGIN:VEVENT" in body
+        assert ("meeting.example.cn/room-42" in body) is sees, f"{email or 'anonymous'}: link shown = {not sees}"
