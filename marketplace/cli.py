@@ -165,3 +165,5 @@ def events_remind(hours: int) -> None:
 def register(app: Flask) -> None:
     for group in (demo_cli, taxonomy_cli, search_cli, matching_cli, worker, brokering_cli, events_cli):
         app.cli.add_command(group)
+    from marketplace import ops  # check, backup, restore, grant-role, search relay-loop
+    ops.register(app)

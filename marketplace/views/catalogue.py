@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import search_index
 from marketplace.extensions import db
@@ -51,7 +51,7 @@ def index():
         flash(_("Search is temporarily unavailable; showing the catalogue without text search."), "warning")
         return _fallback_listing(page)
     offers = {o.id: o for o in db.session.scalars(select(Offer).where(Offer.id.in_([int(i) for i in result.ids]))
-                                                  .options(selectinload(Offer.organization), selectinload(Offer.batch)))}
+                                                  .options(joinedload(Offer.organization), joinedload(Offer.batch)))}
     hits = [(offers[int(h.id)], h.highlights) for h in result.hits if int(h.id) in offers]
     return render_template("catalogue/index.html", hits=hits, result=result, q=q, sort=sort, sorts=list(SORTS),
                            selected={k: request.args.getlist(k) for k in FACET_PARAMS},
@@ -130,7 +130,9 @@ def batch(number: int):
 @bp.route("/<int:offer_id>")
 def detail(offer_id: int):
     try:
-        offer = access.require_offer_view(current_user, db.session.get(Offer, offer_id))
+        offer = access.require_offer_view(current_user, db.session.get(Offer, offer_id, options=[
+            joinedload(Offer.organization), joinedload(Offer.batch), joinedload(Offer.patent),
+            joinedload(Offer.financial), selectinload(Offer.fields)]))  # all the page shows, in 2 queries
     except DomainError as exc:
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
 from marketplace.models import Batch, Offer, PatentDetail
@@ -16,7 +16,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home():
     latest_batch = db.session.scalar(select(Batch).where(Batch.kind == "regular").order_by(Batch.number.desc()))
-    card = (selectinload(Offer.organization), selectinload(Offer.batch))  # what offer_card shows, in 2 queries
+    card = (joinedload(Offer.organization), joinedload(Offer.batch))  # what offer_card shows, in the same query
     latest_offers = []
     if latest_batch is not None:
         latest_offers = list(db.session.scalars(

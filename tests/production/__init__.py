@@ -1,0 +1,1 @@
+"""Tests of the production stack (gunicorn, PostgreSQL, Meilisearch, Redis + RQ)."""
