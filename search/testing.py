@@ -56,7 +56,7 @@ def start_meilisearch(
         raise MeilisearchNotInstalled("Meilisearch binary not found: run `make meilisearch` or set MEILI_BIN")
     workdir = Path(tmpdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(24)
+    key = secrets.token_hex(24)  # hex: a url-safe key may start with "-" and be read as a command-line flag
     last_error: Exception | None = None
     for _ in range(3):  # another process may grab the port between free_port() and bind
         port = free_port()
@@ -65,7 +65,7 @@ def start_meilisearch(
         log_file = open(log_path, "wb")  # noqa: SIM115 (must outlive this function: closed by stop())
         process = subprocess.Popen(
             [str(path), "--db-path", str(workdir / f"data-{port}.ms"), "--http-addr", f"127.0.0.1:{port}",
-             "--master-key", key, "--env", "development", "--no-analytics",
+             f"--master-key={key}", "--env", "development", "--no-analytics",
              "--dump-dir", str(workdir / "dumps"), "--snapshot-dir", str(workdir / "snapshots"),
              "--log-level", "WARN", *extra_args],
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
