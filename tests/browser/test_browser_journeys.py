@@ -295,6 +295,7 @@ def test_site_search_counts_and_filters_by_kind_facet(page: Page, live_server):
     label = page.locator(f'label[for="{kind_product.get_attribute("id")}"]')
     expect(label).to_contain_text(t(live_server, "New product"))
     expect(label).to_contain_text("(1)")
+    page.wait_for_load_state("load")  # site.js (the auto-submit) runs at the end of the body
     kind_product.check()  # the page submits the facet form on change
     expect(page).to_have_url(re.compile(r"[?&]kind=product(&|$)"))
     expect(results).to_have_count(1)
