@@ -306,3 +306,14 @@ def test_protected_details_read_through_the_api_are_audited(app, client, make, t
     with app.app_context():
         entries = db.session.query(AuditEntry).filter_by(action="confidential_view", object_id=teaser).all()
         assert [e.actor_id for e in entries] == [broker]
+
+
+def test_control_characters_in_json_text_are_dropped(client, make, token_for):
+    hospital, nurse, _ = make.member("hospital")
+    need = client.post("/api/v1/needs/", json={"organization_id": hospital, "kind": "procurement",
+                                               "title_zh": "采购\u0000需求", "tags": ["a\u0000b"]},
+                       headers=token_for(nurse)).get_json()
+    assert need["title_zh"] == "采购需求" and need["tags"] == ["ab"]
+    closed = client.post(f"/api/v1/needs/{need['id']}/close", json={"reason": "done\u0000"},
+                         headers=token_for(nurse))
+    assert closed.status_code == 200 and closed.get_json()["close_reason"] == "done"

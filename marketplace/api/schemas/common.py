@@ -24,12 +24,19 @@ def Id(**kw):
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
+class CleanString(fields.String):
+    """Text with control characters (NUL included, which PostgreSQL refuses) dropped, as the forms do."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return CONTROL_CHARS.sub("", super()._deserialize(value, attr, data, **kwargs))
+
+
 def Text(max_length: int, **kw):
-    return fields.String(validate=validate.Length(max=max_length), **kw)
+    return CleanString(validate=validate.Length(max=max_length), **kw)
 
 
 def TextList(max_items: int = 30, item_length: int = 100, **kw):
-    return fields.List(fields.String(validate=validate.Length(max=item_length)),
+    return fields.List(CleanString(validate=validate.Length(max=item_length)),
                        validate=validate.Length(max=max_items), **kw)
 
 
