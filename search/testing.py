@@ -69,6 +69,7 @@ def start_meilisearch(
              "--dump-dir", str(workdir / "dumps"), "--snapshot-dir", str(workdir / "snapshots"),
              "--log-level", "WARN", *extra_args],
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=workdir,  # anything Meilisearch writes relative to its working directory stays in the temp dir
         )
 
         def stop(process: subprocess.Popen = process, log_file=log_file) -> None:
