@@ -26,6 +26,7 @@ from marketplace.api.schemas.activity import (
     IntroductionValueIn,
     RegistrationOut,
 )
+from marketplace.api.schemas.common import page_body
 from marketplace.models import Event, Introduction
 from marketplace.services import brokering
 from marketplace.services import events as event_service
@@ -38,21 +39,17 @@ events_bp = api_blueprint("api_events", __name__, url_prefix="/api/v1/events",
                       description="Patent roadshows and Spark technology-transfer events, with registration.")
 
 
-def _number(value):
-    return None if value is None else float(value)
-
-
 def introduction(intro: Introduction, *, with_history: bool = False, user=None) -> dict:
     out = {k: getattr(intro, k) for k in ("id", "need_id", "offer_id", "broker_id", "source", "message", "stage",
                                           "stage_changed_at", "need_response", "need_reason", "offer_response",
                                           "offer_reason", "expires_at", "lost_reason")}
     out["need_organization"] = rep.organization_ref(intro.need_organization)
     out["offer_organization"] = rep.organization_ref(intro.offer_organization)
-    out["deal_value_rmb"] = _number(intro.deal_value_rmb)
+    out["deal_value_rmb"] = rep.number(intro.deal_value_rmb)
     out["url"] = url_for("brokering.detail", intro_id=intro.id, _external=True)
     if with_history:
         out["history"] = [{"kind": e.kind, "side": e.side, "from_stage": e.from_stage, "to_stage": e.to_stage,
-                           "value_rmb": _number(e.value_rmb), "reason": e.reason, "actor_id": e.actor_id,
+                           "value_rmb": rep.number(e.value_rmb), "reason": e.reason, "actor_id": e.actor_id,
                            "created_at": e.created_at} for e in brokering.history(user, intro)]
     return out
 
@@ -180,9 +177,7 @@ def list_events(page, per_page, kind=None, status=None, upcoming=None):
         now = datetime.now(timezone.utc)
         rows = [e for e in rows if event_service.aware(e.ends_at) >= now]
     start = (page - 1) * per_page
-    items = [event_body(e, user) for e in rows[start:start + per_page]]
-    return {"items": items, "page": page, "per_page": per_page, "total": len(rows),
-            "pages": (len(rows) + per_page - 1) // per_page}
+    return page_body([event_body(e, user) for e in rows[start:start + per_page]], page, per_page, len(rows))
 
 
 @events_bp.route("/", methods=["POST"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import g
 from marshmallow import fields
 from sqlalchemy import or_, select
 
@@ -75,7 +76,6 @@ def update_organization(data, org_id):
 def me():
     """Who the token belongs to, their roles and organisations."""
     user = auth.require_caller()
-    from flask import g
     return {"id": user.id, "email": user.email, "display_name": user.display_name,
             "roles": sorted(user.role_names), "organizations": [rep.organization_ref(o) for o in user.organizations],
             "token_scope": g.api_token.scope}

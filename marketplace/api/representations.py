@@ -19,7 +19,8 @@ NEED_DETAIL_KEYS = ("description_zh", "description_en", "quantity", "unit", "req
                     "close_reason")
 
 
-def _number(value):
+def number(value):
+    """Decimal amounts as JSON numbers (None stays None)."""
     return None if value is None else float(value)
 
 
@@ -56,7 +57,7 @@ def offer_detail(offer, user, *, details_visible: bool) -> dict:
     out["details_visible"] = details_visible
     for key in OFFER_DETAIL_KEYS:
         out[key] = getattr(offer, key) if details_visible else None
-    out["price_rmb"] = _number(offer.price_rmb) if details_visible else None
+    out["price_rmb"] = number(offer.price_rmb) if details_visible else None
     owner_view = user is not None and offer.organization_id in getattr(user, "org_ids", set())
     out["review_note"] = offer.review_note if owner_view else None
     out["patent"] = patent(offer.patent) if offer.patent is not None else None
@@ -71,7 +72,7 @@ def patent(detail) -> dict:
 def financial(detail) -> dict:
     out = {k: getattr(detail, k) for k in FINANCIAL_KEYS}
     for key in ("amount_min_rmb", "amount_max_rmb", "ticket_min_rmb", "ticket_max_rmb"):
-        out[key] = _number(out[key])
+        out[key] = number(out[key])
     return out
 
 
@@ -93,7 +94,7 @@ def need_detail(need, user, *, details_visible: bool) -> dict:
     for key in NEED_DETAIL_KEYS:
         out[key] = getattr(need, key) if details_visible else None
     for key in ("budget_min_rmb", "budget_max_rmb"):
-        out[key] = _number(getattr(need, key)) if details_visible else None
+        out[key] = number(getattr(need, key)) if details_visible else None
     if not details_visible:
         out["description_zh"] = confidentiality.teaser_text(need, "zh")
         out["description_en"] = confidentiality.teaser_text(need, "en")

@@ -313,13 +313,8 @@ def logo_for_display(organization_id: int) -> StoredFile:
 
 # --- attachments on offers and needs ---------------------------------------------------------------------
 
-def get_item(user, item_type: str, item_id: int):
-    """The offer or need ``user`` may see, else NotFound (existence stays hidden)."""
-    if item_type == "offer":
-        return access.require_offer_view(user, db.session.get(Offer, item_id))
-    if item_type == "need":
-        return access.require_need_view(user, db.session.get(Need, item_id))
-    raise NotFound(_l("This item does not exist."))
+# The offer or need ``user`` may see, else NotFound (existence stays hidden): the same rule as for details.
+get_item = confidentiality.get_item
 
 
 def can_attach(user, item) -> bool:

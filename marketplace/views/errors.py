@@ -38,8 +38,7 @@ DEFAULT_DESCRIPTIONS = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz" or (
-        request.accept_mimetypes.best == "application/json")
+    return request.path == "/healthz" or request.accept_mimetypes.best == "application/json"
 
 
 def render_error(code: int, description: str | None = None, *, errors: dict | None = None,
