@@ -154,11 +154,12 @@ def seed(env: dict, n_offers: int, n_needs: int) -> dict:
     os.environ.update(env)
     from flask_migrate import upgrade
 
-    from marketplace import create_app, search_index
+    from marketplace import create_app
     from marketplace.demo.loader import load_demo
     from marketplace.extensions import db
     from marketplace.models import MatchSuggestion, Need, Offer
-    from marketplace.services import matching
+    from marketplace.tasks import matching as matching_tasks
+    from marketplace.tasks import search as search_tasks
     from marketplace.services.unit_of_work import unit_of_work
     app = create_app()
     timings = {}
@@ -174,11 +175,11 @@ def seed(env: dict, n_offers: int, n_needs: int) -> dict:
             bulk_seed(db, n_offers, n_needs)
         timings["seed"] = time.perf_counter() - started
         started = time.perf_counter()
-        counts = search_index.reindex()
+        counts = search_tasks.reindex()
         timings["index"] = time.perf_counter() - started
         started = time.perf_counter()
         if not seeded or not db.session.scalar(select(func.count(MatchSuggestion.id))):
-            matching.rebuild()
+            matching_tasks.rebuild()
         timings["matching"] = time.perf_counter() - started
         # Fresh planner statistics after the bulk load, as autovacuum would gather them before long.
         db.session.commit()

@@ -7,20 +7,31 @@ from marketplace.config import PROJECT_ROOT, load_config
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    """Application factory: configure, bind extensions, register blueprints, error pages and commands."""
+    """Application factory: configure, then register each part in turn."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=False)
     app.config.update(load_config(config_name, overrides))
-    if int(app.config.get("TRUSTED_PROXIES") or 0):  # behind nginx & co: the client's address and scheme
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_data_hooks()
+    register_jobs()
+    register_views(app)
+    register_cli(app)
+    return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind nginx & co: take the client's address and scheme from the trusted proxies' headers."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
-        hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from marketplace import cli, i18n, security
-    from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-    from marketplace.views import register_blueprints
-    from marketplace.views.errors import register_error_handlers
 
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions (created unbound in ``marketplace.extensions``), login, headers, template helpers."""
+    from marketplace import i18n, security
+    from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -30,14 +41,34 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
                    default_translation_directories=str(PROJECT_ROOT / "marketplace" / "translations"))
     security.init_login(app, login_manager)
     security.init_headers(app)
+    i18n.init_template_helpers(app)
+
+
+def register_data_hooks() -> None:
+    """Engine hooks (SQLite pragmas and the like) and the search outbox listener (both idempotent)."""
     from marketplace.database import install_engine_hooks
-    from marketplace.search_index import install_outbox_listener
+    from marketplace.search_outbox import install_outbox_listener
     install_engine_hooks()
     install_outbox_listener()
-    i18n.init_template_helpers(app)
-    register_blueprints(app)
+
+
+def register_jobs() -> None:
+    """Register every background job (``marketplace.tasks``)."""
+    from marketplace.tasks import register_tasks
+    register_tasks()
+
+
+def register_views(app: Flask) -> None:
+    """Site blueprints, the API and the error pages."""
     from marketplace.api import init_api
+    from marketplace.views import register_blueprints
+    from marketplace.views.errors import register_error_handlers
+    register_blueprints(app)
     init_api(app)
     register_error_handlers(app)
-    cli.register(app)
-    return app
+
+
+def register_cli(app: Flask) -> None:
+    """Command groups, one module each in ``marketplace.commands``."""
+    from marketplace.commands import register_commands
+    register_commands(app)

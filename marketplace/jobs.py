@@ -1,25 +1,36 @@
-"""A small job runner: in-process right after the commit, or RQ workers when ``REDIS_URL`` is set.
+"""Job plumbing: a registry of named jobs, enqueueing during a unit of work, dispatch after its commit.
 
-Jobs are named functions registered with ``@job``; callers ``enqueue`` them during a unit of work and
-they run only once that work has committed (so a job never sees uncommitted or rolled-back data).
+Only plumbing lives here: no domain module is imported. The jobs themselves are functions in
+``marketplace.tasks.<domain>``, registered with ``@job(NAME)`` under a name constant that the domain
+module owning the work declares (``services.matching.REBUILD_JOB``…), so callers never spell a name.
+Without ``REDIS_URL`` a job runs in-process right after the commit; with it, an RQ worker runs it
+(``flask worker``: one app context per worker process).
 """
 from __future__ import annotations
 
 import logging
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
 REGISTRY: dict[str, Callable[..., object]] = {}
+COALESCE: dict[str, tuple[str, int]] = {}  # job name -> (job replacing many of them, above how many)
 QUEUE_NAME = "techbridge"
-RANK_COALESCE_THRESHOLD = 20
+JOB_TIMEOUT_SECONDS = 600
 
 
-def job(name: str):
-    """Register ``func`` under ``name`` so workers can find it by name."""
+def job(name: str, coalesce_into: str | None = None, coalesce_above: int = 20):
+    """Register the decorated function under ``name`` so the dispatcher and workers find it.
+
+    ``coalesce_into`` names a job that replaces more than ``coalesce_above`` pending calls of this one
+    from a single unit of work (an import touching many needs: one refit beats many single rankings).
+    """
     def register(func):
         REGISTRY[name] = func
+        if coalesce_into:
+            COALESCE[name] = (coalesce_into, coalesce_above)
+        func.job_name = name
         return func
     return register
 
@@ -33,29 +44,30 @@ def enqueue(session, name: str, **kwargs) -> None:
 
 
 def discard_pending(session) -> None:
+    """Forget the jobs of a unit of work that rolled back."""
     session.info.pop("pending_jobs", None)
 
 
 def dispatch_pending(session) -> None:
-    """Called by the unit of work after a successful commit."""
+    """Run or queue the jobs waiting on ``session``; called by the unit of work after its commit."""
     pending = session.info.pop("pending_jobs", [])
-    ranks = [item for item in pending if item[0] == "matching.rank_need"]
-    if len(ranks) > RANK_COALESCE_THRESHOLD:
-        # Many needs changed at once (an import): one refit is cheaper than many single rankings.
-        pending = [item for item in pending if item[0] != "matching.rank_need"]
-        if ("matching.rebuild", ()) not in pending:
-            pending.append(("matching.rebuild", ()))
+    for name, (replacement, above) in COALESCE.items():
+        if sum(1 for item in pending if item[0] == name) > above:
+            pending = [item for item in pending if item[0] != name]
+            if (replacement, ()) not in pending:
+                pending.append((replacement, ()))
     for name, args in pending:
         dispatch(name, dict(args))
 
 
 def dispatch(name: str, kwargs: dict) -> None:
+    """Hand one job to the RQ queue (``REDIS_URL``) or run it here; an in-process failure is only logged."""
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         from redis import Redis
         from rq import Queue
-        Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)).enqueue(run_job_in_worker, name, kwargs,
-                                                                         job_timeout=600)
+        Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)).enqueue(
+            run_job_in_worker, name, kwargs, job_timeout=JOB_TIMEOUT_SECONDS)
         return
     try:
         run_job(name, kwargs)
@@ -65,19 +77,15 @@ def dispatch(name: str, kwargs: dict) -> None:
 
 def run_job(name: str, kwargs: dict):
     """Run a registered job in the current app context."""
-    _import_job_modules()
-    return REGISTRY[name](**kwargs)
+    try:
+        func = REGISTRY[name]
+    except KeyError:
+        raise LookupError(f"no job registered as {name!r} (is marketplace.tasks loaded?)") from None
+    return func(**kwargs)
 
 
 def run_job_in_worker(name: str, kwargs: dict):
-    """Entry point for RQ workers: build an app, run the job inside its context."""
-    from marketplace import create_app
-    app = create_app()
-    with app.app_context():
-        return run_job(name, kwargs)
-
-
-def _import_job_modules() -> None:
-    # Job functions live next to their domain; importing registers them.
-    from marketplace import search_index  # noqa: F401
-    from marketplace.services import brokering, matching  # noqa: F401
+    """Entry point for RQ: the worker (``flask worker``) runs every job inside its one app context."""
+    if not has_app_context():
+        raise RuntimeError("TechBridge jobs run in `flask --app wsgi worker`, which provides the app context")
+    return run_job(name, kwargs)

@@ -2,25 +2,23 @@
 
 * Index specs and the documents built from rows (with visibility tokens, so drafts and confidential
   needs never reach people who may not see them, whichever backend serves the query).
-* The transactional outbox: every flush that touches a searchable row writes an outbox entry in the
-  same transaction; after the commit a relay job delivers the rows' current state to the backend and
-  marks entries done only once the backend confirmed the write (retrying with backoff otherwise).
+* The transactional outbox that keeps the indexes in step lives in ``search_outbox``; the relay and
+  reindex jobs in ``tasks.search``.
 * The backend is chosen at start-up: Meilisearch with ``MEILI_URL``, else the embedded backend on the
   app's own database.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import event, func, insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from marketplace import jobs
 from marketplace.extensions import db
-from marketplace.models import FinancialDetail, Need, Offer, Organization, PatentDetail, SearchOutboxEntry
-from search import IndexSpec, SearchError, SearchQuery, SearchResult, SearchUnavailable, create_backend
+from marketplace.models import Need, Offer, Organization
+from search import IndexSpec, SearchQuery, SearchResult, create_backend
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +77,6 @@ def backend():
             instance.ensure_index(spec)
         ext["tb_search"] = instance
     return ext["tb_search"]
-
-
-def health() -> dict:
-    """Status of the configured search backend and of the outbox."""
-    try:
-        status = backend().health()
-    except Exception as exc:  # the health check reports, never raises
-        status = {"ok": False, "backend": "meilisearch" if current_app.config.get("MEILI_URL") else "embedded",
-                  "error": exc.__class__.__name__}
-    try:
-        status["pending"] = outbox_status()["pending"]
-    except Exception:
-        db.session.rollback()
-    return status
 
 
 def reset_for_tests() -> None:
@@ -223,132 +207,6 @@ def all_documents(index_name: str, chunk: int = 500):
         for row in rows:
             yield build(row)
         last = rows[-1].id
-
-
-# --- outbox -------------------------------------------------------------------------------------------
-
-def _changed_documents(session: Session) -> set[tuple[str, str]]:
-    changed: set[tuple[str, str]] = set()
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Offer):
-            changed.add(("offers", str(obj.id)))
-        elif isinstance(obj, (PatentDetail, FinancialDetail)):
-            changed.add(("offers", str(obj.offer_id)))
-        elif isinstance(obj, Need):
-            changed.add(("needs", str(obj.id)))
-        elif isinstance(obj, Organization):
-            changed.add(("organizations", str(obj.id)))
-            if obj not in session.new:
-                changed.add(("org_children", str(obj.id)))
-    return {c for c in changed if c[1] != "None"}
-
-
-def _record_changes(session: Session, flush_context) -> None:
-    """after_flush: write outbox rows in the same transaction as the change."""
-    changed = _changed_documents(session)
-    if not changed:
-        return
-    rows = []
-    conn = session.connection()
-    for index_name, doc_id in changed:
-        if index_name == "org_children":
-            org_id = int(doc_id)
-            rows += [{"index_name": "offers", "doc_id": str(i)} for i in
-                     conn.execute(select(Offer.id).where(Offer.organization_id == org_id)).scalars()]
-            rows += [{"index_name": "needs", "doc_id": str(i)} for i in
-                     conn.execute(select(Need.id).where(Need.organization_id == org_id)).scalars()]
-        else:
-            rows.append({"index_name": index_name, "doc_id": doc_id})
-    now = datetime.now(timezone.utc)
-    conn.execute(insert(SearchOutboxEntry), [dict(r, created_at=now, next_attempt_at=now, attempts=0,
-                                                  last_error="") for r in rows])
-    jobs.enqueue(session, "search.relay")
-
-
-def install_outbox_listener() -> None:
-    """Listen on every session of the app's SQLAlchemy (idempotent)."""
-    from flask_sqlalchemy.session import Session as FlaskSession
-    if not event.contains(FlaskSession, "after_flush", _record_changes):
-        event.listen(FlaskSession, "after_flush", _record_changes)
-
-
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** attempts, 300))
-
-
-@jobs.job("search.relay")
-def relay(limit: int = 1000, ignore_backoff: bool = False) -> dict:
-    """Deliver pending outbox entries; each entry is marked done only after the backend confirmed it.
-
-    ``ignore_backoff`` retries failed entries at once (an operator's "relay now" after an outage).
-    """
-    now = datetime.now(timezone.utc)
-    due = SearchOutboxEntry.done_at.is_(None)
-    if not ignore_backoff:
-        due = due & (SearchOutboxEntry.next_attempt_at <= now)
-    entries = list(db.session.scalars(select(SearchOutboxEntry).where(due).order_by(SearchOutboxEntry.id)
-                                      .limit(limit)))
-    by_index: dict[str, list[SearchOutboxEntry]] = {}
-    for entry in entries:
-        by_index.setdefault(entry.index_name, []).append(entry)
-    delivered = failed = 0
-    for index_name, group in by_index.items():
-        ids = sorted({int(e.doc_id) for e in group if e.doc_id.isdigit()})
-        try:
-            docs = documents_for(index_name, ids)
-            # End the read transaction before the backend writes (SQLite allows one writer at a time).
-            db.session.commit()
-            b = backend()
-            if docs:
-                b.upsert(index_name, list(docs.values()))
-            missing = [str(i) for i in ids if str(i) not in docs]
-            if missing:
-                b.delete(index_name, missing)
-        except (SearchUnavailable, SearchError, OSError) as exc:
-            for entry in group:
-                entry.attempts += 1
-                entry.next_attempt_at = now + backoff(entry.attempts)
-                entry.last_error = f"{exc.__class__.__name__}: {exc}"[:1000]
-            failed += len(group)
-            log.warning("search relay: %s entries for %s not delivered: %s", len(group), index_name, exc)
-        else:
-            for entry in group:
-                entry.done_at = now
-            delivered += len(group)
-    db.session.commit()  # the relay is its own unit of work (a job, after the request's commit)
-    return {"delivered": delivered, "failed": failed}
-
-
-def outbox_status() -> dict:
-    pending = db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(SearchOutboxEntry.done_at.is_(None)))
-    oldest = db.session.scalar(select(func.min(SearchOutboxEntry.created_at)).where(SearchOutboxEntry.done_at.is_(None)))
-    lag = None
-    if oldest is not None:
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
-        lag = (datetime.now(timezone.utc) - oldest).total_seconds()
-    failing = db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(
-        SearchOutboxEntry.done_at.is_(None), SearchOutboxEntry.attempts > 0))
-    return {"pending": pending or 0, "lag_seconds": lag, "retrying": failing or 0}
-
-
-def reindex(index_name: str | None = None) -> dict[str, int]:
-    """Rebuild indexes from the database with no gap in service (shadow index, then swap).
-
-    Writes relayed while the shadow copy was being built went to the old copy and vanish at the swap,
-    so the outbox entries since the start are replayed afterwards: nothing is lost.
-    """
-    from sqlalchemy import update
-    counts = {}
-    for name in ([index_name] if index_name else list(SPECS)):
-        started = datetime.now(timezone.utc)
-        db.session.commit()  # read the rows in a fresh transaction
-        counts[name] = backend().reindex(SPECS[name], all_documents(name))
-        db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.index_name == name,
-                                                           SearchOutboxEntry.created_at >= started)
-                           .values(done_at=None, next_attempt_at=started))
-        db.session.commit()
-    relay()
-    return counts
 
 
 # --- queries ------------------------------------------------------------------------------------------

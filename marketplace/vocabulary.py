@@ -65,6 +65,15 @@ ROLE_LABELS = {
 }
 TRL_LABELS = {str(n): _l("TRL %(n)d", n=n) for n in range(1, 10)}
 
+INTRODUCTION_STAGE_LABELS = {
+    "proposed": _l("Proposed"), "declined": _l("Declined"), "expired": _l("Expired"),
+    "accepted": _l("Accepted"), "contacted": _l("Contacted"), "meeting_held": _l("Meeting held"),
+    "nda_signed": _l("NDA signed"), "pilot": _l("Trial / pilot"), "negotiation": _l("Negotiation"),
+    "signed": _l("Signed"), "lost": _l("Lost"),
+}
+INTRODUCTION_RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"), "declined": _l("Declined")}
+INTRODUCTION_SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
+
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
     "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,

@@ -31,6 +31,7 @@ from marketplace.models import Event, Introduction
 from marketplace.services import brokering
 from marketplace.services import events as event_service
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.settings import current_settings
 
 intros_bp = api_blueprint("api_introductions", __name__, url_prefix="/api/v1/introductions",
                       description="Introductions proposed by technology managers, answered by both sides and "
@@ -82,7 +83,8 @@ def propose_introduction(data):
     """A technology manager proposes that a need's and an offer's organisations talk; both are notified."""
     user = auth.require_caller()
     with unit_of_work():
-        intro = brokering.propose(user, data["need_id"], data["offer_id"], data["message"])
+        intro = brokering.propose(user, data["need_id"], data["offer_id"], data["message"],
+                                  expiry_days=current_settings().introduction_expiry_days)
         body = introduction(intro, with_history=True, user=user)
     return body
 

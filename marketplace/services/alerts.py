@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import jobs, search_index
+from marketplace import search_index
 from marketplace.extensions import db
 from marketplace.models import MatchSuggestion, Membership, Need, Offer, SavedSearch, User
 from marketplace.models.notifications import ALERT_FREQUENCIES, SAVED_SEARCH_KINDS
@@ -83,9 +82,8 @@ def link_for(saved: SavedSearch) -> str:
     return notifications.path_for("search.index", **values)
 
 
-def current_ids(saved: SavedSearch, user) -> list[str]:
-    """The saved search's results now, as its owner may see them (newest first for searches)."""
-    limit = int(current_app.config.get("SAVED_SEARCH_MAX_RESULTS", 100))
+def current_ids(saved: SavedSearch, user, limit: int) -> list[str]:
+    """The saved search's first ``limit`` results now, as its owner may see them (newest first for searches)."""
     if saved.kind == "need_matches":
         from marketplace.services import matching
         need = db.session.get(Need, int(saved.params.get("need_id") or 0))
@@ -104,7 +102,7 @@ def current_ids(saved: SavedSearch, user) -> list[str]:
 
 # --- saving, listing, deleting ------------------------------------------------------------------------
 
-def save(user, kind: str, data: dict, frequency: str = "daily", name: str = "") -> SavedSearch:
+def save(user, kind: str, data: dict, max_results: int, frequency: str = "daily", name: str = "") -> SavedSearch:
     """Save a search or a need's matches view for ``user``; what is there now counts as seen."""
     _require_user(user)
     if kind not in SAVED_SEARCH_KINDS:
@@ -135,7 +133,7 @@ def save(user, kind: str, data: dict, frequency: str = "daily", name: str = "") 
     saved = SavedSearch(user_id=user.id, kind=kind, params=params, frequency=frequency, name=name,
                         created_at=_now())
     try:
-        saved.last_seen_ids = current_ids(saved, user)[:SEEN_CAP]
+        saved.last_seen_ids = current_ids(saved, user, max_results)[:SEEN_CAP]
     except (SearchUnavailable, SearchError):
         saved.last_seen_ids = []
     saved.last_run_at = _now()
@@ -171,11 +169,11 @@ def _due(frequency: str | None, now: datetime):
     return or_(SavedSearch.frequency == "immediate", daily_due)
 
 
-def run_one(saved: SavedSearch, now: datetime | None = None) -> int:
+def run_one(saved: SavedSearch, max_results: int, now: datetime | None = None) -> int:
     """Re-run one saved search as its owner; notify about new results; returns how many were new."""
     now = now or _now()
     user = saved.user
-    ids = current_ids(saved, user)
+    ids = current_ids(saved, user, max_results)
     seen = [str(i) for i in (saved.last_seen_ids or [])]
     seen_set = set(seen)
     new = [i for i in ids if i not in seen_set]
@@ -187,8 +185,7 @@ def run_one(saved: SavedSearch, now: datetime | None = None) -> int:
     return len(new)
 
 
-@jobs.job(ALERTS_JOB)
-def run(frequency: str | None = None, now: datetime | None = None) -> dict:
+def run(max_results: int, frequency: str | None = None, now: datetime | None = None) -> dict:
     """Immediate alerts, and daily digests that are due (``frequency`` restricts to one of them)."""
     now = now or _now()
     rows = list(db.session.scalars(select(SavedSearch).join(User, User.id == SavedSearch.user_id)
@@ -197,26 +194,21 @@ def run(frequency: str | None = None, now: datetime | None = None) -> dict:
     alerted = 0
     for saved in rows:
         try:
-            if run_one(saved, now):
+            if run_one(saved, max_results, now):
                 alerted += 1
         except (SearchUnavailable, SearchError) as exc:  # try again next run; the others go on
             log.warning("saved search %s not run: %s", saved.id, exc)
-    db.session.commit()  # a job is its own unit of work
-    jobs.dispatch_pending(db.session)
+    db.session.flush()
     return {"saved_searches_run": len(rows), "alerts": alerted}
 
 
 # --- strong matches (after each matching job) ---------------------------------------------------------
 
-def threshold() -> float:
-    return float(current_app.config.get("STRONG_MATCH_THRESHOLD", 1.2))
-
-
-def announce_strong_matches(need_ids=None) -> int:
+def announce_strong_matches(threshold: float, need_ids=None) -> int:
     """Tell a need's organisation about its new top suggestion when it is strong (once per pairing)."""
     query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
              .join(Offer, Offer.id == MatchSuggestion.offer_id)
-             .where(MatchSuggestion.rank == 1, MatchSuggestion.score >= threshold(),
+             .where(MatchSuggestion.rank == 1, MatchSuggestion.score >= threshold,
                     Need.status.in_(OPEN_NEED_STATUSES), Offer.status == "published")
              .options(selectinload(MatchSuggestion.need), selectinload(MatchSuggestion.offer)
                       .selectinload(Offer.organization)))
@@ -234,17 +226,3 @@ def announce_strong_matches(need_ids=None) -> int:
                                          notifications.path_for("needs.detail", need_id=need.id) + "#matches",
                                          dedupe_key=f"strong:{need.id}:{offer.id}"))
     return told
-
-
-def after_matching(need_ids=None) -> dict:
-    """Called at the end of the matching jobs (after their commit): announcements, then immediate alerts."""
-    try:
-        told = announce_strong_matches(need_ids)
-        db.session.commit()
-        jobs.dispatch_pending(db.session)
-        result = run(frequency="immediate")
-    except Exception:  # alerts must never undo or fail a matching run
-        db.session.rollback()
-        log.exception("alerts after matching failed")
-        return {"strong_matches": 0}
-    return dict(result, strong_matches=told)

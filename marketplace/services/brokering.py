@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import selectinload
@@ -20,20 +19,13 @@ from marketplace.extensions import db
 from marketplace.models import (Introduction, IntroductionEvent, IntroductionTask, MatchFeedback, MatchSuggestion,
                                 Membership, Need, Offer, User)
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, PIPELINE_STAGES
-from marketplace.services import access, audit, notifications
+from marketplace.services import access, audit, followups, notifications
+from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 SWEEP_JOB = "brokering.expire_and_remind"
 OPEN_NEED_STATUSES = ("open", "matched")
-STAGE_LABELS = {
-    "proposed": _l("Proposed"), "declined": _l("Declined"), "expired": _l("Expired"),
-    "accepted": _l("Accepted"), "contacted": _l("Contacted"), "meeting_held": _l("Meeting held"),
-    "nda_signed": _l("NDA signed"), "pilot": _l("Trial / pilot"), "negotiation": _l("Negotiation"),
-    "signed": _l("Signed"), "lost": _l("Lost"),
-}
-RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"), "declined": _l("Declined")}
-SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
 BOARD_STAGES = ("proposed",) + PIPELINE_STAGES + ("declined", "expired")
 MOVE_TARGETS = tuple(s for s in PIPELINE_STAGES if s != "accepted")
 
@@ -47,14 +39,6 @@ def aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value
-
-
-def expiry_days() -> int:
-    return int(current_app.config.get("INTRODUCTION_EXPIRY_DAYS", 14))
-
-
-def reminder_days() -> int:
-    return int(current_app.config.get("INTRODUCTION_REMINDER_DAYS", 3))
 
 
 # --- access -------------------------------------------------------------------------------------------
@@ -153,7 +137,7 @@ def _changed(intro: Introduction) -> None:
     """Flush and run the expiry / reminder sweep opportunistically after the commit."""
     db.session.flush()
     jobs.enqueue(db.session, SWEEP_JOB)
-    notifications.schedule_due_work()  # due follow-ups and rating requests, also after the commit
+    followups.schedule_due_work()  # due follow-ups and rating requests, also after the commit
 
 
 def history(user, intro: Introduction) -> list[IntroductionEvent]:
@@ -175,8 +159,11 @@ def _clean_message(message) -> str:
     return message
 
 
-def propose(user, need_id, offer_id, message: str, *, source: str = "manual") -> Introduction:
-    """A broker proposes that the need's organisation and the offer's organisation talk."""
+def propose(user, need_id, offer_id, message: str, *, expiry_days: int, source: str = "manual") -> Introduction:
+    """A broker proposes that the need's organisation and the offer's organisation talk.
+
+    The request expires after ``expiry_days`` without both answers (``INTRODUCTION_EXPIRY_DAYS``).
+    """
     if not access.is_broker(user):
         raise PermissionDenied(_l("Only technology managers and operators propose introductions."))
     try:
@@ -203,7 +190,7 @@ def propose(user, need_id, offer_id, message: str, *, source: str = "manual") ->
     intro = Introduction(need_id=need.id, offer_id=offer.id, need_organization_id=need.organization_id,
                          offer_organization_id=offer.organization_id, broker_id=user.id, source=source,
                          message=message, stage="proposed", stage_changed_at=now,
-                         expires_at=now + timedelta(days=expiry_days()))
+                         expires_at=now + timedelta(days=expiry_days))
     db.session.add(intro)
     _record(intro, user, "proposed", to_stage="proposed", reason=message)
     _changed(intro)
@@ -211,14 +198,16 @@ def propose(user, need_id, offer_id, message: str, *, source: str = "manual") ->
     return intro
 
 
-def propose_from_suggestion(user, suggestion_id, message: str) -> Introduction:
+def propose_from_suggestion(user, suggestion_id, message: str, *, expiry_days: int) -> Introduction:
+    """Propose the introduction of a suggested pairing (see ``propose``)."""
     try:
         suggestion = db.session.get(MatchSuggestion, int(suggestion_id))
     except (TypeError, ValueError):
         suggestion = None
     if suggestion is None:
         raise NotFound(_l("This pairing is no longer suggested."))
-    return propose(user, suggestion.need_id, suggestion.offer_id, message, source="suggestion")
+    return propose(user, suggestion.need_id, suggestion.offer_id, message, expiry_days=expiry_days,
+                   source="suggestion")
 
 
 def respond(user, intro: Introduction, decision: str, reason: str = "", side: str | None = None, *,
@@ -276,7 +265,7 @@ def _feedback(intro: Introduction, actor, decision: str, reason: str) -> None:
                                      decision=decision, reason=reason[:1000], created_at=_now()))
     else:
         feedback.decision, feedback.reason, feedback.created_at = decision, reason[:1000], _now()
-    jobs.enqueue(db.session, "matching.rebuild")
+    jobs.enqueue(db.session, REBUILD_JOB)
 
 
 def move(user, intro: Introduction, to_stage: str, reason: str = "", *, remote_addr: str = "") -> Introduction:
@@ -440,8 +429,7 @@ def pipeline_totals(grouped: dict[str, list[Introduction]]) -> dict[str, Decimal
 
 # --- expiry and reminders (job) -----------------------------------------------------------------------
 
-@jobs.job(SWEEP_JOB)
-def expire_and_remind(now: datetime | None = None) -> dict:
+def expire_and_remind(reminder_days: int, now: datetime | None = None) -> dict:
     """Expire unanswered requests past their time and remind the sides of those about to expire."""
     now = now or _now()
     expired = list(db.session.scalars(select(Introduction).where(
@@ -451,13 +439,12 @@ def expire_and_remind(now: datetime | None = None) -> dict:
         notifications.introduction_expired(intro)
     due = list(db.session.scalars(select(Introduction).where(
         Introduction.stage == "proposed", Introduction.reminded_at.is_(None), Introduction.expires_at > now,
-        Introduction.expires_at <= now + timedelta(days=reminder_days()))))
+        Introduction.expires_at <= now + timedelta(days=reminder_days))))
     for intro in due:
         intro.reminded_at = now
         waiting = [s for s in ("need", "offer") if getattr(intro, f"{s}_response") == "pending"]
         _record(intro, None, "reminder", from_stage="proposed", to_stage="proposed",
                 side=waiting[0] if len(waiting) == 1 else "")
         notifications.introduction_reminded(intro)
-    db.session.commit()  # a job is its own unit of work
-    jobs.dispatch_pending(db.session)  # e-mails for the notifications above
+    db.session.flush()
     return {"expired": len(expired), "reminded": len(due)}

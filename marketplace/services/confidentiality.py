@@ -270,7 +270,7 @@ def request_access(user, item, message: str = "", organization_id: int | None = 
     db.session.flush()
     from marketplace.models import Organization
     org = db.session.get(Organization, org_id)
-    notifications.notify(notifications._members(item.organization_id), "access", "access_requested",
+    notifications.notify(notifications.members_of(item.organization_id), "access", "access_requested",
                          dict(_item_params(item), user=user.display_name or user.email,
                               org={"zh": org.name_zh, "en": org.name_en or ""}, message=message),
                          notifications.path_for("confidentiality.item_log", item_type=req.item_type,

@@ -19,6 +19,7 @@ from marketplace.models import Batch, Offer, PatentDetail, UserRole
 from marketplace.models.catalogue import CURATION_STAGES
 from marketplace.services import access
 from marketplace.services.errors import PermissionDenied, ValidationFailed
+from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.patent_value import DEFAULT_WEIGHTS, indicators_of, normalised_parts, value_score
 from marketplace.services.verification import next_batch_number  # batches of both kinds share numbers
 
@@ -219,5 +220,5 @@ def publish_top_shortlisted(user, n) -> Batch:
         offer.batch = batch
         offer.patent.curation_stage = "high_value"
     db.session.flush()
-    jobs.enqueue(db.session, "matching.rebuild")  # newly published offers change every need's ranking
+    jobs.enqueue(db.session, REBUILD_JOB)  # newly published offers change every need's ranking
     return batch

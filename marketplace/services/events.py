@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries, Introduction,
                                 MatchSuggestion, MeetingRequest, Membership, Need, Offer, Organization, PatentDetail,
@@ -539,7 +538,6 @@ def may_see_meeting_link(user, event: Event) -> bool:
 
 # --- reminders (job) ----------------------------------------------------------------------------------
 
-@jobs.job(REMINDER_JOB)
 def send_reminders(now: datetime | None = None, hours: int = REMINDER_HOURS) -> dict:
     """Mark a reminder for every confirmed registrant of a published event starting within ``hours``."""
     now = now or _now()
@@ -550,7 +548,7 @@ def send_reminders(now: datetime | None = None, hours: int = REMINDER_HOURS) -> 
         reg.reminded_at = now
     for event_id in {reg.event_id for reg in due}:
         _tell([r.user_id for r in due if r.event_id == event_id], "event_reminder", db.session.get(Event, event_id))
-    db.session.commit()  # a job is its own unit of work
+    db.session.flush()
     return {"reminded": len(due)}
 
 
@@ -837,7 +835,8 @@ def interest_needs(interest: EventInterest) -> list[Need]:
                                    .order_by(Need.updated_at.desc(), Need.id.desc())))
 
 
-def to_introduction(user, interest: EventInterest, need_id=None, message: str = "") -> Introduction:
+def to_introduction(user, interest: EventInterest, need_id=None, message: str = "", *,
+                    expiry_days: int) -> Introduction:
     """One action: propose a brokering introduction between the interested organisation and the item's offer."""
     if not can_handle_follow_up(user, interest):
         raise PermissionDenied(_l("You do not handle this follow-up."))
@@ -859,7 +858,7 @@ def to_introduction(user, interest: EventInterest, need_id=None, message: str = 
         "Follow-up from %(event)s: %(who)s marked \"%(kind)s\" for %(item)s.", event=event.title("en"),
         who=interest.user.display_name if interest.user else "—", kind=INTEREST_LABELS[interest.kind],
         item=interest.item.title("en")))
-    intro = brokering.propose(user, need.id, interest.item.offer_id, message)
+    intro = brokering.propose(user, need.id, interest.item.offer_id, message, expiry_days=expiry_days)
     interest.introduction_id = intro.id
     interest.status = "introduced"
     if interest.owner_id is None:

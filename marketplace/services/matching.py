@@ -10,21 +10,21 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Need, Offer
-from marketplace.services import access, alerts
+from marketplace.services import access
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matching import MatchingEngine
 
 log = logging.getLogger(__name__)
 TOP_K = 10
 OPEN_NEED_STATUSES = ("open", "matched")
+REBUILD_JOB = "matching.rebuild"
+RANK_NEED_JOB = "matching.rank_need"
 _model_cache: dict[str, tuple[float, MatchingEngine]] = {}
 _model_lock = threading.Lock()
 
@@ -88,10 +88,6 @@ def _offer_org(offer_id: int):
     return db.session.scalar(select(Offer.organization_id).where(Offer.id == offer_id))
 
 
-def _model_dir() -> Path:
-    return Path(current_app.config["INSTANCE_DIR"]) / "matching_model"
-
-
 def _published_offers() -> list[Offer]:
     return list(db.session.scalars(
         select(Offer).where(Offer.status == "published")
@@ -119,13 +115,15 @@ def _store(need_id: int, matches: list[dict]) -> None:
                                        reasons=match.get("reasons", []), computed_at=now))
 
 
-@jobs.job("matching.rebuild")
-def rebuild() -> dict:
-    """Fit on all published offers, learn from feedback, rank every open need and store the top pairings."""
+def rebuild() -> tuple[dict, MatchingEngine | None]:
+    """Fit on all published offers, learn from feedback, rank every open need and store the top pairings.
+
+    Returns the summary and the fitted engine, which the caller saves once the suggestions are committed.
+    """
     offers = _published_offers()
     needs = _open_needs()
     if not offers:
-        return {"offers": 0, "needs": 0}
+        return {"offers": 0, "needs": 0}, None
     engine = MatchingEngine()
     engine.fit([offer_record(o) for o in offers], graph_edges(needs))
     trained = engine.train_feedback(_feedback_triples({n.id: n for n in needs}))
@@ -133,16 +131,17 @@ def rebuild() -> dict:
     db.session.execute(delete(MatchSuggestion))
     for result in results:
         _store(int(result["need"]), result["matches"])
-    db.session.commit()  # a job is its own unit of work
-    directory = _model_dir()
+    db.session.flush()
+    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained}, engine
+
+
+def save_engine(engine: MatchingEngine, directory: Path) -> None:
+    """Save the fitted engine where ``rank_need`` loads it (after the suggestions were committed)."""
     directory.mkdir(parents=True, exist_ok=True)
     engine.save(directory)
-    alerts.after_matching()  # strong new top matches and immediate alerts, in their own unit of work
-    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained}
 
 
-def _load_engine() -> MatchingEngine | None:
-    directory = _model_dir()
+def _load_engine(directory: Path) -> MatchingEngine | None:
     manifest = directory / "manifest.json"
     if not manifest.exists():
         return None
@@ -156,25 +155,23 @@ def _load_engine() -> MatchingEngine | None:
         return cached[1]
 
 
-@jobs.job("matching.rank_need")
-def rank_need(need_id: int) -> int:
-    """Rank one new or changed need against the fitted offers without refitting."""
+def rank_need(need_id: int, model_dir: Path) -> int:
+    """Rank one new or changed need against the fitted offers saved in ``model_dir``, without refitting."""
     need = db.session.get(Need, need_id)
     if need is None:
         return 0
     if need.status not in OPEN_NEED_STATUSES:
         db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.need_id == need_id))
-        db.session.commit()
+        db.session.flush()
         return 0
-    engine = _load_engine()
+    engine = _load_engine(model_dir)
     if engine is None:
         return 0
     result = engine.rank_one(need_record(need), top_k=TOP_K)
     published = set(db.session.scalars(select(Offer.id).where(
         Offer.id.in_([int(m["offer"]) for m in result["matches"]]), Offer.status == "published")))
     _store(need_id, [m for m in result["matches"] if int(m["offer"]) in published])
-    db.session.commit()
-    alerts.after_matching([need_id])  # strong new top match and immediate alerts, in their own unit of work
+    db.session.flush()
     return len(result["matches"])
 
 

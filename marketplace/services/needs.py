@@ -11,6 +11,7 @@ from marketplace.models.needs import NEED_KINDS, URGENCIES
 from marketplace.services import access, confidentiality
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.matching import RANK_NEED_JOB
 from marketplace.services.offers import fields_by_codes
 
 # Which optional inputs each need kind's form shows.
@@ -78,7 +79,7 @@ def create_need(user, organization_id: int, kind: str, data: dict, *, publish: b
     db.session.flush()
     if nda is not None:
         confidentiality.apply_nda(user, need, *nda)
-    jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
+    jobs.enqueue(db.session, RANK_NEED_JOB, need_id=need.id)
     return need
 
 
@@ -92,7 +93,7 @@ def update_need(user, need: Need, data: dict) -> Need:
     db.session.flush()
     if nda is not None:
         confidentiality.apply_nda(user, need, *nda)
-    jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
+    jobs.enqueue(db.session, RANK_NEED_JOB, need_id=need.id)
     return need
 
 
@@ -101,7 +102,7 @@ def close_need(user, need: Need, reason: str = "") -> Need:
     need.status = "closed"
     need.close_reason = (reason or "").strip()[:2000]
     db.session.flush()
-    jobs.enqueue(db.session, "matching.rank_need", need_id=need.id)
+    jobs.enqueue(db.session, RANK_NEED_JOB, need_id=need.id)
     return need
 
 

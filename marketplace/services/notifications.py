@@ -5,41 +5,34 @@ reader's current language and the e-mail job in the recipient's saved language. 
 in the same unit of work as the event that causes them (services only flush); e-mails are sent by a job
 that runs after the commit.
 
-Also here: the follow-up rating some months after an introduction was signed or lost (item 3 of the
-brokering issue) and the job that reminds people of follow-ups that are due.
+Follow-ups that are due and the ratings asked for after a deal live in ``services.followups``.
 """
 from __future__ import annotations
 
-import calendar
 import logging
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, literal, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import (
-    FollowupRating,
     Introduction,
-    IntroductionTask,
     Membership,
     Notification,
     NotificationPreference,
     User,
 )
-from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS, RATING_ANSWERS
-from marketplace.services import access
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS
+from marketplace.services.errors import NotFound, PermissionDenied
+from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS
 
 log = logging.getLogger(__name__)
 
 EMAIL_JOB = "notifications.send_email"
-FOLLOWUPS_JOB = "notifications.followups_due"
-RATING_JOB = "notifications.rating_requests"
 
 KIND_LABELS = {
     "introduction": _l("New introductions and reminders to answer"),
@@ -154,8 +147,7 @@ class _Params(dict):
 
 
 def _label_groups() -> dict:
-    from marketplace.services.brokering import STAGE_LABELS
-    return {"stage": STAGE_LABELS, "rating": RATING_LABELS}
+    return {"stage": INTRODUCTION_STAGE_LABELS, "rating": RATING_LABELS}
 
 
 def _resolve(value, lang: str) -> str:
@@ -245,7 +237,8 @@ def notify(user_ids, kind: str, key: str, params: dict, link: str = "", *, dedup
     return created
 
 
-def _members(*org_ids) -> set[int]:
+def members_of(*org_ids) -> set[int]:
+    """The user ids of the members of the given organisations."""
     org_ids = [o for o in org_ids if o]
     if not org_ids:
         return set()
@@ -254,191 +247,56 @@ def _members(*org_ids) -> set[int]:
 
 # --- brokering events (called from services.brokering in the same unit of work) -----------------------
 
-def _intro_params(intro: Introduction) -> dict:
+def introduction_params(intro: Introduction) -> dict:
     return {"need": bilingual(intro.need, "title"), "offer": bilingual(intro.offer, "title"),
             "need_org": bilingual(intro.need_organization, "name"),
             "offer_org": bilingual(intro.offer_organization, "name"),
             "broker": intro.broker.display_name if intro.broker else ""}
 
 
-def _intro_link(intro: Introduction) -> str:
+def introduction_link(intro: Introduction) -> str:
     return path_for("brokering.detail", intro_id=intro.id)
 
 
-def schedule_due_work() -> None:
-    """Check due follow-ups and rating requests after each brokering change (like the expiry sweep)."""
-    jobs.enqueue(db.session, FOLLOWUPS_JOB)
-    jobs.enqueue(db.session, RATING_JOB)
-
-
 def introduction_proposed(intro: Introduction, actor) -> list[Notification]:
-    return notify(_members(intro.need_organization_id, intro.offer_organization_id), "introduction",
-                  "introduction_proposed", _intro_params(intro), _intro_link(intro), exclude=[_uid(actor)])
+    return notify(members_of(intro.need_organization_id, intro.offer_organization_id), "introduction",
+                  "introduction_proposed", introduction_params(intro), introduction_link(intro), exclude=[_uid(actor)])
 
 
 def introduction_answered(intro: Introduction, actor, side: str, decision: str) -> list[Notification]:
     """The broker and the other side hear about an answer; everybody when both sides accepted."""
-    params = _intro_params(intro)
-    everybody = _members(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
+    params = introduction_params(intro)
+    everybody = members_of(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
     if intro.stage == "accepted":
-        return notify(everybody, "reply", "introduction_open", params, _intro_link(intro), exclude=[_uid(actor)])
+        return notify(everybody, "reply", "introduction_open", params, introduction_link(intro), exclude=[_uid(actor)])
     other = "offer" if side == "need" else "need"
     params.update(org=params[f"{side}_org"], reason=getattr(intro, f"{side}_reason") or "")
-    recipients = _members(getattr(intro, f"{other}_organization_id")) | {intro.broker_id}
+    recipients = members_of(getattr(intro, f"{other}_organization_id")) | {intro.broker_id}
     key = "introduction_declined" if decision == "declined" else "introduction_accepted"
-    return notify(recipients, "reply", key, params, _intro_link(intro), exclude=[_uid(actor)])
+    return notify(recipients, "reply", key, params, introduction_link(intro), exclude=[_uid(actor)])
 
 
 def introduction_stage_changed(intro: Introduction, actor, from_stage: str, to_stage: str,
                                reason: str = "") -> list[Notification]:
-    params = dict(_intro_params(intro), stage={"label": "stage", "code": to_stage},
+    params = dict(introduction_params(intro), stage={"label": "stage", "code": to_stage},
                   from_stage={"label": "stage", "code": from_stage}, reason=reason or "")
-    recipients = _members(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
-    return notify(recipients, "stage", "stage_changed", params, _intro_link(intro), exclude=[_uid(actor)])
+    recipients = members_of(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
+    return notify(recipients, "stage", "stage_changed", params, introduction_link(intro), exclude=[_uid(actor)])
 
 
 def introduction_reminded(intro: Introduction) -> list[Notification]:
     waiting = [intro.need_organization_id if s == "need" else intro.offer_organization_id
                for s in ("need", "offer") if getattr(intro, f"{s}_response") == "pending"]
     expires = intro.expires_at.date().isoformat() if intro.expires_at else ""
-    return notify(_members(*waiting), "introduction", "introduction_reminder",
-                  dict(_intro_params(intro), expires=expires), _intro_link(intro),
+    return notify(members_of(*waiting), "introduction", "introduction_reminder",
+                  dict(introduction_params(intro), expires=expires), introduction_link(intro),
                   dedupe_key=f"intro:{intro.id}:reminder")
 
 
 def introduction_expired(intro: Introduction) -> list[Notification]:
-    recipients = _members(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
-    return notify(recipients, "stage", "introduction_expired", _intro_params(intro), _intro_link(intro),
+    recipients = members_of(intro.need_organization_id, intro.offer_organization_id) | {intro.broker_id}
+    return notify(recipients, "stage", "introduction_expired", introduction_params(intro), introduction_link(intro),
                   dedupe_key=f"intro:{intro.id}:expired")
-
-
-# --- follow-ups that are due (job) --------------------------------------------------------------------
-
-def _not_told(prefix: str, suffix: str):
-    key = literal(prefix) + cast(IntroductionTask.id, String) + literal(suffix)
-    return ~select(Notification.id).where(Notification.dedupe_key == key).exists()
-
-
-@jobs.job(FOLLOWUPS_JOB)
-def followups_due(today: date | None = None) -> dict:
-    """Tell each open follow-up's owner on its due date, and the broker once it is overdue."""
-    today = today or date.today()
-    base = (select(IntroductionTask).join(Introduction)
-            .where(IntroductionTask.done_at.is_(None), IntroductionTask.due_on <= today,
-                   Introduction.stage.notin_(("declined", "expired")))
-            .options(selectinload(IntroductionTask.introduction), selectinload(IntroductionTask.owner)))
-    due = list(db.session.scalars(base.where(IntroductionTask.owner_id.isnot(None),
-                                             _not_told("task:", ":due"))))
-    told = 0
-    for task in due:
-        intro = task.introduction
-        told += len(notify([task.owner_id], "followup_due", "followup_due",
-                           dict(_intro_params(intro), title=task.title, due=task.due_on.isoformat()),
-                           _intro_link(intro) + "#follow-ups", dedupe_key=f"task:{task.id}:due"))
-    late = list(db.session.scalars(base.where(IntroductionTask.due_on < today, Introduction.broker_id.isnot(None),
-                                              _not_told("task:", ":overdue"))))
-    for task in late:
-        intro = task.introduction
-        if intro.broker_id == task.owner_id:
-            continue
-        told += len(notify([intro.broker_id], "followup_due", "followup_overdue",
-                           dict(_intro_params(intro), title=task.title, due=task.due_on.isoformat(),
-                                owner=task.owner.display_name if task.owner else ""),
-                           _intro_link(intro) + "#follow-ups", dedupe_key=f"task:{task.id}:overdue"))
-    db.session.commit()  # a job is its own unit of work
-    jobs.dispatch_pending(db.session)
-    return {"followups_notified": told}
-
-
-# --- follow-up ratings --------------------------------------------------------------------------------
-
-def add_months(moment: datetime, months: int) -> datetime:
-    year, month0 = divmod(moment.month - 1 + months, 12)
-    year += moment.year
-    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
-    return moment.replace(year=year, month=month0 + 1, day=day)
-
-
-def rating_months() -> int:
-    return int(current_app.config.get("FOLLOWUP_RATING_MONTHS", 3))
-
-
-@jobs.job(RATING_JOB)
-def request_ratings(now: datetime | None = None) -> dict:
-    """Some months after signature or loss, ask each side what has become of the introduction."""
-    now = now or _now()
-    cutoff = add_months(now, -rating_months())
-    asked = select(FollowupRating.id).where(FollowupRating.introduction_id == Introduction.id)
-    intros = list(db.session.scalars(select(Introduction).where(
-        Introduction.stage.in_(("signed", "lost")), Introduction.stage_changed_at <= cutoff, ~asked.exists())
-        .options(selectinload(Introduction.need), selectinload(Introduction.offer))))
-    created = 0
-    for intro in intros:
-        for side in ("need", "offer"):
-            org_id = getattr(intro, f"{side}_organization_id")
-            rating = FollowupRating(introduction_id=intro.id, organization_id=org_id, side=side,
-                                    outcome=intro.stage, requested_at=now)
-            db.session.add(rating)
-            db.session.flush()
-            created += 1
-            notify(_members(org_id), "rating_request", "rating_request",
-                   dict(_intro_params(intro), outcome={"label": "stage", "code": intro.stage}),
-                   path_for("notifications.rating", rating_id=rating.id), dedupe_key=f"rating:{rating.id}")
-    db.session.commit()
-    jobs.dispatch_pending(db.session)
-    return {"ratings_requested": created}
-
-
-def can_see_rating(user, rating: FollowupRating) -> bool:
-    if _uid(user) is None:
-        return False
-    return (access.is_staff(user) or access.is_member_of(user, rating.organization_id)
-            or rating.introduction.broker_id == user.id)
-
-
-def get_rating(user, rating_id: int) -> FollowupRating:
-    rating = db.session.get(FollowupRating, rating_id)
-    if rating is None or not can_see_rating(user, rating):
-        raise NotFound(_l("This rating request does not exist or is not visible to you."))
-    return rating
-
-
-def can_answer_rating(user, rating: FollowupRating) -> bool:
-    return _uid(user) is not None and access.is_member_of(user, rating.organization_id)
-
-
-def answer_rating(user, rating: FollowupRating, answer: str, comment: str = "") -> FollowupRating:
-    """A member of the side answers (and may correct the answer later)."""
-    if not can_see_rating(user, rating):
-        raise NotFound(_l("This rating request does not exist or is not visible to you."))
-    if not can_answer_rating(user, rating):
-        raise PermissionDenied(_l("Only members of this side answer its rating request."))
-    if answer not in RATING_ANSWERS:
-        raise ValidationFailed(_l("Choose one of the answers."), field_errors={"answer": _l("Choose one.")})
-    comment = (comment or "").strip()
-    if len(comment) > 2000:
-        raise ValidationFailed(_l("At most %(n)d characters.", n=2000), field_errors={"comment": _l("Too long.")})
-    rating.answer, rating.comment = answer, comment
-    rating.answered_by_id, rating.answered_at = user.id, _now()
-    db.session.flush()
-    return rating
-
-
-def ratings_for(user) -> list[FollowupRating]:
-    """Rating requests of the user's organisations, their introductions as broker, or all for operators."""
-    if _uid(user) is None:
-        return []
-    query = (select(FollowupRating).join(Introduction)
-             .options(selectinload(FollowupRating.introduction).selectinload(Introduction.need),
-                      selectinload(FollowupRating.introduction).selectinload(Introduction.offer))
-             .order_by(FollowupRating.answered_at.isnot(None), FollowupRating.requested_at.desc(),
-                       FollowupRating.id.desc()).limit(500))
-    if not access.is_staff(user):
-        clauses = [Introduction.broker_id == user.id]
-        if user.org_ids:
-            clauses.append(FollowupRating.organization_id.in_(user.org_ids))
-        query = query.where(or_(*clauses))
-    return list(db.session.scalars(query))
 
 
 # --- inbox --------------------------------------------------------------------------------------------
@@ -495,42 +353,22 @@ def safe_link(link: str) -> str:
     return path_for("notifications.inbox")
 
 
-# --- e-mail (job, after the commit) -------------------------------------------------------------------
+# --- e-mail (sent by the job in marketplace.tasks.notifications) ------------------------------------------
 
-def user_language(user: User) -> str:
-    languages = current_app.config.get("LANGUAGES", ("zh", "en"))
-    return user.locale if user.locale in languages else current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+def user_language(user: User, languages, default: str) -> str:
+    """The language a person's e-mails are written in: their saved choice, else the site's default."""
+    return user.locale if user.locale in languages else default
 
 
-@jobs.job(EMAIL_JOB)
-def send_pending_email(limit: int = 500) -> dict:
-    """Send the e-mails waiting for people who chose e-mail, each in the recipient's language."""
-    from marketplace import mail
-    rows = list(db.session.scalars(select(Notification).where(Notification.email_state == "pending")
+def pending_email(limit: int) -> list[Notification]:
+    """Notifications waiting for their e-mail, locked so parallel senders skip each other's rows."""
+    return list(db.session.scalars(select(Notification).where(Notification.email_state == "pending")
                                    .options(selectinload(Notification.user)).order_by(Notification.id)
                                    .limit(limit).with_for_update(skip_locked=True)))
-    sent = failed = 0
-    site = (current_app.config.get("SITE_URL") or "").rstrip("/")
-    for note in rows:
-        user = note.user
-        if not user.active or not user.email:
-            note.email_state = "none"
-            continue
-        lang = user_language(user)
-        try:
-            with force_locale(lang):
-                title, body = render(note, "en" if lang.startswith("en") else "zh")
-                text = render_template("notifications/email.txt", user=user, title=title, body=body,
-                                       link=site + safe_link(note.link),
-                                       preferences_link=site + path_for("notifications.preferences"))
-            mail.send(user.email, title, text)
-        except Exception:  # one bad address must not stop the others
-            log.exception("e-mail for notification %s failed", note.id)
-            note.email_state = "failed"
-            failed += 1
-        else:
-            note.email_state, note.emailed_at = "sent", _now()
-            sent += 1
-    db.session.commit()
-    return {"sent": sent, "failed": failed}
 
+
+def mark_emailed(note: Notification, state: str) -> None:
+    """Record the outcome of one e-mail: ``sent``, ``failed`` or ``none`` (nobody to send it to)."""
+    note.email_state = state
+    if state == "sent":
+        note.emailed_at = _now()

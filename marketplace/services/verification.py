@@ -12,6 +12,7 @@ from marketplace.models import Batch, Offer, ReviewDecision
 from marketplace.services import access, audit
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.services.matching import REBUILD_JOB
 
 
 def require_operator(user) -> None:
@@ -95,7 +96,7 @@ def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: d
                  summary=f"published batch {number} with {count} offers",
                  details={"decision": "publish", "number": number, "offer_ids": [o.id for o in offers]},
                  remote_addr=remote_addr)
-    jobs.enqueue(db.session, "matching.rebuild")  # new offers change every need's ranking
+    jobs.enqueue(db.session, REBUILD_JOB)  # new offers change every need's ranking
     return batch
 
 

@@ -5,18 +5,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace import vocabulary
 from marketplace.extensions import db
 from marketplace.models import Introduction
 from marketplace.services import access, brokering
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.settings import current_settings
 from marketplace.views.helpers import flash_domain_error
 
 bp = Blueprint("brokering", __name__, url_prefix="/brokering")
 @bp.context_processor
 def _labels():
-    return {"stage_labels": brokering.STAGE_LABELS, "response_labels": brokering.RESPONSE_LABELS,
-            "side_labels": brokering.SIDE_LABELS}
+    return {"stage_labels": vocabulary.INTRODUCTION_STAGE_LABELS,
+            "response_labels": vocabulary.INTRODUCTION_RESPONSE_LABELS,
+            "side_labels": vocabulary.INTRODUCTION_SIDE_LABELS}
 
 
 def _back(default: str) -> str:
@@ -57,14 +60,15 @@ def propose():
     status = 200
     if request.method == "POST":
         form = request.form
+        expiry_days = current_settings().introduction_expiry_days
         try:
             with unit_of_work():
                 if form.get("suggestion_id"):
                     intro = brokering.propose_from_suggestion(current_user, form.get("suggestion_id"),
-                                                              form.get("message", ""))
+                                                              form.get("message", ""), expiry_days=expiry_days)
                 else:
                     intro = brokering.propose(current_user, form.get("need_id"), form.get("offer_id"),
-                                              form.get("message", ""))
+                                              form.get("message", ""), expiry_days=expiry_days)
         except DomainError as exc:
             if exc.http_status in (403, 404):
                 abort(exc.http_status)

@@ -11,6 +11,7 @@ from marketplace.models import EventSeries
 from marketplace.services import events as svc
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.settings import current_settings
 from marketplace.views.helpers import flash_domain_error, form_dict
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -343,7 +344,8 @@ def _follow_up_action(interest_id: int, action, success: str):
 @login_required
 def introduce(interest_id: int):
     return _follow_up_action(interest_id, lambda i: svc.to_introduction(
-        current_user, i, request.form.get("need_id") or None, request.form.get("message", "")),
+        current_user, i, request.form.get("need_id") or None, request.form.get("message", ""),
+        expiry_days=current_settings().introduction_expiry_days),
         _("Introduction proposed: both sides are asked to accept or decline."))
 
 

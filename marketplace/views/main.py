@@ -49,7 +49,7 @@ def switch_language(code: str):
 @bp.route("/healthz")
 def healthz():
     """JSON health: database reachability and the search backend's status."""
-    from marketplace import search_index
+    from marketplace import search_outbox
     status = {"status": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
@@ -58,7 +58,7 @@ def healthz():
         db.session.rollback()
         status["database"] = {"ok": False, "error": exc.__class__.__name__}
         status["status"] = "degraded"
-    status["search"] = search_index.health()
+    status["search"] = search_outbox.health()
     if not status["search"].get("ok"):
         status["status"] = "degraded"
     return jsonify(status), 200 if status["status"] == "ok" else 503

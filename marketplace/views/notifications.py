@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 from marketplace import mail
 from marketplace.i18n import current_lang
 from marketplace.models.notifications import ALERT_FREQUENCIES, CHANNELS, NOTIFICATION_KINDS, RATING_ANSWERS
-from marketplace.services import alerts, notifications
+from marketplace.services import alerts, followups, notifications
 from marketplace.services import funnel as funnel_service
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.settings import current_settings
 from marketplace.views.helpers import flash_domain_error, page_arg
 
 bp = Blueprint("notifications", __name__)
@@ -100,7 +101,8 @@ def saved_searches():
                 data[name] = form.getlist(name)
         try:
             with unit_of_work():
-                alerts.save(current_user, kind, data, form.get("frequency", "daily"), form.get("name", ""))
+                alerts.save(current_user, kind, data, current_settings().saved_search_max_results,
+                            form.get("frequency", "daily"), form.get("name", ""))
         except DomainError as exc:
             if exc.http_status in (403, 404):
                 abort(exc.http_status)
@@ -131,7 +133,7 @@ def delete_saved_search(saved_id: int):
 @bp.route("/ratings/")
 @login_required
 def ratings():
-    return render_template("notifications/ratings.html", items=notifications.ratings_for(current_user),
+    return render_template("notifications/ratings.html", items=followups.ratings_for(current_user),
                            answer_labels=notifications.RATING_LABELS)
 
 
@@ -139,7 +141,7 @@ def ratings():
 @login_required
 def rating(rating_id: int):
     try:
-        item = notifications.get_rating(current_user, rating_id)
+        item = followups.get_rating(current_user, rating_id)
     except DomainError as exc:
         abort(exc.http_status)
     errors: dict = {}
@@ -147,7 +149,7 @@ def rating(rating_id: int):
     if request.method == "POST":
         try:
             with unit_of_work():
-                notifications.answer_rating(current_user, item, request.form.get("answer", ""),
+                followups.answer_rating(current_user, item, request.form.get("answer", ""),
                                             request.form.get("comment", ""))
         except DomainError as exc:
             if exc.http_status in (403, 404):
@@ -158,7 +160,7 @@ def rating(rating_id: int):
             return redirect(url_for("notifications.rating", rating_id=rating_id))
     return render_template("notifications/rating.html", item=item, answers=RATING_ANSWERS,
                            answer_labels=notifications.RATING_LABELS, errors=errors,
-                           can_answer=notifications.can_answer_rating(current_user, item)), status
+                           can_answer=followups.can_answer_rating(current_user, item)), status
 
 
 # --- funnel -------------------------------------------------------------------------------------------

@@ -328,7 +328,7 @@ def _patent(self, org_id: int, title_zh: str, title_en: str, curation_stage: str
 
 def _rebuild_matches(self) -> dict:
     """Compute the match suggestions in the live app (what the job runner would do)."""
-    from marketplace.services import matching
+    from marketplace.tasks import matching
     with self.app.app_context():
         return matching.rebuild()
 

@@ -127,7 +127,7 @@ def test_broker_takes_a_pairing_to_signed_deal(page: Page, new_page, live_server
     assert kinds == ["proposed", "response", "response", "stage"] + ["stage"] * 5 + ["value", "stage"], kinds
     stage_rows = broker.locator('#history-table tbody tr[data-kind="stage"]')
     expect(stage_rows).to_have_count(7)  # proposed -> accepted, then six moves
-    from marketplace.services.brokering import STAGE_LABELS
+    from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS as STAGE_LABELS
     with live_server.app.test_request_context("/"):
         from flask_babel import force_locale
         with force_locale("zh"):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import IntroductionEvent, MatchSuggestion, Notification, SavedSearch, User
 from marketplace.services import alerts, funnel
+from marketplace.tasks import alerts as alert_tasks
 from tests.marketplace.test_brokering import _accepted, _as, _world, rebuilds  # noqa: F401
 
 
@@ -21,7 +22,7 @@ def _saved_notes(app, user_id, kind="saved_search"):
 
 def _run(app, **kw):
     with app.app_context():
-        return alerts.run(**kw)
+        return alert_tasks.run(**kw)
 
 
 def test_saved_search_alerts_on_new_visible_results_only(app, make):
@@ -96,7 +97,7 @@ def test_need_matches_alert_and_strong_match_announcement(app, make):
                 db.session.add(MatchSuggestion(need_id=need, offer_id=offer, rank=rank, score=score, parts={},
                                                reasons=[]))
             db.session.commit()
-            return alerts.after_matching([need])
+            return alert_tasks.after_matching([need])
 
     assert store([(weak, 0.8)])["strong_matches"] == 0  # below the threshold
     assert [p["count"] for _, p, _ in _saved_notes(app, hospital_user)] == [1]
@@ -110,15 +111,15 @@ def test_need_matches_alert_and_strong_match_announcement(app, make):
 
 
 def test_matching_jobs_end_with_the_alerts(app, make, monkeypatch):
-    from marketplace.services import matching
+    from marketplace.tasks import matching
     calls = []
-    monkeypatch.setattr(alerts, "after_matching", lambda need_ids=None: calls.append(need_ids))
+    monkeypatch.setattr(matching, "after_matching", lambda need_ids=None: calls.append(need_ids))
     hospital = make.org("hospital")
     need = make.need(hospital, title_zh="呼吸机", title_en="ventilator")
     make.offer(make.org("firm"), title_zh="呼吸机", title_en="ventilator")
     with app.app_context():
         matching.rebuild()
-        matching.rank_need(need)
+        matching.rank_need(need_id=need)
     assert calls == [None, [need]]
 
 

@@ -15,6 +15,7 @@ from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import AccessRequest, AuditEntry, User
 from marketplace.services import audit
+from marketplace.services import matching
 from tests.conftest import csrf_token_from, login
 
 
@@ -40,7 +41,7 @@ def _roles(app, user_id) -> set[str]:
 @pytest.fixture
 def no_rebuild(monkeypatch):
     """Batch releases and signed deals refit the matching engine; not what these tests are about."""
-    monkeypatch.setitem(jobs.REGISTRY, "matching.rebuild", lambda: None)
+    monkeypatch.setitem(jobs.REGISTRY, matching.REBUILD_JOB, lambda: None)
 
 
 # --- entries for each action kind ----------------------------------------------------------------------
@@ -94,7 +95,7 @@ def test_introduction_stage_changes_are_recorded(app, make):
 
 
 def test_expiry_by_the_sweep_is_recorded_without_an_actor(app, make):
-    from marketplace.services import brokering
+    from marketplace.tasks import brokering as brokering_tasks
     hospital, _, _ = make.member("hospital")
     firm, _, _ = make.member("firm")
     need, offer = make.need(hospital), make.offer(firm)
@@ -102,7 +103,7 @@ def test_expiry_by_the_sweep_is_recorded_without_an_actor(app, make):
     r = _as(app, broker_email).post("/brokering/propose", data={"need_id": need, "offer_id": offer, "message": "x"})
     intro_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     with app.app_context():
-        brokering.expire_and_remind(now=datetime.now(UTC) + timedelta(days=60))
+        brokering_tasks.expire_and_remind(now=datetime.now(UTC) + timedelta(days=60))
     [entry] = _entries(app, "stage_change")
     assert entry["object_id"] == intro_id and entry["actor_id"] is None and entry["details"]["to"] == "expired"
 

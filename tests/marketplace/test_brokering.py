@@ -12,6 +12,7 @@ from sqlalchemy import select
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Introduction, IntroductionEvent, IntroductionTask, MatchFeedback, MatchSuggestion
+from marketplace.services import matching
 from tests.conftest import csrf_token_from, login
 
 
@@ -72,7 +73,7 @@ def _events(app, intro_id) -> list[tuple]:
 def rebuilds(monkeypatch):
     """Record matching.rebuild runs instead of fitting the engine."""
     calls = []
-    monkeypatch.setitem(jobs.REGISTRY, "matching.rebuild", lambda: calls.append(1))
+    monkeypatch.setitem(jobs.REGISTRY, matching.REBUILD_JOB, lambda: calls.append(1))
     return calls
 
 

@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.models import (AgendaItem, Event, EventInterest, Introduction, MatchSuggestion, MeetingRequest,
                                 Registration)
 from marketplace.services import events as svc
+from marketplace.tasks import events as event_tasks
 from tests.conftest import csrf_token_from, login
 
 
@@ -250,9 +251,9 @@ def test_reminder_job_marks_registrants_once(app, make):
     w, event_id, _ = _published(app, make)
     w.c_hospital.post(f"/events/{event_id}/register")
     with app.app_context():
-        assert svc.send_reminders(now=w.start - timedelta(days=2)) == {"reminded": 0}
-        assert svc.send_reminders(now=w.start - timedelta(hours=5)) == {"reminded": 1}
-        assert svc.send_reminders(now=w.start - timedelta(hours=4)) == {"reminded": 0}
+        assert event_tasks.send_reminders(now=w.start - timedelta(days=2)) == {"reminded": 0}
+        assert event_tasks.send_reminders(now=w.start - timedelta(hours=5)) == {"reminded": 1}
+        assert event_tasks.send_reminders(now=w.start - timedelta(hours=4)) == {"reminded": 0}
     assert "Reminder: the event starts soon" in w.c_hospital.get("/events/mine").get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=["events", "remind"])
     assert result.exit_code == 0 and "reminded" in result.output

@@ -39,7 +39,7 @@ def redis_url():
 
 def test_with_redis_jobs_go_to_rq_and_a_worker_runs_them(app, redis_url, monkeypatch):
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     monkeypatch.setenv("TECHBRIDGE_ENV", "testing")
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
@@ -59,7 +59,8 @@ def test_with_redis_jobs_go_to_rq_and_a_worker_runs_them(app, redis_url, monkeyp
             pending = db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(
                 SearchOutboxEntry.done_at.is_(None)))
             assert pending >= 1
-        SimpleWorker([queue], connection=connection).work(burst=True)
+        result = rq_app.test_cli_runner().invoke(args=["worker", "--burst"])  # one app context, every job
+        assert result.exit_code == 0, result.output
         with rq_app.app_context():
             assert db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(
                 SearchOutboxEntry.done_at.is_(None))) == 0

@@ -27,7 +27,7 @@ def _catalogue(make):
 
 def _rebuild(app):
     with app.app_context():
-        from marketplace.services import matching
+        from marketplace.tasks import matching
         return matching.rebuild()
 
 

@@ -146,13 +146,13 @@ def test_notifications_belong_to_the_unit_of_work_and_email_waits_for_the_commit
         broker = db.session.get(User, w.broker)
         with pytest.raises(RuntimeError):
             with unit_of_work():
-                brokering.propose(broker, w.need, w.offer, "m")
+                brokering.propose(broker, w.need, w.offer, "m", expiry_days=14)
                 assert db.session.scalar(select(func.count(Notification.id))) == 2  # flushed with the event
                 raise RuntimeError
         assert db.session.scalar(select(func.count(Notification.id))) == 0
         assert mailbox() == []
         with unit_of_work():
-            brokering.propose(broker, w.need, w.offer, "m")
+            brokering.propose(broker, w.need, w.offer, "m", expiry_days=14)
             assert {n.email_state for n in db.session.scalars(select(Notification))} == {"pending"}
             assert mailbox() == []  # nothing sent before the commit
         assert len(mailbox()) == 2

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from marketplace import create_app, jobs, ops
+from marketplace import create_app, health_checks, jobs
 from marketplace.extensions import db
 from marketplace.models import Organization
 from tests.conftest import TEST_PASSWORD
@@ -79,7 +79,7 @@ def test_check_says_to_upgrade_an_unmigrated_or_old_database(tmp_path):
         db.engine.dispose()
     result = app.test_cli_runner().invoke(args=["check"])
     assert result.exit_code == 1
-    head = ", ".join(sorted(ops._alembic_heads()))
+    head = ", ".join(sorted(health_checks._alembic_heads()))
     assert f"schema at 0008_confidentiality, code expects {head}" in result.output
 
 
@@ -125,9 +125,9 @@ def test_check_fails_on_unwritable_mail_folder_and_closed_smtp_port(tmp_path):
 
 
 def test_check_secret_key_in_production(tmp_path):
-    weak = ops.check_secret_key({"ENV_NAME": "production", "SECRET_KEY": "short", "SESSION_COOKIE_SECURE": True})
+    weak = health_checks.check_secret_key({"ENV_NAME": "production", "SECRET_KEY": "short", "SESSION_COOKIE_SECURE": True})
     assert weak.status == "FAIL" and "secrets.token_hex" in weak.fix
-    placeholder = ops.check_secret_key({"ENV_NAME": "production", "SECRET_KEY": "dev-only-not-secret",
+    placeholder = health_checks.check_secret_key({"ENV_NAME": "production", "SECRET_KEY": "dev-only-not-secret",
                                         "SESSION_COOKIE_SECURE": True})
     assert placeholder.status == "FAIL"
     app = build_app(tmp_path, config="production", SECRET_KEY="k" * 48)

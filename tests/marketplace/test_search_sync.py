@@ -12,6 +12,7 @@ from marketplace.extensions import db
 from marketplace.models import Need, Offer, SearchOutboxEntry
 from marketplace.services import offers as offer_service
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.tasks import search as search_tasks
 from search.testing import free_port, meilisearch_binary
 from tests.conftest import TEST_PASSWORD, login
 from tests.factories import Factory
@@ -156,7 +157,7 @@ def test_meilisearch_outage_loses_nothing(app, meili):
 
     meili.start()
     with meili_app.app_context():
-        search_index.relay(ignore_backoff=True)
+        search_tasks.drain(ignore_backoff=True)
         expected = {str(i) for i in db.session.scalars(select(Offer.id))}
         assert search_index.backend().all_ids("offers") == expected
         assert search_index.backend().count("offers") == len(expected) == 100

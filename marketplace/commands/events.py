@@ -1,0 +1,17 @@
+"""``flask events``: reminders before roadshows and Spark events start."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from marketplace.tasks import events as event_tasks
+
+events_cli = AppGroup("events", help="Events: reminders before roadshows and Spark events start.")
+
+
+@events_cli.command("remind")
+@click.option("--hours", default=24, show_default=True, help="Remind registrants of events starting this soon.")
+def events_remind(hours: int) -> None:
+    """Record a reminder for every confirmed registrant of a published event starting within --hours."""
+    result = event_tasks.send_reminders(hours=hours)
+    click.echo(f"reminded {result['reminded']} registrants")

@@ -1,0 +1,175 @@
+"""The transactional outbox that keeps the search indexes in step with the database.
+
+Every flush that touches a searchable row writes an outbox entry in the same transaction; after the
+commit the relay job (``marketplace.tasks.search``) delivers the rows' current state to the backend and
+marks the entries done only once the backend confirmed the write, retrying with backoff otherwise.
+The functions here only read and flush; the job decides where each unit of work ends.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from marketplace import jobs, search_index
+from marketplace.extensions import db
+from marketplace.models import FinancialDetail, Need, Offer, Organization, PatentDetail, SearchOutboxEntry
+from search import SearchError, SearchUnavailable
+
+log = logging.getLogger(__name__)
+RELAY_JOB = "search.relay"
+RELAY_CHUNK = 1000
+DELIVERY_ERRORS = (SearchUnavailable, SearchError, OSError)
+
+
+# --- recording changes --------------------------------------------------------------------------------
+
+def _changed_documents(session: Session) -> set[tuple[str, str]]:
+    changed: set[tuple[str, str]] = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Offer):
+            changed.add(("offers", str(obj.id)))
+        elif isinstance(obj, (PatentDetail, FinancialDetail)):
+            changed.add(("offers", str(obj.offer_id)))
+        elif isinstance(obj, Need):
+            changed.add(("needs", str(obj.id)))
+        elif isinstance(obj, Organization):
+            changed.add(("organizations", str(obj.id)))
+            if obj not in session.new:
+                changed.add(("org_children", str(obj.id)))
+    return {c for c in changed if c[1] != "None"}
+
+
+def _record_changes(session: Session, flush_context) -> None:
+    """after_flush: write outbox rows in the same transaction as the change."""
+    changed = _changed_documents(session)
+    if not changed:
+        return
+    rows = []
+    conn = session.connection()
+    for index_name, doc_id in changed:
+        if index_name == "org_children":
+            org_id = int(doc_id)
+            rows += [{"index_name": "offers", "doc_id": str(i)} for i in
+                     conn.execute(select(Offer.id).where(Offer.organization_id == org_id)).scalars()]
+            rows += [{"index_name": "needs", "doc_id": str(i)} for i in
+                     conn.execute(select(Need.id).where(Need.organization_id == org_id)).scalars()]
+        else:
+            rows.append({"index_name": index_name, "doc_id": doc_id})
+    now = datetime.now(timezone.utc)
+    conn.execute(insert(SearchOutboxEntry), [dict(r, created_at=now, next_attempt_at=now, attempts=0,
+                                                  last_error="") for r in rows])
+    jobs.enqueue(session, RELAY_JOB)
+
+
+def install_outbox_listener() -> None:
+    """Listen on every session of the app's SQLAlchemy (idempotent)."""
+    from flask_sqlalchemy.session import Session as FlaskSession
+    if not event.contains(FlaskSession, "after_flush", _record_changes):
+        event.listen(FlaskSession, "after_flush", _record_changes)
+
+
+# --- delivering ---------------------------------------------------------------------------------------
+
+def backoff(attempts: int) -> timedelta:
+    """How long a failed entry waits before its next attempt (doubling, at most five minutes)."""
+    return timedelta(seconds=min(2 ** attempts, 300))
+
+
+@dataclass
+class Delivery:
+    """One index's due entries and the documents to write (ids absent from ``documents`` are deleted)."""
+    index_name: str
+    entry_ids: list[int]
+    documents: dict[str, dict]
+    missing: list[str] = field(default_factory=list)
+
+
+def due_deliveries(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> list[Delivery]:
+    """Read the due outbox entries and the current documents of their rows (reads only).
+
+    ``ignore_backoff`` takes failed entries at once (an operator's "relay now" after an outage).
+    """
+    due = SearchOutboxEntry.done_at.is_(None)
+    if not ignore_backoff:
+        due = due & (SearchOutboxEntry.next_attempt_at <= datetime.now(timezone.utc))
+    entries = db.session.execute(select(SearchOutboxEntry.id, SearchOutboxEntry.index_name, SearchOutboxEntry.doc_id)
+                                 .where(due).order_by(SearchOutboxEntry.id).limit(limit)).all()
+    by_index: dict[str, list] = {}
+    for entry in entries:
+        by_index.setdefault(entry.index_name, []).append(entry)
+    deliveries = []
+    for index_name, group in by_index.items():
+        ids = sorted({int(e.doc_id) for e in group if e.doc_id.isdigit()})
+        docs = search_index.documents_for(index_name, ids)
+        deliveries.append(Delivery(index_name, [e.id for e in group], docs,
+                                   [str(i) for i in ids if str(i) not in docs]))
+    return deliveries
+
+
+def deliver(delivery: Delivery) -> None:
+    """Write one delivery to the search backend (no database work: the read transaction has ended)."""
+    backend = search_index.backend()
+    if delivery.documents:
+        backend.upsert(delivery.index_name, list(delivery.documents.values()))
+    if delivery.missing:
+        backend.delete(delivery.index_name, delivery.missing)
+
+
+def record_delivered(entry_ids: list[int]) -> None:
+    """Mark entries done: the backend confirmed their write."""
+    db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.id.in_(entry_ids))
+                       .values(done_at=datetime.now(timezone.utc)))
+    db.session.flush()
+
+
+def record_failed(entry_ids: list[int], error: BaseException) -> None:
+    """Count a failed attempt and schedule the next one after the entry's backoff."""
+    now = datetime.now(timezone.utc)
+    message = f"{error.__class__.__name__}: {error}"[:1000]
+    for entry in db.session.scalars(select(SearchOutboxEntry).where(SearchOutboxEntry.id.in_(entry_ids))):
+        entry.attempts += 1
+        entry.next_attempt_at = now + backoff(entry.attempts)
+        entry.last_error = message
+    db.session.flush()
+
+
+def replay_since(index_name: str, started: datetime) -> None:
+    """Make entries written since ``started`` due again (a reindex swap dropped what they delivered)."""
+    db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.index_name == index_name,
+                                                       SearchOutboxEntry.created_at >= started)
+                       .values(done_at=None, next_attempt_at=started))
+    db.session.flush()
+
+
+# --- status -------------------------------------------------------------------------------------------
+
+def outbox_status() -> dict:
+    """Pending entries, how many are retrying and the age in seconds of the oldest pending one."""
+    pending = db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(SearchOutboxEntry.done_at.is_(None)))
+    oldest = db.session.scalar(select(func.min(SearchOutboxEntry.created_at)).where(SearchOutboxEntry.done_at.is_(None)))
+    lag = None
+    if oldest is not None:
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
+        lag = (datetime.now(timezone.utc) - oldest).total_seconds()
+    failing = db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(
+        SearchOutboxEntry.done_at.is_(None), SearchOutboxEntry.attempts > 0))
+    return {"pending": pending or 0, "lag_seconds": lag, "retrying": failing or 0}
+
+
+def health() -> dict:
+    """Status of the configured search backend and of the outbox (never raises)."""
+    try:
+        status = search_index.backend().health()
+    except Exception as exc:  # the health check reports, never raises
+        status = {"ok": False, "backend": "meilisearch" if current_app.config.get("MEILI_URL") else "embedded",
+                  "error": exc.__class__.__name__}
+    try:
+        status["pending"] = outbox_status()["pending"]
+    except Exception:
+        db.session.rollback()
+    return status
