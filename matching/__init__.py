@@ -10,7 +10,8 @@ Pure library (no Flask, no ``marketplace`` imports)::
 See docs/matching.md for the record conventions and the full API.
 """
 
-from .engine import EngineConfig, MatchingEngine
+from .config import EngineConfig
+from .engine import MatchingEngine
 from .evaluate import evaluate_dataset, evaluate_rankings, load_dataset, mrr_at_k, ndcg_at_k, recall_at_k
 from .feedback import DEFAULT_WEIGHTS, PARTS
 from .idmap import IdMap

@@ -15,7 +15,8 @@ import argparse
 import json
 import sys
 
-from .engine import EngineConfig, MatchingEngine
+from .config import EngineConfig
+from .engine import MatchingEngine
 from .io import InputError, check_unique, read_edges, read_jsonl, write_jsonl
 
 EXIT_BAD_INPUT = 2

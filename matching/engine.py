@@ -13,6 +13,9 @@ Pipeline for a chunk of needs (no dense needs x offers matrix is ever built):
 4. parts per candidate (text, graph, graph_text, tags, rules), fused with the weights, top-k;
 5. reasons for the returned matches only.
 
+Settings live in ``config``, the reasons in ``reasons``, save / load in ``persistence`` and the
+sparse-row helpers in ``sparse_rows``.
+
 A need the graph does not reach gets zero graph parts, so it is ranked by text alone.
 """
 
@@ -20,60 +23,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import explain
+from .config import EngineConfig
 from .feedback import DEFAULT_WEIGHTS, PARTS, fit_weights, label_value
-from .graph import GraphIndex, node_label
+from .graph import GraphIndex
 from .idmap import IdMap
-from .records import as_list, normalise_kind, normalise_tag, record_id, record_text, record_title
+from .persistence import FORMAT_VERSION, PersistenceMixin
+from .reasons import ReasonsMixin
+from .records import as_list, normalise_tag, record_id, record_text, record_title
 from .rules import OfferRuleTable, hard_failures, rule_score
+from .sparse_rows import EMPTY_ROW, masked_row, seed_matrix, top_columns, top_dense, values_at
 from .text import Analyzer, TextIndex
 
-FORMAT_VERSION = 1
+# EngineConfig and FORMAT_VERSION moved to config and persistence; importers of this module still find them.
+__all__ = ["FORMAT_VERSION", "EngineConfig", "MatchingEngine"]
 
 
-@dataclasses.dataclass
-class EngineConfig:
-    """Engine settings; every field has a sensible default."""
-
-    text_model: str = "bm25"  # "bm25" or "tfidf" (scikit-learn sublinear TF-IDF, cosine)
-    k1: float = 1.2  # BM25 term-frequency saturation
-    b: float = 0.75  # BM25 length normalisation
-    cjk_bigrams: bool = True  # add character bigrams to jieba words
-    stem: bool = True  # Snowball-stem English words
-    graph_steps: int = 3  # walk length from the need's own neighbourhood
-    text_graph_steps: int = 1  # walk length from the best text matches (1: their direct links)
-    damping: float = 0.85  # PageRank continuation probability
-    graph_power: float = 0.25  # graph part = (PageRank / need's max) ** graph_power
-    prf_docs: int = 10  # best text matches that seed the text-graph walk
-    candidate_pool: int = 50  # top offers taken from each channel (at least 2 x top_k)
-    chunk_size: int = 256  # needs scored together
-    hard_rules: tuple = ("kind",)  # rules that exclude offers; the others only lower the score
-    relation_weights: dict = dataclasses.field(default_factory=dict)  # edge relation -> weight
-    link_entities: bool = True  # seed the walk with graph nodes named in the need's text
-    min_feedback: int = 30  # labelled pairs needed before weights are learnt
-    as_of: str | None = None  # ISO date for the deadline rule (default: today)
-    weights: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-
-    def to_json(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["hard_rules"] = list(self.hard_rules)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> EngineConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        config = cls(**{k: v for k, v in data.items() if k in known})
-        config.hard_rules = tuple(config.hard_rules)
-        return config
-
-
-class MatchingEngine:
+class MatchingEngine(ReasonsMixin, PersistenceMixin):
     """Estimator-style matcher: ``fit(offers, edges)`` then ``rank(needs)``.
 
     Records are plain dicts (see ``matching.records``). Results are plain dicts::
@@ -265,8 +234,8 @@ class MatchingEngine:
             self.graph.need_seeds(need_ids[i], needs[i], texts[i], config.link_entities) if use_graph else {}
             for i in range(len(needs))
         ]
-        graph_rows = self._graph_rows(seeds, masks) if use_graph else [_EMPTY_ROW] * len(needs)
-        text_graph_rows = self._text_graph_rows(text_seeds, masks) if use_graph else [_EMPTY_ROW] * len(needs)
+        graph_rows = self._graph_rows(seeds, masks) if use_graph else [EMPTY_ROW] * len(needs)
+        text_graph_rows = self._text_graph_rows(text_seeds, masks) if use_graph else [EMPTY_ROW] * len(needs)
         text_graph_rows = [
             (indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)
         ]
@@ -283,15 +252,19 @@ class MatchingEngine:
             else:
                 candidates = np.unique(
                     np.concatenate(
-                        [text_pools[i], _top(graph_rows[i], pool_size), _top(text_graph_rows[i], pool_size)]
+                        [
+                            text_pools[i],
+                            top_columns(graph_rows[i], pool_size),
+                            top_columns(text_graph_rows[i], pool_size),
+                        ]
                     )
                 )
             parts = np.zeros((len(candidates), len(PARTS)))
             parts[:, 0] = self.text.score_offers(queries, i, candidates) * text_scale[i]
             # The graph lifts offers that also match the text, unless the text says little about
             # the need (low confidence): then graph links count on their own.
-            parts[:, 1] = _lookup(graph_rows[i], candidates, scratch) * (1 - confidence[i] + parts[:, 0])
-            parts[:, 2] = _lookup(text_graph_rows[i], candidates, scratch)
+            parts[:, 1] = values_at(graph_rows[i], candidates, scratch) * (1 - confidence[i] + parts[:, 0])
+            parts[:, 2] = values_at(text_graph_rows[i], candidates, scratch)
             need_tags = frozenset(normalise_tag(t) for t in as_list(need.get("tags")))
             if need_tags:
                 parts[:, 3] = [len(need_tags & self._tags[c]) / len(need_tags) for c in candidates.tolist()]
@@ -346,7 +319,7 @@ class MatchingEngine:
             self.text.accumulate(queries, i, scores)
             if masks[i] is not None:
                 scores *= masks[i]
-            pool = _top_dense(scores, pool_size)
+            pool = top_dense(scores, pool_size)
             seeds: dict[int, float] = {}
             if len(pool):
                 best = int(pool[np.argmax(scores[pool])])
@@ -364,12 +337,12 @@ class MatchingEngine:
     def _graph_rows(self, seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""
         if not any(seeds):
-            return [_EMPTY_ROW] * len(seeds)
-        matrix = _seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
+            return [EMPTY_ROW] * len(seeds)
+        matrix = seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
         walked = self.graph.propagate(
             matrix, self.config.graph_steps, self.config.damping, include_seeds=True
         )
-        rows = [_masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(seeds))]
+        rows = [masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(seeds))]
         # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
         # two or three hops away still counts, not only the nearest offers.
         power = self.config.graph_power
@@ -379,207 +352,9 @@ class MatchingEngine:
         """Normalised PageRank rows seeded from the best text matches, excluding the seeds'
         own mass (they already score on text): offers *near* strong matches rise."""
         if not any(text_seeds):
-            return [_EMPTY_ROW] * len(text_seeds)
-        matrix = _seed_matrix(text_seeds, len(self.graph.nodes))
+            return [EMPTY_ROW] * len(text_seeds)
+        matrix = seed_matrix(text_seeds, len(self.graph.nodes))
         walked = self.graph.propagate(
             matrix, self.config.text_graph_steps, self.config.damping, include_seeds=False
         )
-        return [_masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(text_seeds))]
-
-    # ------------------------------------------------------------------------------------------
-    # explanations
-    # ------------------------------------------------------------------------------------------
-    def _reasons(
-        self,
-        need: dict,
-        need_terms: list,
-        offer_index: int,
-        parts: np.ndarray,
-        seeds: dict,
-        text_seeds: dict,
-        outcomes: dict[str, int],
-        lang: str,
-    ) -> list[dict]:
-        reasons = []
-        if parts[0] > 0:
-            terms = self.text.shared_terms(need_terms, offer_index)
-            if terms:
-                reasons.append(explain.terms_reason(terms, lang))
-        if parts[3] > 0:
-            need_tags = {normalise_tag(t) for t in as_list(need.get("tags"))}
-            shared = [t for t in self._tag_labels[offer_index] if normalise_tag(t) in need_tags]
-            reasons.append(explain.tags_reason(list(dict.fromkeys(shared)), lang))
-        if parts[1] > 0:
-            for path in self.graph.find_paths(seeds, offer_index):
-                reasons.append(explain.graph_reason([(self.graph.nodes.id(n), r) for n, r in path], lang))
-        if parts[2] > 0:
-            near = {s: (w, "text_match") for s, w in text_seeds.items() if s != offer_index}
-            paths = self.graph.find_paths(
-                near, offer_index, limit=1, max_depth=self.config.text_graph_steps + 1
-            )
-            path = paths[0] if paths else None
-            if path and len(path) >= 2:
-                via = path[0][0]
-                relation = (
-                    path[1][1]
-                    if len(path) == 2
-                    else f"{path[1][1]} {node_label(self.graph.nodes.id(path[1][0]))}"
-                )
-                title = self._titles[via][0 if lang == "zh" else 1]
-                reasons.append(explain.neighbour_reason(title, self.offers.id(via), relation, lang))
-        for rule, outcome in outcomes.items():
-            if outcome:
-                need_value, offer_value = self._rule_values(rule, need, offer_index)
-                reasons.append(explain.rule_reason(rule, outcome, need_value, offer_value, lang))
-        return reasons
-
-    def _rule_values(self, rule: str, need: dict, offer_index: int):
-        rules = self.rules
-        if rule == "kind":
-            return normalise_kind(need.get("kind")), rules.kinds[offer_index]
-        if rule == "certifications":
-            return as_list(need.get("required_certifications")), rules.cert_labels[offer_index]
-        if rule == "trl":
-            return need.get("min_trl"), float(rules.trl[offer_index])
-        if rule == "budget":
-            return need.get("budget"), float(rules.price[offer_index])
-        return need.get("deadline"), None
-
-    # ------------------------------------------------------------------------------------------
-    # persistence (JSON + npz, never pickle)
-    # ------------------------------------------------------------------------------------------
-    def save(self, directory) -> None:
-        """Write the fitted engine to ``directory`` as JSON and .npz/.npy files (no pickle)."""
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        text_meta, text_arrays = self.text.state()
-        graph_meta, graph_arrays = self.graph.state()
-        manifest = {
-            "format": "techbridge-matching",
-            "version": FORMAT_VERSION,
-            "config": self.config.to_json(),
-            "weights": self.weights,
-            "feedback_trained": self.feedback_trained,
-        }
-        _write_json(directory / "manifest.json", manifest)
-        _write_json(
-            directory / "offers.json",
-            {
-                "ids": self.offers.to_list(),
-                "titles": self._titles,
-                "tags": self._tag_labels,
-                "rules": self.rules.state(),
-            },
-        )
-        _write_json(directory / "text.json", text_meta)
-        _write_json(directory / "graph.json", graph_meta)
-        sp.save_npz(directory / "text_weights.npz", self.text.doc_weights, compressed=False)
-        np.save(directory / "text_idf.npy", text_arrays["idf"], allow_pickle=False)
-        sp.save_npz(directory / "graph_adjacency.npz", graph_arrays["adjacency"], compressed=False)
-        sp.save_npz(directory / "graph_relations.npz", graph_arrays["relation_codes"], compressed=False)
-
-    @classmethod
-    def load(cls, directory) -> MatchingEngine:
-        """Engine saved by ``save``; rankings are identical to the saved engine's."""
-        directory = Path(directory)
-        manifest = _read_json(directory / "manifest.json")
-        if manifest.get("format") != "techbridge-matching":
-            raise ValueError(f"{directory} does not hold a saved matching engine")
-        engine = cls(EngineConfig.from_json(manifest["config"]))
-        engine.weights = {p: float(w) for p, w in manifest["weights"].items()}
-        engine.feedback_trained = bool(manifest["feedback_trained"])
-        offers = _read_json(directory / "offers.json")
-        engine.offers = IdMap(offers["ids"])
-        engine._titles = offers["titles"]
-        engine._tag_labels = offers["tags"]
-        engine._tags = [frozenset(normalise_tag(t) for t in tags) for tags in engine._tag_labels]
-        engine.rules = OfferRuleTable.from_state(offers["rules"])
-        engine.text = TextIndex.from_state(
-            _read_json(directory / "text.json"),
-            np.load(directory / "text_idf.npy", allow_pickle=False),
-            sp.load_npz(directory / "text_weights.npz"),
-        )
-        engine.graph = GraphIndex.from_state(
-            _read_json(directory / "graph.json"),
-            sp.load_npz(directory / "graph_adjacency.npz"),
-            sp.load_npz(directory / "graph_relations.npz"),
-        )
-        return engine
-
-
-# ----------------------------------------------------------------------------------------------
-# sparse-row helpers: a row is (sorted column indices, values)
-# ----------------------------------------------------------------------------------------------
-_EMPTY_ROW = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-
-
-def _masked_row(
-    matrix: sp.csr_matrix, row: int, mask: np.ndarray | None, n_columns: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positive entries of one row (columns below ``n_columns`` if given) that pass ``mask``,
-    divided by their maximum (best = 1). Indices are not necessarily sorted."""
-    start, end = matrix.indptr[row], matrix.indptr[row + 1]
-    indices, values = matrix.indices[start:end], matrix.data[start:end]
-    keep = values > 0
-    if n_columns is not None:
-        keep &= indices < n_columns
-        indices = np.minimum(indices, n_columns - 1)  # keeps mask[] in range; dropped by keep anyway
-    if mask is not None:
-        keep &= mask[indices]
-    if not keep.all():
-        indices, values = indices[keep], values[keep]
-    top = values.max() if len(values) else 0.0
-    return indices, (values / top if top > 0 else values)
-
-
-def _top_dense(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the (at most) k largest positive entries of a dense vector, unordered."""
-    if k < len(scores):
-        top = np.argpartition(-scores, k - 1)[:k]
-    else:
-        top = np.arange(len(scores))
-    return np.sort(top[scores[top] > 0])
-
-
-def _top(row: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:
-    """Column indices of the k largest values (unordered)."""
-    indices, values = row
-    if len(values) <= k:
-        return indices
-    return indices[np.argpartition(-values, k - 1)[:k]]
-
-
-def _lookup(row: tuple[np.ndarray, np.ndarray], columns: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """Values of a sparse row at ``columns`` (0 where absent).
-
-    ``scratch`` is one zeroed vector over offers, reused for every row: scatter, gather, clear
-    costs O(row entries) and needs no sorting.
-    """
-    indices, values = row
-    if len(indices) == 0 or len(columns) == 0:
-        return np.zeros(len(columns))
-    scratch[indices] = values
-    out = scratch[columns].astype(np.float64)
-    scratch[indices] = 0
-    return out
-
-
-def _seed_matrix(seed_weights: list[dict[int, float]], n_nodes: int) -> sp.csr_matrix:
-    """Batch x nodes seed distribution, each non-empty row summing to 1."""
-    rows, cols, vals = [], [], []
-    for row, seeds in enumerate(seed_weights):
-        total = sum(seeds.values())
-        for node, weight in seeds.items():
-            rows.append(row)
-            cols.append(node)
-            vals.append(weight / total)
-    return sp.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(seed_weights), n_nodes))
-
-
-def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8"))
+        return [masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(text_seeds))]

@@ -12,7 +12,8 @@ import math
 import time
 from pathlib import Path
 
-from .engine import EngineConfig, MatchingEngine
+from .config import EngineConfig
+from .engine import MatchingEngine
 from .io import InputError, read_edges, read_jsonl
 from .records import record_text
 from .text import baseline_tokenize

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
-from ._embedded import rank_suggestions
+from ._embedded.results import rank_suggestions
 from .base import (
     FilterValue,
     Hit,

@@ -1,0 +1,136 @@
+"""Storage side shared by the embedded backends: the database connection, the registry of index
+generations, and the hooks each SQL dialect implements."""
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..base import IndexSpec, SearchBackend, SearchError, SearchUnavailable
+from ..text import TermGroup
+from .layout import Layout
+from .sql import SqlParams
+
+REGISTRY_TABLE = "search_indexes"
+
+
+class EmbeddedStorage(SearchBackend):
+    """Connection, registry and dialect hooks; ``EmbeddedBackend`` adds the writes and the queries."""
+
+    def __init__(self, engine: Engine | str, index_prefix: str = "") -> None:
+        self.engine = sa.create_engine(engine) if isinstance(engine, str) else engine
+        if index_prefix and not all(c.isalnum() or c == "_" for c in index_prefix):
+            raise SearchError(f"invalid index_prefix {index_prefix!r}")
+        self.index_prefix = index_prefix.lower()
+        self._registry_ready = False
+
+    # ------------------------------------------------------------------ dialect hooks
+
+    def _prepare(self, conn: Connection) -> None:
+        """One-time setup (extensions...)."""
+
+    def _create_tables(self, conn: Connection, layout: Layout) -> None:
+        raise NotImplementedError
+
+    def _drop_tables(self, conn: Connection, layout: Layout) -> None:
+        for table in layout.tables():
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+
+    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams) -> str:
+        """SQL condition on alias `d` true when every group matches."""
+        raise NotImplementedError
+
+    def _insert_vocab(self, conn: Connection, layout: Layout, words: set[str]) -> None:
+        raise NotImplementedError
+
+    def _after_docs_inserted(self, conn: Connection, layout: Layout, rows: list[dict]) -> None:
+        """rows carry seq and search_text (SQLite feeds its FTS table)."""
+
+    def _before_docs_deleted(self, conn: Connection, layout: Layout, rows: list[tuple[int, str]]) -> None:
+        """rows are (seq, search_text) of documents about to be deleted."""
+
+    def _refresh_statistics(self, layout: Layout) -> None:
+        """Update planner statistics after bulk writes (bad plans otherwise right after a load)."""
+        with self._begin() as conn:
+            for table in (layout.docs, layout.fields):
+                conn.execute(sa.text(f'ANALYZE "{table}"'))
+
+    def _health_details(self) -> dict:
+        return {}
+
+    # ------------------------------------------------------------------ connection and registry
+
+    def physical_name(self, name: str) -> str:
+        return f"{self.index_prefix}{name}"
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            if is_connection_error(exc):
+                raise SearchUnavailable(f"{self.kind} database unavailable: {exc.orig}") from exc
+            raise
+
+    def _ensure_registry(self) -> None:
+        if self._registry_ready:
+            return
+        with self._begin() as conn:
+            self._prepare(conn)
+            conn.execute(sa.text(
+                f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} ("
+                " name VARCHAR(100) PRIMARY KEY, generation VARCHAR(16) NOT NULL,"
+                " spec TEXT NOT NULL, updated_at VARCHAR(40) NOT NULL)"
+            ))
+        self._registry_ready = True
+
+    def _layout(self, conn: Connection, name: str) -> Layout:
+        physical = self.physical_name(name)
+        row = conn.execute(
+            sa.text(f"SELECT generation, spec FROM {REGISTRY_TABLE} WHERE name = :name"), {"name": physical}
+        ).first()
+        if row is None:
+            raise SearchError(f"index {name!r} does not exist (call ensure_index first)")
+        return Layout(physical, row.generation, IndexSpec.from_dict(json.loads(row.spec)))
+
+    def _layout_or_none(self, conn: Connection, name: str) -> Layout | None:
+        try:
+            return self._layout(conn, name)
+        except SearchError:
+            return None
+
+    @staticmethod
+    def _new_generation() -> str:
+        return secrets.token_hex(3)
+
+    def health(self) -> dict:
+        try:
+            self._ensure_registry()
+            with self._begin() as conn:
+                rows = conn.execute(sa.text(f"SELECT name, generation FROM {REGISTRY_TABLE}")).all()
+                indexes = {}
+                for row in rows:
+                    if not row.name.startswith(self.index_prefix):
+                        continue
+                    layout_docs = f"search_{row.name}_{row.generation}_docs"
+                    indexes[row.name[len(self.index_prefix):]] = conn.execute(
+                        sa.text(f'SELECT count(*) FROM "{layout_docs}"')).scalar_one()
+            return {"ok": True, "backend": self.kind, "indexes": indexes, **self._health_details()}
+        except Exception as exc:  # noqa: BLE001 (health must never raise)
+            return {"ok": False, "backend": self.kind, "error": str(exc)}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def is_connection_error(exc: sa.exc.DBAPIError) -> bool:
+    """True when the database is unreachable (as opposed to a bad statement)."""
+    message = str(getattr(exc, "orig", exc)).lower()
+    return bool(getattr(exc, "connection_invalidated", False)) or any(
+        marker in message for marker in ("connect", "server closed", "unable to open database")
+    )
