@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+
 from marketplace import search_index
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.queries import catalogue as catalogue_q

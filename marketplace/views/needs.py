@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+
 from marketplace.i18n import current_lang
 from marketplace.models.needs import NEED_KINDS
 from marketplace.queries import needs as needs_q

@@ -7,6 +7,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, render_templa
                    stream_with_context)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+
 from marketplace.models import Organization
 from marketplace.queries import organizations as organizations_q
 from marketplace.services import access, curation, exports, imports
