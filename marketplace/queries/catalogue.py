@@ -221,7 +221,7 @@ def get_batch(number: int) -> Batch:
     """The batch with this number, or NotFound."""
     batch = db.session.scalar(select(Batch).where(Batch.number == number)) if valid_id(number) else None
     if batch is None:
-        raise NotFound(_l("This batch does not exist."))
+        raise NotFound(_l("This record does not exist or is not visible to you."))
     return batch
 
 

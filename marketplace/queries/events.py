@@ -22,7 +22,7 @@ def get_series(series_id: int) -> EventSeries:
     """The event series (series pages are public), or NotFound."""
     series = db.session.get(EventSeries, series_id) if valid_id(series_id) else None
     if series is None:
-        raise NotFound(_l("This event series does not exist."))
+        raise NotFound(_l("This record does not exist or is not visible to you."))
     return series
 
 

@@ -14,7 +14,7 @@ def get_organization(org_id: int) -> Organization:
     """The organisation (profiles are public), or NotFound."""
     org = db.session.get(Organization, org_id) if valid_id(org_id) else None
     if org is None:
-        raise NotFound(_l("This organisation does not exist."))
+        raise NotFound(_l("This record does not exist or is not visible to you."))
     return org
 
 
