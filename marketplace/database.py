@@ -23,3 +23,16 @@ def install_engine_hooks() -> None:
     """Idempotent: register the SQLite connection pragmas for every engine."""
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def database_health() -> dict:
+    """Whether the app's database answers (``/healthz``, ``flask check``); never raises."""
+    from sqlalchemy import text
+
+    from marketplace.extensions import db
+    try:
+        db.session.execute(text("SELECT 1"))
+        return {"ok": True, "dialect": db.engine.dialect.name}
+    except Exception as exc:  # report, don't crash: the caller exists to say what is wrong
+        db.session.rollback()
+        return {"ok": False, "error": exc.__class__.__name__}

@@ -1,15 +1,11 @@
 """/api/v1/introductions and /api/v1/events: brokered introductions through the pipeline, and events."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, get_row, paginate
+from marketplace.api.common import api_blueprint, page_envelope
 from marketplace.api.schemas.activity import (
     EventCancelIn,
     EventCreateIn,
@@ -26,8 +22,10 @@ from marketplace.api.schemas.activity import (
     IntroductionValueIn,
     RegistrationOut,
 )
-from marketplace.api.schemas.common import page_body
 from marketplace.models import Event, Introduction
+from marketplace.queries import brokering as brokering_q
+from marketplace.queries import events as events_q
+from marketplace.queries.paging import api_per_page
 from marketplace.services import brokering
 from marketplace.services import events as event_service
 from marketplace.services.unit_of_work import unit_of_work
@@ -56,23 +54,18 @@ def introduction(intro: Introduction, *, with_history: bool = False, user=None) 
 
 
 def _intro(user, intro_id: int) -> Introduction:
-    return brokering.require_view(user, get_row(Introduction, intro_id))
+    return brokering_q.get_introduction(user, intro_id)
 
 
 @intros_bp.route("/", methods=["GET"])
 @intros_bp.arguments(IntroductionListArgs, location="query", as_kwargs=True)
 @intros_bp.response(200, IntroductionPage)
-def list_introductions(page, per_page, stage=None, need_id=None, offer_id=None):
+def list_introductions(page, per_page=None, stage=None, need_id=None, offer_id=None):
     """Introductions you broker, your organisations take part in, or (operators) all of them."""
     user = auth.require_caller()
-    query = (select(Introduction).where(brokering.visibility_clause(user))
-             .options(selectinload(Introduction.need_organization), selectinload(Introduction.offer_organization)))
-    for column, value in ((Introduction.stage, stage), (Introduction.need_id, need_id),
-                          (Introduction.offer_id, offer_id)):
-        if value:
-            query = query.where(column == value)
-    return paginate(query.order_by(Introduction.stage_changed_at.desc(), Introduction.id.desc()), page, per_page,
-                    introduction)
+    found = brokering_q.list_introductions(user, stage=stage, need_id=need_id, offer_id=offer_id, page=page,
+                                           per_page=api_per_page(per_page))
+    return page_envelope(found, introduction)
 
 
 @intros_bp.route("/", methods=["POST"])
@@ -161,25 +154,18 @@ def event_body(event: Event, user, *, with_agenda: bool = False) -> dict:
 
 
 def _event(user, event_id: int) -> Event:
-    return event_service.require_view(user, get_row(Event, event_id))
+    return events_q.get_event(user, event_id)
 
 
 @events_bp.route("/", methods=["GET"])
 @events_bp.arguments(EventListArgs, location="query", as_kwargs=True)
 @events_bp.response(200, EventPage)
-def list_events(page, per_page, kind=None, status=None, upcoming=None):
+def list_events(page, per_page=None, kind=None, status=None, upcoming=None):
     """Published events (and your own drafts when you organise), latest first."""
     user = auth.caller()
-    rows = event_service.visible_events(user)
-    if kind:
-        rows = [e for e in rows if e.kind == kind]
-    if status:
-        rows = [e for e in rows if e.status == status]
-    if upcoming:
-        now = datetime.now(timezone.utc)
-        rows = [e for e in rows if event_service.aware(e.ends_at) >= now]
-    start = (page - 1) * per_page
-    return page_body([event_body(e, user) for e in rows[start:start + per_page]], page, per_page, len(rows))
+    found = events_q.list_events(user, kind=kind, status=status, upcoming=bool(upcoming), page=page,
+                                 per_page=api_per_page(per_page))
+    return page_envelope(found, lambda e: event_body(e, user))
 
 
 @events_bp.route("/", methods=["POST"])

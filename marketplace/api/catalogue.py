@@ -1,14 +1,9 @@
 """/api/v1/offers and /api/v1/patents: the catalogue, drafting and submission."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
-
-from marketplace import search_index
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, flatten_offer_input, get_row, paginate
+from marketplace.api.common import api_blueprint, flatten_offer_input, page_envelope
 from marketplace.api.schemas.catalogue import (
     OfferCreateIn,
     OfferDetailOut,
@@ -19,59 +14,29 @@ from marketplace.api.schemas.catalogue import (
     PatentPage,
 )
 from marketplace.api.schemas.common import page_body
-from marketplace.extensions import db
-from marketplace.models import Batch, Field, Offer, PatentDetail
-from marketplace.services import access, confidentiality
+from marketplace.queries import catalogue as catalogue_q
+from marketplace.queries import patents as patents_q
+from marketplace.queries.paging import api_per_page
+from marketplace.services import confidentiality
 from marketplace.services import offers as offer_service
-from marketplace.services.errors import NotFound
 from marketplace.services.unit_of_work import unit_of_work
-from search import SearchQuery
 
 bp = api_blueprint("api_offers", __name__, url_prefix="/api/v1/offers",
                description="Technologies, products, services, patents and financial products on offer.")
 patents_bp = api_blueprint("api_patents", __name__, url_prefix="/api/v1/patents",
                        description="Patents with their value indicators (high-value patents first).")
 
-OFFER_LOAD = (selectinload(Offer.organization), selectinload(Offer.fields), selectinload(Offer.batch),
-              selectinload(Offer.patent), selectinload(Offer.financial))
-
-
-def _offer_query(user):
-    return select(Offer).where(access.offer_visibility_clause(user)).options(*OFFER_LOAD)
-
-
 @bp.route("/", methods=["GET"])
 @bp.arguments(OfferListArgs, location="query", as_kwargs=True)
 @bp.response(200, OfferPage)
-def list_offers(page, per_page, q=None, kind=None, status=None, field=None, organization_id=None, batch=None):
+def list_offers(page, per_page=None, q=None, kind=None, status=None, field=None, organization_id=None, batch=None):
     """List offers you may see; `q` searches published offers by relevance, otherwise newest first."""
     user = auth.caller()
-    if q and not status and not organization_id:  # the search index answers ranked text queries
-        filters = {"status": ["published"]}
-        if kind:
-            filters["kind"] = [kind]
-        if field:
-            filters["field"] = [field]
-        if batch:
-            filters["batch"] = [str(batch)]
-        result = search_index.search("offers", SearchQuery(q=q, filters=filters, page=page, per_page=per_page), user)
-        ids = [int(i) for i in result.ids]
-        rows = {o.id: o for o in db.session.scalars(_offer_query(user).where(Offer.id.in_(ids)))}
-        return page_body([rep.offer_summary(rows[i], user) for i in ids if i in rows], page, per_page, result.total)
-    query = _offer_query(user).where(Offer.status == (status or "published"))
-    if kind:
-        query = query.where(Offer.kind == kind)
-    if field:
-        query = query.where(Offer.fields.any(Field.code == field))
-    if organization_id:
-        query = query.where(Offer.organization_id == organization_id)
-    if batch:
-        query = query.where(Offer.batch.has(Batch.number == batch))
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Offer.title_zh.ilike(like), Offer.title_en.ilike(like)))
-    query = query.order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc())
-    return paginate(query, page, per_page, lambda o: rep.offer_summary(o, user))
+    listing = catalogue_q.list_offers(user, q=q or "", status=status, page=page, per_page=api_per_page(per_page),
+                                      filters={"kind": kind, "field": field, "org_id": organization_id,
+                                               "batch": batch})
+    return page_body([rep.offer_summary(o, user) for o in listing.items], listing.page, listing.per_page,
+                     listing.total)
 
 
 @bp.route("/", methods=["POST"])
@@ -93,7 +58,7 @@ def get_offer(offer_id):
     """One offer; details of teaser or confidential offers only for those allowed (the view is logged)."""
     user = auth.caller()
     with unit_of_work():
-        offer = access.require_offer_view(user, get_row(Offer, offer_id))
+        offer = catalogue_q.get_offer(user, offer_id)
         shown = (confidentiality.open_details(user, offer, remote_addr=auth.remote_addr()) if user else
                  confidentiality.detail_access(user, offer)).show
         body = rep.offer_detail(offer, user, details_visible=shown)
@@ -108,8 +73,7 @@ def update_offer(data, offer_id):
     """Change an offer you may edit (drafts of your organisation); fields left out keep their values."""
     user = auth.require_caller()
     with unit_of_work():
-        offer = get_row(Offer, offer_id)
-        access.require_offer_view(user, offer)
+        offer = catalogue_q.get_offer(user, offer_id)
         values = offer_service.offer_form_values(offer)
         values.update(flatten_offer_input(data))
         offer = offer_service.update_offer(user, offer, values)
@@ -124,7 +88,7 @@ def submit_offer(offer_id):
     """Send a draft to the operators' verification queue."""
     user = auth.require_caller()
     with unit_of_work():
-        offer = offer_service.submit_offer(user, access.require_offer_view(user, get_row(Offer, offer_id)))
+        offer = offer_service.submit_offer(user, catalogue_q.get_offer(user, offer_id))
         body = rep.offer_detail(offer, user, details_visible=True)
     return body
 
@@ -132,43 +96,18 @@ def submit_offer(offer_id):
 @patents_bp.route("/", methods=["GET"])
 @patents_bp.arguments(PatentListArgs, location="query", as_kwargs=True)
 @patents_bp.response(200, PatentPage)
-def list_patents(page, per_page, sort, q=None, legal_status=None, curation_stage=None, ipc=None):
+def list_patents(page, sort, per_page=None, q=None, legal_status=None, curation_stage=None, ipc=None):
     """Published patents with application numbers, IPC classes and value indicators."""
     user = auth.caller()
-    query = (_offer_query(user).join(PatentDetail, PatentDetail.offer_id == Offer.id)
-             .where(Offer.status == "published"))
-    if legal_status:
-        query = query.where(PatentDetail.legal_status == legal_status)
-    if curation_stage:
-        query = query.where(PatentDetail.curation_stage == curation_stage)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Offer.title_zh.ilike(like), Offer.title_en.ilike(like),
-                                PatentDetail.application_number.ilike(like)))
-    rows = None
-    if ipc:
-        # IPC classes are a JSON list; filter in Python over the (bounded) matching set.
-        prefix = ipc.strip().upper()
-        rows = [o for o in db.session.scalars(query) if any(str(c).upper().startswith(prefix)
-                                                            for c in (o.patent.ipc_classes or []))]
-    order = ((PatentDetail.value_score.desc().nulls_last(),) if sort == "value"
-             else (Offer.published_at.desc().nulls_last(),)) + (Offer.id.desc(),)
-    if rows is None:
-        return paginate(query.order_by(*order), page, per_page,
-                        lambda o: rep.offer_detail(o, user, details_visible=confidentiality.detail_access(
-                            user, o).show))
-    start = (page - 1) * per_page
-    chunk = rows[start:start + per_page]
-    return page_body([rep.offer_detail(o, user, details_visible=confidentiality.detail_access(user, o).show)
-                      for o in chunk], page, per_page, len(rows))
+    found = patents_q.list_patents(user, q=q, legal_status=legal_status, curation_stage=curation_stage, ipc=ipc,
+                                   sort=sort, page=page, per_page=api_per_page(per_page))
+    return page_envelope(found, lambda o: rep.offer_detail(
+        o, user, details_visible=confidentiality.detail_access(user, o).show))
 
 
 @patents_bp.route("/<int:offer_id>", methods=["GET"])
 @patents_bp.response(200, OfferDetailOut)
 def get_patent(offer_id):
     """One patent (an offer of kind `patent`)."""
-    user = auth.caller()
-    offer = access.require_offer_view(user, get_row(Offer, offer_id))
-    if offer.patent is None:
-        raise NotFound(_l("This patent does not exist or is not visible to you."))
+    patents_q.get_patent(auth.caller(), offer_id)
     return get_offer(offer_id)

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 
-from marketplace.api.schemas.common import MAX_ID, page_body
-from marketplace.extensions import csrf, db, limiter
-from marketplace.services.errors import NotFound
+from marketplace.api.schemas.common import page_body
+from marketplace.extensions import csrf, limiter
+from marketplace.queries.paging import Page
 
 
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
@@ -25,19 +23,9 @@ def api_blueprint(name: str, import_name: str, url_prefix: str, description: str
     return blueprint
 
 
-def get_row(model, row_id: int, message=None):
-    """The row with this id, or NotFound (ids beyond the key range cannot exist)."""
-    row = db.session.get(model, row_id) if 0 < row_id <= MAX_ID else None
-    if row is None:
-        raise NotFound(message or _l("This record does not exist or is not visible to you."))
-    return row
-
-
-def paginate(query, page: int, per_page: int, convert) -> dict:
-    """Run ``query`` (a select of one entity) for one page and wrap the converted rows in the list envelope."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
-    return page_body([convert(row) for row in rows], page, per_page, total)
+def page_envelope(found: Page, convert) -> dict:
+    """A page of rows from the queries, converted and wrapped in the list envelope."""
+    return page_body([convert(row) for row in found.items], found.page, found.per_page, found.total)
 
 
 def flatten_offer_input(data: dict) -> dict:

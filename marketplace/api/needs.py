@@ -1,12 +1,9 @@
 """/api/v1/needs: posting, editing and closing needs, and the ranked offers matched to them."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
-
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, get_row, paginate
+from marketplace.api.common import api_blueprint, page_envelope
 from marketplace.api.schemas.catalogue import (
     MatchDecisionIn,
     MatchDecisionOut,
@@ -18,40 +15,30 @@ from marketplace.api.schemas.catalogue import (
     NeedPage,
     NeedUpdateIn,
 )
-from marketplace.models import Field, Need
-from marketplace.services import access, confidentiality, matching
+from marketplace.models import Need
+from marketplace.queries import needs as needs_q
+from marketplace.queries.paging import api_per_page
+from marketplace.services import confidentiality, matching
 from marketplace.services import needs as need_service
 from marketplace.services.unit_of_work import unit_of_work
 
 bp = api_blueprint("api_needs", __name__, url_prefix="/api/v1/needs",
                description="Needs posted by hospitals, firms and research bodies, and their matched offers.")
 
-NEED_LOAD = (selectinload(Need.organization), selectinload(Need.fields))
-
-
 def _need(user, need_id: int) -> Need:
-    return access.require_need_view(user, get_row(Need, need_id))
+    return needs_q.get_need(user, need_id)
 
 
 @bp.route("/", methods=["GET"])
 @bp.arguments(NeedListArgs, location="query", as_kwargs=True)
 @bp.response(200, NeedPage)
-def list_needs(page, per_page, q=None, kind=None, status=None, field=None, organization_id=None):
+def list_needs(page, per_page=None, q=None, kind=None, status=None, field=None, organization_id=None):
     """List needs you may see (open ones unless `status` says otherwise), newest first."""
     user = auth.caller()
-    query = select(Need).where(access.need_visibility_clause(user)).options(*NEED_LOAD)
-    query = query.where(Need.status == status) if status else query.where(Need.status.in_(("open", "matched")))
-    if kind:
-        query = query.where(Need.kind == kind)
-    if field:
-        query = query.where(Need.fields.any(Field.code == field))
-    if organization_id:
-        query = query.where(Need.organization_id == organization_id)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Need.title_zh.ilike(like), Need.title_en.ilike(like)))
-    return paginate(query.order_by(Need.created_at.desc(), Need.id.desc()), page, per_page,
-                    lambda n: rep.need_summary(n, user))
+    found = needs_q.list_needs(user, statuses=(status,) if status else needs_q.LISTED_STATUSES, kind=kind,
+                               field=field, organization_id=organization_id, q=q, page=page,
+                               per_page=api_per_page(per_page))
+    return page_envelope(found, lambda n: rep.need_summary(n, user))
 
 
 @bp.route("/", methods=["POST"])

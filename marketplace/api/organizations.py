@@ -4,11 +4,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import g
 from marshmallow import fields
-from sqlalchemy import or_, select
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, get_row, paginate
+from marketplace.api.common import api_blueprint, page_envelope
 from marketplace.api.schemas.catalogue import (
     OrganizationListArgs,
     OrganizationOut,
@@ -16,7 +15,8 @@ from marketplace.api.schemas.catalogue import (
     OrganizationUpdateIn,
 )
 from marketplace.api.schemas.common import OrganizationRef
-from marketplace.models import Organization
+from marketplace.queries import organizations as organizations_q
+from marketplace.queries.paging import api_per_page
 from marketplace.services import organizations as org_service
 from marketplace.services.unit_of_work import unit_of_work
 
@@ -37,25 +37,18 @@ class MeOut(ma.Schema):
 @bp.route("/", methods=["GET"])
 @bp.arguments(OrganizationListArgs, location="query", as_kwargs=True)
 @bp.response(200, OrganizationPage)
-def list_organizations(page, per_page, q=None, kind=None, verified=None):
+def list_organizations(page, per_page=None, q=None, kind=None, verified=None):
     """Organisations, by name."""
-    query = select(Organization)
-    if kind:
-        query = query.where(Organization.kind == kind)
-    if verified is not None:
-        query = query.where(Organization.verified == verified)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Organization.name_zh.ilike(like), Organization.name_en.ilike(like),
-                                Organization.short_name.ilike(like)))
-    return paginate(query.order_by(Organization.name_zh, Organization.id), page, per_page, rep.organization)
+    found = organizations_q.list_organizations(q=q, kind=kind, verified=verified, page=page,
+                                               per_page=api_per_page(per_page))
+    return page_envelope(found, rep.organization)
 
 
 @bp.route("/<int:org_id>", methods=["GET"])
 @bp.response(200, OrganizationOut)
 def get_organization(org_id):
     """One organisation's public profile."""
-    return rep.organization(get_row(Organization, org_id))
+    return rep.organization(organizations_q.get_organization(org_id))
 
 
 @bp.route("/<int:org_id>", methods=["PATCH"])
@@ -66,7 +59,7 @@ def update_organization(data, org_id):
     """Change your organisation's profile (owners and operators)."""
     user = auth.require_caller()
     with unit_of_work():
-        org = org_service.update_profile(user, get_row(Organization, org_id), data)
+        org = org_service.update_profile(user, organizations_q.get_organization(org_id), data)
         body = rep.organization(org)
     return body
 

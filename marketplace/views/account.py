@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from marketplace.extensions import db
-from marketplace.models import Need, Offer
+from marketplace.queries import catalogue as catalogue_q
+from marketplace.queries import needs as needs_q
 from marketplace.services import api_tokens
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
@@ -20,10 +19,8 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @login_required
 def dashboard():
     org_ids = current_user.org_ids
-    offers = list(db.session.scalars(select(Offer).where(Offer.organization_id.in_(org_ids))
-                                     .order_by(Offer.updated_at.desc()).limit(50))) if org_ids else []
-    needs = list(db.session.scalars(select(Need).where(Need.organization_id.in_(org_ids))
-                                    .order_by(Need.updated_at.desc()).limit(50))) if org_ids else []
+    offers = catalogue_q.offers_of_organizations(org_ids, limit=50)
+    needs = needs_q.needs_of_organizations(org_ids, limit=50)
     from marketplace.services import matching
     return render_template("account/dashboard.html", offers=offers, needs=needs,
                            funders=matching.funders_for_organization(current_user, org_ids))

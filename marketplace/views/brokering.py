@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace import vocabulary
-from marketplace.extensions import db
 from marketplace.models import Introduction
+from marketplace.queries import brokering as brokering_q
 from marketplace.services import access, brokering
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
@@ -31,7 +31,7 @@ def _back(default: str) -> str:
 def _intro(intro_id: int) -> Introduction:
     """The introduction if the user may see it; 404 for everybody else."""
     try:
-        return brokering.require_view(current_user, db.session.get(Introduction, intro_id))
+        return brokering_q.get_introduction(current_user, intro_id)
     except DomainError as exc:
         abort(exc.http_status)
 

@@ -5,9 +5,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.extensions import db
 from marketplace.i18n import current_lang
-from marketplace.models import EventSeries
+from marketplace.queries import events as events_q
 from marketplace.services import events as svc
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
@@ -34,7 +33,7 @@ def _helpers():
 
 
 def _event(event_id: int, manage: bool = False):
-    event = svc.get(current_user, event_id)
+    event = events_q.get_event(current_user, event_id)
     if manage:
         svc.require_manage(current_user, event)
     return event
@@ -79,9 +78,10 @@ def new_series():
 
 @bp.route("/series/<int:series_id>")
 def series(series_id: int):
-    item = db.session.get(EventSeries, series_id)
-    if item is None:
-        abort(404)
+    try:
+        item = events_q.get_series(series_id)
+    except DomainError as exc:
+        abort(exc.http_status)
     return render_template("events/series.html", series=item, summary=svc.series_summary(item),
                            events=svc.visible_events(current_user, series_id=series_id))
 

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
-from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload
 
-from marketplace.extensions import db
-from marketplace.models import Batch, Offer, PatentDetail
+from marketplace.queries import catalogue as catalogue_q
+from marketplace.queries import patents as patents_q
 from marketplace.security import safe_next_url
 from marketplace.services import stats
 
@@ -15,17 +13,9 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def home():
-    latest_batch = db.session.scalar(select(Batch).where(Batch.kind == "regular").order_by(Batch.number.desc()))
-    card = (joinedload(Offer.organization), joinedload(Offer.batch))  # what offer_card shows, in the same query
-    latest_offers = []
-    if latest_batch is not None:
-        latest_offers = list(db.session.scalars(
-            select(Offer).where(Offer.batch_id == latest_batch.id, Offer.status == "published",
-                                Offer.visibility != "confidential").order_by(Offer.id).limit(6).options(*card)))
-    patents = list(db.session.scalars(
-        select(Offer).join(PatentDetail).where(PatentDetail.curation_stage == "high_value",
-                                               Offer.status == "published")
-        .order_by(PatentDetail.value_score.desc().nulls_last(), Offer.id).limit(6).options(*card)))
+    latest_batch = catalogue_q.latest_regular_batch()
+    latest_offers = catalogue_q.batch_showcase(latest_batch) if latest_batch is not None else []
+    patents = patents_q.top_high_value_patents()
     figures, directions = stats.home_figures()
     return render_template("main/home.html", figures=figures, directions=directions,
                            latest_batch=latest_batch, latest_offers=latest_offers, patents=patents)
@@ -50,13 +40,9 @@ def switch_language(code: str):
 def healthz():
     """JSON health: database reachability and the search backend's status."""
     from marketplace import search_outbox
-    status = {"status": "ok"}
-    try:
-        db.session.execute(text("SELECT 1"))
-        status["database"] = {"ok": True, "dialect": db.engine.dialect.name}
-    except Exception as exc:  # report, don't crash: this endpoint exists to say what is wrong
-        db.session.rollback()
-        status["database"] = {"ok": False, "error": exc.__class__.__name__}
+    from marketplace.database import database_health
+    status = {"status": "ok", "database": database_health()}
+    if not status["database"]["ok"]:
         status["status"] = "degraded"
     status["search"] = search_outbox.health()
     if not status["search"].get("ok"):

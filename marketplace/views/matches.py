@@ -5,8 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.extensions import db
-from marketplace.models import Need
+from marketplace.queries import needs as needs_q
 from marketplace.services import matching
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
@@ -27,10 +26,9 @@ def queue():
 @bp.route("/need/<int:need_id>/offer/<int:offer_id>", methods=["POST"])
 @login_required
 def feedback(need_id: int, offer_id: int):
-    need = db.session.get(Need, need_id)
     try:
         with unit_of_work():
-            matching.record_feedback(current_user, need, offer_id, request.form.get("decision", ""),
+            matching.record_feedback(current_user, needs_q.get_need(current_user, need_id), offer_id, request.form.get("decision", ""),
                                      request.form.get("reason", ""))
     except DomainError as exc:
         if exc.http_status in (403, 404):

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from marketplace.extensions import db
 from marketplace.i18n import current_lang
-from marketplace.models import Field, Need
 from marketplace.models.needs import NEED_KINDS
+from marketplace.queries import needs as needs_q
+from marketplace.queries import taxonomy
+from marketplace.queries.paging import site_per_page
 from marketplace.services import access, needs as need_service
 from marketplace.services.errors import DomainError
 from marketplace.services.needs import NEED_KIND_SECTIONS
@@ -20,35 +20,27 @@ bp = Blueprint("needs", __name__, url_prefix="/needs")
 LIST_KEYS = ("required_certifications", "field_codes")
 
 
-def _field_tree() -> list[Field]:
-    return list(db.session.scalars(select(Field).where(Field.parent_id.is_(None)).order_by(Field.sort_order)))
-
-
 @bp.route("/")
 def index():
-    query = select(Need).where(access.need_visibility_clause(current_user), Need.status == "open")
     kind = request.args.get("kind")
-    if kind in NEED_KINDS:
-        query = query.where(Need.kind == kind)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = page_arg()
-    items = list(db.session.scalars(query.order_by(Need.created_at.desc(), Need.id.desc())
-                                    .offset((page - 1) * 20).limit(20)))
-    return render_template("needs/index.html", needs=items, total=total, page=page, per_page=20, kind=kind)
+    found = needs_q.list_needs(current_user, statuses=("open",), kind=kind if kind in NEED_KINDS else None,
+                               page=page, per_page=site_per_page())
+    return render_template("needs/index.html", needs=found.items, total=found.total, page=page,
+                           per_page=found.per_page, kind=kind)
 
 
 @bp.route("/mine")
 @login_required
 def mine():
-    items = list(db.session.scalars(select(Need).where(Need.organization_id.in_(current_user.org_ids or {0}))
-                                    .order_by(Need.updated_at.desc())))
+    items = needs_q.needs_of_organizations(current_user.org_ids)
     return render_template("needs/mine.html", needs=items)
 
 
 @bp.route("/<int:need_id>")
 def detail(need_id: int):
     try:
-        need = access.require_need_view(current_user, db.session.get(Need, need_id))
+        need = needs_q.get_need(current_user, need_id)
     except DomainError as exc:
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
@@ -88,16 +80,15 @@ def create():
             flash(_("Need posted."), "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     return render_template("needs/form.html", kind=kind, need=None, data=form_dict(request.form, LIST_KEYS),
-                           errors=errors, sections=NEED_KIND_SECTIONS[kind], orgs=orgs, fields=_field_tree()), \
+                           errors=errors, sections=NEED_KIND_SECTIONS[kind], orgs=orgs, fields=taxonomy.field_tree()), \
         (400 if errors else 200)
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(need_id: int):
-    need = db.session.get(Need, need_id)
     try:
-        access.require_need_edit(current_user, need)
+        need = access.require_need_edit(current_user, needs_q.get_need(current_user, need_id))
     except DomainError as exc:
         abort(exc.http_status)
     errors: dict = {}
@@ -113,17 +104,16 @@ def edit(need_id: int):
             return redirect(url_for("needs.detail", need_id=need.id))
     data = form_dict(request.form, LIST_KEYS) if request.method == "POST" else need_service.need_form_values(need)
     return render_template("needs/form.html", kind=need.kind, need=need, data=data, errors=errors,
-                           sections=NEED_KIND_SECTIONS[need.kind], orgs=[need.organization], fields=_field_tree()), \
+                           sections=NEED_KIND_SECTIONS[need.kind], orgs=[need.organization], fields=taxonomy.field_tree()), \
         (400 if errors else 200)
 
 
 @bp.route("/<int:need_id>/close", methods=["POST"])
 @login_required
 def close(need_id: int):
-    need = db.session.get(Need, need_id)
     try:
         with unit_of_work():
-            need_service.close_need(current_user, access.require_need_view(current_user, need),
+            need_service.close_need(current_user, needs_q.get_need(current_user, need_id),
                                     request.form.get("reason", ""))
     except DomainError as exc:
         abort(exc.http_status)

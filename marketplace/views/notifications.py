@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from marketplace import mail
 from marketplace.i18n import current_lang
 from marketplace.models.notifications import ALERT_FREQUENCIES, CHANNELS, NOTIFICATION_KINDS, RATING_ANSWERS
+from marketplace.queries.paging import site_per_page
 from marketplace.services import alerts, followups, notifications
 from marketplace.services import funnel as funnel_service
 from marketplace.services.errors import DomainError
@@ -17,7 +18,6 @@ from marketplace.views.helpers import flash_domain_error, page_arg
 
 bp = Blueprint("notifications", __name__)
 funnel_bp = Blueprint("funnel", __name__, url_prefix="/brokering")
-PER_PAGE = 20
 
 
 @bp.record_once
@@ -46,10 +46,11 @@ def _next(default: str) -> str:
 @login_required
 def inbox():
     page = page_arg()
-    items, total = notifications.inbox(current_user, page, PER_PAGE)
+    per_page = site_per_page()
+    items, total = notifications.inbox(current_user, page, per_page)
     lang = current_lang()
     rows = [(n, *notifications.render(n, lang)) for n in items]
-    return render_template("notifications/inbox.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+    return render_template("notifications/inbox.html", rows=rows, total=total, page=page, per_page=per_page,
                            kind_labels=notifications.KIND_LABELS)
 
 

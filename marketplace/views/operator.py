@@ -7,9 +7,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.extensions import db
-from marketplace.models import Offer
 from marketplace.models.accounts import PLATFORM_ROLES
+from marketplace.queries import catalogue as catalogue_q
+from marketplace.queries.audit import audit_csv_rows, audit_entries
 from marketplace.security import safe_next_url
 from marketplace.services import access, audit, roles, stats, verification
 from marketplace.services.errors import DomainError
@@ -41,9 +41,10 @@ def verification_queue():
 
 @bp.route("/verification/<int:offer_id>", methods=["GET", "POST"])
 def review(offer_id: int):
-    offer = db.session.get(Offer, offer_id)
-    if offer is None:
-        abort(404)
+    try:
+        offer = catalogue_q.get_offer(current_user, offer_id)  # staff see every offer
+    except DomainError as exc:
+        abort(exc.http_status)
     errors: dict = {}
     if request.method == "POST":
         try:
@@ -84,8 +85,8 @@ def audit_log():
     tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     filters = audit.parse_filter(request.args.to_dict())
     page = page_arg()
-    entries, total = audit.list_entries(db.session, filters, page, AUDIT_PER_PAGE, tz_name=tz)
-    return render_template("operator/audit.html", entries=entries, total=total, page=page, per_page=AUDIT_PER_PAGE,
+    found = audit_entries(filters, page, AUDIT_PER_PAGE, tz_name=tz)
+    return render_template("operator/audit.html", entries=found.items, total=found.total, page=page, per_page=AUDIT_PER_PAGE,
                            filters=filters, errors={k: str(v) for k, v in filters.errors.items()},
                            actions=audit.ACTION_LABELS, object_types=audit.OBJECT_TYPE_LABELS), \
         (400 if filters.errors else 200)
@@ -96,7 +97,7 @@ def audit_csv():
     """The filtered entries as CSV (UTF-8 with BOM so spreadsheet programs read Chinese text)."""
     tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     filters = audit.parse_filter(request.args.to_dict())
-    body = "\ufeff" + "".join(audit.csv_rows(db.session, filters, tz_name=tz))
+    body = "\ufeff" + "".join(audit_csv_rows(filters, tz_name=tz))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"', "X-Content-Type-Options": "nosniff",

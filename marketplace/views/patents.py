@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from marketplace.extensions import db
 from marketplace.i18n import current_lang
-from marketplace.models import Offer, PatentDetail
 from marketplace.models.catalogue import CURATION_STAGES
-from marketplace.services import access, curation, exports
+from marketplace.queries import patents as patents_q
+from marketplace.queries.paging import site_per_page
+from marketplace.services import access, curation
 from marketplace.services.errors import DomainError
 from marketplace.services.patent_value import DEFAULT_WEIGHTS
 from marketplace.services.unit_of_work import unit_of_work
@@ -18,13 +17,7 @@ from marketplace.views.helpers import flash_domain_error, page_arg
 
 bp = Blueprint("patents", __name__)
 
-PER_PAGE = 20
 WEIGHTS_SESSION_KEY = "patent_weights"
-PUBLIC_SORTS = {
-    "score": lambda: (PatentDetail.value_score.desc().nulls_last(), Offer.id),
-    "score_asc": lambda: (PatentDetail.value_score.asc().nulls_last(), Offer.id),
-    "newest": lambda: (Offer.published_at.desc().nulls_last(), Offer.id.desc()),
-}
 
 
 def _require_staff() -> None:
@@ -51,15 +44,15 @@ def _funnel_page(weights: dict, weight_values: dict | None = None, weight_errors
     stage = request.args.get("stage", "screened")
     if stage not in CURATION_STAGES:
         stage = "screened"
-    query = curation.stage_query(stage)
     counts = curation.stage_counts()
     page = page_arg()
-    offers = list(db.session.scalars(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+    per_page = site_per_page()
+    offers = patents_q.funnel_stage_offers(stage, page, per_page)
     breakdowns = {o.id: curation.score_breakdown(o.patent, weights) for o in offers}
     return render_template("patents/funnel.html", stage=stage, counts=counts, offers=offers, breakdowns=breakdowns,
                            weights=weights, weight_values=weight_values or weights, weight_errors=weight_errors or {}, default_weights=DEFAULT_WEIGHTS,
                            indicator_labels=curation.INDICATOR_LABELS, stage_labels=curation.STAGE_LABELS,
-                           page=page, per_page=PER_PAGE, total=counts.get(stage, 0)), status
+                           page=page, per_page=per_page, total=counts.get(stage, 0)), status
 
 
 @bp.route("/operator/patents")
@@ -145,12 +138,9 @@ def publish():
 def high_value():
     """Public list of published high-value patents with their indicators, sortable, paginated."""
     sort = request.args.get("sort", "score")
-    if sort not in PUBLIC_SORTS:
+    if sort not in patents_q.HIGH_VALUE_SORTS:
         sort = "score"
-    query = exports.high_value_patents_query(current_user)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = page_arg()
-    offers = list(db.session.scalars(query.order_by(*PUBLIC_SORTS[sort]())
-                                     .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
-    return render_template("patents/high_value.html", offers=offers, total=total, page=page, per_page=PER_PAGE,
-                           sort=sort)
+    found = patents_q.high_value_patents(current_user, sort, page, site_per_page())
+    return render_template("patents/high_value.html", offers=found.items, total=found.total, page=page,
+                           per_page=found.per_page, sort=sort)

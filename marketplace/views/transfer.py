@@ -7,10 +7,9 @@ from flask import (Blueprint, Response, abort, current_app, flash, render_templa
                    stream_with_context)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from marketplace.extensions import db
 from marketplace.models import Organization
+from marketplace.queries import organizations as organizations_q
 from marketplace.services import access, curation, exports, imports
 from marketplace.services.errors import DomainError
 from marketplace.services.imports import ImportRejected
@@ -41,7 +40,7 @@ def template(entity: str, fmt: str):
 
 def _org_choices() -> list[Organization]:
     if access.is_staff(current_user):
-        return list(db.session.scalars(select(Organization).order_by(Organization.name_zh).limit(1000)))
+        return organizations_q.all_organizations(limit=1000)
     return [m.organization for m in current_user.memberships]
 
 

@@ -9,8 +9,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.extensions import db, limiter
+from marketplace.extensions import limiter
 from marketplace.models import Organization
+from marketplace.queries import organizations as organizations_q
 from marketplace.services import uploads
 from marketplace.services.errors import DomainError, ValidationFailed
 from marketplace.services.unit_of_work import unit_of_work
@@ -89,10 +90,10 @@ def _setup(state) -> None:
 # --- logos ---------------------------------------------------------------------------------------------
 
 def _org(org_id: int) -> Organization:
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        abort(404)
-    return org
+    try:
+        return organizations_q.get_organization(org_id)
+    except DomainError as exc:
+        abort(exc.http_status)
 
 
 @bp.route("/orgs/<int:org_id>/logo", methods=["GET"])

@@ -444,5 +444,5 @@ def test_notifications_are_used_only_when_they_know_event_messages(app, make):
             from marketplace.models.notifications import NOTIFICATION_KINDS
         except ImportError:
             NOTIFICATION_KINDS = ()
-        assert svc._tell([w.hospital_user], "event_cancelled", event) == ("event" in NOTIFICATION_KINDS)
+        assert svc.tell([w.hospital_user], "event_cancelled", event) == ("event" in NOTIFICATION_KINDS)
         db.session.rollback()

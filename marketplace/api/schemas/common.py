@@ -10,6 +10,7 @@ from marketplace.services.cleaning import CONTROL_CHARS
 
 MAX_ID = 2**31 - 1  # database integer keys; larger numbers cannot name a record
 MAX_PAGE = 10_000
+MAX_PER_PAGE = 100  # the API's hard bound; API_MAX_PER_PAGE in the config may lower it
 
 
 class ApiSchema(ma.Schema):
@@ -57,8 +58,10 @@ class UtcDateTime(fields.DateTime):
 class PageArgs(ApiSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
                           metadata={"description": "1-based page number"})
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
-                              metadata={"description": "items per page (at most 100)"})
+    # Left out, the handler uses the site's PER_PAGE setting (marketplace.queries.paging.api_per_page).
+    per_page = fields.Integer(validate=validate.Range(min=1, max=MAX_PER_PAGE),
+                              metadata={"description": f"items per page (at most {MAX_PER_PAGE}; the site's page "
+                                                       "size when left out)"})
 
 
 class PageMeta(ma.Schema):
