@@ -123,7 +123,8 @@ def recent_failures(email: str, since: datetime) -> int:
 
 
 def authenticate(email: str, password: str, remote_addr: str = "", *, max_failures: int = 5,
-                 lockout_minutes: int = 15, now: datetime | None = None) -> User:
+                 lockout_minutes: int = 15, site_timezone: str = "Asia/Shanghai",
+                 now: datetime | None = None) -> User:
     """Check credentials, throttling repeated failures per account.
 
     Raises TooManyAttempts (saying until when) when the account has ``max_failures`` recent failures and
@@ -149,7 +150,7 @@ def authenticate(email: str, password: str, remote_addr: str = "", *, max_failur
             until = lockout.locked_until(email_key, max_failures, lockout_minutes, now) or (
                 now + timedelta(minutes=lockout_minutes))
             if user is not None:
-                lockout.notify_owner(user, failures + 1, until, remote_addr)
+                lockout.notify_owner(user, failures + 1, until, site_timezone, remote_addr)
             raise lockout.locked_error(until, now)
         raise AuthenticationFailed(_l("Wrong e-mail or password. %(n)d attempts left before a temporary lock.",
                                       n=left))

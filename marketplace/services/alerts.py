@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace import search_index
 from marketplace.extensions import db
+from marketplace.links import path_for
 from marketplace.models import MatchSuggestion, Membership, Need, Offer, SavedSearch, User
 from marketplace.models.notifications import ALERT_FREQUENCIES, SAVED_SEARCH_KINDS
 from marketplace.services import access, notifications
@@ -75,11 +76,11 @@ def search_params(data) -> dict:
 
 def link_for(saved: SavedSearch) -> str:
     if saved.kind == "need_matches":
-        return notifications.path_for("needs.detail", need_id=saved.params.get("need_id")) + "#matches"
+        return path_for("needs.detail", need_id=saved.params.get("need_id")) + "#matches"
     params = saved.params or {}
     values = {"q": params.get("q", ""), "scope": params.get("scope", "offers")}
     values.update(params.get("facets") or {})
-    return notifications.path_for("search.index", **values)
+    return path_for("search.index", **values)
 
 
 def current_ids(saved: SavedSearch, user, limit: int) -> list[str]:
@@ -223,6 +224,6 @@ def announce_strong_matches(threshold: float, need_ids=None) -> int:
         params = {"need": notifications.bilingual(need, "title"), "offer": notifications.bilingual(offer, "title"),
                   "offer_org": notifications.bilingual(offer.organization, "name")}
         told += len(notifications.notify(readers, "strong_match", "strong_match", params,
-                                         notifications.path_for("needs.detail", need_id=need.id) + "#matches",
+                                         path_for("needs.detail", need_id=need.id) + "#matches",
                                          dedupe_key=f"strong:{need.id}:{offer.id}"))
     return told

@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.extensions import db
+from marketplace.links import path_for
 from marketplace.models import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms, Need, Offer
 from marketplace.services import access, audit
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -273,7 +274,7 @@ def request_access(user, item, message: str = "", organization_id: int | None = 
     notifications.notify(notifications.members_of(item.organization_id), "access", "access_requested",
                          dict(_item_params(item), user=user.display_name or user.email,
                               org={"zh": org.name_zh, "en": org.name_en or ""}, message=message),
-                         notifications.path_for("confidentiality.item_log", item_type=req.item_type,
+                         path_for("confidentiality.item_log", item_type=req.item_type,
                                                 item_id=item.id),
                          dedupe_key=f"access_request:{req.id}")
     return req

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
+from marketplace.links import path_for
 from marketplace.models import FollowupRating, Introduction, IntroductionTask, Notification
 from marketplace.models.notifications import RATING_ANSWERS
 from marketplace.services import access, notifications
@@ -100,7 +101,7 @@ def request_ratings(rating_months: int, now: datetime | None = None) -> dict:
             created += 1
             notifications.notify(notifications.members_of(org_id), "rating_request", "rating_request",
                    dict(notifications.introduction_params(intro), outcome={"label": "stage", "code": intro.stage}),
-                   notifications.path_for("notifications.rating", rating_id=rating.id), dedupe_key=f"rating:{rating.id}")
+                   path_for("notifications.rating", rating_id=rating.id), dedupe_key=f"rating:{rating.id}")
     db.session.flush()
     return {"ratings_requested": created}
 

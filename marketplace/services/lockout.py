@@ -11,12 +11,12 @@ import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import LazyString, format_datetime, format_time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
+from marketplace.links import path_for
 from marketplace.models import LoginAttempt, User
 from marketplace.services.errors import TooManyAttempts
 
@@ -60,13 +60,12 @@ def locked_error(until: datetime, now: datetime) -> TooManyAttempts:
     return TooManyAttempts(LazyString(lambda: f"{how_long} {until_when}"), retry_after_seconds=seconds)
 
 
-def notify_owner(user: User, attempts: int, until: datetime, remote_addr: str = "") -> list:
+def notify_owner(user: User, attempts: int, until: datetime, zone: str, remote_addr: str = "") -> list:
     """Tell the account's owner (inbox and e-mail) that it was locked; once per lock. Only flushes."""
     from marketplace.services import notifications
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
     local = until.astimezone(ZoneInfo(zone))
     params = {"attempts": attempts, "until": local.strftime("%Y-%m-%d %H:%M"), "zone": zone,
               "address": remote_addr or "-"}
     return notifications.notify([user.id], "security", "account_locked", params,
-                                notifications.path_for("auth.login"),
+                                path_for("auth.login"),
                                 dedupe_key=f"lockout:{user.id}:{until.astimezone(UTC):%Y%m%dT%H%M%S}")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app
 from sqlalchemy import case, distinct, func, select
 
 from marketplace.extensions import db
@@ -46,12 +45,10 @@ def direction_counts() -> list[tuple[Field, int]]:
     return [(d, counts.get(d.id, 0)) for d in directions]
 
 
-def _reused(name: str, compute):
-    """``compute()``'s plain result, reused for HOME_FIGURES_TTL seconds in this process and app."""
-    ttl = current_app.config.get("HOME_FIGURES_TTL") or 0
+def _reused(name: str, compute, ttl: int, cache: dict):
+    """``compute()``'s plain result, reused for ``ttl`` seconds through ``cache`` (the caller's, per app)."""
     if ttl <= 0:
         return compute()
-    cache = current_app.extensions.setdefault("tb_home_figures", {})
     now = time.monotonic()
     hit = cache.get(name)
     if hit is None or now - hit[0] >= ttl:
@@ -59,11 +56,11 @@ def _reused(name: str, compute):
     return hit[1]
 
 
-def home_figures() -> tuple[dict, list[tuple[Field, int]]]:
-    """Headline figures and direction counts for the public home page, briefly reused (they change slowly
-    and counting every published offer on each visit is the page's main cost)."""
-    figures = _reused("headline", headline_figures)
-    counts = _reused("directions", lambda: [(d.id, n) for d, n in direction_counts()])
+def home_figures(ttl: int, cache: dict) -> tuple[dict, list[tuple[Field, int]]]:
+    """Headline figures and direction counts for the public home page, reused for ``ttl`` seconds (they
+    change slowly and counting every published offer on each visit is the page's main cost)."""
+    figures = _reused("headline", headline_figures, ttl, cache)
+    counts = _reused("directions", lambda: [(d.id, n) for d, n in direction_counts()], ttl, cache)
     directions = {f.id: f for f in db.session.scalars(select(Field).where(Field.id.in_([i for i, _ in counts])))}
     return figures, [(directions[i], n) for i, n in counts if i in directions]
 

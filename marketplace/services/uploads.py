@@ -20,7 +20,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
 
@@ -102,9 +101,28 @@ def clean_name(filename: str) -> str:
     return name
 
 
-def max_bytes(purpose: str) -> int:
-    """The configured size limit for ``logo`` or ``attachment``."""
-    return int(current_app.config["UPLOAD_MAX_BYTES"][purpose])
+@dataclass(frozen=True)
+class FileStore:
+    """Where uploads are kept and how large each purpose may be (``UPLOAD_FOLDER``, ``UPLOAD_MAX_BYTES``).
+
+    Built by the caller from the settings and passed in; the folder is created on first use.
+    """
+    folder: Path
+    limits: dict
+
+    @classmethod
+    def from_settings(cls, settings) -> "FileStore":
+        """The store described by ``marketplace.settings.ServiceSettings``."""
+        return cls(folder=Path(settings.upload_folder).resolve(), limits=dict(settings.upload_max_bytes))
+
+    def max_bytes(self, purpose: str) -> int:
+        """The configured size limit for ``logo`` or ``attachment``."""
+        return int(self.limits[purpose])
+
+    def ready_folder(self) -> Path:
+        """The folder, created if missing."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder
 
 
 def allowed_names(purpose: str) -> str:
@@ -138,7 +156,7 @@ def _refuse(message) -> ValidationFailed:
     return ValidationFailed(message, field_errors={"file": message})
 
 
-def check_file(purpose: str, filename: str, data: bytes) -> CheckedFile:
+def check_file(purpose: str, filename: str, data: bytes, store: FileStore) -> CheckedFile:
     """Accept the file for ``purpose`` or raise ValidationFailed with a message saying what to change."""
     if purpose not in ALLOWED:
         raise ValueError(f"unknown upload purpose {purpose!r}")
@@ -147,7 +165,7 @@ def check_file(purpose: str, filename: str, data: bytes) -> CheckedFile:
         raise _refuse(_l("Choose a file to upload."))
     if not data:
         raise _refuse(_l("The file is empty."))
-    limit = max_bytes(purpose)
+    limit = store.max_bytes(purpose)
     if len(data) > limit:
         raise _refuse(_l("The file is larger than %(limit)s.", limit=megabytes(limit)))
     kind = detect_kind(data)
@@ -166,22 +184,11 @@ def check_file(purpose: str, filename: str, data: bytes) -> CheckedFile:
 
 # --- storage -------------------------------------------------------------------------------------------
 
-def upload_folder() -> Path:
-    """The configured folder, created on first use; never inside the static folder (files there skip checks)."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
-    if current_app.static_folder:
-        static = Path(current_app.static_folder).resolve()
-        if folder == static or static in folder.parents:
-            raise RuntimeError("UPLOAD_FOLDER must not be inside the static folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def path_of(stored: StoredFile) -> Path:
+def path_of(stored: StoredFile, store: FileStore) -> Path:
     """Where the file's bytes are; the stored name is checked again so a bad row cannot point elsewhere."""
     if not STORAGE_NAME.match(stored.storage_name or ""):
         raise NotFound(_l("This file does not exist."))
-    return upload_folder() / stored.storage_name
+    return store.ready_folder() / stored.storage_name
 
 
 _WRITTEN, _DOOMED = "uploads_written", "uploads_doomed"
@@ -213,11 +220,11 @@ def install_file_hooks() -> None:
         event.listen(FlaskSession, "after_transaction_end", _after_transaction_end)
 
 
-def _write(checked: CheckedFile) -> str:
+def _write(checked: CheckedFile, store: FileStore) -> str:
     """Write the bytes under a new generated name (atomically) and return the name."""
     install_file_hooks()
     storage_name = f"{uuid.uuid4().hex}.{checked.extension}"
-    target = upload_folder() / storage_name
+    target = store.ready_folder() / storage_name
     partial = target.with_name(storage_name + ".part")
     with open(partial, "xb") as fh:
         fh.write(checked.data)
@@ -226,16 +233,17 @@ def _write(checked: CheckedFile) -> str:
     return storage_name
 
 
-def _doom(stored: StoredFile) -> None:
+def _doom(stored: StoredFile, store: FileStore) -> None:
     install_file_hooks()
-    db.session.info.setdefault(_DOOMED, []).append(str(path_of(stored)))
+    db.session.info.setdefault(_DOOMED, []).append(str(path_of(stored, store)))
     db.session.delete(stored)
 
 
-def _store(user, checked: CheckedFile, purpose: str, organization_id: int, *, offer_id=None,
-           need_id=None) -> StoredFile:
+def store_file(user, checked: CheckedFile, purpose: str, organization_id: int, store: FileStore, *,
+               offer_id=None, need_id=None) -> StoredFile:
+    """Write a checked file and record it (removed again if the unit of work rolls back). Only flushes."""
     db.session.flush()  # a transaction is open before the file exists, so a rollback can remove it
-    stored = StoredFile(storage_name=_write(checked), original_name=checked.original_name,
+    stored = StoredFile(storage_name=_write(checked, store), original_name=checked.original_name,
                         content_type=checked.content_type, size=len(checked.data), sha256=checked.sha256,
                         purpose=purpose, organization_id=organization_id, offer_id=offer_id, need_id=need_id,
                         uploaded_by_id=audit.actor_of(user))
@@ -275,22 +283,23 @@ def current_logo(organization_id: int) -> StoredFile | None:
                              .order_by(StoredFile.id.desc()).limit(1))
 
 
-def upload_logo(user, organization_id: int, filename: str, data: bytes, *, remote_addr: str = "") -> StoredFile:
+def upload_logo(user, organization_id: int, filename: str, data: bytes, store: FileStore, *,
+                remote_addr: str = "") -> StoredFile:
     """Set the organisation's logo (replacing the previous one). Only flushes."""
     org = _organization(organization_id)
     if not can_manage_logo(user, org):
         raise PermissionDenied(_l("Only the organisation's owners and operators change its logo."))
-    checked = check_file("logo", filename, data)
+    checked = check_file("logo", filename, data, store)
     for old in db.session.scalars(select(StoredFile).where(StoredFile.organization_id == org.id,
                                                            StoredFile.purpose == "logo")):
         _audit(user, old, "removed", "organization", org.id, remote_addr)
-        _doom(old)
-    stored = _store(user, checked, "logo", org.id)
+        _doom(old, store)
+    stored = store_file(user, checked, "logo", org.id, store)
     _audit(user, stored, "added", "organization", org.id, remote_addr)
     return stored
 
 
-def remove_logo(user, organization_id: int, *, remote_addr: str = "") -> None:
+def remove_logo(user, organization_id: int, store: FileStore, *, remote_addr: str = "") -> None:
     """Remove the logo (owners, staff); the bytes go after the commit. Only flushes."""
     org = _organization(organization_id)
     if not can_manage_logo(user, org):
@@ -299,7 +308,7 @@ def remove_logo(user, organization_id: int, *, remote_addr: str = "") -> None:
     if logo is None:
         raise NotFound(_l("This organisation has no logo."))
     _audit(user, logo, "removed", "organization", org.id, remote_addr)
-    _doom(logo)
+    _doom(logo, store)
     db.session.flush()
 
 
@@ -345,17 +354,17 @@ def attachments_for(user, item) -> list[StoredFile]:
     return attachments_of(item) if may_see_attachments(user, item) else []
 
 
-def upload_attachment(user, item_type: str, item_id: int, filename: str, data: bytes, *,
+def upload_attachment(user, item_type: str, item_id: int, filename: str, data: bytes, store: FileStore, *,
                       remote_addr: str = "") -> StoredFile:
     """Attach a file to an offer or need. Only flushes."""
     item = get_item(user, item_type, item_id)
     if not can_attach(user, item):
         raise PermissionDenied(_l("You may not change the attachments of this item."))
-    checked = check_file("attachment", filename, data)
+    checked = check_file("attachment", filename, data, store)
     count = db.session.scalar(select(func.count(StoredFile.id)).where(_item_column(item) == item.id)) or 0
     if count >= MAX_ATTACHMENTS:
         raise _refuse(_l("An item has at most %(n)d attachments; delete one first.", n=MAX_ATTACHMENTS))
-    stored = _store(user, checked, "attachment", item.organization_id,
+    stored = store_file(user, checked, "attachment", item.organization_id, store,
                     offer_id=item.id if item_type == "offer" else None,
                     need_id=item.id if item_type == "need" else None)
     _audit(user, stored, "added", item_type, item.id, remote_addr)
@@ -383,7 +392,7 @@ def _attachment(user, file_id: int):
     return stored, item_type, item
 
 
-def open_attachment(user, file_id: int, *, remote_addr: str = "") -> tuple[StoredFile, Path]:
+def open_attachment(user, file_id: int, store: FileStore, *, remote_addr: str = "") -> tuple[StoredFile, Path]:
     """An attachment and its path, for a download by someone who may see the item's details (NotFound for
     everybody else). Downloads of protected details by people outside the owner organisation are logged like
     page views (``confidentiality.open_details``). Only flushes."""
@@ -391,13 +400,13 @@ def open_attachment(user, file_id: int, *, remote_addr: str = "") -> tuple[Store
     if item.visibility != "public" and not confidentiality.open_details(
             user, item, remote_addr=remote_addr, details={"file_id": stored.id, "file": stored.original_name}).show:
         raise NotFound(_l("This file does not exist."))
-    path = path_of(stored)
+    path = path_of(stored, store)
     if not path.is_file():
         raise NotFound(_l("This file does not exist."))
     return stored, path
 
 
-def delete_attachment(user, file_id: int, *, remote_addr: str = ""):
+def delete_attachment(user, file_id: int, store: FileStore, *, remote_addr: str = ""):
     """Remove an attachment (owner organisation while it may edit, staff); the bytes go after the commit.
     Returns (item type, item id) for the redirect. Only flushes."""
     stored, item_type, item = _attachment(user, file_id)
@@ -406,7 +415,7 @@ def delete_attachment(user, file_id: int, *, remote_addr: str = ""):
     if not can_attach(user, item):
         raise PermissionDenied(_l("You may not change the attachments of this item."))
     _audit(user, stored, "removed", item_type, item.id, remote_addr)
-    _doom(stored)
+    _doom(stored, store)
     db.session.flush()
     return item_type, item.id
 

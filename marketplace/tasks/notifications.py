@@ -7,6 +7,7 @@ from flask import render_template
 from flask_babel import force_locale
 
 from marketplace import mail
+from marketplace.links import path_for
 from marketplace.services import notifications
 from marketplace.services.notifications import EMAIL_JOB
 from marketplace.settings import current_settings
@@ -33,7 +34,7 @@ def send_pending_email(limit: int = EMAIL_BATCH) -> dict:
                 text = render_template(
                     "notifications/email.txt", user=user, title=title, body=body,
                     link=settings.site_url + notifications.safe_link(note.link),
-                    preferences_link=settings.site_url + notifications.path_for("notifications.preferences"))
+                    preferences_link=settings.site_url + path_for("notifications.preferences"))
             mail.send(user.email, title, text)
         except Exception:  # one bad address must not stop the others
             log.exception("e-mail for notification %s failed", note.id)

@@ -58,7 +58,8 @@ def login():
             with unit_of_work(commit_despite=(DomainError,)):
                 user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "",
                                              max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                                             lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+                                             lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+                                             site_timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
         except TooManyAttempts as exc:
             # Shown in its own notice on the page (not a flash) so it is there on this very response.
             lockout, status = str(exc.message), 429

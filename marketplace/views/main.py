@@ -7,6 +7,7 @@ from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import patents as patents_q
 from marketplace.security import safe_next_url
 from marketplace.services import stats
+from marketplace.settings import current_settings
 
 bp = Blueprint("main", __name__)
 
@@ -16,7 +17,8 @@ def home():
     latest_batch = catalogue_q.latest_regular_batch()
     latest_offers = catalogue_q.batch_showcase(latest_batch) if latest_batch is not None else []
     patents = patents_q.top_high_value_patents()
-    figures, directions = stats.home_figures()
+    figures, directions = stats.home_figures(current_settings().home_figures_ttl,
+                                             current_app.extensions.setdefault("tb_home_figures", {}))
     return render_template("main/home.html", figures=figures, directions=directions,
                            latest_batch=latest_batch, latest_offers=latest_offers, patents=patents)
 

@@ -5,6 +5,8 @@ attachments are always downloads (``Content-Disposition: attachment``), logos ar
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,6 +17,7 @@ from marketplace.queries import organizations as organizations_q
 from marketplace.services import uploads
 from marketplace.services.errors import DomainError, ValidationFailed
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.settings import ServiceSettings, current_settings
 from marketplace.views.helpers import flash_domain_error
 
 bp = Blueprint("uploads", __name__, url_prefix="/files")
@@ -35,12 +38,17 @@ def _addr() -> str:
     return request.remote_addr or ""
 
 
+def _store() -> uploads.FileStore:
+    """The upload store of the running app's settings."""
+    return uploads.FileStore.from_settings(current_settings())
+
+
 def _read_upload(purpose: str) -> tuple[str, bytes]:
     """The posted file's name and at most one byte more than allowed (enough to tell it is too big)."""
     file = request.files.get("file")
     if file is None:
         return "", b""
-    return file.filename or "", file.stream.read(uploads.max_bytes(purpose) + 1)
+    return file.filename or "", file.stream.read(_store().max_bytes(purpose) + 1)
 
 
 def _detail_url(item_type: str, item_id: int) -> str:
@@ -69,7 +77,7 @@ def attachment_panel(item) -> dict:
     return {"item_type": item_type, "files": uploads.attachments_for(current_user, item),
             "can_upload": current_user.is_authenticated and uploads.can_attach(current_user, item),
             "accept": uploads.accept_attribute("attachment"), "types": uploads.allowed_names("attachment"),
-            "limit": uploads.megabytes(uploads.max_bytes("attachment"))}
+            "limit": uploads.megabytes(_store().max_bytes("attachment"))}
 
 
 def logo_panel(org) -> dict:
@@ -77,11 +85,15 @@ def logo_panel(org) -> dict:
     return {"logo": uploads.current_logo(org.id),
             "can_manage": current_user.is_authenticated and uploads.can_manage_logo(current_user, org),
             "accept": uploads.accept_attribute("logo"), "types": uploads.allowed_names("logo"),
-            "limit": uploads.megabytes(uploads.max_bytes("logo"))}
+            "limit": uploads.megabytes(_store().max_bytes("logo"))}
 
 
 @bp.record_once
 def _setup(state) -> None:
+    folder = uploads.FileStore.from_settings(ServiceSettings.from_config(state.app.config)).folder
+    static = Path(state.app.static_folder).resolve() if state.app.static_folder else None
+    if static is not None and (folder == static or static in folder.parents):
+        raise RuntimeError("UPLOAD_FOLDER must not be inside the static folder: files there skip the checks")
     uploads.install_file_hooks()
     state.app.jinja_env.globals.update(attachment_panel=attachment_panel, logo_panel=logo_panel,
                                   file_size=uploads.megabytes)
@@ -101,7 +113,7 @@ def logo(org_id: int):
     """The logo, inline (profiles are public), still with nosniff and the detected type."""
     try:
         stored = uploads.logo_for_display(_org(org_id).id)
-        path = uploads.path_of(stored)
+        path = uploads.path_of(stored, _store())
     except DomainError as exc:
         _abort_for(exc)
     if not path.is_file():
@@ -124,7 +136,7 @@ def upload_logo(org_id: int):
         filename, data = _read_upload("logo")
         try:
             with unit_of_work():
-                uploads.upload_logo(current_user, org.id, filename, data, remote_addr=_addr())
+                uploads.upload_logo(current_user, org.id, filename, data, _store(), remote_addr=_addr())
         except ValidationFailed as exc:
             errors = flash_domain_error(exc)
         except DomainError as exc:
@@ -144,7 +156,7 @@ def delete_logo(org_id: int):
     org = _org(org_id)
     try:
         with unit_of_work():
-            uploads.remove_logo(current_user, org.id, remote_addr=_addr())
+            uploads.remove_logo(current_user, org.id, _store(), remote_addr=_addr())
     except DomainError as exc:
         _abort_for(exc)
     flash(_("Logo removed."), "info")
@@ -169,7 +181,8 @@ def upload_attachment(item_type: str, item_id: int):
         filename, data = _read_upload("attachment")
         try:
             with unit_of_work():
-                uploads.upload_attachment(current_user, item_type, item_id, filename, data, remote_addr=_addr())
+                uploads.upload_attachment(current_user, item_type, item_id, filename, data, _store(),
+                                           remote_addr=_addr())
         except ValidationFailed as exc:
             errors = flash_domain_error(exc)
         except DomainError as exc:
@@ -188,7 +201,7 @@ def download(file_id: int):
     """An attachment, for those who may see the item's details; always a download."""
     try:
         with unit_of_work():
-            stored, path = uploads.open_attachment(current_user, file_id, remote_addr=_addr())
+            stored, path = uploads.open_attachment(current_user, file_id, _store(), remote_addr=_addr())
     except DomainError as exc:
         _abort_for(exc)
     response = send_file(path, mimetype=stored.content_type, as_attachment=True,
@@ -202,7 +215,7 @@ def delete_attachment(file_id: int):
     """Delete an attachment (owner organisation while it may edit the item, staff)."""
     try:
         with unit_of_work():
-            item_type, item_id = uploads.delete_attachment(current_user, file_id, remote_addr=_addr())
+            item_type, item_id = uploads.delete_attachment(current_user, file_id, _store(), remote_addr=_addr())
     except DomainError as exc:
         _abort_for(exc)
     flash(_("Attachment deleted."), "info")

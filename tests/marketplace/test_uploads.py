@@ -16,6 +16,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AuditEntry, DetailAccessLog, Membership, Offer, StoredFile
 from marketplace.services import uploads
+from marketplace.settings import current_settings
 from tests.conftest import csrf_token_from, login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
@@ -170,7 +171,8 @@ def test_a_rolled_back_upload_leaves_no_file(app, world):
     from marketplace.models import User
     with app.app_context():
         user = db.session.get(User, world["owner_id"])
-        stored = uploads.upload_attachment(user, "offer", world["draft"], "a.pdf", PDF)
+        store = uploads.FileStore.from_settings(current_settings())
+        stored = uploads.upload_attachment(user, "offer", world["draft"], "a.pdf", PDF, store)
         path = _folder(app) / stored.storage_name
         assert path.exists()
         db.session.rollback()
@@ -359,14 +361,11 @@ def test_stored_names_are_checked_before_serving(app, world):
     assert world["owner"].get(f"/files/{stored['id']}").status_code == 404
 
 
-def test_check_file_unit():
-    from flask import Flask
-    app = Flask(__name__)
-    app.config["UPLOAD_MAX_BYTES"] = {"logo": 100, "attachment": 1000}
-    with app.app_context():
-        assert uploads.check_file("attachment", "a/b\\c\x00d.pdf", PDF).original_name == "cd.pdf"
-        assert uploads.check_file("logo", "...", PNG[:90]).original_name == "file.png"
-        assert len(uploads.check_file("attachment", "长" * 300 + ".pdf", PDF).original_name) == 200
+def test_check_file_unit(tmp_path):
+    store = uploads.FileStore(folder=tmp_path, limits={"logo": 100, "attachment": 1000})
+    assert uploads.check_file("attachment", "a/b\\c\x00d.pdf", PDF, store).original_name == "cd.pdf"
+    assert uploads.check_file("logo", "...", PNG[:90], store).original_name == "file.png"
+    assert len(uploads.check_file("attachment", "长" * 300 + ".pdf", PDF, store).original_name) == 200
     assert uploads.detect_kind(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
     assert uploads.megabytes(10 * 1024 * 1024) == "10 MB" and uploads.megabytes(1536 * 1024) == "1.5 MB"
 
