@@ -74,13 +74,19 @@ INTRODUCTION_STAGE_LABELS = {
 INTRODUCTION_RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"), "declined": _l("Declined")}
 INTRODUCTION_SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
 
+REQUEST_PURPOSE_LABELS = {
+    "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
+    "co_development": _l("Co-development"), "investment": _l("Investment or financing"), "trial": _l("Trial / pilot"),
+    "testing": _l("Testing"),
+}
+
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
     "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,
     "partnership": PARTNERSHIP_LABELS, "visibility": VISIBILITY_LABELS, "need_kind": NEED_KIND_LABELS,
     "need_status": NEED_STATUS_LABELS, "urgency": URGENCY_LABELS, "legal_status": LEGAL_STATUS_LABELS,
     "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
-    "invest_stage": INVEST_STAGE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
+    "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
 }
 
 

@@ -3,6 +3,7 @@ from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
+from marketplace.models.docking import IntroductionMessage, IntroductionReadMarker
 from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
@@ -18,6 +19,6 @@ __all__ = [
     "ApiToken", "AuditEntry", "StoredFile",
     "AccessRequest", "DetailAccessLog", "NdaAcceptance", "NdaTerms",
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
-    "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
+    "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.accounts import User
@@ -21,8 +21,12 @@ CLOSED_PIPELINE_STAGES = ("signed", "lost")
 PIPELINE_STAGES = OPEN_PIPELINE_STAGES + CLOSED_PIPELINE_STAGES
 INTRODUCTION_STAGES = REQUEST_STAGES + PIPELINE_STAGES
 RESPONSES = ("pending", "accepted", "declined")
-INTRODUCTION_SOURCES = ("suggestion", "manual")
-EVENT_KINDS = ("proposed", "response", "stage", "reminder", "value", "task", "task_done")
+INTRODUCTION_SOURCES = ("suggestion", "manual", "request")
+# Why a member asks for an introduction (the request form's purposes).
+REQUEST_PURPOSES = ("purchase", "licence", "transfer", "co_development", "investment", "trial", "testing")
+SIDES = ("need", "offer")
+EVENT_KINDS = ("proposed", "requested", "response", "stage", "reminder", "value", "task", "task_done", "joined",
+               "message")
 
 
 class Introduction(TimestampMixin, Base):
@@ -35,11 +39,16 @@ class Introduction(TimestampMixin, Base):
         CheckConstraint(f"offer_response IN {RESPONSES}", name="offer_response"),
         CheckConstraint(f"source IN {INTRODUCTION_SOURCES}", name="source"),
         CheckConstraint("deal_value_rmb IS NULL OR deal_value_rmb >= 0", name="deal_value_not_negative"),
+        CheckConstraint(f"requester_side IS NULL OR requester_side IN {SIDES}", name="requester_side"),
+        CheckConstraint(f"purpose IS NULL OR purpose IN {REQUEST_PURPOSES}", name="purpose"),
+        CheckConstraint("need_organization_id <> offer_organization_id", name="two_organizations"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    # A brokered introduction names both; a member's request names the offer, the need, both or neither
+    # (a request from an organisation's page).
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
     # The two sides as they were when proposed; access and "my introductions" read these.
     need_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
                                                       index=True)
@@ -47,6 +56,11 @@ class Introduction(TimestampMixin, Base):
                                                        index=True)
     broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(12), default="manual")
+    # Requests from members: who asked, for which side, why, and whether a broker should mediate.
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    requester_side: Mapped[str | None] = mapped_column(String(6))
+    purpose: Mapped[str | None] = mapped_column(String(16))
+    mediation_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     message: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
     stage_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -68,6 +82,7 @@ class Introduction(TimestampMixin, Base):
     need_organization: Mapped[Organization] = relationship(foreign_keys=[need_organization_id])
     offer_organization: Mapped[Organization] = relationship(foreign_keys=[offer_organization_id])
     broker: Mapped[User | None] = relationship(foreign_keys=[broker_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     events: Mapped[list[IntroductionEvent]] = relationship(
         back_populates="introduction", cascade="all, delete-orphan", passive_deletes=True,
         order_by="IntroductionEvent.id")
@@ -87,6 +102,19 @@ class Introduction(TimestampMixin, Base):
     def is_live(self) -> bool:
         """Still proposed or in the open pipeline (a second introduction of the same pairing is refused)."""
         return self.stage == "proposed" or self.stage in OPEN_PIPELINE_STAGES
+
+    @property
+    def both_accepted(self) -> bool:
+        """Both sides said yes: contacts and the conversation are open."""
+        return self.stage in PIPELINE_STAGES
+
+    def organization_of(self, side: str) -> Organization:
+        return self.need_organization if side == "need" else self.offer_organization
+
+    def identity_hidden(self, side: str) -> bool:
+        """A "mediated only" organisation stays anonymous until it has accepted."""
+        org = self.organization_of(side)
+        return bool(org is not None and org.mediated_only and getattr(self, f"{side}_response") != "accepted")
 
     def __repr__(self) -> str:
         return f"<Introduction {self.id} need={self.need_id} offer={self.offer_id} {self.stage}>"

@@ -41,6 +41,8 @@ class Organization(TimestampMixin, Base):
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_email: Mapped[str] = mapped_column(String(200), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # Identity hidden behind the platform in introductions until the organisation accepts (EEN-style).
+    mediated_only: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")

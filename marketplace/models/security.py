@@ -18,6 +18,7 @@ AUDIT_ACTIONS = (
     "role_change",       # a platform role was granted or revoked
     "token",             # a personal access token was created or revoked
     "upload",            # a file was attached or removed
+    "docking",           # a member requested an introduction, or reported a message
 )
 UPLOAD_PURPOSES = ("logo", "attachment")
 
@@ -69,7 +70,7 @@ class StoredFile(Base):
     """An uploaded file kept outside the static folder under a generated name."""
 
     __tablename__ = "stored_files"
-    __table_args__ = (CheckConstraint("purpose IN ('logo', 'attachment')", name="purpose"),)
+    __table_args__ = (CheckConstraint("purpose IN ('logo', 'attachment', 'message')", name="purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)

@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "role_change": _l("Role change"),
     "token": _l("Access token"),
     "upload": _l("Upload"),
+    "docking": _l("Introduction request or reported message"),
 }
 OBJECT_TYPE_LABELS = {
     "offer": _l("Offer"), "need": _l("Need"), "introduction": _l("Introduction"), "batch": _l("Batch"),

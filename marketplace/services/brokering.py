@@ -113,8 +113,9 @@ def is_past_expiry(intro: Introduction, now: datetime | None = None) -> bool:
 
 # --- history ------------------------------------------------------------------------------------------
 
-def _record(intro: Introduction, actor, kind: str, *, from_stage=None, to_stage=None, reason: str = "",
-            side: str = "", value=None) -> IntroductionEvent:
+def record(intro: Introduction, actor, kind: str, *, from_stage=None, to_stage=None, reason: str = "",
+           side: str = "", value=None) -> IntroductionEvent:
+    """Add one entry to the introduction's history."""
     event = IntroductionEvent(introduction=intro, actor_id=_uid(actor), kind=kind, from_stage=from_stage,
                               to_stage=to_stage, reason=reason or "", side=side, value_rmb=value,
                               created_at=_now())
@@ -124,7 +125,7 @@ def _record(intro: Introduction, actor, kind: str, *, from_stage=None, to_stage=
 
 def _set_stage(intro: Introduction, actor, to_stage: str, reason: str = "", side: str = "",
                remote_addr: str = "") -> None:
-    _record(intro, actor, "stage", from_stage=intro.stage, to_stage=to_stage, reason=reason, side=side)
+    record(intro, actor, "stage", from_stage=intro.stage, to_stage=to_stage, reason=reason, side=side)
     audit.record(db.session, actor_id=_uid(actor), action="stage_change", object_type="introduction",
                  object_id=intro.id, summary=f"{intro.stage} -> {to_stage}",
                  details={"from": intro.stage, "to": to_stage, "reason": (reason or "")[:500], "side": side,
@@ -133,7 +134,7 @@ def _set_stage(intro: Introduction, actor, to_stage: str, reason: str = "", side
     intro.stage_changed_at = _now()
 
 
-def _changed(intro: Introduction) -> None:
+def changed(intro: Introduction) -> None:
     """Flush and run the expiry / reminder sweep opportunistically after the commit."""
     db.session.flush()
     jobs.enqueue(db.session, SWEEP_JOB)
@@ -192,8 +193,8 @@ def propose(user, need_id, offer_id, message: str, *, expiry_days: int, source: 
                          message=message, stage="proposed", stage_changed_at=now,
                          expires_at=now + timedelta(days=expiry_days))
     db.session.add(intro)
-    _record(intro, user, "proposed", to_stage="proposed", reason=message)
-    _changed(intro)
+    record(intro, user, "proposed", to_stage="proposed", reason=message)
+    changed(intro)
     notifications.introduction_proposed(intro, user)
     return intro
 
@@ -242,12 +243,12 @@ def respond(user, intro: Introduction, decision: str, reason: str = "", side: st
     setattr(intro, f"{side}_reason", reason)
     setattr(intro, f"{side}_responded_by_id", user.id)
     setattr(intro, f"{side}_responded_at", _now())
-    _record(intro, user, "response", from_stage="proposed", to_stage=decision, reason=reason, side=side)
+    record(intro, user, "response", from_stage="proposed", to_stage=decision, reason=reason, side=side)
     if decision == "declined":
         _set_stage(intro, user, "declined", reason, side=side, remote_addr=remote_addr)
     elif intro.need_response == "accepted" and intro.offer_response == "accepted":
         _set_stage(intro, user, "accepted", side=side, remote_addr=remote_addr)
-    _changed(intro)
+    changed(intro)
     notifications.introduction_answered(intro, user, side, decision)
     return intro
 
@@ -255,7 +256,9 @@ def respond(user, intro: Introduction, decision: str, reason: str = "", side: st
 # --- pipeline -----------------------------------------------------------------------------------------
 
 def _feedback(intro: Introduction, actor, decision: str, reason: str) -> None:
-    """Tell the matching engine how the pairing ended (feedback in the broker's name)."""
+    """Tell the matching engine how the pairing ended (feedback in the broker's name), when it was one."""
+    if intro.need_id is None or intro.offer_id is None:
+        return
     user_id = intro.broker_id or _uid(actor)
     feedback = db.session.scalar(select(MatchFeedback).where(
         MatchFeedback.need_id == intro.need_id, MatchFeedback.offer_id == intro.offer_id,
@@ -289,7 +292,7 @@ def move(user, intro: Introduction, to_stage: str, reason: str = "", *, remote_a
         _feedback(intro, user, "dismissed", reason)
     elif to_stage == "signed":
         _feedback(intro, user, "signed", reason)
-    _changed(intro)
+    changed(intro)
     notifications.introduction_stage_changed(intro, user, from_stage, to_stage, reason)
     return intro
 
@@ -306,8 +309,8 @@ def set_deal_value(user, intro: Introduction, value) -> Introduction:
     if amount == intro.deal_value_rmb:
         return intro
     intro.deal_value_rmb = amount
-    _record(intro, user, "value", from_stage=intro.stage, to_stage=intro.stage, value=amount)
-    _changed(intro)
+    record(intro, user, "value", from_stage=intro.stage, to_stage=intro.stage, value=amount)
+    changed(intro)
     return intro
 
 
@@ -342,8 +345,8 @@ def add_task(user, intro: Introduction, data: dict) -> IntroductionTask:
     task = IntroductionTask(introduction=intro, title=c.values["title"], due_on=c.values["due_on"],
                             owner_id=owner_id, created_by_id=user.id)
     db.session.add(task)
-    _record(intro, user, "task", from_stage=intro.stage, to_stage=intro.stage, reason=task.title)
-    _changed(intro)
+    record(intro, user, "task", from_stage=intro.stage, to_stage=intro.stage, reason=task.title)
+    changed(intro)
     return task
 
 
@@ -357,8 +360,8 @@ def complete_task(user, task: IntroductionTask | None) -> IntroductionTask:
     if task.done_at is not None:
         raise Conflict(_l("This follow-up is already done."))
     task.done_at, task.done_by_id = _now(), user.id
-    _record(intro, user, "task_done", from_stage=intro.stage, to_stage=intro.stage, reason=task.title)
-    _changed(intro)
+    record(intro, user, "task_done", from_stage=intro.stage, to_stage=intro.stage, reason=task.title)
+    changed(intro)
     return task
 
 
@@ -443,7 +446,7 @@ def expire_and_remind(reminder_days: int, now: datetime | None = None) -> dict:
     for intro in due:
         intro.reminded_at = now
         waiting = [s for s in ("need", "offer") if getattr(intro, f"{s}_response") == "pending"]
-        _record(intro, None, "reminder", from_stage="proposed", to_stage="proposed",
+        record(intro, None, "reminder", from_stage="proposed", to_stage="proposed",
                 side=waiting[0] if len(waiting) == 1 else "")
         notifications.introduction_reminded(intro)
     db.session.flush()

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
+from marketplace.links import path_for
 from marketplace.models import (
     Introduction,
     Membership,
@@ -28,7 +28,7 @@ from marketplace.models import (
 )
 from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS
 from marketplace.services.errors import NotFound, PermissionDenied
-from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS
+from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS, REQUEST_PURPOSE_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,13 @@ KIND_LABELS = {
     "access": _l("Requests to see confidential details, and their answers"),
     "event": _l("Events I registered for (cancellations, places, reminders, meetings)"),
     "security": _l("Security of my account (locked after failed log-ins)"),
+    "message": _l("New messages in my introductions"),
 }
 CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail")}
 # What a person receives before choosing: everything on the site; e-mail for what needs an answer or action.
 DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
 EMAIL_BY_DEFAULT = ("introduction", "reply", "followup_due", "rating_request", "saved_search", "strong_match",
-                    "access", "event", "security")
+                    "access", "event", "security", "message")
 DEFAULTS.update({(kind, "email"): kind in EMAIL_BY_DEFAULT for kind in NOTIFICATION_KINDS})
 
 # message key -> (title, body); parameters are filled in at reading time, in the reader's language.
@@ -59,6 +60,16 @@ MESSAGES = {
         _l("New introduction proposed"),
         _l("%(broker)s proposes that %(need_org)s and %(offer_org)s talk: need \"%(need)s\", offer \"%(offer)s\". "
            "Please accept or decline.")),
+    "introduction_requested": (
+        _l("%(requester_org)s asks to be introduced"),
+        _l("%(requester_org)s asks your organisation for an introduction (%(purpose)s) about \"%(subject)s\". "
+           "Message: %(message)s Please accept or decline.")),
+    "message_new": (
+        _l("New messages from %(other_org)s"),
+        _l("There are new messages in your introduction with %(other_org)s about \"%(subject)s\".")),
+    "message_reported": (
+        _l("A message was reported"),
+        _l("A message in the introduction between %(need_org)s and %(offer_org)s was reported: %(reason)s")),
     "introduction_reminder": (
         _l("An introduction is waiting for your answer"),
         _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" expires on %(expires)s. "
@@ -134,11 +145,6 @@ def _uid(user) -> int | None:
     return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
 
 
-def path_for(endpoint: str, **values) -> str:
-    """A site path for a link, also outside requests (jobs)."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
 # --- rendering ----------------------------------------------------------------------------------------
 
 class _Params(dict):
@@ -147,7 +153,7 @@ class _Params(dict):
 
 
 def _label_groups() -> dict:
-    return {"stage": INTRODUCTION_STAGE_LABELS, "rating": RATING_LABELS}
+    return {"stage": INTRODUCTION_STAGE_LABELS, "rating": RATING_LABELS, "purpose": REQUEST_PURPOSE_LABELS}
 
 
 def _resolve(value, lang: str) -> str:
@@ -247,11 +253,30 @@ def members_of(*org_ids) -> set[int]:
 
 # --- brokering events (called from services.brokering in the same unit of work) -----------------------
 
+HIDDEN_ORGANIZATION = {"zh": "一家经平台居间的机构", "en": "an organisation mediated by the platform"}
+
+
+def organization_name(intro: Introduction, side: str) -> dict:
+    """A side's name, or a neutral phrase while a "mediated only" organisation has not accepted."""
+    if intro.identity_hidden(side):
+        return dict(HIDDEN_ORGANIZATION)
+    return bilingual(intro.organization_of(side), "name")
+
+
 def introduction_params(intro: Introduction) -> dict:
+    subject = intro.offer if intro.offer is not None else intro.need
     return {"need": bilingual(intro.need, "title"), "offer": bilingual(intro.offer, "title"),
-            "need_org": bilingual(intro.need_organization, "name"),
-            "offer_org": bilingual(intro.offer_organization, "name"),
+            "subject": bilingual(subject, "title") if subject is not None else organization_name(intro, "offer"),
+            "need_org": organization_name(intro, "need"), "offer_org": organization_name(intro, "offer"),
             "broker": intro.broker.display_name if intro.broker else ""}
+
+
+def introduction_requested(intro: Introduction, actor, other_side: str) -> list[Notification]:
+    """The other side's members are asked to answer a member's request."""
+    params = dict(introduction_params(intro), requester_org=organization_name(intro, intro.requester_side),
+                  purpose={"label": "purpose", "code": intro.purpose}, message=intro.message[:300])
+    return notify(members_of(intro.organization_of(other_side).id), "introduction", "introduction_requested",
+                  params, introduction_link(intro), exclude=[_uid(actor)])
 
 
 def introduction_link(intro: Introduction) -> str:
