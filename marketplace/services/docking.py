@@ -26,7 +26,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _to_id(value) -> int | None:
+def parse_id(value) -> int | None:
     """A database id from form or API input, else None (huge numbers and text included)."""
     try:
         number = int(str(value).strip())
@@ -42,7 +42,7 @@ def acting_organization(user, organization_id=None) -> Organization:
     own = sorted(user.org_ids)
     if not own:
         raise PermissionDenied(_l("Join or register an organisation before you request an introduction."))
-    chosen = _to_id(organization_id) if organization_id not in (None, "") else (own[0] if len(own) == 1 else None)
+    chosen = parse_id(organization_id) if organization_id not in (None, "") else (own[0] if len(own) == 1 else None)
     if chosen is None:
         raise ValidationFailed(_l("Say for which of your organisations you ask."),
                                field_errors={"organization_id": _l("Choose one of your organisations.")})
@@ -58,16 +58,16 @@ def _target(user, offer_id, need_id, organization_id) -> tuple[str, Offer | None
     if len(given) != 1:
         raise ValidationFailed(_l("Name one offer, need or organisation to ask about."))
     if given == ["offer"]:
-        offer = db.session.get(Offer, _to_id(offer_id) or 0)
+        offer = db.session.get(Offer, parse_id(offer_id) or 0)
         if offer is None or offer.status != "published" or not access.can_view_offer(user, offer):
             raise NotFound(_l("This offer does not exist or is not published."))
         return "offer", offer, None, offer.organization
     if given == ["need"]:
-        need = db.session.get(Need, _to_id(need_id) or 0)
+        need = db.session.get(Need, parse_id(need_id) or 0)
         if need is None or need.status not in OPEN_NEED_STATUSES or not access.can_view_need(user, need):
             raise NotFound(_l("This need does not exist or is no longer open."))
         return "need", None, need, need.organization
-    org = db.session.get(Organization, _to_id(organization_id) or 0)
+    org = db.session.get(Organization, parse_id(organization_id) or 0)
     if org is None:
         raise NotFound(_l("This organisation does not exist."))
     return "organization", None, None, org
@@ -77,7 +77,7 @@ def _own_item(model, item_id, organization: Organization, label):
     """The requester's own need or offer the request concerns (optional)."""
     if item_id in (None, ""):
         return None
-    item = db.session.get(model, _to_id(item_id) or 0)
+    item = db.session.get(model, parse_id(item_id) or 0)
     if item is None or item.organization_id != organization.id:
         raise ValidationFailed(label, field_errors={"own_item": label})
     return item
@@ -160,6 +160,14 @@ def request_introduction(user, *, offer_id=None, need_id=None, organization_id=N
     return intro
 
 
+CLOSED_STAGES = ("declined", "expired", "signed", "lost")
+
+
+def can_join(user, intro: Introduction) -> bool:
+    """Technology managers may take on an open introduction that has none."""
+    return access.is_broker(user) and intro.broker_id is None and intro.stage not in CLOSED_STAGES
+
+
 def join_as_broker(user, intro: Introduction) -> Introduction:
     """A technology manager takes on an introduction that has none (to mediate and follow it)."""
     if not access.is_broker(user):
@@ -168,7 +176,7 @@ def join_as_broker(user, intro: Introduction) -> Introduction:
         raise NotFound(_l("This introduction does not exist or is not visible to you."))
     if intro.broker_id is not None:
         raise Conflict(_l("A technology manager already follows this introduction."))
-    if intro.stage in ("declined", "expired", "signed", "lost"):
+    if intro.stage in CLOSED_STAGES:
         raise Conflict(_l("This introduction is closed."))
     intro.broker_id = user.id
     brokering.record(intro, user, "joined", from_stage=intro.stage, to_stage=intro.stage)

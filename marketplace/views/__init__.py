@@ -4,7 +4,7 @@
 def register_blueprints(app) -> None:
     from marketplace.views import (account, auth, brokering, catalogue, events, main, matches, needs, operator,
                                    organizations, patents, search, transfer)
-    from marketplace.views import confidentiality, notifications, uploads
+    from marketplace.views import confidentiality, docking, notifications, uploads
 
     for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
                    brokering, events):
@@ -15,3 +15,4 @@ def register_blueprints(app) -> None:
     from marketplace.views.helpers import refuse_nul_bytes
     app.before_request(refuse_nul_bytes)
     app.register_blueprint(uploads.bp)
+    app.register_blueprint(docking.bp)

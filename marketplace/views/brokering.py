@@ -8,14 +8,16 @@ from flask_login import current_user, login_required
 from marketplace import vocabulary
 from marketplace.models import Introduction
 from marketplace.queries import brokering as brokering_q
-from marketplace.services import access, brokering
+from marketplace.queries import docking as docking_q
+from marketplace.services import access, brokering, conversations
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
+from marketplace.views.docking import party_name
 from marketplace.views.helpers import flash_domain_error
 
 bp = Blueprint("brokering", __name__, url_prefix="/brokering")
-@bp.context_processor
+@bp.app_context_processor
 def _labels():
     return {"stage_labels": vocabulary.INTRODUCTION_STAGE_LABELS,
             "response_labels": vocabulary.INTRODUCTION_RESPONSE_LABELS,
@@ -86,8 +88,13 @@ def propose():
 @login_required
 def detail(intro_id: int):
     intro = _intro(intro_id)
+    with unit_of_work():  # opening the page reads the conversation
+        talk = docking_q.conversation_view(current_user, intro)
+        if talk["readable"]:
+            conversations.mark_read(current_user, intro)
     return render_template(
-        "brokering/detail.html", intro=intro, history=brokering.history(current_user, intro),
+        "brokering/detail.html", intro=intro, history=brokering.history(current_user, intro), talk=talk,
+        party_names={side: party_name(intro, side) for side in ("need", "offer")},
         can_manage=brokering.can_manage(current_user, intro), answer_sides=brokering.pending_sides(current_user, intro),
         owners=brokering.possible_owners(intro), move_targets=brokering.MOVE_TARGETS,
         expired_by_time=intro.stage == "proposed" and brokering.is_past_expiry(intro))
