@@ -307,8 +307,10 @@ class PatentView(_Masked):
     _hidden = PATENT_DETAIL_FIELDS
 
     def as_dict(self) -> dict:
-        keys = PATENT_PUBLIC_FIELDS + (tuple(sorted(PATENT_DETAIL_FIELDS)) if self.details_shown else ())
-        return {k: getattr(self, k) for k in keys}
+        """Every patent field; hidden ones as None."""
+        out = {k: getattr(self._source, k) for k in PATENT_PUBLIC_FIELDS}
+        out.update({k: getattr(self._source, k) if self.details_shown else None for k in PATENT_DETAIL_FIELDS})
+        return out
 
 
 class SafeView(_Masked):

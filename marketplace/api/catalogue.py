@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import search_index
+from marketplace import search_index, visibility
 from marketplace.api import auth
 from marketplace.api import representations as rep
 from marketplace.api.common import api_blueprint, flatten_offer_input, get_row, paginate
@@ -133,34 +133,37 @@ def submit_offer(offer_id):
 @patents_bp.arguments(PatentListArgs, location="query", as_kwargs=True)
 @patents_bp.response(200, PatentPage)
 def list_patents(page, per_page, sort, q=None, legal_status=None, curation_stage=None, ipc=None):
-    """Published patents with application numbers, IPC classes and value indicators."""
+    """Published patents with their value indicators; application numbers, IPC classes and the other patent
+    details where you may read them without a logged view (public patents, your own, operators)."""
     user = auth.caller()
     query = (_offer_query(user).join(PatentDetail, PatentDetail.offer_id == Offer.id)
              .where(Offer.status == "published"))
-    if legal_status:
-        query = query.where(PatentDetail.legal_status == legal_status)
+    if legal_status:  # a detail, so filtering on it must not reveal it for teaser patents
+        query = query.where(PatentDetail.legal_status == legal_status, visibility.OFFER_DETAIL.clause(user))
     if curation_stage:
         query = query.where(PatentDetail.curation_stage == curation_stage)
     if q:
         like = f"%{q}%"
+        # Application numbers are details: only those the caller may read are matched.
         query = query.where(or_(Offer.title_zh.ilike(like), Offer.title_en.ilike(like),
-                                PatentDetail.application_number.ilike(like)))
+                                PatentDetail.application_number.ilike(like) & visibility.OFFER_DETAIL.clause(user)))
     rows = None
     if ipc:
-        # IPC classes are a JSON list; filter in Python over the (bounded) matching set.
+        # IPC classes are a JSON list; filter in Python over the (bounded) matching set, on what the caller may
+        # read (a teaser patent's classes are details).
         prefix = ipc.strip().upper()
-        rows = [o for o in db.session.scalars(query) if any(str(c).upper().startswith(prefix)
-                                                            for c in (o.patent.ipc_classes or []))]
+        rows = [o for o in db.session.scalars(query) if any(
+            str(c).upper().startswith(prefix)
+            for c in (visibility.static_view(user, o).patent.ipc_classes or []))]
     order = ((PatentDetail.value_score.desc().nulls_last(),) if sort == "value"
              else (Offer.published_at.desc().nulls_last(),)) + (Offer.id.desc(),)
     if rows is None:
         return paginate(query.order_by(*order), page, per_page,
-                        lambda o: rep.offer_detail(o, user, details_visible=confidentiality.detail_access(
-                            user, o).show))
+                        lambda o: rep.offer_detail(visibility.static_view(user, o), user))
     start = (page - 1) * per_page
     chunk = rows[start:start + per_page]
-    return page_body([rep.offer_detail(o, user, details_visible=confidentiality.detail_access(user, o).show)
-                      for o in chunk], page, per_page, len(rows))
+    return page_body([rep.offer_detail(visibility.static_view(user, o), user) for o in chunk], page, per_page,
+                     len(rows))
 
 
 @patents_bp.route("/<int:offer_id>", methods=["GET"])

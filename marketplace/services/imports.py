@@ -471,8 +471,9 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
                                        .where(PatentDetail.application_number == number))
             if listed is not None and existing is None:
                 if listed.organization_id != organization_id:
-                    return [RowError(row, "application_number",
-                                     _l("This patent is already listed by another organisation."))]
+                    message = (_l("This patent is already listed by another organisation.")
+                               if access.can_view_offer(user, listed) else offer_service.NUMBER_UNAVAILABLE)
+                    return [RowError(row, "application_number", message)]
                 existing = listed
     if existing is not None and existing.kind != kind:
         return [RowError(row, "kind", _l("An earlier import of this record has another kind; the kind cannot "

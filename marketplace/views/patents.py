@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.i18n import current_lang
 from marketplace.models import Offer, PatentDetail
@@ -152,5 +153,6 @@ def high_value():
     page = page_arg()
     offers = list(db.session.scalars(query.order_by(*PUBLIC_SORTS[sort]())
                                      .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
-    return render_template("patents/high_value.html", offers=offers, total=total, page=page, per_page=PER_PAGE,
-                           sort=sort)
+    # A list is not a logged detail view: teaser patents show their public indicators only.
+    return render_template("patents/high_value.html", offers=[visibility.static_view(current_user, o) for o in offers],
+                           total=total, page=page, per_page=PER_PAGE, sort=sort)
