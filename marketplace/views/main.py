@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
+from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.models import Batch, Offer, PatentDetail
 from marketplace.security import safe_next_url
 from marketplace.services import stats
 
 bp = Blueprint("main", __name__)
+
+
+@bp.app_context_processor
+def _viewer() -> dict:
+    """The current user as the visibility rules see them, so templates ask ``viewer.is_staff`` / ``is_broker``
+    instead of reading role names."""
+    return {"viewer": visibility.viewer_of(current_user)}
 
 
 @bp.route("/")
