@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.i18n import current_lang
 from marketplace.models import Field, Need
 from marketplace.models.needs import NEED_KINDS
 from marketplace.services import access, needs as need_service

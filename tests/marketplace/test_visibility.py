@@ -34,7 +34,7 @@ def _expected_open(viewer: str, status: str, vis: str, posted: str) -> bool:
 @pytest.fixture
 def people(make, app):
     owner_org, owner, _ = make.member("firm")
-    other_org, other, _ = make.member("hospital")
+    _other_org, other, _ = make.member("hospital")
     broker = make.user(roles=("broker",))
     operator, _ = make.staff()
     return SimpleNamespace(owner_org=owner_org, ids={"owner": owner, "other": other, "broker": broker,
@@ -247,12 +247,12 @@ def test_taken_patent_number_does_not_reveal_another_organisations_draft(app, ma
 
 
 def test_events_and_introductions_follow_their_rules(app, make, people):
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     from marketplace.models import Event, Introduction
     organiser = make.user(roles=("organiser",))
     with app.app_context():
-        start = datetime.now(timezone.utc) + timedelta(days=3)
+        start = datetime.now(UTC) + timedelta(days=3)
         draft = Event(title_zh="草稿活动", kind="roadshow", status="draft", organiser_id=organiser,
                       starts_at=start, ends_at=start + timedelta(hours=2))
         db.session.add(draft)
