@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
+from marketplace import visibility
 from marketplace.models import Need, Offer, Organization
 from search import IndexSpec, SearchQuery, SearchResult, create_backend
 
@@ -106,80 +107,73 @@ def _field_codes(fields) -> tuple[list[str], list[str]]:
 
 
 def offer_visibility_tokens(offer: Offer) -> list[str]:
-    tokens = {f"org:{offer.organization_id}", "role:operator"}
-    if offer.status == "published":
-        tokens.add("role:broker")
-        if offer.visibility != "confidential":
-            tokens.add("public")
-    return sorted(tokens)
+    """Who may find the offer (``visibility.OFFER_OPEN``)."""
+    return visibility.OFFER_OPEN.tokens(offer)
 
 
 def need_visibility_tokens(need: Need) -> list[str]:
-    tokens = {f"org:{need.organization_id}", "role:operator"}
-    if need.status != "draft":
-        tokens.add("role:broker")
-        if need.visibility != "confidential":
-            tokens.add("public")
-    return sorted(tokens)
+    """Who may find the need (``visibility.NEED_OPEN``)."""
+    return visibility.NEED_OPEN.tokens(need)
 
 
 def viewer_tokens(user) -> list[str]:
-    """The visibility tokens a viewer holds (mirrors services.access)."""
-    from marketplace.services import access
-    tokens = ["public"]
-    if getattr(user, "is_authenticated", False):
-        tokens += [f"org:{i}" for i in sorted(user.org_ids)]
-        if access.is_staff(user):
-            tokens.append("role:operator")
-        if access.is_broker(user):
-            tokens.append("role:broker")
-    return tokens
+    """The visibility tokens a viewer holds (``visibility.Viewer.tokens``)."""
+    return visibility.viewer_tokens(user)
+
+
+def _public(item) -> visibility.SafeView:
+    # One document serves every viewer, so it holds only what an anonymous visitor may be shown: a teaser or
+    # confidential item's details (and a teaser patent's application number) are neither indexed nor findable.
+    return visibility.static_view(visibility.ANONYMOUS, item)
 
 
 def offer_document(offer: Offer) -> dict:
+    """The offer's search document: its public view and who may find it."""
     codes, directions = _field_codes(offer.fields)
     org = offer.organization
-    body_zh = "\n".join(filter(None, [offer.description_zh, offer.problem_zh, offer.advantage_zh, offer.scenarios_zh]))
-    body_en = "\n".join(filter(None, [offer.description_en, offer.problem_en, offer.advantage_en, offer.scenarios_en]))
-    if offer.visibility == "teaser":  # the public index holds only the teaser (services.confidentiality)
-        body_zh = body_en = ""
+    view = _public(offer)
+    body_zh = "\n".join(filter(None, [view.description_zh, view.problem_zh, view.advantage_zh, view.scenarios_zh]))
+    body_en = "\n".join(filter(None, [view.description_en, view.problem_en, view.advantage_en, view.scenarios_en]))
     doc = {
-        "id": str(offer.id), "title_zh": offer.title_zh or "", "title_en": offer.title_en or "",
-        "summary_zh": offer.summary_zh or "", "summary_en": offer.summary_en or "",
-        "body_zh": body_zh[:5000], "body_en": body_en[:5000], "tags": list(offer.tags or []),
+        "id": str(offer.id), "title_zh": view.title_zh or "", "title_en": view.title_en or "",
+        "summary_zh": view.summary_zh or "", "summary_en": view.summary_en or "",
+        "body_zh": body_zh[:5000], "body_en": body_en[:5000], "tags": list(view.tags or []),
         "org_name_zh": org.name_zh, "org_name_en": org.name_en or "", "org_id": str(org.id),
-        "org_kind": org.kind, "sub_park": org.sub_park or "", "kind": offer.kind, "status": offer.status,
+        "org_kind": org.kind, "sub_park": org.sub_park or "", "kind": view.kind, "status": view.status,
         "visibility": offer_visibility_tokens(offer), "direction": directions, "field": codes,
-        "batch": str(offer.batch.number) if offer.batch else "", "trl": offer.trl,
-        "regulatory": list(offer.regulatory_statuses or []), "partnership": list(offer.partnership_modes or []),
+        "batch": str(offer.batch.number) if offer.batch else "", "trl": view.trl,
+        "regulatory": list(view.regulatory_statuses or []), "partnership": list(view.partnership_modes or []),
         "published_at": _ts(offer.published_at), "application_number": "", "high_value": "no", "value_score": None,
     }
-    if offer.patent is not None:
-        doc["application_number"] = offer.patent.application_number
-        doc["high_value"] = "yes" if offer.patent.curation_stage == "high_value" else "no"
-        doc["value_score"] = offer.patent.value_score
+    patent = view.patent
+    if patent is not None:
+        doc["application_number"] = patent.application_number or ""
+        doc["high_value"] = "yes" if patent.curation_stage == "high_value" else "no"
+        doc["value_score"] = patent.value_score
     return doc
 
 
 def need_document(need: Need) -> dict:
+    """The need's search document: its public view (a teaser need's teaser text) and who may find it."""
     codes, directions = _field_codes(need.fields)
     org = need.organization
-    # A teaser need's public document holds only the start of its description (services.confidentiality).
-    limit = 140 if need.visibility == "teaser" else 5000
+    view = _public(need)
     return {
-        "id": str(need.id), "title_zh": need.title_zh or "", "title_en": need.title_en or "",
-        "description_zh": (need.description_zh or "")[:limit], "description_en": (need.description_en or "")[:limit],
-        "tags": list(need.tags or []), "org_name_zh": org.name_zh, "org_name_en": org.name_en or "",
-        "org_id": str(org.id), "org_kind": org.kind, "kind": need.kind, "status": need.status,
+        "id": str(need.id), "title_zh": view.title_zh or "", "title_en": view.title_en or "",
+        "description_zh": (view.description_zh or "")[:5000], "description_en": (view.description_en or "")[:5000],
+        "tags": list(view.tags or []), "org_name_zh": org.name_zh, "org_name_en": org.name_en or "",
+        "org_id": str(org.id), "org_kind": org.kind, "kind": view.kind, "status": view.status,
         "visibility": need_visibility_tokens(need), "direction": directions, "field": codes,
-        "urgency": need.urgency, "created_at": _ts(need.created_at), "deadline": _ts(need.deadline),
+        "urgency": view.urgency, "created_at": _ts(need.created_at), "deadline": _ts(need.deadline),
     }
 
 
 def organization_document(org: Organization) -> dict:
+    """An organisation's search document (organisations are public: ``visibility.ORGANIZATION_OPEN``)."""
     return {"id": str(org.id), "name_zh": org.name_zh, "name_en": org.name_en or "",
             "description_zh": org.description_zh or "", "description_en": org.description_en or "",
-            "kind": org.kind, "sub_park": org.sub_park or "", "visibility": ["public"]}
+            "kind": org.kind, "sub_park": org.sub_park or "",
+            "visibility": visibility.ORGANIZATION_OPEN.tokens(org)}
 
 
 LOADERS = {

@@ -1,6 +1,7 @@
 """/api/v1/offers and /api/v1/patents: the catalogue, drafting and submission."""
 from __future__ import annotations
 
+from marketplace import visibility
 from marketplace.api import auth
 from marketplace.api import representations as rep
 from marketplace.api.common import api_blueprint, flatten_offer_input, page_envelope
@@ -97,12 +98,12 @@ def submit_offer(offer_id):
 @patents_bp.arguments(PatentListArgs, location="query", as_kwargs=True)
 @patents_bp.response(200, PatentPage)
 def list_patents(page, sort, per_page=None, q=None, legal_status=None, curation_stage=None, ipc=None):
-    """Published patents with application numbers, IPC classes and value indicators."""
+    """Published patents with their value indicators; application numbers, IPC classes and the other patent
+    details where you may read them without a logged view (public patents, your own, operators)."""
     user = auth.caller()
     found = patents_q.list_patents(user, q=q, legal_status=legal_status, curation_stage=curation_stage, ipc=ipc,
                                    sort=sort, page=page, per_page=api_per_page(per_page))
-    return page_envelope(found, lambda o: rep.offer_detail(
-        o, user, details_visible=confidentiality.detail_access(user, o).show))
+    return page_envelope(found, lambda o: rep.offer_detail(visibility.static_view(user, o), user))
 
 
 @patents_bp.route("/<int:offer_id>", methods=["GET"])

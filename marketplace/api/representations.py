@@ -4,14 +4,12 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import get_locale
 
-from marketplace.services import confidentiality
+from marketplace import visibility
+from marketplace.services import access, confidentiality
 
 OFFER_DETAIL_KEYS = ("description_zh", "description_en", "problem_zh", "problem_en", "advantage_zh", "advantage_en",
                      "scenarios_zh", "scenarios_en", "regulatory_statuses", "partnership_modes", "ip_status",
                      "price_terms", "capacity", "lead_time_days")
-PATENT_KEYS = ("application_number", "patent_type", "ipc_classes", "applicants", "inventors", "filing_date",
-               "grant_date", "legal_status", "claims_count", "citations", "family_size", "transfer_willingness",
-               "market_prospect", "transfer_modes", "value_score", "curation_stage")
 FINANCIAL_KEYS = ("product_type", "amount_min_rmb", "amount_max_rmb", "rate_min_pct", "rate_max_pct",
                   "term_months_min", "term_months_max", "guarantee", "guarantee_fee_pct", "eligibility_zh",
                   "eligibility_en", "invest_fields", "invest_stages", "ticket_min_rmb", "ticket_max_rmb")
@@ -36,37 +34,45 @@ def organization(org) -> dict:
     return out
 
 
-def offer_summary(offer, user) -> dict:
+def _view(item, user, details_visible: bool | None):
+    """The safe view the representation is built from (``details_visible`` decided and logged by the caller)."""
+    if isinstance(item, visibility.SafeView):
+        return item
+    if details_visible is None:
+        return confidentiality.safe_view(user, item)
+    return visibility.safe_view(item, details_visible)
+
+
+def offer_summary(offer, user, *, details_visible: bool | None = None) -> dict:
     """List view: the public teaser of an offer plus whether the viewer may read its details."""
+    view = _view(offer, user, details_visible)
     return {
-        "id": offer.id, "kind": offer.kind, "status": offer.status, "visibility": offer.visibility,
-        "title_zh": offer.title_zh, "title_en": offer.title_en, "summary_zh": offer.summary_zh,
-        "summary_en": offer.summary_en, "tags": list(offer.tags or []),
-        "field_codes": [f.code for f in offer.fields], "trl": offer.trl,
-        "organization": organization_ref(offer.organization),
-        "batch_number": offer.batch.number if offer.batch else None,
-        "published_at": offer.published_at, "updated_at": offer.updated_at,
-        "url": url_for("catalogue.detail", offer_id=offer.id, _external=True),
-        "details_visible": confidentiality.detail_access(user, offer).show,
+        "id": view.id, "kind": view.kind, "status": view.status, "visibility": view.visibility,
+        "title_zh": view.title_zh, "title_en": view.title_en, "summary_zh": view.summary_zh,
+        "summary_en": view.summary_en, "tags": list(view.tags or []),
+        "field_codes": [f.code for f in view.fields], "trl": view.trl,
+        "organization": organization_ref(view.organization),
+        "batch_number": view.batch.number if view.batch else None,
+        "published_at": view.published_at, "updated_at": view.updated_at,
+        "url": url_for("catalogue.detail", offer_id=view.id, _external=True),
+        "details_visible": view.details_shown,
     }
 
 
-def offer_detail(offer, user, *, details_visible: bool) -> dict:
-    """Single offer: details only when ``details_visible`` (decided and logged by the caller)."""
-    out = offer_summary(offer, user)
-    out["details_visible"] = details_visible
+def offer_detail(offer, user, *, details_visible: bool | None = None) -> dict:
+    """Single offer: the fields of its safe view (details only when visible to the caller)."""
+    view = _view(offer, user, details_visible)
+    out = offer_summary(view, user)
+    shown = view.details_shown
     for key in OFFER_DETAIL_KEYS:
-        out[key] = getattr(offer, key) if details_visible else None
-    out["price_rmb"] = number(offer.price_rmb) if details_visible else None
-    owner_view = user is not None and offer.organization_id in getattr(user, "org_ids", set())
-    out["review_note"] = offer.review_note if owner_view else None
-    out["patent"] = patent(offer.patent) if offer.patent is not None else None
-    out["financial"] = financial(offer.financial) if offer.financial is not None and details_visible else None
+        value = getattr(view, key)
+        out[key] = value if shown or key in ("regulatory_statuses", "partnership_modes") else None
+    out["price_rmb"] = number(view.price_rmb)
+    owner_view = access.is_member_of(user, view.organization_id)
+    out["review_note"] = view.review_note if owner_view else None
+    out["patent"] = view.patent.as_dict() if view.patent is not None else None
+    out["financial"] = financial(view.financial) if view.financial is not None else None
     return out
-
-
-def patent(detail) -> dict:
-    return {k: getattr(detail, k) for k in PATENT_KEYS}
 
 
 def financial(detail) -> dict:
@@ -76,28 +82,27 @@ def financial(detail) -> dict:
     return out
 
 
-def need_summary(need, user) -> dict:
+def need_summary(need, user, *, details_visible: bool | None = None) -> dict:
+    view = _view(need, user, details_visible)
     return {
-        "id": need.id, "kind": need.kind, "status": need.status, "visibility": need.visibility,
-        "urgency": need.urgency, "title_zh": need.title_zh, "title_en": need.title_en,
-        "tags": list(need.tags or []), "field_codes": [f.code for f in need.fields],
-        "organization": organization_ref(need.organization), "deadline": need.deadline,
-        "created_at": need.created_at,
-        "url": url_for("needs.detail", need_id=need.id, _external=True),
-        "details_visible": confidentiality.detail_access(user, need).show,
+        "id": view.id, "kind": view.kind, "status": view.status, "visibility": view.visibility,
+        "urgency": view.urgency, "title_zh": view.title_zh, "title_en": view.title_en,
+        "tags": list(view.tags or []), "field_codes": [f.code for f in view.fields],
+        "organization": organization_ref(view.organization), "deadline": view.deadline,
+        "created_at": view.created_at,
+        "url": url_for("needs.detail", need_id=view.id, _external=True),
+        "details_visible": view.details_shown,
     }
 
 
-def need_detail(need, user, *, details_visible: bool) -> dict:
-    out = need_summary(need, user)
-    out["details_visible"] = details_visible
+def need_detail(need, user, *, details_visible: bool | None = None) -> dict:
+    """Single need: the fields of its safe view (a teaser need's teaser text when its details are hidden)."""
+    view = _view(need, user, details_visible)
+    out = need_summary(view, user)
     for key in NEED_DETAIL_KEYS:
-        out[key] = getattr(need, key) if details_visible else None
+        out[key] = getattr(view, key) if view.details_shown or key.startswith("description") else None
     for key in ("budget_min_rmb", "budget_max_rmb"):
-        out[key] = number(getattr(need, key)) if details_visible else None
-    if not details_visible:
-        out["description_zh"] = confidentiality.teaser_text(need, "zh")
-        out["description_en"] = confidentiality.teaser_text(need, "en")
+        out[key] = number(getattr(view, key))
     return out
 
 

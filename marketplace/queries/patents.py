@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.models import Offer, PatentDetail
 from marketplace.queries.catalogue import CARD_LOAD, OFFER_LOAD, get_offer
@@ -56,16 +57,20 @@ def funnel_stage_offers(stage: str, page: int, per_page: int) -> list[Offer]:
 def list_patents(viewer, *, q: str | None = None, legal_status: str | None = None,
                  curation_stage: str | None = None, ipc: str | None = None, sort: str = "newest", page: int = 1,
                  per_page: int) -> Page:
-    """Published patents ``viewer`` may see, filtered; ``sort="value"`` puts the best scores first."""
+    """Published patents ``viewer`` may see, filtered; ``sort="value"`` puts the best scores first.
+
+    Legal status, application numbers and IPC classes are details: filters on them only match patents whose
+    details the viewer may read without a logged view (else a filter would reveal a teaser's details).
+    """
     query = _patents(viewer).options(*OFFER_LOAD)
     if legal_status:
-        query = query.where(PatentDetail.legal_status == legal_status)
+        query = query.where(PatentDetail.legal_status == legal_status, visibility.OFFER_DETAIL.clause(viewer))
     if curation_stage:
         query = query.where(PatentDetail.curation_stage == curation_stage)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Offer.title_zh.ilike(like), Offer.title_en.ilike(like),
-                                PatentDetail.application_number.ilike(like)))
+                                PatentDetail.application_number.ilike(like) & visibility.OFFER_DETAIL.clause(viewer)))
     order = ((PatentDetail.value_score.desc().nulls_last(),) if sort == "value"
              else (Offer.published_at.desc().nulls_last(),)) + (Offer.id.desc(),)
     query = query.order_by(*order)
@@ -73,6 +78,6 @@ def list_patents(viewer, *, q: str | None = None, legal_status: str | None = Non
         return fetch_page(query, page, per_page)
     # IPC classes are a JSON list; filter in Python over the (bounded) matching set.
     prefix = ipc.strip().upper()
-    rows = [o for o in db.session.scalars(query) if any(str(c).upper().startswith(prefix)
-                                                        for c in (o.patent.ipc_classes or []))]
+    rows = [o for o in db.session.scalars(query) if any(
+        str(c).upper().startswith(prefix) for c in (visibility.static_view(viewer, o).patent.ipc_classes or []))]
     return slice_page(rows, page, per_page)

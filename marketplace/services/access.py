@@ -1,59 +1,51 @@
-"""Who may see and change what. Every view and API call goes through these checks."""
+"""Who may change what, and the domain errors for what may not be seen or changed.
+
+Who may *see* what is defined once in ``marketplace.visibility``; the view functions here are thin names onto it.
+"""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, or_, true
 
+from marketplace import visibility
 from marketplace.models import Need, Offer
 from marketplace.services.errors import NotFound, PermissionDenied
-
-STAFF_ROLES = ("operator", "admin")
+from marketplace.visibility import STAFF_ROLES  # noqa: F401  (kept importable for callers)
 
 
 def _roles(user) -> set[str]:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    return user.role_names
+    return set(visibility.viewer_of(user).roles)
 
 
 def _org_ids(user) -> set[int]:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    return user.org_ids
+    return set(visibility.viewer_of(user).org_ids)
 
 
 def is_staff(user) -> bool:
     """Operators and admins see and verify everything."""
-    return bool(_roles(user) & set(STAFF_ROLES))
+    return visibility.viewer_of(user).is_staff
 
 
 def is_broker(user) -> bool:
-    return bool(_roles(user) & {"broker", "operator", "admin"})
+    """Technology managers (brokers), operators and admins."""
+    return visibility.viewer_of(user).is_broker
 
 
 def is_member_of(user, organization_id: int) -> bool:
-    return organization_id in _org_ids(user)
+    """Is the user a member of the organisation?"""
+    return organization_id in visibility.viewer_of(user).org_ids
 
 
 # --- offers -------------------------------------------------------------------------------------------
+# The view rules live in ``marketplace.visibility``; these names stay for the many callers.
 
 def offer_visibility_clause(user):
     """SQL condition selecting the offers ``user`` may see in lists."""
-    if is_staff(user):
-        return true()
-    public = (Offer.status == "published") & (Offer.visibility != "confidential")
-    own = Offer.organization_id.in_(_org_ids(user)) if _org_ids(user) else false()
-    if is_broker(user):
-        public = Offer.status == "published"
-    return or_(public, own)
+    return visibility.OFFER_OPEN.clause(user)
 
 
 def can_view_offer(user, offer: Offer) -> bool:
-    if is_staff(user) or is_member_of(user, offer.organization_id):
-        return True
-    if offer.status != "published":
-        return False
-    return offer.visibility != "confidential" or is_broker(user)
+    """May ``user`` open the offer (details aside)?"""
+    return visibility.OFFER_OPEN.allows(user, offer)
 
 
 def can_edit_offer(user, offer: Offer) -> bool:
@@ -81,21 +73,12 @@ def require_offer_edit(user, offer: Offer | None) -> Offer:
 
 def need_visibility_clause(user):
     """SQL condition selecting the needs ``user`` may see in lists."""
-    if is_staff(user):
-        return true()
-    own = Need.organization_id.in_(_org_ids(user)) if _org_ids(user) else false()
-    posted = Need.status != "draft"
-    if is_broker(user):
-        return or_(posted, own)
-    return or_(posted & (Need.visibility != "confidential"), own)
+    return visibility.NEED_OPEN.clause(user)
 
 
 def can_view_need(user, need: Need) -> bool:
-    if is_staff(user) or is_member_of(user, need.organization_id):
-        return True
-    if need.status == "draft":
-        return False
-    return need.visibility != "confidential" or is_broker(user)
+    """May ``user`` open the need (details aside)?"""
+    return visibility.NEED_OPEN.allows(user, need)
 
 
 def can_edit_need(user, need: Need) -> bool:

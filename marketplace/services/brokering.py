@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace import jobs
@@ -23,6 +23,7 @@ from marketplace.services import access, audit, followups, notifications
 from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from marketplace.visibility import INTRODUCTION_OPEN
 
 SWEEP_JOB = "brokering.expire_and_remind"
 OPEN_NEED_STATUSES = ("open", "matched")
@@ -48,13 +49,8 @@ def _uid(user) -> int | None:
 
 
 def can_view(user, intro: Introduction) -> bool:
-    """The broker who proposed it, members of either organisation, and operators."""
-    if _uid(user) is None:
-        return False
-    if access.is_staff(user) or intro.broker_id == user.id:
-        return True
-    return access.is_member_of(user, intro.need_organization_id) or access.is_member_of(
-        user, intro.offer_organization_id)
+    """The broker who proposed it, members of either organisation, and operators (``visibility``)."""
+    return INTRODUCTION_OPEN.allows(user, intro)
 
 
 def can_manage(user, intro: Introduction) -> bool:
@@ -79,15 +75,7 @@ def require_manage(user, intro: Introduction | None) -> Introduction:
 
 def visibility_clause(user):
     """SQL condition selecting the introductions ``user`` may see."""
-    if _uid(user) is None:
-        return false()
-    if access.is_staff(user):
-        return Introduction.id.isnot(None)
-    orgs = user.org_ids
-    clauses = [Introduction.broker_id == user.id]
-    if orgs:
-        clauses += [Introduction.need_organization_id.in_(orgs), Introduction.offer_organization_id.in_(orgs)]
-    return or_(*clauses)
+    return INTRODUCTION_OPEN.clause(user)
 
 
 def sides_of(user, intro: Introduction) -> list[str]:

@@ -29,13 +29,14 @@ from datetime import UTC, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.links import path_for
 from marketplace.models import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms, Need, Offer
 from marketplace.services import access, audit
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-TEASER_CHARS = 140
+TEASER_CHARS = visibility.TEASER_CHARS
 MAX_MESSAGE = 2000
 MAX_NDA = 20000
 DECISIONS = {"approve": "approved", "decline": "declined"}
@@ -69,10 +70,7 @@ def is_owner(user, item) -> bool:
 def teaser_text(need: Need, locale: str = "zh") -> str:
     """The first characters of a need's description, shown to everybody for teaser needs (nothing of a
     confidential need before its details may be shown)."""
-    if need.visibility != "teaser":
-        return ""
-    text = (need.description(locale) or "").strip()
-    return text if len(text) <= TEASER_CHARS else text[:TEASER_CHARS].rstrip() + "…"
+    return visibility.safe_view(need, False).teaser(locale)
 
 
 # --- NDA texts ------------------------------------------------------------------------------------------
@@ -163,13 +161,10 @@ def own_request(user, item) -> AccessRequest | None:
 
 
 def detail_access(user, item) -> DetailAccess:
-    """What ``user`` may see of an item they can already see (``services.access``); no writes."""
-    if item.visibility == "public":
-        return DetailAccess(True, "public")
-    if is_owner(user, item):
-        return DetailAccess(True, "owner")
-    if access.is_staff(user):
-        return DetailAccess(True, "staff", logged=True)
+    """What ``user`` may see of an item they can already see (``visibility``); no writes."""
+    grant = visibility.detail_grant(user, item)
+    if grant is not None:  # public, owner or staff; views by staff are logged for the owner
+        return DetailAccess(True, grant.name, logged=grant.name == "staff")
     if _uid(user) is None:
         return DetailAccess(False, "teaser")
     request = own_request(user, item)
@@ -370,7 +365,21 @@ def items_for(requests) -> dict[tuple[str, int], object]:
 def show_details_for_export(user, item) -> bool:
     """Exports include details of public items, and of teaser / confidential items only for their owner and
     operators (exports are not logged, so brokers and approved requesters read details on the item's page)."""
-    return item.visibility == "public" or access.is_staff(user) or is_owner(user, item)
+    return visibility.shows_details(user, item)
+
+
+def safe_view(user, item, *, open_page: bool = False, remote_addr: str = "",
+              details: DetailAccess | None = None) -> visibility.SafeView:
+    """What ``user`` may be shown of an offer or need they may open: pages, API responses, notifications.
+
+    ``open_page`` counts as a view of the details (``open_details``: logged for the owner, only flushes);
+    otherwise the decision is ``detail_access`` without writing. ``details`` reuses a decision already made.
+    Exports, search documents and match reasons, which are not logged, use ``visibility.static_view``.
+    """
+    if details is None:
+        details = (open_details(user, item, remote_addr=remote_addr) if open_page and _uid(user) is not None
+                   else detail_access(user, item))
+    return visibility.safe_view(item, details.show)
 
 
 

@@ -1,7 +1,7 @@
 """Exports of what a viewer may see (offers, needs, high-value patents, one batch) to Excel and CSV.
 
 Queries go through the same visibility rules as the lists (``access.offer_visibility_clause`` and
-``access.need_visibility_clause``). Files have one bilingual header row ("中文 / English"); every text cell that
+``access.need_visibility_clause``) and records are written from their safe views (``visibility.static_view``). Files have one bilingual header row ("中文 / English"); every text cell that
 a spreadsheet could take for a formula (starting with = + - @, tab or carriage return) is prefixed with a
 single quote.
 """
@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.models import Batch, Field, Need, Offer, PatentDetail
 from marketplace.models.catalogue import OFFER_KINDS, OFFER_STATUSES
@@ -85,26 +86,12 @@ def _org_name_en(record) -> str:
     return record.organization.name_en if record.organization else ""
 
 
-def _can_see_details(user, record) -> bool:
-    """Details of teaser and confidential offers and needs only for their owner and operators."""
-    return record.visibility == "public" or access.is_staff(user) or access.is_member_of(user, record.organization_id)
-
-
-def _detail(user, attr: str, teaser=None):
-    """A column value only for viewers who may read the details (``teaser`` gives what others see)."""
-    def value(record):
-        if _can_see_details(user, record):
-            return getattr(record, attr)
-        return teaser(record) if teaser else None
-    return value
-
-
 def _patent(attr: str):
     return lambda offer: getattr(offer.patent, attr) if offer.patent is not None else None
 
 
-def offer_columns(user) -> tuple[ExportColumn, ...]:
-    """Columns of an offer export; descriptions only for offers the viewer may read in full."""
+def offer_columns(user=None) -> tuple[ExportColumn, ...]:
+    """Columns of an offer export, read from the records' safe views (``_records``)."""
     return (
         ExportColumn("编号", "ID", lambda o: o.id),
         ExportColumn("类型", "Kind", lambda o: o.kind),
@@ -113,10 +100,8 @@ def offer_columns(user) -> tuple[ExportColumn, ...]:
         ExportColumn("标题（英文）", "Title (English)", lambda o: o.title_en),
         ExportColumn("摘要（中文）", "Summary (Chinese)", lambda o: o.summary_zh),
         ExportColumn("摘要（英文）", "Summary (English)", lambda o: o.summary_en),
-        ExportColumn("详细介绍（中文）", "Description (Chinese)",
-                     lambda o: o.description_zh if _can_see_details(user, o) else ""),
-        ExportColumn("详细介绍（英文）", "Description (English)",
-                     lambda o: o.description_en if _can_see_details(user, o) else ""),
+        ExportColumn("详细介绍（中文）", "Description (Chinese)", lambda o: o.description_zh),
+        ExportColumn("详细介绍（英文）", "Description (English)", lambda o: o.description_en),
         ExportColumn("机构", "Organisation", _org_name_zh),
         ExportColumn("机构（英文）", "Organisation (English)", _org_name_en),
         ExportColumn("领域代码", "Field codes", lambda o: [f.code for f in o.fields]),
@@ -124,7 +109,7 @@ def offer_columns(user) -> tuple[ExportColumn, ...]:
         ExportColumn("技术成熟度", "TRL", lambda o: o.trl),
         ExportColumn("注册认证", "Registrations", lambda o: o.regulatory_statuses or []),
         ExportColumn("合作方式", "Partnership modes", lambda o: o.partnership_modes or []),
-        ExportColumn("价格（元）", "Price (RMB)", _detail(user, "price_rmb")),
+        ExportColumn("价格（元）", "Price (RMB)", lambda o: o.price_rmb),
         ExportColumn("专利申请号", "Patent application number", _patent("application_number")),
         ExportColumn("公开范围", "Visibility", lambda o: o.visibility),
         ExportColumn("批次", "Batch", lambda o: o.batch.number if o.batch else None),
@@ -152,42 +137,39 @@ PATENT_COLUMNS = (
     ExportColumn("编号", "Offer ID", lambda o: o.id),
 )
 
-def _teaser(attr: str):
-    def value(need):
-        text = getattr(need, attr) or ""
-        return text if len(text) <= 140 else text[:140].rstrip() + "…"
-    return value
-
-
-def need_columns(user) -> tuple[ExportColumn, ...]:
-    """Columns of a need export; the details of teaser needs only for their owner and operators."""
+def need_columns(user=None) -> tuple[ExportColumn, ...]:
+    """Columns of a need export, read from the records' safe views (``_records``)."""
     return (
         ExportColumn("编号", "ID", lambda n: n.id),
         ExportColumn("需求类型", "Kind", lambda n: n.kind),
         ExportColumn("状态", "Status", lambda n: n.status),
         ExportColumn("标题（中文）", "Title (Chinese)", lambda n: n.title_zh),
         ExportColumn("标题（英文）", "Title (English)", lambda n: n.title_en),
-        ExportColumn("描述（中文）", "Description (Chinese)",
-                     _detail(user, "description_zh", _teaser("description_zh"))),
-        ExportColumn("描述（英文）", "Description (English)",
-                     _detail(user, "description_en", _teaser("description_en"))),
+        ExportColumn("描述（中文）", "Description (Chinese)", lambda n: n.description_zh),
+        ExportColumn("描述（英文）", "Description (English)", lambda n: n.description_en),
         ExportColumn("机构", "Organisation", _org_name_zh),
         ExportColumn("机构（英文）", "Organisation (English)", _org_name_en),
         ExportColumn("领域代码", "Field codes", lambda n: [f.code for f in n.fields]),
         ExportColumn("标签", "Tags", lambda n: n.tags or []),
-        ExportColumn("数量", "Quantity", _detail(user, "quantity")),
-        ExportColumn("单位", "Unit", _detail(user, "unit", lambda n: "")),
-        ExportColumn("预算下限（元）", "Budget from (RMB)", _detail(user, "budget_min_rmb")),
-        ExportColumn("预算上限（元）", "Budget up to (RMB)", _detail(user, "budget_max_rmb")),
+        ExportColumn("数量", "Quantity", lambda n: n.quantity),
+        ExportColumn("单位", "Unit", lambda n: n.unit),
+        ExportColumn("预算下限（元）", "Budget from (RMB)", lambda n: n.budget_min_rmb),
+        ExportColumn("预算上限（元）", "Budget up to (RMB)", lambda n: n.budget_max_rmb),
         ExportColumn("截止日期", "Deadline", lambda n: n.deadline),
         ExportColumn("资质要求", "Required registrations",
-                     _detail(user, "required_certifications", lambda n: [])),
+                     lambda n: n.required_certifications or []),
         ExportColumn("紧急程度", "Urgency", lambda n: n.urgency),
         ExportColumn("公开范围", "Visibility", lambda n: n.visibility),
     )
 
 
 # --- queries --------------------------------------------------------------------------------------------
+
+def _records(user, query) -> list[visibility.SafeView]:
+    """The rows as safe views: exports are not logged as detail views, so details follow the static rule
+    (public items, the owner organisation, operators; brokers and approved requesters read them on the page)."""
+    return [visibility.static_view(user, row) for row in db.session.scalars(query.limit(MAX_EXPORT_ROWS))]
+
 
 def _as_list(value) -> list:
     if value is None or value == "":
@@ -226,8 +208,7 @@ def export_offers(user, *, kind=None, batch_number=None, field_code=None, status
         query = query.where(Offer.fields.any(Field.id.in_(_field_ids(codes))))
     query = query.options(selectinload(Offer.fields), selectinload(Offer.organization), selectinload(Offer.batch),
                           selectinload(Offer.patent))
-    records = list(db.session.scalars(query.order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc())
-                                      .limit(MAX_EXPORT_ROWS)))
+    records = _records(user, query.order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc()))
     return ExportTable("offers", offer_columns(user), records)
 
 
@@ -241,7 +222,7 @@ def export_needs(user, *, kind: str | None = None, status: str | None = None) ->
     if kind in NEED_KINDS:
         query = query.where(Need.kind == kind)
     query = query.options(selectinload(Need.fields), selectinload(Need.organization))
-    records = list(db.session.scalars(query.order_by(Need.created_at.desc(), Need.id.desc()).limit(MAX_EXPORT_ROWS)))
+    records = _records(user, query.order_by(Need.created_at.desc(), Need.id.desc()))
     return ExportTable("needs", need_columns(user), records)
 
 
@@ -256,8 +237,7 @@ def export_high_value_patents(user) -> ExportTable:
     """The published high-value patents, best score first."""
     query = high_value_patents_query(user).options(selectinload(Offer.organization), selectinload(Offer.batch),
                                                    selectinload(Offer.patent))
-    records = list(db.session.scalars(query.order_by(PatentDetail.value_score.desc().nulls_last(), Offer.id)
-                                      .limit(MAX_EXPORT_ROWS)))
+    records = _records(user, query.order_by(PatentDetail.value_score.desc().nulls_last(), Offer.id))
     return ExportTable("high-value-patents", PATENT_COLUMNS, records)
 
 
@@ -275,7 +255,7 @@ def export_batch(user, number: int) -> ExportTable:
             PatentDetail.value_score.desc().nulls_last(), Offer.id)
     else:
         query = query.order_by(Offer.id)
-    records = list(db.session.scalars(query.limit(MAX_EXPORT_ROWS)))
+    records = _records(user, query)
     columns = PATENT_COLUMNS if batch.kind == "high_value" else offer_columns(user)
     return ExportTable(f"batch-{batch.number}", columns, records)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Need, Offer
-from marketplace.services import access
+from marketplace.services import access, match_reasons
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matching import MatchingEngine
 
@@ -177,7 +177,7 @@ def rank_need(need_id: int, model_dir: Path) -> int:
 
 # --- reading and feedback (services for the views) -------------------------------------------------
 
-def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[MatchSuggestion]:
+def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_reasons.ShownMatch]:
     """Ranked offers for a need the user may see, without offers hidden from them or dismissed by them."""
     access.require_need_view(user, need)
     query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
@@ -185,20 +185,20 @@ def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[MatchSugg
                     Offer.status == "published")
              .options(selectinload(MatchSuggestion.offer).selectinload(Offer.organization))  # shown per row
              .order_by(MatchSuggestion.rank).limit(limit))
-    return list(db.session.scalars(query))
+    return match_reasons.shown(user, db.session.scalars(query))
 
 
-def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[MatchSuggestion]:
+def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[match_reasons.ShownMatch]:
     """Open needs this offer could answer, among those the user may see."""
     access.require_offer_view(user, offer)
     query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
              .where(MatchSuggestion.offer_id == offer.id, access.need_visibility_clause(user),
                     Need.status.in_(OPEN_NEED_STATUSES))
              .options(selectinload(MatchSuggestion.need)).order_by(MatchSuggestion.score.desc()).limit(limit))
-    return list(db.session.scalars(query))
+    return match_reasons.shown(user, db.session.scalars(query))
 
 
-def broker_queue(user, limit: int = 50) -> list[MatchSuggestion]:
+def broker_queue(user, limit: int = 50) -> list[match_reasons.ShownMatch]:
     """The strongest open pairings across the platform that nobody has dismissed yet (brokers, operators)."""
     if not access.is_broker(user):
         raise PermissionDenied(_l("Only technology managers and operators see the pairing queue."))
@@ -209,10 +209,10 @@ def broker_queue(user, limit: int = 50) -> list[MatchSuggestion]:
              .where(Need.status == "open", Offer.status == "published", ~dismissed.exists())
              .options(selectinload(MatchSuggestion.need), selectinload(MatchSuggestion.offer))
              .order_by(MatchSuggestion.score.desc(), MatchSuggestion.id).limit(limit))
-    return list(db.session.scalars(query))
+    return match_reasons.shown(user, db.session.scalars(query))
 
 
-def funders_for_organization(user, organization_ids: set[int], limit: int = 6) -> list[MatchSuggestion]:
+def funders_for_organization(user, organization_ids: set[int], limit: int = 6) -> list[match_reasons.ShownMatch]:
     """Financial products matched to the organisations' open financing needs."""
     if not organization_ids:
         return []
@@ -223,7 +223,7 @@ def funders_for_organization(user, organization_ids: set[int], limit: int = 6) -
                     access.offer_visibility_clause(user))
              .options(selectinload(MatchSuggestion.offer), selectinload(MatchSuggestion.need))
              .order_by(MatchSuggestion.score.desc()).limit(limit))
-    return list(db.session.scalars(query))
+    return match_reasons.shown(user, db.session.scalars(query))
 
 
 def record_feedback(user, need: Need, offer_id: int, decision: str, reason: str = "") -> MatchFeedback:

@@ -135,12 +135,25 @@ def _apply(offer: Offer, values: dict, patent: dict | None, financial: dict | No
         offer.financial = detail
 
 
-def _check_patent_unique(number: str | None, offer_id: int | None, errors: dict) -> None:
+NUMBER_UNAVAILABLE = _l("This application number cannot be registered. Check it, or ask the platform operator.")
+
+
+def patent_number_taken_message(user, existing: Offer):
+    """The error for a taken application number: "already listed" only when the user may see that listing
+    (``visibility``); otherwise a neutral message, so other organisations' drafts and confidential patents are not
+    confirmed."""
+    if access.can_view_offer(user, existing):
+        return _l("This patent is already listed.")
+    return NUMBER_UNAVAILABLE
+
+
+def _check_patent_unique(user, number: str | None, offer_id: int | None, errors: dict) -> None:
     if not number:
         return
-    existing = db.session.scalar(select(PatentDetail.offer_id).where(PatentDetail.application_number == number))
-    if existing is not None and existing != offer_id:
-        errors["application_number"] = _l("This patent is already listed.")
+    existing = db.session.scalar(select(Offer).join(PatentDetail, PatentDetail.offer_id == Offer.id)
+                                 .where(PatentDetail.application_number == number))
+    if existing is not None and existing.id != offer_id:
+        errors["application_number"] = patent_number_taken_message(user, existing)
 
 
 def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
@@ -149,7 +162,7 @@ def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
     if kind not in OFFER_KINDS:
         raise ValidationFailed(_l("Unknown offer kind."), field_errors={"kind": _l("Unknown offer kind.")})
     values, errors, patent, financial = clean_offer(data, kind)
-    _check_patent_unique((patent or {}).get("application_number"), None, errors)
+    _check_patent_unique(user, (patent or {}).get("application_number"), None, errors)
     nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
@@ -167,7 +180,7 @@ def update_offer(user, offer: Offer, data: dict) -> Offer:
     """Change an offer the user may edit; a published offer edited by staff stays published."""
     access.require_offer_edit(user, offer)
     values, errors, patent, financial = clean_offer(data, offer.kind)
-    _check_patent_unique((patent or {}).get("application_number"), offer.id, errors)
+    _check_patent_unique(user, (patent or {}).get("application_number"), offer.id, errors)
     nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)

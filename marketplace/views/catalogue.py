@@ -108,9 +108,10 @@ def detail(offer_id: int):
     from marketplace.services import confidentiality, matching
     with unit_of_work():
         details = confidentiality.open_details(current_user, offer, remote_addr=request.remote_addr or "")
-    return render_template("catalogue/detail.html", offer=offer, related=catalogue_q.related_offers(current_user, offer),
+    return render_template("catalogue/detail.html", offer=confidentiality.safe_view(current_user, offer, details=details),
+                           related=catalogue_q.related_offers(current_user, offer),
                            answerable_needs=matching.needs_for_offer(current_user, offer),
-                           can_edit=access.can_edit_offer(current_user, offer), show_details=details.show,
+                           can_edit=access.can_edit_offer(current_user, offer),
                            details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, offer))
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
+from marketplace import visibility
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import patents as patents_q
 from marketplace.security import safe_next_url
@@ -10,6 +12,13 @@ from marketplace.services import stats
 from marketplace.settings import current_settings
 
 bp = Blueprint("main", __name__)
+
+
+@bp.app_context_processor
+def _viewer() -> dict:
+    """The current user as the visibility rules see them, so templates ask ``viewer.is_staff`` / ``is_broker``
+    instead of reading role names."""
+    return {"viewer": visibility.viewer_of(current_user)}
 
 
 @bp.route("/")
@@ -26,8 +35,6 @@ def home():
 @bp.route("/lang/<code>")
 def switch_language(code: str):
     """Remember the chosen language for this session (and the account, when logged in)."""
-    from flask_login import current_user
-
     from marketplace.services.accounts import set_locale
     from marketplace.services.unit_of_work import unit_of_work
     if code in current_app.config["LANGUAGES"]:

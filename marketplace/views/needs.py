@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.i18n import current_lang
 from marketplace.models.needs import NEED_KINDS
 from marketplace.queries import needs as needs_q
 from marketplace.queries import taxonomy
@@ -48,11 +47,11 @@ def detail(need_id: int):
         details = confidentiality.open_details(current_user, need, remote_addr=request.remote_addr or "")
     can_judge = current_user.is_authenticated and (access.is_member_of(current_user, need.organization_id)
                                                    or access.is_broker(current_user))
-    return render_template("needs/detail.html", need=need, can_edit=access.can_edit_need(current_user, need),
+    return render_template("needs/detail.html", need=confidentiality.safe_view(current_user, need, details=details),
+                           can_edit=access.can_edit_need(current_user, need),
                            suggestions=matching.suggestions_for_need(current_user, need), can_judge=can_judge,
-                           decisions=matching.user_decisions(current_user, need), show_details=details.show,
-                           details=details, teaser=confidentiality.teaser_text(need, current_lang()),
-                           can_manage_confidentiality=confidentiality.is_owner(current_user, need))
+                           decisions=matching.user_decisions(current_user, need),
+                           details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, need))
 
 
 @bp.route("/new", methods=["GET", "POST"])

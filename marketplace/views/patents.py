@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace import visibility
 from marketplace.i18n import current_lang
 from marketplace.models.catalogue import CURATION_STAGES
 from marketplace.queries import patents as patents_q
@@ -142,5 +143,6 @@ def high_value():
         sort = "score"
     page = page_arg()
     found = patents_q.high_value_patents(current_user, sort, page, site_per_page())
-    return render_template("patents/high_value.html", offers=found.items, total=found.total, page=page,
-                           per_page=found.per_page, sort=sort)
+    # A list is not a logged detail view: teaser patents show their public indicators only.
+    return render_template("patents/high_value.html", offers=[visibility.static_view(current_user, o) for o in found.items],
+                           total=found.total, page=page, per_page=found.per_page, sort=sort)

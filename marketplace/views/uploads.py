@@ -73,6 +73,7 @@ def _abort_for(exc: DomainError):
 
 def attachment_panel(item) -> dict:
     """What the attachments panel on an offer's or need's page shows to the current user (no writes)."""
+    item = getattr(item, "source", item)  # pages pass the item's safe view
     item_type = "offer" if item.__class__.__name__ == "Offer" else "need"
     return {"item_type": item_type, "files": uploads.attachments_for(current_user, item),
             "can_upload": current_user.is_authenticated and uploads.can_attach(current_user, item),

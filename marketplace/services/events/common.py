@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -16,6 +16,7 @@ from marketplace.models import (
 from marketplace.services import access, brokering
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import NotFound, PermissionDenied
+from marketplace.visibility import EVENT_OPEN
 
 DEFAULT_TZ = "Asia/Shanghai"
 REMINDER_JOB = "events.send_reminders"
@@ -92,7 +93,8 @@ def can_manage(user, event: Event) -> bool:
 
 
 def can_view(user, event: Event) -> bool:
-    return event.status != "draft" or can_manage(user, event)
+    """Published events for everybody; drafts for their organiser and operators (``visibility``)."""
+    return EVENT_OPEN.allows(user, event)
 
 
 def require_view(user, event: Event | None) -> Event:
@@ -120,10 +122,7 @@ def get_item(user, event: Event, item_id) -> AgendaItem:
 
 
 def visible_events(user, *, series_id: int | None = None) -> list[Event]:
-    query = select(Event).options(selectinload(Event.series))
-    if not access.is_staff(user):
-        mine = (Event.organiser_id == user_id_of(user)) if user_id_of(user) else None
-        query = query.where(or_(Event.status != "draft", mine) if mine is not None else Event.status != "draft")
+    query = select(Event).options(selectinload(Event.series)).where(EVENT_OPEN.clause(user))
     if series_id:
         query = query.where(Event.series_id == series_id)
     return list(db.session.scalars(query.order_by(Event.starts_at.desc(), Event.id.desc())))

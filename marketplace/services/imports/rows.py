@@ -13,7 +13,9 @@ from marketplace.identifiers import is_valid_patent_number, normalise_patent_num
 from marketplace.models import Need, Offer, Organization, PatentDetail
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.models.needs import NEED_KINDS
-from marketplace.services import access, needs as need_service, offers as offer_service
+from marketplace.services import access
+from marketplace.services import needs as need_service
+from marketplace.services import offers as offer_service
 from marketplace.services.errors import DomainError, PermissionDenied, ValidationFailed
 from marketplace.services.imports.columns import IMPORT_ENTITIES
 from marketplace.services.imports.table import ImportRejected, ImportTable, RowError
@@ -112,8 +114,9 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
                                        .where(PatentDetail.application_number == number))
             if listed is not None and existing is None:
                 if listed.organization_id != organization_id:
-                    return [RowError(row, "application_number",
-                                     _l("This patent is already listed by another organisation."))]
+                    message = (_l("This patent is already listed by another organisation.")
+                               if access.can_view_offer(user, listed) else offer_service.NUMBER_UNAVAILABLE)
+                    return [RowError(row, "application_number", message)]
                 existing = listed
     if existing is not None and existing.kind != kind:
         return [RowError(row, "kind", _l("An earlier import of this record has another kind; the kind cannot "
