@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.queries import needs as needs_q
-from marketplace.services import matching
+from marketplace.services import docking, matching
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 
@@ -20,7 +20,7 @@ def queue():
         items = matching.broker_queue(current_user)
     except DomainError as exc:
         abort(exc.http_status)
-    return render_template("matches/queue.html", items=items)
+    return render_template("matches/queue.html", items=items, mediation=docking.mediation_queue(current_user))
 
 
 @bp.route("/need/<int:need_id>/offer/<int:offer_id>", methods=["POST"])

@@ -230,3 +230,13 @@ def test_a_broker_joins_a_request_that_asks_for_mediation(app, make):
         assert db.session.get(Introduction, intro_id).broker_id is not None
     r = w.c_broker.post(f"/docking/introductions/{intro_id}/join")
     assert r.status_code == 302  # already taken: a clear message, not a second broker
+
+
+def test_requests_asking_for_mediation_wait_in_the_broker_queue(app, make):
+    w = _world(app, make)
+    intro_id = _request(w, mediation="1")
+    page = w.c_broker.get("/matches/queue").get_data(as_text=True)
+    assert f'class="list-group-item d-flex flex-wrap justify-content-between gap-2 mediation-item" data-intro="{intro_id}"' in page
+    w.c_broker.post(f"/docking/introductions/{intro_id}/join")
+    assert 'id="mediation-queue"' not in w.c_broker.get("/matches/queue").get_data(as_text=True)
+    assert w.c_hospital.get("/matches/queue").status_code == 403

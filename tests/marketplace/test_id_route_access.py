@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarToken, Event, EventInterest,
-                                FollowupRating, Introduction, IntroductionTask, MatchSuggestion, MeetingRequest,
+                                FollowupRating, Introduction, IntroductionMessage, IntroductionTask, MatchSuggestion, MeetingRequest,
                                 NdaTerms, Notification, Registration, SavedSearch, StoredFile, User)
 from marketplace.services.confidentiality import text_hash
 from tests.conftest import login
@@ -216,6 +216,33 @@ def introduction(w: World) -> Case:
     return Case({"intro_id": intro_id, "task_id": task_id}, w.broker.email)
 
 
+def accepted_introduction(w: World) -> Case:
+    """A's need and C's offer, both sides accepted: the conversation is open to A, C and the broker."""
+    intro = _introduction(w, "accepted")
+    intro.need_response = intro.offer_response = "accepted"
+    (intro_id,) = w.add(intro)
+    return Case({"intro_id": intro_id}, w.a.email)
+
+
+def mediation_request(w: World) -> Case:
+    """A member of C asked A for an introduction and for a technology manager to mediate (none yet)."""
+    (intro_id,) = w.add(Introduction(need_id=w.make.need(w.a.org), offer_id=None, need_organization_id=w.a.org,
+                                     offer_organization_id=w.c.org, source="request", requested_by_id=w.c.user,
+                                     requester_side="offer", purpose="purchase", mediation_requested=True,
+                                     offer_response="accepted", message="请居间", stage="proposed",
+                                     expires_at=_now() + timedelta(days=14)))
+    return Case({"intro_id": intro_id}, w.broker.email)
+
+
+def conversation_message(w: World) -> Case:
+    """A message from C with a file in the conversation of an accepted introduction with A."""
+    intro_id = accepted_introduction(w).values["intro_id"]
+    file_id = _stored_file(w, "message", PDF, "pdf")
+    (message_id,) = w.add(IntroductionMessage(introduction_id=intro_id, author_id=w.c.user, side="offer",
+                                              body="报价单见附件", attachment_id=file_id))
+    return Case({"message_id": message_id, "intro_id": intro_id}, w.a.email)
+
+
 def followup_rating(w: World) -> Case:
     """A's side of a signed introduction is asked what became of it."""
     (intro_id,) = w.add(_introduction(w, "signed"))
@@ -387,6 +414,11 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "confidentiality.item_log": (draft_need, teaser_offer_with_nda, teaser_need_with_nda),
     "confidentiality.decide": (access_request,),
     "brokering.detail": (introduction,),
+    "docking.post_message": (accepted_introduction,),
+    "docking.poll_messages": (accepted_introduction,),
+    "docking.join": (mediation_request,),
+    "docking.message_file": (conversation_message,),
+    "docking.report_message": (conversation_message,),
     "brokering.respond": (introduction,),
     "brokering.move": (introduction,),
     "brokering.deal_value": (introduction,),
@@ -446,6 +478,8 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "confidentiality.nda": {"nda_text_zh": "篡改", "nda_text_en": ""},
     "confidentiality.decide": {"decision": "approve"},
     "brokering.respond": {"decision": "declined", "reason": "篡改"},
+    "docking.post_message": {"body": "篡改"},
+    "docking.report_message": {"reason": "篡改"},
     "brokering.move": {"to_stage": "lost", "reason": "篡改"},
     "brokering.deal_value": {"deal_value_rmb": "1000"},
     "brokering.add_task": lambda w, case: {"title": "篡改", "due_on": "2030-01-01", "owner_id": str(w.broker.user)},
