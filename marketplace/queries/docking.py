@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
-from marketplace.models import Introduction, IntroductionMessage, Membership, Need, Offer
+from marketplace.models import Introduction, IntroductionMessage, IntroductionReadMarker, Membership, Need, Offer
 from marketplace.models.brokering import PIPELINE_STAGES
 from marketplace.services import brokering, conversations
 
@@ -60,16 +61,26 @@ def my_docking(user) -> Docking:
 
 
 def waiting_count(user) -> int:
-    """The navigation badge: requests waiting for the user's answer plus conversations with unread messages."""
+    """The navigation badge: requests waiting for the user's answer plus conversations with unread messages
+    (two counting statements: it is on every page)."""
     if not getattr(user, "is_authenticated", False) or not (user.org_ids or user.role_names):
         return 0
-    visible = brokering.visibility_clause(user)
-    proposed = list(db.session.scalars(select(Introduction).where(visible, Introduction.stage == "proposed")
-                                       .limit(LIST_LIMIT)))
-    to_answer = sum(1 for intro in proposed if brokering.pending_sides(user, intro))
-    talking = db.session.scalars(select(Introduction.id).where(visible, Introduction.stage.in_(PIPELINE_STAGES))
-                                 .limit(LIST_LIMIT)).all()
-    return to_answer + len(conversations.unread_by_introduction(user, talking))
+    orgs = sorted(user.org_ids)
+    to_answer = 0
+    if orgs:
+        to_answer = db.session.scalar(select(func.count(Introduction.id)).where(
+            Introduction.stage == "proposed", Introduction.expires_at > datetime.now(timezone.utc),
+            or_(and_(Introduction.need_organization_id.in_(orgs), Introduction.need_response == "pending"),
+                and_(Introduction.offer_organization_id.in_(orgs), Introduction.offer_response == "pending")))) or 0
+    marker = (select(IntroductionReadMarker.last_read_message_id)
+              .where(IntroductionReadMarker.introduction_id == IntroductionMessage.introduction_id,
+                     IntroductionReadMarker.user_id == user.id).scalar_subquery())
+    unread = db.session.scalar(
+        select(func.count(func.distinct(IntroductionMessage.introduction_id)))
+        .join(Introduction, Introduction.id == IntroductionMessage.introduction_id)
+        .where(brokering.visibility_clause(user), Introduction.stage.in_(PIPELINE_STAGES),
+               IntroductionMessage.author_id != user.id, IntroductionMessage.id > func.coalesce(marker, 0))) or 0
+    return to_answer + unread
 
 
 def own_items(user, organization_id: int) -> tuple[list[Need], list[Offer]]:

@@ -240,3 +240,22 @@ def test_requests_asking_for_mediation_wait_in_the_broker_queue(app, make):
     w.c_broker.post(f"/docking/introductions/{intro_id}/join")
     assert 'id="mediation-queue"' not in w.c_broker.get("/matches/queue").get_data(as_text=True)
     assert w.c_hospital.get("/matches/queue").status_code == 403
+
+
+def test_navigation_counts_requests_to_answer_and_unread_conversations(app, make):
+    from marketplace.queries import docking as docking_q
+    w = _world(app, make)
+    first = _request(w)
+    second = _request(w, client=w.c_hospital, need_id=None, offer_id=None, organization_id=w.firm)
+    with app.app_context():
+        from marketplace.models import User
+        firm_user = db.session.get(User, w.firm_user)
+        hospital_user = db.session.get(User, w.hospital_user)
+        assert docking_q.waiting_count(firm_user) == 2 and docking_q.waiting_count(hospital_user) == 0
+        assert docking_q.my_docking(firm_user).waiting == 2
+    w.c_firm.post(f"/brokering/{first}/respond", data={"decision": "accepted"})
+    w.c_firm.post(f"/brokering/{second}/respond", data={"decision": "declined", "reason": "暂不合作"})
+    w.c_firm.post(f"/docking/introductions/{first}/messages", data={"body": "您好"})
+    with app.app_context():
+        assert docking_q.waiting_count(db.session.get(User, w.firm_user)) == 0
+        assert docking_q.waiting_count(db.session.get(User, w.hospital_user)) == 1
