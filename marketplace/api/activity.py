@@ -74,6 +74,7 @@ def list_introductions(page, per_page=None, stage=None, need_id=None, offer_id=N
 @intros_bp.route("/", methods=["POST"])
 @intros_bp.arguments(IntroductionCreateIn)
 @intros_bp.response(201, IntroductionDetailOut)
+@intros_bp.alt_response(404, response="NOT_FOUND")  # the offer, need or organisation named
 @auth.write_access
 def create_introduction(data):
     """Ask to be introduced (members: `purpose`, `message` and the offer, need or organisation asked about; with
