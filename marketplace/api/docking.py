@@ -66,9 +66,12 @@ def request_introduction(user, data: dict) -> Introduction:
     is passed on as the item the request concerns. Call inside the unit of work.
     """
     need_id, offer_id, organization_id = data.get("need_id"), data.get("offer_id"), data.get("organization_id")
+    as_organization_id = data.get("as_organization_id")
     own_need_id = own_offer_id = None
-    if sum(1 for value in (need_id, offer_id, organization_id) if value) > 1:
-        asking = [data["as_organization_id"]] if data.get("as_organization_id") else sorted(user.org_ids)
+    # Only the asker's own organisations are looked at (another one is refused by the service, unanswered here).
+    if sum(1 for value in (need_id, offer_id, organization_id) if value) > 1 and (
+            as_organization_id is None or as_organization_id in user.org_ids):
+        asking = [as_organization_id] if as_organization_id else sorted(user.org_ids)
         own_need, own_offer = brokering_q.own_ends(asking, need_id, offer_id)
         if own_need:
             own_need_id, need_id = need_id, None
@@ -77,9 +80,12 @@ def request_introduction(user, data: dict) -> Introduction:
         if sum(1 for value in (need_id, offer_id, organization_id) if value) > 1:
             raise ValidationFailed(_l("Name one offer, need or organisation to ask about; any other one must be "
                                       "your own need or offer."))
+        if organization_id and own_offer_id:  # asking an organisation, the asker is the side with the need
+            raise ValidationFailed(_l("With an organisation, name one of your own needs (not an offer)."),
+                                   field_errors={"offer_id": _l("Leave this out, or name a need instead.")})
     return docking.request_introduction(
         user, offer_id=offer_id, need_id=need_id, organization_id=organization_id,
-        as_organization_id=data.get("as_organization_id"), own_need_id=own_need_id, own_offer_id=own_offer_id,
+        as_organization_id=as_organization_id, own_need_id=own_need_id, own_offer_id=own_offer_id,
         purpose=data.get("purpose") or "", message=data["message"], mediation=data.get("mediation", False),
         expiry_days=current_settings().introduction_expiry_days)
 

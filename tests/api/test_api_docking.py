@@ -143,6 +143,10 @@ def test_request_about_an_organisation_with_mediation(app, client, make, docking
     assert body["offer_organization"]["id"] == d["firm"]
     seller_view = client.get(f"/api/v1/introductions/{body['id']}", headers=d["token"](d["seller"]))
     assert seller_view.status_code == 200 and seller_view.get_json()["need_organization"]["id"] == d["hospital"]
+    own_offer = make.offer(d["hospital"])
+    offer_with_organisation = client.post("/api/v1/introductions/", headers=d["token"](d["nurse"]), json={
+        "organization_id": d["firm"], "offer_id": own_offer, "purpose": "trial", "message": "Try ours"})
+    assert offer_with_organisation.status_code == 422 and "offer_id" in offer_with_organisation.get_json()["errors"]
 
 
 def test_mediated_only_organisation_stays_anonymous_until_it_accepts(app, client, make, docking):
@@ -225,7 +229,8 @@ def test_forged_and_huge_ids_are_not_found(app, client, make, docking):
     for body, status in (({"offer_id": 987654}, 404), ({"organization_id": 987654}, 404),
                          ({"need_id": 987654, "offer_id": d["offer"]}, 422),
                          ({"offer_id": 2**31}, 422), ({"offer_id": 10**30}, 422), ({"offer_id": "1; drop"}, 422),
-                         ({"as_organization_id": 987654, "offer_id": d["offer"]}, 403)):
+                         ({"as_organization_id": 987654, "offer_id": d["offer"]}, 403),
+                         ({"as_organization_id": d["firm"], "need_id": d["need"], "offer_id": d["offer"]}, 403)):
         reply = client.post("/api/v1/introductions/", headers=nurse,
                             json={"purpose": "trial", "message": "Forged", **body})
         assert reply.status_code == status, (body, reply.status_code, reply.get_data(as_text=True))
