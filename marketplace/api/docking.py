@@ -38,7 +38,10 @@ def organization_for(user, intro: Introduction, side: str) -> dict | None:
 
 
 def contacts(user, intro: Introduction) -> list[dict]:
-    """Each side's contact person once both sides accepted; an empty list before."""
+    """Each side's contact person once both sides accepted, for the people who read the conversation; an empty
+    list before (and for anybody else who may open the introduction)."""
+    if not conversations.may_read(user, intro):
+        return []
     return [{k: entry[k] for k in ("side", "name", "email", "phone")} for entry in docking.contacts(user, intro)]
 
 
