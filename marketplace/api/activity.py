@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import url_for
 
 from marketplace.api import auth
+from marketplace.api import docking as docking_api
 from marketplace.api import representations as rep
 from marketplace.api.common import api_blueprint, page_envelope
 from marketplace.api.schemas.activity import (
@@ -16,12 +17,12 @@ from marketplace.api.schemas.activity import (
     IntroductionDetailOut,
     IntroductionListArgs,
     IntroductionPage,
-    IntroductionProposeIn,
     IntroductionRespondIn,
     IntroductionStageIn,
     IntroductionValueIn,
     RegistrationOut,
 )
+from marketplace.api.schemas.docking import IntroductionCreateIn
 from marketplace.models import Event, Introduction
 from marketplace.queries import brokering as brokering_q
 from marketplace.queries import events as events_q
@@ -32,24 +33,26 @@ from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
 
 intros_bp = api_blueprint("api_introductions", __name__, url_prefix="/api/v1/introductions",
-                      description="Introductions proposed by technology managers, answered by both sides and "
-                                  "followed through the pipeline to a signed deal.")
+                      description="Introductions requested by members or proposed by technology managers, "
+                                  "answered by both sides and followed through the pipeline to a signed deal.")
 events_bp = api_blueprint("api_events", __name__, url_prefix="/api/v1/events",
                       description="Patent roadshows and Spark technology-transfer events, with registration.")
 
 
 def introduction(intro: Introduction, *, with_history: bool = False, user=None) -> dict:
-    out = {k: getattr(intro, k) for k in ("id", "need_id", "offer_id", "broker_id", "source", "message", "stage",
-                                          "stage_changed_at", "need_response", "need_reason", "offer_response",
-                                          "offer_reason", "expires_at", "lost_reason")}
-    out["need_organization"] = rep.organization_ref(intro.need_organization)
-    out["offer_organization"] = rep.organization_ref(intro.offer_organization)
+    out = {k: getattr(intro, k) for k in ("id", "need_id", "offer_id", "broker_id", "source", "purpose",
+                                          "requester_side", "requested_by_id", "mediation_requested", "message",
+                                          "stage", "stage_changed_at", "need_response", "need_reason",
+                                          "offer_response", "offer_reason", "expires_at", "lost_reason")}
+    out["need_organization"] = docking_api.organization_for(user, intro, "need")
+    out["offer_organization"] = docking_api.organization_for(user, intro, "offer")
     out["deal_value_rmb"] = rep.number(intro.deal_value_rmb)
     out["url"] = url_for("brokering.detail", intro_id=intro.id, _external=True)
     if with_history:
         out["history"] = [{"kind": e.kind, "side": e.side, "from_stage": e.from_stage, "to_stage": e.to_stage,
                            "value_rmb": rep.number(e.value_rmb), "reason": e.reason, "actor_id": e.actor_id,
                            "created_at": e.created_at} for e in brokering.history(user, intro)]
+        out["contacts"] = docking_api.contacts(user, intro)
     return out
 
 
@@ -65,19 +68,25 @@ def list_introductions(page, per_page=None, stage=None, need_id=None, offer_id=N
     user = auth.require_caller()
     found = brokering_q.list_introductions(user, stage=stage, need_id=need_id, offer_id=offer_id, page=page,
                                            per_page=api_per_page(per_page))
-    return page_envelope(found, introduction)
+    return page_envelope(found, lambda intro: introduction(intro, user=user))
 
 
 @intros_bp.route("/", methods=["POST"])
-@intros_bp.arguments(IntroductionProposeIn)
+@intros_bp.arguments(IntroductionCreateIn)
 @intros_bp.response(201, IntroductionDetailOut)
+@intros_bp.alt_response(404, response="NOT_FOUND")  # the offer, need or organisation named
 @auth.write_access
-def propose_introduction(data):
-    """A technology manager proposes that a need's and an offer's organisations talk; both are notified."""
+def create_introduction(data):
+    """Ask to be introduced (members: `purpose`, `message` and the offer, need or organisation asked about; with
+    your own need or offer as the other end when it concerns one), or, as a technology manager, propose that a
+    need's and an offer's organisations talk (`need_id`, `offer_id`, no `purpose`). The other side is notified."""
     user = auth.require_caller()
     with unit_of_work():
-        intro = brokering.propose(user, data["need_id"], data["offer_id"], data["message"],
-                                  expiry_days=current_settings().introduction_expiry_days)
+        if docking_api.is_proposal(user, data):
+            intro = brokering.propose(user, data["need_id"], data["offer_id"], data["message"],
+                                      expiry_days=current_settings().introduction_expiry_days)
+        else:
+            intro = docking_api.request_introduction(user, data)
         body = introduction(intro, with_history=True, user=user)
     return body
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
-from marketplace.models import Introduction
+from marketplace.models import Introduction, Need, Offer
 from marketplace.queries.paging import Page, fetch_page, valid_id
 from marketplace.services import brokering  # who may see an introduction is the brokering rule
 
@@ -26,3 +26,15 @@ def list_introductions(viewer, *, stage: str | None = None, need_id: int | None 
         if value:
             query = query.where(column == value)
     return fetch_page(query.order_by(Introduction.stage_changed_at.desc(), Introduction.id.desc()), page, per_page)
+
+
+def own_ends(organization_ids, need_id: int | None, offer_id: int | None) -> tuple[bool, bool]:
+    """Whether the need and the offer named in a request belong to one of ``organization_ids`` (the asker's)."""
+    organization_ids = [o for o in organization_ids if valid_id(o)]
+    if not organization_ids:
+        return False, False
+    own_need = valid_id(need_id) and db.session.scalar(select(Need.id).where(
+        Need.id == need_id, Need.organization_id.in_(organization_ids))) is not None
+    own_offer = valid_id(offer_id) and db.session.scalar(select(Offer.id).where(
+        Offer.id == offer_id, Offer.organization_id.in_(organization_ids))) is not None
+    return bool(own_need), bool(own_offer)

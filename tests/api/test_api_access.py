@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import Event, Introduction, Need, Offer, Organization
+from marketplace.models import Event, Introduction, IntroductionMessage, Need, Offer, Organization
 
 # Operations whose object is public on purpose (what a visitor may see anyway).
 PUBLIC = {("get", "/api/v1/organizations/{org_id}")}
@@ -22,6 +22,7 @@ BODIES = {  # a valid body, so the refusal comes from the access rules and not f
     ("post", "/api/v1/introductions/{intro_id}/respond"): {"decision": "declined", "reason": "x"},
     ("post", "/api/v1/introductions/{intro_id}/stage"): {"to_stage": "lost", "reason": "x"},
     ("put", "/api/v1/introductions/{intro_id}/deal-value"): {"deal_value_rmb": 1},
+    ("post", "/api/v1/introductions/{intro_id}/messages"): {"body": "Taken over"},
     ("patch", "/api/v1/events/{event_id}"): {"title_en": "Taken over"},
     ("post", "/api/v1/events/{event_id}/cancel"): {"reason": "x"},
 }
@@ -48,10 +49,13 @@ def private_world(app, make):
         now = datetime.now(timezone.utc)
         intro = Introduction(need_id=open_need, offer_id=published_c, need_organization_id=org_a,
                              offer_organization_id=org_c, broker_id=broker, message="m", stage="accepted",
+                             need_response="accepted", offer_response="accepted",
                              stage_changed_at=now, expires_at=now + timedelta(days=14))
         event = Event(kind="spark", status="draft", organiser_id=organiser, title_zh="草稿活动",
                       starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2))
         db.session.add_all([intro, event])
+        db.session.flush()
+        db.session.add(IntroductionMessage(introduction_id=intro.id, author_id=user_a, side="need", body="private"))
         db.session.commit()
         ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id}
     return ids
@@ -64,6 +68,7 @@ def _snapshot(app, ids) -> dict:
         org = db.session.get(Organization, ids["org_id"])
         return {"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
                 "intro": (intro.stage, intro.deal_value_rmb), "event": (event.status, event.title_en),
+                "messages": db.session.query(IntroductionMessage).filter_by(introduction_id=intro.id).count(),
                 "org": org.website}
 
 
@@ -82,4 +87,6 @@ def test_every_id_operation_is_refused_to_another_organisation(app, client, make
         assert anonymous.status_code in (401, 403, 404), (method, path, anonymous.status_code)
         checked.append((method, path))
     assert _snapshot(app, private_world) == before
-    assert len(checked) >= 15  # the document lists the id-taking operations; none may slip through
+    assert {("get", "/api/v1/introductions/{intro_id}/messages"),
+            ("post", "/api/v1/introductions/{intro_id}/messages")} <= set(checked)
+    assert len(checked) >= 17  # the document lists the id-taking operations; none may slip through

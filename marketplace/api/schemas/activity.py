@@ -14,7 +14,8 @@ from marketplace.api.schemas.common import (
     UtcDateTime,
     page_of,
 )
-from marketplace.models.brokering import INTRODUCTION_STAGES
+from marketplace.api.schemas.docking import ContactOut
+from marketplace.models.brokering import INTRODUCTION_SOURCES, INTRODUCTION_STAGES
 from marketplace.models.events import AUDIENCES, EVENT_KINDS, EVENT_STATUSES
 from marketplace.services.brokering import MOVE_TARGETS
 
@@ -23,12 +24,6 @@ class IntroductionListArgs(PageArgs):
     stage = fields.String(validate=validate.OneOf(INTRODUCTION_STAGES))
     need_id = Id()
     offer_id = Id()
-
-
-class IntroductionProposeIn(ApiSchema):
-    need_id = Id(required=True)
-    offer_id = Id(required=True)
-    message = Text(5000, required=True, metadata={"description": "shown to both sides"})
 
 
 class IntroductionRespondIn(ApiSchema):
@@ -58,14 +53,27 @@ class IntroductionEventOut(ma.Schema):
     created_at = UtcDateTime(allow_none=True)
 
 
+HIDDEN_NOTE = "null while a \"mediated only\" organisation has not accepted (its identity stays hidden)"
+
+
 class IntroductionOut(ma.Schema):
     id = fields.Integer(required=True)
-    need_id = fields.Integer(required=True)
-    offer_id = fields.Integer(required=True)
-    need_organization = fields.Nested(OrganizationRef, required=True)
-    offer_organization = fields.Nested(OrganizationRef, required=True)
+    need_id = fields.Integer(required=True, allow_none=True, metadata={"description": "null for a request "
+                                                                                     "without a need"})
+    offer_id = fields.Integer(required=True, allow_none=True, metadata={"description": "null for a request "
+                                                                                       "without an offer"})
+    need_organization = fields.Nested(OrganizationRef, required=True, allow_none=True,
+                                      metadata={"description": HIDDEN_NOTE})
+    offer_organization = fields.Nested(OrganizationRef, required=True, allow_none=True,
+                                       metadata={"description": HIDDEN_NOTE})
     broker_id = fields.Integer(allow_none=True)
-    source = fields.String(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(INTRODUCTION_SOURCES),
+                           metadata={"description": "request: asked for by a member"})
+    purpose = fields.String(required=True, allow_none=True, metadata={"description": "why a member asked"})
+    requester_side = fields.String(required=True, allow_none=True,
+                                   metadata={"description": "need / offer: the side of the member who asked"})
+    requested_by_id = fields.Integer(allow_none=True)
+    mediation_requested = fields.Boolean(required=True)
     message = fields.String(required=True)
     stage = fields.String(required=True)
     stage_changed_at = UtcDateTime(allow_none=True)
@@ -81,6 +89,9 @@ class IntroductionOut(ma.Schema):
 
 class IntroductionDetailOut(IntroductionOut):
     history = fields.List(fields.Nested(IntroductionEventOut), required=True)
+    contacts = fields.List(fields.Nested(ContactOut), required=True,
+                           metadata={"description": "each side's contact person once both sides accepted; "
+                                                    "empty before"})
 
 
 class EventListArgs(PageArgs):
