@@ -83,3 +83,4 @@ def test_every_id_operation_is_refused_to_another_organisation(app, client, make
         checked.append((method, path))
     assert _snapshot(app, private_world) == before
     assert len(checked) >= 15  # the document lists the id-taking operations; none may slip through
+    assert {("post", "/api/v1/needs/{need_id}/publish"), ("post", "/api/v1/needs/{need_id}/reopen")} <= set(checked)
