@@ -156,5 +156,5 @@ def accept_match(data, need_id, offer_id):
 @bp.response(200, MatchDecisionOut)
 @auth.write_access
 def dismiss_match(data, need_id, offer_id):
-    """Dismiss a pairing, optionally saying why."""
+    """Dismiss a pairing as not relevant, optionally saying why; it leaves the need's matches for everybody."""
     return _decide(need_id, offer_id, "dismissed", data.get("reason", ""))

@@ -68,7 +68,7 @@ def test_service_refuses_other_organisations_and_brokers_but_not_staff(app, make
 
 def test_member_publishes_a_draft_from_its_page_and_it_is_matched(app, client, make):
     ventilator, _, _ = _catalogue(make)
-    hospital, _, email = make.member("hospital")
+    _, _, email = make.member("hospital")
     login(client, email)
     r = client.post("/needs/new?kind=procurement", data={"title_zh": "采购有创呼吸机草稿", "description_zh": "ICU",
                                                          "tags": "呼吸机", "action": "draft"})
