@@ -73,6 +73,7 @@ INTRODUCTION_STAGE_LABELS = {
 }
 INTRODUCTION_RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"), "declined": _l("Declined")}
 INTRODUCTION_SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
+MATCH_VERDICT_LABELS = {"accepted": _l("Accepted"), "dismissed": _l("Not relevant"), "signed": _l("Signed")}
 
 REQUEST_PURPOSE_LABELS = {
     "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
@@ -87,6 +88,7 @@ ALL_LABELS = {
     "need_status": NEED_STATUS_LABELS, "urgency": URGENCY_LABELS, "legal_status": LEGAL_STATUS_LABELS,
     "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
+    "match_verdict": MATCH_VERDICT_LABELS,
 }
 
 

@@ -1,4 +1,4 @@
-"""/api/v1/needs: posting, editing and closing needs, and the ranked offers matched to them."""
+"""/api/v1/needs: posting, editing, publishing, closing and reopening needs, and their ranked offers."""
 from __future__ import annotations
 
 from marketplace.api import auth
@@ -98,6 +98,30 @@ def close_need(data, need_id):
     return body
 
 
+@bp.route("/<int:need_id>/publish", methods=["POST"])
+@bp.response(200, NeedDetailOut)
+@auth.write_access
+def publish_need(need_id):
+    """Publish a draft need (409 unless it is a draft); it is listed and enters the matching."""
+    return _change_status(need_id, need_service.publish)
+
+
+@bp.route("/<int:need_id>/reopen", methods=["POST"])
+@bp.response(200, NeedDetailOut)
+@auth.write_access
+def reopen_need(need_id):
+    """Reopen a closed need (409 unless it is closed); its closing reason is cleared, matching resumes."""
+    return _change_status(need_id, need_service.reopen)
+
+
+def _change_status(need_id: int, action) -> dict:
+    user = auth.require_caller()
+    with unit_of_work():
+        need = action(user, _need(user, need_id))
+        body = rep.need_detail(need, user, details_visible=True)
+    return body
+
+
 @bp.route("/<int:need_id>/matches", methods=["GET"])
 @bp.response(200, MatchListOut)
 def list_matches(need_id):
@@ -132,5 +156,5 @@ def accept_match(data, need_id, offer_id):
 @bp.response(200, MatchDecisionOut)
 @auth.write_access
 def dismiss_match(data, need_id, offer_id):
-    """Dismiss a pairing, optionally saying why."""
+    """Dismiss a pairing as not relevant, optionally saying why; it leaves the need's matches for everybody."""
     return _decide(need_id, offer_id, "dismissed", data.get("reason", ""))

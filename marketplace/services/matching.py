@@ -11,13 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from marketplace.extensions import db
-from marketplace.models import MatchFeedback, MatchSuggestion, Need, Offer
+from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, UserRole
 from marketplace.services import access, match_reasons
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.visibility import BROKER_ROLES
 from matching import MatchingEngine
 
 log = logging.getLogger(__name__)
@@ -177,12 +178,47 @@ def rank_need(need_id: int, model_dir: Path) -> int:
 
 # --- reading and feedback (services for the views) -------------------------------------------------
 
+def _by_member(feedback):
+    """SQL: the author of a feedback row belongs to the organisation of the row's need."""
+    need = aliased(Need)  # its own alias: never correlated to a need of the enclosing query
+    return (select(Membership.id).join(need, need.organization_id == Membership.organization_id)
+            .where(need.id == feedback.need_id, Membership.user_id == feedback.user_id).exists())
+
+
+def _by_broker(feedback):
+    """SQL: the author of a feedback row is a technology manager, operator or admin."""
+    return select(UserRole.id).where(UserRole.user_id == feedback.user_id,
+                                     UserRole.role.in_(BROKER_ROLES)).exists()
+
+
+def _by_need_side(feedback):
+    """SQL: the author is one of the people who may judge a need's pairings (``record_feedback``)."""
+    return or_(_by_member(feedback), _by_broker(feedback))
+
+
+def _dismissed():
+    """SQL, correlated to ``MatchSuggestion``: the need side's latest verdict on the pairing is "dismissed".
+
+    A later acceptance (or signature) by the need side brings the pairing back; verdicts from anybody else
+    (e.g. an offer-side member closing an introduction) do not hide it.
+    """
+    dismissal, later = aliased(MatchFeedback), aliased(MatchFeedback)
+    overruled = select(later.id).where(later.need_id == dismissal.need_id,
+                                       later.offer_id == dismissal.offer_id, later.decision != "dismissed",
+                                       later.created_at > dismissal.created_at, _by_need_side(later)).exists()
+    return select(dismissal.id).where(dismissal.need_id == MatchSuggestion.need_id,
+                                      dismissal.offer_id == MatchSuggestion.offer_id,
+                                      dismissal.decision == "dismissed",
+                                      _by_need_side(dismissal), ~overruled).exists()
+
+
 def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_reasons.ShownMatch]:
-    """Ranked offers for a need the user may see, without offers hidden from them or dismissed by them."""
+    """Ranked offers for a need the user may see, without offers hidden from them or pairings the need side
+    found not relevant (hidden for everybody)."""
     access.require_need_view(user, need)
     query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
              .where(MatchSuggestion.need_id == need.id, access.offer_visibility_clause(user),
-                    Offer.status == "published")
+                    Offer.status == "published", ~_dismissed())
              .options(selectinload(MatchSuggestion.offer).selectinload(Offer.organization))  # shown per row
              .order_by(MatchSuggestion.rank).limit(limit))
     return match_reasons.shown(user, db.session.scalars(query))
@@ -199,28 +235,54 @@ def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[match_reasons.Sh
 
 
 def broker_queue(user, limit: int = 50) -> list[match_reasons.ShownMatch]:
-    """The strongest open pairings across the platform that nobody has dismissed yet (brokers, operators)."""
+    """The strongest open pairings across the platform that the need side has not dismissed (brokers,
+    operators), each with ``verdicts``: the need side's accepted / dismissed / signed signals on it."""
     if not access.is_broker(user):
         raise PermissionDenied(_l("Only technology managers and operators see the pairing queue."))
-    dismissed = select(MatchFeedback.id).where(MatchFeedback.need_id == MatchSuggestion.need_id,
-                                               MatchFeedback.offer_id == MatchSuggestion.offer_id)
     query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
              .join(Offer, Offer.id == MatchSuggestion.offer_id)
-             .where(Need.status == "open", Offer.status == "published", ~dismissed.exists())
+             .where(Need.status == "open", Offer.status == "published", ~_dismissed())
              .options(selectinload(MatchSuggestion.need), selectinload(MatchSuggestion.offer))
              .order_by(MatchSuggestion.score.desc(), MatchSuggestion.id).limit(limit))
-    return match_reasons.shown(user, db.session.scalars(query))
+    items = match_reasons.shown(user, db.session.scalars(query))
+    verdicts = need_side_verdicts(items)
+    for item in items:
+        item.verdicts = verdicts[item.id]
+    return items
+
+
+VERDICT_ORDER = ("accepted", "signed", "dismissed")
+
+
+def need_side_verdicts(suggestions: list[match_reasons.ShownMatch]) -> dict[int, list[tuple[str, str]]]:
+    """Per suggestion id, the verdicts on its pairing as distinct ``(side, decision)`` pairs, where side is
+    "need" (a member of the need's organisation) or "broker" (a technology manager, operator or admin)."""
+    if not suggestions:
+        return {}
+    rows = db.session.execute(
+        select(MatchFeedback.need_id, MatchFeedback.offer_id, MatchFeedback.decision,
+               _by_member(MatchFeedback), _by_broker(MatchFeedback))
+        .where(MatchFeedback.need_id.in_({s.need_id for s in suggestions}),
+               MatchFeedback.offer_id.in_({s.offer_id for s in suggestions}))).all()
+    found: dict[tuple[int, int], set[tuple[str, str]]] = {}
+    for need_id, offer_id, decision, by_member, by_broker in rows:
+        if by_member or by_broker:
+            found.setdefault((need_id, offer_id), set()).add(("need" if by_member else "broker", decision))
+    order = {"need": 0, "broker": 1}
+    return {s.id: sorted(found.get((s.need_id, s.offer_id), ()),
+                         key=lambda v: (order[v[0]], VERDICT_ORDER.index(v[1])))
+            for s in suggestions}
 
 
 def funders_for_organization(user, organization_ids: set[int], limit: int = 6) -> list[match_reasons.ShownMatch]:
-    """Financial products matched to the organisations' open financing needs."""
+    """Financial products matched to the organisations' open financing needs (less those found irrelevant)."""
     if not organization_ids:
         return []
     query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
              .join(Offer, Offer.id == MatchSuggestion.offer_id)
              .where(Need.organization_id.in_(organization_ids), Need.kind == "financing",
                     Need.status.in_(OPEN_NEED_STATUSES), Offer.kind == "financial", Offer.status == "published",
-                    access.offer_visibility_clause(user))
+                    access.offer_visibility_clause(user), ~_dismissed())
              .options(selectinload(MatchSuggestion.offer), selectinload(MatchSuggestion.need))
              .order_by(MatchSuggestion.score.desc()).limit(limit))
     return match_reasons.shown(user, db.session.scalars(query))

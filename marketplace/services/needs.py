@@ -1,4 +1,4 @@
-"""Needs: posting with a form per kind, editing and closing."""
+"""Needs: posting with a form per kind, editing, publishing a draft, closing and reopening."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +10,7 @@ from marketplace.models.catalogue import REGULATORY_STATUSES, VISIBILITIES
 from marketplace.models.needs import NEED_KINDS, URGENCIES
 from marketplace.services import access, confidentiality
 from marketplace.services.cleaning import Cleaner
-from marketplace.services.errors import ValidationFailed
+from marketplace.services.errors import Conflict, ValidationFailed
 from marketplace.services.matching import RANK_NEED_JOB
 from marketplace.services.offers import fields_by_codes
 
@@ -106,10 +106,26 @@ def close_need(user, need: Need, reason: str = "") -> Need:
     return need
 
 
-def reopen_need(user, need: Need) -> Need:
+def publish(user, need: Need) -> Need:
+    """Open a draft need (its organisation's members and staff): it is listed and enters the matching."""
     access.require_need_edit(user, need)
+    if need.status != "draft":
+        raise Conflict(_l("Only a draft need can be published."))
     need.status = "open"
     db.session.flush()
+    jobs.enqueue(db.session, RANK_NEED_JOB, need_id=need.id)
+    return need
+
+
+def reopen(user, need: Need) -> Need:
+    """Open a closed need again (its organisation's members and staff); the closing reason is cleared."""
+    access.require_need_edit(user, need)
+    if need.status != "closed":
+        raise Conflict(_l("Only a closed need can be reopened."))
+    need.status = "open"
+    need.close_reason = ""
+    db.session.flush()
+    jobs.enqueue(db.session, RANK_NEED_JOB, need_id=need.id)
     return need
 
 

@@ -1,4 +1,4 @@
-"""Needs: public list and pages, and members' posting, editing and closing."""
+"""Needs: public list and pages, and members' posting, editing, publishing, closing and reopening."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,7 +13,7 @@ from marketplace.services import access, needs as need_service
 from marketplace.services.errors import DomainError
 from marketplace.services.needs import NEED_KIND_SECTIONS
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.views.helpers import flash_domain_error, form_dict, page_arg
+from marketplace.views.helpers import abort_for, flash_domain_error, form_dict, page_arg
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 LIST_KEYS = ("required_certifications", "field_codes")
@@ -118,3 +118,26 @@ def close(need_id: int):
         abort(exc.http_status)
     flash(_("Need closed."), "info")
     return redirect(url_for("needs.detail", need_id=need_id))
+
+
+def _change_status(need_id: int, action, done: str):
+    """Run a status change on the need; a refusal or a wrong state is an error page with the reason."""
+    try:
+        with unit_of_work():
+            action(current_user, needs_q.get_need(current_user, need_id))
+    except DomainError as exc:
+        abort_for(exc)
+    flash(done, "success")
+    return redirect(url_for("needs.detail", need_id=need_id))
+
+
+@bp.route("/<int:need_id>/publish", methods=["POST"])
+@login_required
+def publish(need_id: int):
+    return _change_status(need_id, need_service.publish, _("Need published."))
+
+
+@bp.route("/<int:need_id>/reopen", methods=["POST"])
+@login_required
+def reopen(need_id: int):
+    return _change_status(need_id, need_service.reopen, _("Need reopened."))

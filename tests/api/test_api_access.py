@@ -89,4 +89,5 @@ def test_every_id_operation_is_refused_to_another_organisation(app, client, make
     assert _snapshot(app, private_world) == before
     assert {("get", "/api/v1/introductions/{intro_id}/messages"),
             ("post", "/api/v1/introductions/{intro_id}/messages")} <= set(checked)
-    assert len(checked) >= 17  # the document lists the id-taking operations; none may slip through
+    assert {("post", "/api/v1/needs/{need_id}/publish"), ("post", "/api/v1/needs/{need_id}/reopen")} <= set(checked)
+    assert len(checked) >= 19  # the document lists the id-taking operations; none may slip through

@@ -164,6 +164,15 @@ def open_need(w: World) -> Case:
     return _need_case(w, w.a.email)
 
 
+def closed_need(w: World) -> Case:
+    """Still shown to everybody, but only A (and staff) reopen it."""
+    return _need_case(w, w.a.email, status="closed", close_reason="已采购")
+
+
+def confidential_closed_need(w: World) -> Case:
+    return _need_case(w, w.a.email, status="closed", visibility="confidential")
+
+
 def _with_nda(w: World, case: Case) -> Case:
     w.add(NdaTerms(item_type=case.values["item_type"], item_id=case.values["item_id"], text_zh="保密协议",
                    text_en="NDA", text_hash=text_hash("保密协议", "NDA")))
@@ -407,6 +416,8 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "needs.detail": (draft_need, confidential_need),
     "needs.edit": (draft_need, confidential_need, open_need),
     "needs.close": (draft_need, confidential_need, open_need),
+    "needs.publish": (draft_need, open_need),  # open_need: an outsider is refused before any state check
+    "needs.reopen": (closed_need, confidential_closed_need),
     "matches.feedback": (confidential_need_pairing, open_need_pairing),
     "confidentiality.request_access": (draft_offer, confidential_need),
     "confidentiality.accept_nda": (draft_offer, teaser_offer_with_nda, teaser_need_with_nda),
