@@ -187,6 +187,12 @@ def party_name(intro, side: str) -> str:
     return name["en"] if current_lang() == "en" else name["zh"]
 
 
+def can_join(intro) -> bool:
+    """May the reader take this introduction on as its technology manager? (Asked apart from the conversation:
+    a technology manager who has not joined yet cannot read it, but must see the join button.)"""
+    return docking.can_join(current_user, intro)
+
+
 def purpose_label(code) -> str:
     return str(REQUEST_PURPOSE_LABELS.get(code, "")) if code else ""
 
@@ -194,4 +200,4 @@ def purpose_label(code) -> str:
 @bp.app_context_processor
 def _docking_helpers():
     return {"docking_waiting": lambda: docking_q.waiting_count(current_user), "poll_seconds": POLL_SECONDS,
-            "party_name": party_name, "purpose_label": purpose_label}
+            "party_name": party_name, "purpose_label": purpose_label, "can_join": can_join}

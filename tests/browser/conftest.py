@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -362,12 +363,20 @@ class BrowserSteps:
     def flash(page, category: str = "success"):
         return page.locator(f"#main > .alert.alert-{category}")
 
-    def log_in(self, page, email: str, password: str | None = None) -> None:
-        """Log in through the nav's login link and form; ends on the account page."""
-        import re
+    @staticmethod
+    def open_menu(page) -> None:
+        """On a narrow screen the nav's links sit behind the menu button: open it (nothing to do when wide)."""
+        from playwright.sync_api import expect
+        toggler = page.locator("nav .navbar-toggler")
+        if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+            toggler.click()
+            expect(page.locator("nav #nav")).to_have_class(re.compile(r"\bshow\b"))
 
+    def log_in(self, page, email: str, password: str | None = None) -> None:
+        """Log in through the nav's login link and form (opening the menu on a phone); ends on the account page."""
         from playwright.sync_api import expect
         page.goto("/")
+        self.open_menu(page)
         page.locator('nav a[href="/login"]').click()
         expect(page).to_have_url(re.compile(r"/login$"))
         page.locator("#email").fill(email)

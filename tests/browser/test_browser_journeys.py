@@ -285,7 +285,7 @@ def test_site_search_counts_and_filters_by_kind_facet(page: Page, live_server):
     page.locator("nav form[role=search] input[name=q]").press("Enter")
     expect(page).to_have_url(re.compile(rf"/search/\?q={word}$"))
     expect(page.locator("#site-q")).to_have_value(word)
-    results = page.locator("#search-results .search-hit")
+    results = page.locator("#search-results .search-hit > a:not(.request-introduction)")
     expect(results).to_have_count(2)
     expect(page.locator("#main")).to_contain_text(t(live_server, "%(n)d results", n=2))
     expect(page.locator("#main .nav-tabs .nav-link.active .badge")).to_have_text("2")

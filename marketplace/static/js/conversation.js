@@ -12,7 +12,7 @@
     var empty = document.getElementById("no-messages");
     if (empty) { empty.remove(); }
     var item = document.createElement("li");
-    item.className = "message border rounded p-2 mb-2 " + (message.mine ? "bg-light ms-4" : "bg-white me-4");
+    item.className = "message border rounded p-2 mb-2 text-break " + (message.mine ? "bg-light ms-4" : "bg-white me-4");
     item.setAttribute("data-id", message.id);
     item.setAttribute("data-side", message.side);
     var meta = document.createElement("div");
