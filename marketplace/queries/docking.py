@@ -152,4 +152,4 @@ def conversation_view(user, intro: Introduction) -> dict:
     if not conversations.may_read(user, intro):
         return {"readable": False}
     return {"readable": True, "open": conversations.is_open(intro), "messages": thread(user, intro),
-            "contacts": docking.contacts(user, intro), "can_join": docking.can_join(user, intro)}
+            "contacts": docking.contacts(user, intro)}
