@@ -6,9 +6,10 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Event, Introduction, Need, Offer, Organization
+from marketplace.models import Event, Introduction, Membership, Need, Offer, Organization, OrganizationInvitation
 
 # Operations whose object is public on purpose (what a visitor may see anyway).
 PUBLIC = {("get", "/api/v1/organizations/{org_id}")}
@@ -19,6 +20,8 @@ BODIES = {  # a valid body, so the refusal comes from the access rules and not f
     ("post", "/api/v1/needs/{need_id}/matches/{offer_id}/accept"): {},
     ("post", "/api/v1/needs/{need_id}/matches/{offer_id}/dismiss"): {},
     ("patch", "/api/v1/organizations/{org_id}"): {"website": "https://evil.example.com"},
+    ("patch", "/api/v1/organizations/{org_id}/members/{membership_id}"): {"role": "member"},
+    ("post", "/api/v1/organizations/{org_id}/invitations"): {"email": "intruder@example.com", "role": "owner"},
     ("post", "/api/v1/introductions/{intro_id}/respond"): {"decision": "declined", "reason": "x"},
     ("post", "/api/v1/introductions/{intro_id}/stage"): {"to_stage": "lost", "reason": "x"},
     ("put", "/api/v1/introductions/{intro_id}/deal-value"): {"deal_value_rmb": 1},
@@ -53,7 +56,9 @@ def private_world(app, make):
                       starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2))
         db.session.add_all([intro, event])
         db.session.commit()
-        ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id}
+        membership_id = db.session.scalar(select(Membership.id).where(Membership.organization_id == org_a))
+        ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
+               "membership_id": membership_id}
     return ids
 
 
@@ -62,7 +67,10 @@ def _snapshot(app, ids) -> dict:
         offer, need = db.session.get(Offer, ids["offer_id"]), db.session.get(Need, ids["need_id"])
         intro, event = db.session.get(Introduction, ids["intro_id"]), db.session.get(Event, ids["event_id"])
         org = db.session.get(Organization, ids["org_id"])
-        return {"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
+        members = sorted(db.session.execute(select(Membership.user_id, Membership.role).where(
+            Membership.organization_id == org.id)).all())
+        invited = db.session.scalar(select(func.count(OrganizationInvitation.id)))
+        return {"members": members, "invited": invited,"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
                 "intro": (intro.stage, intro.deal_value_rmb), "event": (event.status, event.title_en),
                 "org": org.website}
 
