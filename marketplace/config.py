@@ -47,6 +47,9 @@ class BaseConfig:
     PER_PAGE = 20
     INTRODUCTION_EXPIRY_DAYS = 14
     INTRODUCTION_REMINDER_DAYS = 3
+    INVITATION_EXPIRY_DAYS = 7  # how long a link inviting a colleague into an organisation works
+    # False: only organisations an operator verified may request introductions.
+    UNVERIFIED_MAY_REQUEST_INTRODUCTIONS = True
     # Notifications and e-mail: without MAIL_SERVER, messages are written as .eml files to MAIL_FOLDER
     # (default <instance>/mail) instead of being sent.
     MAIL_SERVER: str | None = None
@@ -69,9 +72,9 @@ class BaseConfig:
     RATELIMIT_HEADERS_ENABLED = True
     API_RATE_LIMIT = "300 per minute"  # per token, or per address without one
     # Uploads live outside the static folder (default <INSTANCE_DIR>/uploads) and are served by a view that checks
-    # access; sizes per purpose (logo, attachment).
+    # access; sizes per purpose (logo, attachment, business licence).
     UPLOAD_FOLDER: str | None = None
-    UPLOAD_MAX_BYTES = {"logo": 2 * 1024 * 1024, "attachment": 10 * 1024 * 1024}
+    UPLOAD_MAX_BYTES = {"logo": 2 * 1024 * 1024, "attachment": 10 * 1024 * 1024, "licence": 10 * 1024 * 1024}
     UPLOAD_RATE_LIMIT = "30 per minute"  # per user
     # Rate limits per client address (Flask-Limiter syntax, several joined by ";"), read on each request.
     LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # log-in posts (guessing is also locked per account)
@@ -153,6 +156,7 @@ ENV_OVERRIDES = {
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "FORCE_HTTPS": "FORCE_HTTPS",
     "UPLOAD_FOLDER": "UPLOAD_FOLDER",
+    "UNVERIFIED_MAY_REQUEST_INTRODUCTIONS": "UNVERIFIED_MAY_REQUEST_INTRODUCTIONS",
 }
 
 

@@ -28,6 +28,8 @@ class ServiceSettings:
     default_locale: str
     default_timezone: str
     home_figures_ttl: int
+    invitation_expiry_days: int = 7
+    unverified_may_request_introductions: bool = True
 
     @property
     def matching_model_dir(self) -> Path:
@@ -53,7 +55,16 @@ class ServiceSettings:
             default_locale=config["BABEL_DEFAULT_LOCALE"],
             default_timezone=config["BABEL_DEFAULT_TIMEZONE"],
             home_figures_ttl=int(config.get("HOME_FIGURES_TTL") or 0),
+            invitation_expiry_days=int(config.get("INVITATION_EXPIRY_DAYS") or 7),
+            unverified_may_request_introductions=_flag(config.get("UNVERIFIED_MAY_REQUEST_INTRODUCTIONS", True)),
         )
+
+
+def _flag(value) -> bool:
+    """A boolean setting, also when the environment gave it as text (``0``, ``false``, ``no``)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
 
 
 def current_settings() -> ServiceSettings:

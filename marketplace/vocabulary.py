@@ -63,6 +63,9 @@ ROLE_LABELS = {
     "operator": _l("Platform operator"), "broker": _l("Technology manager"), "organiser": _l("Event organiser"),
     "admin": _l("Administrator"),
 }
+MEMBERSHIP_ROLE_LABELS = {"owner": _l("Owner"), "member": _l("Member")}
+VERIFICATION_STATUS_LABELS = {"pending": _l("Waiting for an operator"), "approved": _l("Approved"),
+                              "rejected": _l("Rejected")}
 TRL_LABELS = {str(n): _l("TRL %(n)d", n=n) for n in range(1, 10)}
 
 INTRODUCTION_STAGE_LABELS = {
@@ -89,6 +92,7 @@ ALL_LABELS = {
     "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
     "match_verdict": MATCH_VERDICT_LABELS,
+    "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
 }
 
 

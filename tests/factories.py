@@ -26,6 +26,16 @@ def valid_uscc(n: int) -> str:
     return body + uscc_check_character(body)
 
 
+def other_uscc(n: int) -> str:
+    """A valid credit code that no factory organisation has (another region prefix, ``n`` spelt in base 31)."""
+    digits = ""
+    for _ in range(9):
+        n, rest = divmod(n, 31)
+        digits = USCC_ALPHABET[rest] + digits
+    body = "92310000" + digits
+    return body + uscc_check_character(body)
+
+
 def valid_patent_number(n: int, year: int = 2020) -> str:
     digits = f"{year}1{n:07d}"
     return f"{digits}.{patent_check_character(digits)}"

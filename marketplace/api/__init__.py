@@ -79,7 +79,8 @@ def _document_errors(api: TechBridgeApi) -> None:
                 continue
             responses = operation.setdefault("responses", {})
             needs_token = method in WRITE_METHODS or path.startswith((f"{API_PREFIX}/introductions",
-                                                                       f"{API_PREFIX}/me"))
+                                                                       f"{API_PREFIX}/me")) \
+                or path.endswith("/members")
             wanted = ["TOO_MANY_REQUESTS"]
             if "{" in path:
                 wanted.append("NOT_FOUND")

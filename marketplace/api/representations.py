@@ -29,7 +29,8 @@ def organization_ref(org) -> dict:
 def organization(org) -> dict:
     out = organization_ref(org)
     out.update({k: getattr(org, k) for k in ("short_name", "sub_park", "size_class", "registered_in_park", "verified",
-                                             "description_zh", "description_en", "website")})
+                                             "description_zh", "description_en", "website", "mediated_only")})
+    out["field_codes"] = [f.code for f in org.fields]
     out["url"] = url_for("organizations.profile", org_id=org.id, _external=True)
     return out
 

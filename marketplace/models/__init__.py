@@ -10,7 +10,7 @@ from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventIn
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
-from marketplace.models.organizations import Organization
+from marketplace.models.organizations import Organization, OrganizationInvitation, OrganizationVerification
 from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
@@ -19,6 +19,7 @@ __all__ = [
     "ApiToken", "AuditEntry", "StoredFile",
     "AccessRequest", "DetailAccessLog", "NdaAcceptance", "NdaTerms",
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
-    "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
+    "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
+    "OrganizationVerification",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
 ]

@@ -12,7 +12,7 @@ from marketplace.models.base import Base, utcnow
 from marketplace.models.brokering import Introduction
 
 NOTIFICATION_KINDS = ("introduction", "reply", "stage", "followup_due", "strong_match", "rating_request",
-                      "saved_search", "access", "event", "security", "message")
+                      "saved_search", "access", "event", "security", "message", "organization")
 CHANNELS = ("site", "email")
 EMAIL_STATES = ("none", "pending", "sent", "failed")
 SAVED_SEARCH_KINDS = ("search", "need_matches")

@@ -19,8 +19,9 @@ AUDIT_ACTIONS = (
     "token",             # a personal access token was created or revoked
     "upload",            # a file was attached or removed
     "docking",           # a member requested an introduction, or reported a message
+    "organization",      # a profile, membership or invitation of an organisation changed
 )
-UPLOAD_PURPOSES = ("logo", "attachment")
+UPLOAD_PURPOSES = ("logo", "attachment", "message", "licence")
 
 
 class ApiToken(Base):
@@ -70,7 +71,7 @@ class StoredFile(Base):
     """An uploaded file kept outside the static folder under a generated name."""
 
     __tablename__ = "stored_files"
-    __table_args__ = (CheckConstraint("purpose IN ('logo', 'attachment', 'message')", name="purpose"),)
+    __table_args__ = (CheckConstraint("purpose IN ('logo', 'attachment', 'message', 'licence')", name="purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)

@@ -16,6 +16,7 @@ from marketplace.models import LoginAttempt, Membership, Organization, User, Use
 from marketplace.models.accounts import PLATFORM_ROLES
 from marketplace.models.organizations import ORG_KINDS, SIZE_CLASSES, SUB_PARKS
 from marketplace.services import lockout
+from marketplace.services.cleaning import CONTROL_CHARS, drop_lone_surrogates
 from marketplace.services.errors import AuthenticationFailed, Conflict, ValidationFailed
 
 PASSWORD_MIN_LENGTH = 12
@@ -94,15 +95,39 @@ def register_user(email: str, password: str, display_name: str, organization: Ne
                 locale=locale)
     db.session.add(user)
     if organization is not None:
-        org = Organization(kind=organization.kind, name_zh=organization.name_zh.strip(),
-                           name_en=(organization.name_en or "").strip(),
-                           uscc=normalise_uscc(organization.uscc) or None, sub_park=organization.sub_park or None,
-                           size_class=organization.size_class or None,
-                           registered_in_park=organization.registered_in_park)
-        db.session.add(org)
-        db.session.add(Membership(user=user, organization=org, role="owner"))
+        _add_organization(user, organization)
     db.session.flush()
     return user
+
+
+def _add_organization(user: User, organization: NewOrganization) -> Organization:
+    org = Organization(kind=organization.kind, name_zh=organization.name_zh.strip(),
+                       name_en=(organization.name_en or "").strip(),
+                       uscc=normalise_uscc(organization.uscc) or None, sub_park=organization.sub_park or None,
+                       size_class=organization.size_class or None,
+                       registered_in_park=organization.registered_in_park)
+    db.session.add(org)
+    db.session.add(Membership(user=user, organization=org, role="owner"))
+    return org
+
+
+def create_organization(user: User, organization: NewOrganization) -> Organization:
+    """A registered user creates an organisation and becomes its owner (as at registration). Only flushes."""
+    if not getattr(user, "is_authenticated", False):
+        raise AuthenticationFailed(_l("Log in to create an organisation."))
+    organization.name_zh = drop_lone_surrogates(CONTROL_CHARS.sub("", organization.name_zh or "")).strip()
+    organization.name_en = drop_lone_surrogates(CONTROL_CHARS.sub("", organization.name_en or "")).strip()
+    errors = validate_new_organization(organization)
+    if len(organization.name_zh) > 200:
+        errors["org_name_zh"] = _l("At most %(n)d characters.", n=200)
+    if len(organization.name_en) > 200:
+        errors["org_name_en"] = _l("At most %(n)d characters.", n=200)
+    if errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
+    org = _add_organization(user, organization)
+    db.session.flush()
+    db.session.expire(user, ["memberships"])
+    return org
 
 
 def set_password(user: User, password: str, min_length: int = PASSWORD_MIN_LENGTH) -> None:

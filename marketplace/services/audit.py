@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "token": _l("Access token"),
     "upload": _l("Upload"),
     "docking": _l("Introduction request or reported message"),
+    "organization": _l("Organisation profile, members or invitations"),
 }
 OBJECT_TYPE_LABELS = {
     "offer": _l("Offer"), "need": _l("Need"), "introduction": _l("Introduction"), "batch": _l("Batch"),

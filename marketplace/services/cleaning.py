@@ -23,6 +23,11 @@ class FieldError(ValueError):
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def drop_lone_surrogates(text: str) -> str:
+    """Text without lone surrogates (JSON may carry ``\\ud800``; no database stores them)."""
+    return text.encode("utf-8", "ignore").decode("utf-8")
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -64,7 +69,7 @@ class Cleaner:
                 self.errors[key] = _l("This field is required.")
             self.values[key] = default
             return default
-        value = CONTROL_CHARS.sub("", str(value)).strip()
+        value = drop_lone_surrogates(CONTROL_CHARS.sub("", str(value))).strip()
         if max_length and len(value) > max_length:
             self.errors[key] = _l("At most %(n)d characters.", n=max_length)
         self.values[key] = value

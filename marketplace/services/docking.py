@@ -112,13 +112,18 @@ def live_request(first_org_id: int, second_org_id: int, offer_id, need_id) -> In
 
 def request_introduction(user, *, offer_id=None, need_id=None, organization_id=None, as_organization_id=None,
                          own_need_id=None, own_offer_id=None, purpose: str = "", message: str = "",
-                         mediation: bool = False, expiry_days: int) -> Introduction:
+                         mediation: bool = False, expiry_days: int,
+                         unverified_may_request: bool = True) -> Introduction:
     """A member asks to be introduced to the organisation behind an offer, a need or a profile.
 
     The requester's side counts as accepted; the other side is asked (and told) to answer within
-    ``expiry_days``. With ``mediation`` a technology manager is asked to mediate (broker queue).
+    ``expiry_days``. With ``mediation`` a technology manager is asked to mediate (broker queue). Without
+    ``unverified_may_request`` (the ``UNVERIFIED_MAY_REQUEST_INTRODUCTIONS`` setting) only verified organisations ask.
     """
     requester = acting_organization(user, as_organization_id)
+    if not unverified_may_request and not requester.verified:
+        raise PermissionDenied(_l("Only verified organisations may request introductions. An owner of your "
+                                  "organisation can ask for verification on its profile page."))
     kind, offer, need, target = _target(user, offer_id, need_id, organization_id)
     if target.id == requester.id:
         raise ValidationFailed(_l("You cannot request an introduction to your own organisation."))

@@ -46,12 +46,13 @@ KIND_LABELS = {
     "event": _l("Events I registered for (cancellations, places, reminders, meetings)"),
     "security": _l("Security of my account (locked after failed log-ins)"),
     "message": _l("New messages in my introductions"),
+    "organization": _l("My organisation: verification decisions"),
 }
 CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail")}
 # What a person receives before choosing: everything on the site; e-mail for what needs an answer or action.
 DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
 EMAIL_BY_DEFAULT = ("introduction", "reply", "followup_due", "rating_request", "saved_search", "strong_match",
-                    "access", "event", "security", "message")
+                    "access", "event", "security", "message", "organization")
 DEFAULTS.update({(kind, "email"): kind in EMAIL_BY_DEFAULT for kind in NOTIFICATION_KINDS})
 
 # message key -> (title, body); parameters are filled in at reading time, in the reader's language.
@@ -127,6 +128,13 @@ MESSAGES = {
     "event_schedule": (
         _l("Meeting schedule: %(title)s"),
         _l("The schedule of one-to-one meetings at \"%(title)s\" is ready.")),
+    "verification_approved": (
+        _l("%(org)s is now verified"),
+        _l("A platform operator checked the credit code and business licence of %(org)s. The organisation now "
+           "shows the verified badge.")),
+    "verification_rejected": (
+        _l("Verification of %(org)s was not approved"),
+        _l("A platform operator could not verify %(org)s. Reason: %(reason)s You may send a corrected request.")),
     "account_locked": (
         _l("Your account was locked after failed log-ins"),
         _l("Someone tried to log in to your account %(attempts)s times with a wrong password (last from "
@@ -249,6 +257,12 @@ def members_of(*org_ids) -> set[int]:
     if not org_ids:
         return set()
     return set(db.session.scalars(select(Membership.user_id).where(Membership.organization_id.in_(org_ids))))
+
+
+def owners_of(org_id: int) -> set[int]:
+    """The user ids of the organisation's owners."""
+    return set(db.session.scalars(select(Membership.user_id).where(Membership.organization_id == org_id,
+                                                                   Membership.role == "owner")))
 
 
 # --- brokering events (called from services.brokering in the same unit of work) -----------------------

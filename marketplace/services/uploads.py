@@ -1,4 +1,4 @@
-"""Uploaded files: organisation logos and attachments on offers and needs (issue 7).
+"""Uploaded files: organisation logos, business licences and attachments on offers and needs (issue 7).
 
 Files are checked by their first bytes (never by the name alone), limited in size per purpose
 (``UPLOAD_MAX_BYTES``), stored under a generated name (uuid4 hex + the extension of the detected type) in
@@ -39,7 +39,8 @@ KINDS = {
     "docx": (OOXML + "wordprocessingml.document", ("docx",)),
     "xlsx": (OOXML + "spreadsheetml.sheet", ("xlsx",)),
 }
-ALLOWED = {"logo": ("png", "jpeg", "webp"), "attachment": ("pdf", "png", "jpeg", "docx", "xlsx")}
+ALLOWED = {"logo": ("png", "jpeg", "webp"), "attachment": ("pdf", "png", "jpeg", "docx", "xlsx"),
+           "licence": ("pdf", "png", "jpeg")}  # business licences: private, for owners and operators only
 KIND_NAMES = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP", "pdf": "PDF", "docx": "Word (DOCX)",
               "xlsx": "Excel (XLSX)"}
 MAX_ATTACHMENTS = 20  # per offer or need
@@ -116,8 +117,9 @@ class FileStore:
         return cls(folder=Path(settings.upload_folder).resolve(), limits=dict(settings.upload_max_bytes))
 
     def max_bytes(self, purpose: str) -> int:
-        """The configured size limit for ``logo`` or ``attachment``."""
-        return int(self.limits[purpose])
+        """The configured size limit for ``logo``, ``attachment`` or ``licence`` (an older configuration without
+        a licence limit uses the attachment limit)."""
+        return int(self.limits.get(purpose) or self.limits["attachment"])
 
     def ready_folder(self) -> Path:
         """The folder, created if missing."""

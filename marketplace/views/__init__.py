@@ -4,7 +4,7 @@
 def register_blueprints(app) -> None:
     from marketplace.views import (account, auth, brokering, catalogue, events, main, matches, needs, operator,
                                    organizations, patents, search, transfer)
-    from marketplace.views import confidentiality, docking, notifications, uploads
+    from marketplace.views import confidentiality, docking, memberships, notifications, uploads
 
     for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
                    brokering, events):
@@ -16,3 +16,4 @@ def register_blueprints(app) -> None:
     app.before_request(refuse_nul_bytes)
     app.register_blueprint(uploads.bp)
     app.register_blueprint(docking.bp)
+    app.register_blueprint(memberships.bp)

@@ -1,4 +1,5 @@
-"""The member's own area: dashboard with their organisations, offers and needs."""
+"""The member's own area: dashboard with their organisations, offers and needs; creating or joining an
+organisation; their contact details for introductions; API tokens."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -7,10 +8,13 @@ from flask_login import current_user, login_required
 
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import needs as needs_q
-from marketplace.services import api_tokens
+from marketplace.queries import organizations as organizations_q
+from marketplace.services import accounts, api_tokens, invitations
+from marketplace.services import organizations as org_service
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import abort_for, flash_domain_error, form_dict
+from marketplace.vocabulary import options
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -23,7 +27,8 @@ def dashboard():
     needs = needs_q.needs_of_organizations(org_ids, limit=50)
     from marketplace.services import matching
     return render_template("account/dashboard.html", offers=offers, needs=needs,
-                           funders=matching.funders_for_organization(current_user, org_ids))
+                           funders=matching.funders_for_organization(current_user, org_ids),
+                           invitations=invitations.addressed_to(current_user))
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -56,3 +61,78 @@ def revoke_token(token_id: int):
         abort_for(exc)
     flash(_("Token revoked."), "success")
     return redirect(url_for("account.tokens"))
+
+
+# --- organisations: create one, join by invitation, own contact details ----------------------------------------
+
+def _new_organization(form) -> accounts.NewOrganization:
+    return accounts.NewOrganization(kind=form.get("org_kind", ""), name_zh=form.get("org_name_zh", ""),
+                                    name_en=form.get("org_name_en", ""), uscc=(form.get("org_uscc", "") or "")[:100])
+
+
+@bp.route("/organization/new", methods=["GET", "POST"])
+@login_required
+def create_organization():
+    """A registered user without (or with) an organisation creates one and becomes its owner."""
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = form_dict(request.form)
+        try:
+            with unit_of_work():
+                org = accounts.create_organization(current_user, _new_organization(request.form))
+                org_id = org.id
+        except DomainError as exc:
+            errors = flash_domain_error(exc)
+        else:
+            flash(_("Organisation created: you are its owner."), "success")
+            return redirect(url_for("organizations.profile", org_id=org_id))
+    kinds = [(k, v) for k, v in options("org_kind") if k != "operator"]
+    return render_template("account/organization_new.html", data=data, errors=errors, kinds=kinds), \
+        (400 if errors else 200)
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@login_required
+def invitations_page():
+    """"I have an invitation": the invitations sent to the account's address, and a field for a link or code."""
+    if request.method == "POST":
+        code = (request.form.get("link") or "").strip().rstrip("/").rsplit("/", 1)[-1][:200]
+        if not code:
+            flash(_("Paste the link from the invitation e-mail."), "danger")
+        else:
+            return redirect(url_for("memberships.invitation", token=code))
+    return render_template("account/invitations.html", invitations=invitations.addressed_to(current_user))
+
+
+@bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])
+@login_required
+def accept_invitation(invitation_id: int):
+    """Accept an invitation sent to the account's own e-mail address."""
+    try:
+        with unit_of_work():
+            membership = invitations.accept_addressed(current_user, invitation_id, remote_addr=request.remote_addr or "")
+            org_id = membership.organization_id
+    except DomainError as exc:
+        if exc.http_status in (403, 404):
+            abort_for(exc)
+        flash_domain_error(exc)
+        return redirect(url_for("account.invitations_page"))
+    flash(_("Welcome: you are now a member of this organisation."), "success")
+    return redirect(url_for("organizations.profile", org_id=org_id))
+
+
+@bp.route("/contact/<int:org_id>", methods=["POST"])
+@login_required
+def contact(org_id: int):
+    """Your own e-mail and phone for introductions on behalf of one of your organisations."""
+    try:
+        with unit_of_work():
+            org = organizations_q.get_organization(org_id)
+            org_service.set_contact(current_user, org, form_dict(request.form))
+    except DomainError as exc:
+        if exc.http_status in (403, 404):
+            abort_for(exc)
+        flash_domain_error(exc)
+    else:
+        flash(_("Your contact details for introductions are saved."), "success")
+    return redirect(url_for("account.dashboard") + "#my-organisations")

@@ -40,7 +40,7 @@ def register():
         else:
             login_user(user)
             flash(_("Welcome to TechBridge, %(name)s.", name=user.display_name), "success")
-            return redirect(url_for("account.dashboard"))
+            return redirect(safe_next_url(request.args.get("next"), url_for("account.dashboard")))
     elif request.method == "POST":
         flash(_("Please correct the highlighted fields."), "danger")
     return render_template("auth/register.html", form=form), (400 if request.method == "POST" else 200)

@@ -60,7 +60,8 @@ def request_form():
                     own_need_id=form.get("own_need_id") or None, own_offer_id=form.get("own_offer_id") or None,
                     purpose=form.get("purpose", ""), message=form.get("message", ""),
                     mediation=form.get("mediation") == "1",
-                    expiry_days=current_settings().introduction_expiry_days)
+                    expiry_days=current_settings().introduction_expiry_days,
+                    unverified_may_request=current_settings().unverified_may_request_introductions)
                 intro_id = intro.id
         except DomainError as exc:
             if exc.http_status == 404:

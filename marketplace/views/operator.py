@@ -1,4 +1,4 @@
-"""Operator tools: verification queue, batch release, the statistics dashboard, the audit log and platform roles."""
+"""Operator tools: verification queues (offers, organisations), batch release, the statistics dashboard, the audit log and platform roles."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ from marketplace.models.accounts import PLATFORM_ROLES
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries.audit import audit_csv_rows, audit_entries
 from marketplace.security import safe_next_url
-from marketplace.services import access, audit, roles, stats, verification
+from marketplace.services import access, audit, org_verification, roles, stats, verification
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import flash_domain_error, page_arg
@@ -72,6 +72,36 @@ def release_batch():
         return redirect(url_for("operator.verification_queue"))
     flash(_("Batch %(n)d published.", n=batch.number), "success")
     return redirect(url_for("catalogue.batch", number=batch.number))
+
+
+# --- verification of organisations -------------------------------------------------------------------------
+
+@bp.route("/organizations")
+def organization_queue():
+    """Organisations waiting for verification (credit code and business licence), oldest first."""
+    return render_template("operator/organizations.html", requests=org_verification.queue(current_user))
+
+
+@bp.route("/organizations/<int:request_id>", methods=["GET", "POST"])
+def organization_review(request_id: int):
+    """One verification request: the code, the licence, the organisation; approve, or reject with a reason."""
+    try:
+        req = org_verification.get_request(current_user, request_id)
+    except DomainError as exc:
+        abort(exc.http_status)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            with unit_of_work():
+                org_verification.decide(current_user, req, request.form.get("decision", ""),
+                                        request.form.get("reason", ""), remote_addr=request.remote_addr or "")
+        except DomainError as exc:
+            errors, status = flash_domain_error(exc), exc.http_status
+        else:
+            flash(_("Decision recorded."), "success")
+            return redirect(url_for("operator.organization_queue"))
+    return render_template("operator/organization_review.html", req=req, org=req.organization, errors=errors,
+                           history=org_verification.history(req.organization_id)), status
 
 
 # --- audit log ---------------------------------------------------------------------------------------------

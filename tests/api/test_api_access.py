@@ -6,9 +6,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Event, Introduction, IntroductionMessage, Need, Offer, Organization
+from marketplace.models import (Event, Introduction, IntroductionMessage, Membership, Need, Offer, Organization,
+                                OrganizationInvitation)
 
 # Operations whose object is public on purpose (what a visitor may see anyway).
 PUBLIC = {("get", "/api/v1/organizations/{org_id}")}
@@ -19,6 +21,8 @@ BODIES = {  # a valid body, so the refusal comes from the access rules and not f
     ("post", "/api/v1/needs/{need_id}/matches/{offer_id}/accept"): {},
     ("post", "/api/v1/needs/{need_id}/matches/{offer_id}/dismiss"): {},
     ("patch", "/api/v1/organizations/{org_id}"): {"website": "https://evil.example.com"},
+    ("patch", "/api/v1/organizations/{org_id}/members/{membership_id}"): {"role": "member"},
+    ("post", "/api/v1/organizations/{org_id}/invitations"): {"email": "intruder@example.com", "role": "owner"},
     ("post", "/api/v1/introductions/{intro_id}/respond"): {"decision": "declined", "reason": "x"},
     ("post", "/api/v1/introductions/{intro_id}/stage"): {"to_stage": "lost", "reason": "x"},
     ("put", "/api/v1/introductions/{intro_id}/deal-value"): {"deal_value_rmb": 1},
@@ -57,7 +61,9 @@ def private_world(app, make):
         db.session.flush()
         db.session.add(IntroductionMessage(introduction_id=intro.id, author_id=user_a, side="need", body="private"))
         db.session.commit()
-        ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id}
+        membership_id = db.session.scalar(select(Membership.id).where(Membership.organization_id == org_a))
+        ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
+               "membership_id": membership_id}
     return ids
 
 
@@ -66,7 +72,10 @@ def _snapshot(app, ids) -> dict:
         offer, need = db.session.get(Offer, ids["offer_id"]), db.session.get(Need, ids["need_id"])
         intro, event = db.session.get(Introduction, ids["intro_id"]), db.session.get(Event, ids["event_id"])
         org = db.session.get(Organization, ids["org_id"])
-        return {"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
+        members = sorted(db.session.execute(select(Membership.user_id, Membership.role).where(
+            Membership.organization_id == org.id)).all())
+        invited = db.session.scalar(select(func.count(OrganizationInvitation.id)))
+        return {"members": members, "invited": invited,"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
                 "intro": (intro.stage, intro.deal_value_rmb), "event": (event.status, event.title_en),
                 "messages": db.session.query(IntroductionMessage).filter_by(introduction_id=intro.id).count(),
                 "org": org.website}

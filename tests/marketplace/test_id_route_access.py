@@ -36,10 +36,12 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarToken, Event, EventInterest,
-                                FollowupRating, Introduction, IntroductionMessage, IntroductionTask, MatchSuggestion, MeetingRequest,
-                                NdaTerms, Notification, Registration, SavedSearch, StoredFile, User)
+                                FollowupRating, Introduction, IntroductionMessage, IntroductionTask, MatchSuggestion,
+                                MeetingRequest, Membership, NdaTerms, Notification, OrganizationInvitation,
+                                OrganizationVerification, Registration, SavedSearch, StoredFile, User)
 from marketplace.services.confidentiality import text_hash
 from tests.conftest import login
+from tests.factories import other_uscc
 
 # The JSON API's blueprints (``api_offers.…``, ``api_docs.…`` under /api/v1) sign in with bearer tokens and are
 # covered by their own tests.
@@ -382,6 +384,48 @@ def organisation_with_logo(w: World) -> Case:
     return organisation(w)
 
 
+def second_member(w: World) -> Case:
+    """A plain member of A: only A's owners and operators change their role or take them out."""
+    user_id = w.make.user()
+    (membership_id,) = w.add(Membership(user_id=user_id, organization_id=w.a.org, role="member"))
+    return Case({"org_id": w.a.org, "membership_id": membership_id}, w.a.email)
+
+
+def _invitation(w: World, email: str) -> tuple[int, str]:
+    token = secrets.token_urlsafe(32)
+    (invitation_id,) = w.add(OrganizationInvitation(organization_id=w.a.org, email=email, role="owner",
+                                                    token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                                                    invited_by_id=w.a.user, expires_at=_now() + timedelta(days=7)))
+    return invitation_id, token
+
+
+def open_invitation(w: World) -> Case:
+    """A's invitation of a colleague: only A's owners and operators withdraw it."""
+    invitation_id, _token = _invitation(w, "colleague@example.com")
+    return Case({"org_id": w.a.org, "invitation_id": invitation_id}, w.a.email)
+
+
+def invitation_to_c(w: World) -> Case:
+    """An invitation into A sent to C's address: only C accepts it from the account page."""
+    invitation_id, _token = _invitation(w, w.c.email)
+    return Case({"invitation_id": invitation_id}, w.c.email)
+
+
+def guessed_invitation_token(w: World) -> Case:
+    """The link's token is the credential: a token that is almost right opens nothing; C holds the real one."""
+    _invitation_id, token = _invitation(w, "someone@example.com")
+    guess = token[:-1] + ("A" if token[-1] != "A" else "B")
+    return Case({"token": guess}, w.c.email, rightful_values={"token": token})
+
+
+def verification_request(w: World) -> Case:
+    """A's request to be verified, with its business licence: for A's owners and operators only."""
+    file_id = _stored_file(w, "licence", PDF, "pdf")
+    (request_id,) = w.add(OrganizationVerification(organization_id=w.a.org, uscc=other_uscc(9001),
+                                                   licence_file_id=file_id, submitted_by_id=w.a.user, reason=""))
+    return Case({"org_id": w.a.org, "request_id": request_id, "file_id": file_id}, w.operator.email)
+
+
 def member_account(w: World) -> Case:
     """A's member's account: only operators and admins change platform roles."""
     return Case({"user_id": w.a.user}, w.operator.email)
@@ -464,6 +508,19 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
                                   published_offer_attachment),
     "uploads.upload_logo": (organisation,),
     "uploads.delete_logo": (organisation_with_logo,),
+    "organizations.edit": (organisation,),
+    "organizations.verification": (organisation,),
+    "organizations.licence": (verification_request,),
+    "operator.organization_review": (verification_request,),
+    "memberships.members": (organisation,),
+    "memberships.invite": (organisation,),
+    "memberships.revoke_invitation": (open_invitation,),
+    "memberships.change_role": (second_member,),
+    "memberships.remove": (second_member,),
+    "memberships.leave": (organisation,),
+    "memberships.invitation": (guessed_invitation_token,),
+    "account.accept_invitation": (invitation_to_c,),
+    "account.contact": (organisation,),
     "notifications.open_notification": (notification,),
     "notifications.delete_saved_search": (saved_search,),
     "notifications.rating": (followup_rating,),
@@ -506,6 +563,12 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "operator.change_role": {"role": "operator", "change": "grant"},
     "uploads.upload_attachment": lambda w, case: {"file": (io.BytesIO(PDF), "篡改.pdf")},
     "uploads.upload_logo": lambda w, case: {"file": (io.BytesIO(PNG), "logo.png")},
+    "organizations.edit": {"name_zh": "篡改", "website": "https://evil.example.com"},
+    "organizations.verification": lambda w, case: {"uscc": other_uscc(9002), "file": (io.BytesIO(PDF), "执照.pdf")},
+    "operator.organization_review": {"decision": "approve"},
+    "memberships.invite": {"email": "intruder@example.com", "role": "owner"},
+    "memberships.change_role": {"role": "owner"},
+    "account.contact": {"contact_email": "intruder@example.com", "contact_phone": "1"},
 }
 
 # Who is the rightful user when it is not the builder's: by (endpoint, builder) or by endpoint.

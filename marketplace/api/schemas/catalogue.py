@@ -291,18 +291,9 @@ class OrganizationOut(OrganizationRef):
     description_zh = fields.String(required=True)
     description_en = fields.String(required=True)
     website = fields.String(required=True)
+    field_codes = fields.List(fields.String(), required=True, metadata={"description": "fields of work (taxonomy)"})
+    mediated_only = fields.Boolean(required=True)
     url = fields.String(required=True)
-
-
-class OrganizationUpdateIn(ApiSchema):
-    name_en = Text(200)
-    short_name = Text(60)
-    description_zh = Text(LONG)
-    description_en = Text(LONG)
-    website = Text(200)
-    contact_name = Text(100)
-    contact_email = Text(200)
-    contact_phone = Text(40)
 
 
 class ReasonOut(ma.Schema):

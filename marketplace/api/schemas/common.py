@@ -6,7 +6,7 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from marketplace.services.cleaning import CONTROL_CHARS
+from marketplace.services.cleaning import CONTROL_CHARS, drop_lone_surrogates
 
 MAX_ID = 2**31 - 1  # database integer keys; larger numbers cannot name a record
 MAX_PAGE = 10_000
@@ -26,10 +26,11 @@ def Id(**kw):
 
 
 class CleanString(fields.String):
-    """Text with control characters (NUL included, which PostgreSQL refuses) dropped, as the forms do."""
+    """Text with control characters (NUL included, which PostgreSQL refuses) and lone surrogates dropped, as the
+    forms do."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return CONTROL_CHARS.sub("", super()._deserialize(value, attr, data, **kwargs))
+        return drop_lone_surrogates(CONTROL_CHARS.sub("", super()._deserialize(value, attr, data, **kwargs)))
 
 
 def Text(max_length: int, **kw):
