@@ -368,7 +368,9 @@ class BrowserSteps:
         """On a narrow screen the nav's links sit behind the menu button: open it (nothing to do when wide)."""
         from playwright.sync_api import expect
         toggler = page.locator("nav .navbar-toggler")
-        if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        # Decided by the viewport, not by the button's visibility: before the stylesheet applies, the button of
+        # a wide page shows for a moment (the menu collapses below Bootstrap's lg breakpoint, 992 px).
+        if (page.viewport_size or {}).get("width", 1366) < 992 and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
             expect(page.locator("nav #nav")).to_have_class(re.compile(r"\bshow\b"))
 
