@@ -1,5 +1,5 @@
 """Domain models, one module per domain; importing this package registers every table."""
-from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole
+from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole, UserSession
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
@@ -21,4 +21,5 @@ __all__ = [
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
+    "UserSession",
 ]
