@@ -72,9 +72,9 @@ else:
 
 def on_starting(server):
     """Refuse to start with a configuration the app would refuse (checked once, in the master)."""
-    from marketplace.config import ConfigError, load_config
+    from marketplace.config import ConfigError, load_config, require_serving_key
     try:
-        load_config()
+        require_serving_key(load_config(), serves=True, host=None)
     except ConfigError as exc:
         server.log.error("TechBridge configuration error: %s", exc)
         sys.exit(1)

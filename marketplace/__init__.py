@@ -3,14 +3,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from marketplace.config import PROJECT_ROOT, load_config
+from marketplace.config import PROJECT_ROOT, load_config, require_serving_key
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    """Application factory: configure, then register each part in turn."""
+    """Application factory: configure, then register each part in turn.
+
+    Raises ConfigError when the app would serve requests with a weak SECRET_KEY (see ``require_serving_key``).
+    """
+    settings = load_config(config_name, overrides)
+    serves, host = serving_context()
+    require_serving_key(settings, serves=serves, host=host)
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=False)
-    app.config.update(load_config(config_name, overrides))
+    app.config.update(settings)
     register_proxy_fix(app)
     register_extensions(app)
     register_data_hooks()
@@ -18,6 +24,21 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_views(app)
     register_cli(app)
     return app
+
+
+def serving_context() -> tuple[bool, str | None]:
+    """(serves requests, bound host) for the process creating the app.
+
+    ``flask run`` serves on its ``--host``; the other flask commands (``db upgrade``, ``check``, ``worker``)
+    serve nothing; anything else (gunicorn importing ``wsgi``, a script) may serve on an address unknown here.
+    """
+    import click
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True, None
+    if ctx.info_name == "run" and "host" in ctx.params:
+        return True, str(ctx.params.get("host") or "127.0.0.1")
+    return False, None
 
 
 def register_proxy_fix(app: Flask) -> None:

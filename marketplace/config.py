@@ -16,6 +16,56 @@ class ConfigError(RuntimeError):
     """Raised when the configuration cannot run the app safely."""
 
 
+# --- the secret key -------------------------------------------------------------------------------------
+# One definition of a strong key, used by the app factory (refuse to serve) and by `flask check`.
+
+KNOWN_WEAK_KEYS = frozenset({
+    "dev-only-not-secret", "testing-only-not-secret", "change-me", "changeme", "change-this", "secret",
+    "secret-key", "secretkey", "my-secret-key", "your-secret-key", "super-secret", "supersecret", "development",
+    "dev", "test", "testing", "password", "flask", "techbridge", "please-change-me", "replace-me", "default",
+})
+MIN_SECRET_LENGTH = 32
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_KEY_FIX = "set SECRET_KEY to a long random value: python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why ``key`` cannot sign sessions safely, or None when it is strong (long and not a known placeholder)."""
+    key = key or ""
+    if not key:
+        return "SECRET_KEY is not set"
+    if key.strip().lower() in KNOWN_WEAK_KEYS:
+        return "SECRET_KEY is a well-known placeholder"
+    if len(key) < MIN_SECRET_LENGTH:
+        return f"SECRET_KEY has {len(key)} characters, fewer than {MIN_SECRET_LENGTH}"
+    return None
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    host = (host or "").strip().lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def require_serving_key(settings: dict, *, serves: bool = True, host: str | None = None) -> None:
+    """Refuse to serve requests with a weak SECRET_KEY (anyone could forge sessions and remember cookies).
+
+    Exempt: the testing settings, commands that serve nothing (``flask db upgrade``, ``flask check``, which
+    reports the key) and the development server bound to a loopback address (``make run``). ``host`` is the
+    address ``flask run`` binds to; a WSGI server (gunicorn) passes None: its address is unknown here.
+    """
+    name = settings.get("ENV_NAME")
+    if name == "testing" or not serves:
+        return
+    problem = secret_key_problem(settings.get("SECRET_KEY"))
+    if problem is None or (name == "development" and host is not None and is_loopback(host)):
+        return
+    where = f"on {host}" if host else "through a WSGI server"
+    raise ConfigError(f"refusing to serve with the {name} settings {where}: {problem}. {_KEY_FIX} "
+                      "(only the development server on 127.0.0.1, as `make run` starts it, may use the built-in "
+                      "development key; a deployment also needs TECHBRIDGE_ENV=production)")
+
+
 class BaseConfig:
     """Defaults shared by every environment (the embedded, single-machine setup)."""
 
@@ -40,6 +90,8 @@ class BaseConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # "Keep me logged in" lasts this long at most; the server-side session (user_sessions) ends with it.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
@@ -157,6 +209,14 @@ ENV_OVERRIDES = {
     "FORCE_HTTPS": "FORCE_HTTPS",
     "UPLOAD_FOLDER": "UPLOAD_FOLDER",
     "UNVERIFIED_MAY_REQUEST_INTRODUCTIONS": "UNVERIFIED_MAY_REQUEST_INTRODUCTIONS",
+    "LOGIN_RATE_LIMIT": "LOGIN_RATE_LIMIT",
+    "REGISTER_RATE_LIMIT": "REGISTER_RATE_LIMIT",
+    "SEARCH_RATE_LIMIT": "SEARCH_RATE_LIMIT",
+    "SUGGEST_RATE_LIMIT": "SUGGEST_RATE_LIMIT",
+    "API_RATE_LIMIT": "API_RATE_LIMIT",
+    "UPLOAD_RATE_LIMIT": "UPLOAD_RATE_LIMIT",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "REMEMBER_COOKIE_DAYS": "REMEMBER_COOKIE_DURATION",
 }
 
 
@@ -167,6 +227,16 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def _duration(value) -> timedelta:
+    """A timedelta as is; a number (from the environment: ``REMEMBER_COOKIE_DAYS``) counts days."""
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return timedelta(days=float(value))
+    except (TypeError, ValueError):
+        raise ConfigError(f"REMEMBER_COOKIE_DAYS must be a number of days, not {value!r}") from None
 
 
 def load_config(name: str | None = None, overrides: dict | None = None, environ=None) -> dict:
@@ -186,6 +256,7 @@ def load_config(name: str | None = None, overrides: dict | None = None, environ=
     if settings.get("REDIS_URL") and settings.get("RATELIMIT_STORAGE_URI") == "memory://":
         settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
     settings.update(overrides or {})
+    settings["REMEMBER_COOKIE_DURATION"] = _duration(settings["REMEMBER_COOKIE_DURATION"])
     if not settings.get("SQLALCHEMY_DATABASE_URI"):
         instance = Path(settings["INSTANCE_DIR"])
         instance.mkdir(parents=True, exist_ok=True)
@@ -194,5 +265,5 @@ def load_config(name: str | None = None, overrides: dict | None = None, environ=
     settings["UPLOAD_FOLDER"] = settings.get("UPLOAD_FOLDER") or str(Path(settings["INSTANCE_DIR"]) / "uploads")
     settings["UPLOAD_MAX_BYTES"] = dict(settings["UPLOAD_MAX_BYTES"])  # per app, never the shared class attribute
     if name == "production" and not settings.get("SECRET_KEY"):
-        raise ConfigError("production needs SECRET_KEY set in the environment")
+        raise ConfigError(f"production needs SECRET_KEY set in the environment: {_KEY_FIX}")
     return settings

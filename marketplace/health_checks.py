@@ -18,12 +18,9 @@ from flask import Flask, current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from marketplace.config import PROJECT_ROOT
+from marketplace.config import KNOWN_WEAK_KEYS, MIN_SECRET_LENGTH, PROJECT_ROOT, secret_key_problem  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-KNOWN_WEAK_KEYS = {"dev-only-not-secret", "testing-only-not-secret", "change-me", "secret", "changeme"}
-MIN_SECRET_LENGTH = 32
 OUTBOX_LAG_WARN = timedelta(minutes=5)
 
 
@@ -63,12 +60,11 @@ def describe_error(exc: BaseException) -> str:
 def check_secret_key(config) -> Check:
     key = config.get("SECRET_KEY") or ""
     if config.get("ENV_NAME") != "production":
-        return _ok("secret key", f"{config.get('ENV_NAME')} settings (a fixed key is fine outside production)")
+        return _ok("secret key", f"{config.get('ENV_NAME')} settings (a fixed key only serves on 127.0.0.1)")
     fix = "set SECRET_KEY to a long random value: python -c 'import secrets; print(secrets.token_hex(32))'"
-    if key in KNOWN_WEAK_KEYS:
-        return _fail("secret key", "SECRET_KEY is a well-known placeholder", fix)
-    if len(key) < MIN_SECRET_LENGTH:
-        return _fail("secret key", f"SECRET_KEY has {len(key)} characters, fewer than {MIN_SECRET_LENGTH}", fix)
+    problem = secret_key_problem(key)  # the same rule the app factory applies before serving
+    if problem:
+        return _fail("secret key", problem, fix)
     if not config.get("SESSION_COOKIE_SECURE"):
         return _fail("secret key", "session cookies are not marked Secure", "serve production over HTTPS")
     return _ok("secret key", f"set ({len(key)} characters); session cookies Secure, HTTPS expected")

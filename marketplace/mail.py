@@ -5,6 +5,7 @@ In development and tests ``MAIL_SERVER`` is unset: every message is written to `
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,11 +34,23 @@ def uses_folder() -> bool:
     return not current_app.config.get("MAIL_SERVER")
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def header_safe(value) -> str:
+    """``value`` for a mail header: line breaks (which would start new headers) become one space."""
+    return _LINE_BREAKS.sub(" ", str(value or "")).strip()
+
+
 def send(to: str, subject: str, body: str, html: str | None = None) -> Path | None:
-    """Send one message; returns the file written when the folder backend is in use."""
+    """Send one message; returns the file written when the folder backend is in use.
+
+    Everything that goes into a header (recipient, subject, sender) loses its line breaks first: a title or
+    an organisation name with CR/LF must not add headers (Bcc: ...) to the message.
+    """
     init_app(current_app._get_current_object())
-    message = Message(subject=subject, recipients=[to], body=body, html=html,
-                      sender=current_app.config.get("MAIL_DEFAULT_SENDER"))
+    message = Message(subject=header_safe(subject), recipients=[header_safe(to)], body=body, html=html,
+                      sender=header_safe(current_app.config.get("MAIL_DEFAULT_SENDER")) or None)
     if not uses_folder():
         mail.send(message)
         return None

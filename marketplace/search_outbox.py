@@ -161,13 +161,19 @@ def outbox_status() -> dict:
     return {"pending": pending or 0, "lag_seconds": lag, "retrying": failing or 0}
 
 
-def health() -> dict:
-    """Status of the configured search backend and of the outbox (never raises)."""
+def health(details: bool = True) -> dict:
+    """Status of the configured search backend and of the outbox (never raises).
+
+    Without ``details`` (anonymous callers of ``/healthz``) only ``{"ok": bool}``: no address, version,
+    per-index counts (hidden records included) or outbox backlog.
+    """
     try:
         status = search_index.backend().health()
     except Exception as exc:  # the health check reports, never raises
         status = {"ok": False, "backend": "meilisearch" if current_app.config.get("MEILI_URL") else "embedded",
                   "error": exc.__class__.__name__}
+    if not details:
+        return {"ok": bool(status.get("ok"))}
     try:
         status["pending"] = outbox_status()["pending"]
     except Exception:

@@ -9,20 +9,28 @@ appended to the directive (or to ``default-src`` when the directive was not set)
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from urllib.parse import urljoin, urlparse
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user
 from flask_talisman import Talisman
 
-from marketplace.extensions import db, limiter
+from marketplace.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 def init_login(app, login_manager) -> None:
-    from marketplace.models import User
+    """Flask-Login over server-side sessions: the session and the remember-me cookie carry the id of a
+    ``user_sessions`` row (see ``User.get_id``), so log-out, a password change or the account's session list
+    end them; a cookie naming a revoked, expired or unknown session is an anonymous visitor."""
+    from marketplace.queries import sessions as sessions_q
+    from marketplace.services import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -31,10 +39,39 @@ def init_login(app, login_manager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        if not user_id.isdigit():
+    def load_user(session_id: str):
+        row = sessions_q.find_active(session_id, max_age=current_app.config["REMEMBER_COOKIE_DURATION"])
+        if row is None:
             return None
-        return db.session.get(User, int(user_id))
+        user = row.user
+        user.session_token, user.current_session_id = session_id, row.id
+        if sessions.needs_touch(row):
+            g.touch_session_id = row.id
+        return user
+
+    @app.after_request
+    def touch_session(response):
+        """"Last seen" of the request's session, at most once a minute, in its own unit of work."""
+        session_id = g.pop("touch_session_id", None)
+        if session_id is not None:
+            from marketplace.services.unit_of_work import unit_of_work
+            try:
+                with unit_of_work():
+                    sessions.touch(session_id)
+            except Exception:  # a busy database must not fail the page; the next request tries again
+                log.warning("could not record the session's last use", exc_info=True)
+        return response
+
+
+def log_in(user, session_row, session_token: str, *, remember: bool = False) -> None:
+    """Log ``user`` in with the server-side session ``services.sessions.start`` gave (row and id)."""
+    user.session_token, user.current_session_id = session_token, session_row.id
+    login_user(user, remember=remember)
+
+
+def client_details() -> dict:
+    """The browser and address a new session is recorded with (shown in the account's session list)."""
+    return {"user_agent": request.headers.get("User-Agent", ""), "remote_addr": request.remote_addr or ""}
 
 
 # --- redirects ----------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Domain models, one module per domain; importing this package registers every table."""
-from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole
+from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole, UserSession
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
@@ -22,4 +22,5 @@ __all__ = [
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
+    "UserSession",
 ]

@@ -29,6 +29,17 @@ class User(UserMixin, TimestampMixin, Base):
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    # The server-side session this request runs in (set by the log-in and by the session loader; not stored).
+    session_token = None
+    current_session_id = None
+
+    def get_id(self) -> str:
+        """What Flask-Login puts in the session and the remember-me cookie: the id of this log-in's server-side
+        session (a new one at every log-in, revocable), never the user's own id."""
+        if not self.session_token:
+            raise RuntimeError("log users in through marketplace.security.log_in (a server-side session)")
+        return self.session_token
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
@@ -97,3 +108,22 @@ class LoginAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     failures_before: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserSession(Base):
+    """One signed-in browser. The random id it carries (in the session and the remember-me cookie) is kept only
+    as its SHA-256; log-out, a password change or the account's session list revoke it, and it ends at the
+    latest ``REMEMBER_COOKIE_DURATION`` after log-in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

@@ -1,7 +1,9 @@
 """Registration, authentication with throttling, memberships and platform roles."""
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -15,9 +17,10 @@ from marketplace.identifiers import is_valid_uscc, normalise_uscc
 from marketplace.models import LoginAttempt, Membership, Organization, User, UserRole
 from marketplace.models.accounts import PLATFORM_ROLES
 from marketplace.models.organizations import ORG_KINDS, SIZE_CLASSES, SUB_PARKS
-from marketplace.services import lockout
+from marketplace.reference.common_passwords import COMMON_PASSWORDS
+from marketplace.services import lockout, sessions
 from marketplace.services.cleaning import CONTROL_CHARS, drop_lone_surrogates
-from marketplace.services.errors import AuthenticationFailed, Conflict, ValidationFailed
+from marketplace.services.errors import AddressTaken, AuthenticationFailed, ValidationFailed
 
 PASSWORD_MIN_LENGTH = 12
 
@@ -33,14 +36,32 @@ class NewOrganization:
     registered_in_park: bool = False
 
 
-def check_password_strength(password: str, min_length: int = PASSWORD_MIN_LENGTH) -> None:
-    """Raise ValidationFailed for passwords that are short or trivially guessable."""
-    if len(password or "") < min_length:
+def _password_refused(message) -> ValidationFailed:
+    return ValidationFailed(message, field_errors={"password": message})
+
+
+def check_password_strength(password: str, min_length: int = PASSWORD_MIN_LENGTH, email: str = "") -> None:
+    """Raise ValidationFailed for passwords that are short or trivially guessable: too repetitive, digits
+    only, one of the most common passwords (also followed by digits or symbols: ``password1234``), or the
+    e-mail address or its local part."""
+    password = password or ""
+    if len(password) < min_length:
         raise ValidationFailed(_l("Password must be at least %(n)d characters long.", n=min_length),
                                field_errors={"password": _l("At least %(n)d characters.", n=min_length)})
     if len(set(password)) < 4:
-        raise ValidationFailed(_l("Password is too repetitive."),
-                               field_errors={"password": _l("Password is too repetitive.")})
+        raise _password_refused(_l("Password is too repetitive."))
+    if password.isdigit():
+        raise _password_refused(_l("A password of digits only is easy to guess; add letters or words."))
+    lowered = password.lower()
+    stem = _COMMON_SUFFIX.sub("", lowered)
+    if lowered in COMMON_PASSWORDS or stem in COMMON_PASSWORDS:
+        raise _password_refused(_l("This is one of the most common passwords; choose one that is harder to guess."))
+    local = (email or "").strip().lower().partition("@")[0]
+    if local and (lowered == (email or "").strip().lower() or (len(local) >= 3 and stem == local)):
+        raise _password_refused(_l("The password must not be your e-mail address or the part before the @."))
+
+
+_COMMON_SUFFIX = re.compile(r"[\d\W_]+$")  # password1234, qwerty!2024: the common stem with digits or symbols
 
 
 def normalise_email(email: str) -> str:
@@ -79,7 +100,7 @@ def register_user(email: str, password: str, display_name: str, organization: Ne
     except ValidationFailed as exc:
         errors.update(exc.field_errors)
     try:
-        check_password_strength(password, min_length)
+        check_password_strength(password, min_length, email=email)
     except ValidationFailed as exc:
         errors.update(exc.field_errors)
     if not (display_name or "").strip():
@@ -88,9 +109,10 @@ def register_user(email: str, password: str, display_name: str, organization: Ne
         errors.update(validate_new_organization(organization))
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
-    if db.session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict(_l("An account with this e-mail already exists."),
-                       field_errors={"email": _l("An account with this e-mail already exists.")})
+    existing = db.session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        _tell_owner_of_registration(existing, now=datetime.now(timezone.utc))
+        raise AddressTaken(_l("We sent a message to %(email)s. Please check your e-mail to continue.", email=email))
     user = User(email=email, password_hash=generate_password_hash(password), display_name=display_name.strip(),
                 locale=locale)
     db.session.add(user)
@@ -130,9 +152,39 @@ def create_organization(user: User, organization: NewOrganization) -> Organizati
     return org
 
 
-def set_password(user: User, password: str, min_length: int = PASSWORD_MIN_LENGTH) -> None:
-    check_password_strength(password, min_length)
+def _tell_owner_of_registration(user: User, now: datetime) -> None:
+    """Someone tried to register an existing address: its owner hears of it (at most once a day)."""
+    from marketplace.links import path_for
+    from marketplace.services import notifications
+    notifications.notify([user.id], "security", "registration_attempt", {}, path_for("auth.login"),
+                         dedupe_key=f"register:{user.id}:{now:%Y%m%d}")
+
+
+def set_password(user: User, password: str, min_length: int = PASSWORD_MIN_LENGTH, *,
+                 keep_session: int | None = None) -> int:
+    """New password; every session of the user ends except ``keep_session`` (the browser that changed it).
+    Returns how many sessions ended."""
+    check_password_strength(password, min_length, email=user.email)
     user.password_hash = generate_password_hash(password)
+    return sessions.revoke_all(user, keep=keep_session)
+
+
+def change_password(user: User, current: str, new: str, confirm: str, *, min_length: int = PASSWORD_MIN_LENGTH,
+                    keep_session: int | None = None) -> int:
+    """The user's own password change: the current password first, the new one twice. Returns how many other
+    sessions ended."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationFailed(_l("Your current password is not correct."),
+                               field_errors={"current_password": _l("Your current password is not correct.")})
+    if (new or "") != (confirm or ""):
+        raise ValidationFailed(_l("The passwords differ."), field_errors={"confirm": _l("The passwords differ.")})
+    return set_password(user, new, min_length, keep_session=keep_session)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash made as real ones are (same method and cost), checked for addresses without an account."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def recent_failures(email: str, since: datetime) -> int:
@@ -165,7 +217,9 @@ def authenticate(email: str, password: str, remote_addr: str = "", *, max_failur
         until = lockout.locked_until(email_key, max_failures, lockout_minutes, now)
         raise lockout.locked_error(until or now + timedelta(minutes=lockout_minutes), now)
     user = db.session.scalar(select(User).where(User.email == email_key))
-    ok = user is not None and user.active and check_password_hash(user.password_hash, password or "")
+    if user is None:  # as slow as a wrong password for a real account: the answer time tells nothing
+        check_password_hash(_dummy_hash(), password or "")
+    ok = user is not None and check_password_hash(user.password_hash, password or "") and user.active
     db.session.add(LoginAttempt(email=email_key, remote_addr=remote_addr[:64], succeeded=ok, attempted_at=now,
                                 failures_before=failures))
     db.session.flush()

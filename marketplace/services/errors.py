@@ -39,3 +39,8 @@ class TooManyAttempts(DomainError):
     def __init__(self, message, *, retry_after_seconds: int = 0):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class AddressTaken(Conflict):
+    """Registration with an address that has an account. The message is neutral (it does not say so: no one
+    learns who is registered); the account's owner is told instead."""

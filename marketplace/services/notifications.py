@@ -140,6 +140,11 @@ MESSAGES = {
         _l("Someone tried to log in to your account %(attempts)s times with a wrong password (last from "
            "address %(address)s). To protect it, the account is locked until %(until)s (%(zone)s). If this "
            "was not you, tell the platform operator.")),
+    "registration_attempt": (
+        _l("Someone tried to register with your e-mail address"),
+        _l("Someone tried to create a new TechBridge account with your e-mail address. You already have an "
+           "account: log in with it (your password is unchanged). If this was not you, you can ignore this "
+           "message.")),
 }
 RATING_LABELS = {"no_contact": _l("No further contact"), "negotiating": _l("In negotiation"),
                  "agreement": _l("Agreement reached")}

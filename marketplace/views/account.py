@@ -1,15 +1,16 @@
 """The member's own area: dashboard with their organisations, offers and needs; creating or joining an
-organisation; their contact details for introductions; API tokens."""
+organisation; their contact details for introductions; API tokens; password and signed-in browsers."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import needs as needs_q
 from marketplace.queries import organizations as organizations_q
-from marketplace.services import accounts, api_tokens, invitations
+from marketplace.queries import sessions as sessions_q
+from marketplace.services import accounts, api_tokens, invitations, sessions
 from marketplace.services import organizations as org_service
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
@@ -136,3 +137,61 @@ def contact(org_id: int):
     else:
         flash(_("Your contact details for introductions are saved."), "success")
     return redirect(url_for("account.dashboard") + "#my-organisations")
+# --- sign-in and security: password, where you are signed in ------------------------------------------------
+
+@bp.route("/security")
+@login_required
+def security():
+    """Change the password; see the browsers signed in to this account and end any of them."""
+    return _security_page({}, {})
+
+
+def _security_page(errors: dict, data: dict, status: int = 200):
+    rows = sessions_q.active_sessions(current_user, max_age=current_app.config["REMEMBER_COOKIE_DURATION"])
+    return render_template("account/security.html", sessions=rows, current_id=current_user.current_session_id,
+                           errors=errors, data=data), status
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+def change_password():
+    """New password; every other session of the account ends (this browser stays signed in)."""
+    form = request.form
+    try:
+        with unit_of_work():
+            ended = accounts.change_password(current_user, form.get("current_password", ""),
+                                             form.get("password", ""), form.get("confirm", ""),
+                                             min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                                             keep_session=current_user.current_session_id)
+    except DomainError as exc:
+        return _security_page(flash_domain_error(exc), {}, 400)
+    flash(_("Your password was changed.") + (" " + _("Signed out on %(n)d other devices.", n=ended) if ended else ""),
+          "success")
+    return redirect(url_for("account.security"))
+
+
+@bp.route("/sessions/<int:session_id>/revoke", methods=["POST"])
+@login_required
+def revoke_session(session_id: int):
+    """Sign one browser out (this one too: then you are logged out here)."""
+    try:
+        with unit_of_work():
+            sessions.revoke(current_user, session_id)
+    except DomainError as exc:
+        abort_for(exc)
+    if session_id == current_user.current_session_id:
+        logout_user()
+        flash(_("You are logged out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That device was signed out."), "success")
+    return redirect(url_for("account.security"))
+
+
+@bp.route("/sessions/revoke-others", methods=["POST"])
+@login_required
+def revoke_other_sessions():
+    """Sign out everywhere except this browser."""
+    with unit_of_work():
+        ended = sessions.revoke_all(current_user, keep=current_user.current_session_id)
+    flash(_("Signed out on %(n)d other devices.", n=ended), "success")
+    return redirect(url_for("account.security"))

@@ -32,14 +32,15 @@ def home():
                            latest_batch=latest_batch, latest_offers=latest_offers, patents=patents)
 
 
-@bp.route("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def switch_language(code: str):
-    """Remember the chosen language for this session (and the account, when logged in)."""
+    """Show the site in ``code`` for this browser session; the switch in the navigation bar (a POST form) also
+    stores it as the account's language. A GET (a link, a prefetch) changes nothing stored."""
     from marketplace.services.accounts import set_locale
     from marketplace.services.unit_of_work import unit_of_work
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        if current_user.is_authenticated:
+        if request.method == "POST" and current_user.is_authenticated:
             with unit_of_work():
                 set_locale(current_user, code)
     return redirect(safe_next_url(request.args.get("next"), url_for("main.home")))
@@ -47,13 +48,17 @@ def switch_language(code: str):
 
 @bp.route("/healthz")
 def healthz():
-    """JSON health: database reachability and the search backend's status."""
+    """JSON health: database reachability and the search backend's status.
+
+    Anyone (load balancers) learns ok or degraded per component; operators, logged in, also get the details
+    (database dialect, search address, version, index sizes, outbox backlog).
+    """
     from marketplace import search_outbox
     from marketplace.database import database_health
-    status = {"status": "ok", "database": database_health()}
-    if not status["database"]["ok"]:
-        status["status"] = "degraded"
-    status["search"] = search_outbox.health()
-    if not status["search"].get("ok"):
-        status["status"] = "degraded"
-    return jsonify(status), 200 if status["status"] == "ok" else 503
+    details = visibility.viewer_of(current_user).is_staff
+    database = database_health()
+    search = search_outbox.health(details=details)
+    ok = bool(database.get("ok")) and bool(search.get("ok"))
+    status = {"status": "ok" if ok else "degraded",
+              "database": database if details else {"ok": bool(database.get("ok"))}, "search": search}
+    return jsonify(status), 200 if ok else 503

@@ -47,10 +47,14 @@ def test_bad_credit_code_saves_neither_user_nor_organisation(client, app):
         assert db.session.scalar(select(Organization)) is None
 
 
-def test_duplicate_email_is_refused(client, make):
+def test_duplicate_email_is_refused(client, make, app):
     make.user("dup@example.com")
     response = client.post("/register", data=dict(GOOD, email="dup@example.com"))
-    assert response.status_code == 400
+    # neutral: no second account, no log-in, and nothing saying the address is registered
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert client.get("/account/").status_code == 302
+    with app.app_context():
+        assert db.session.query(User).filter_by(email="dup@example.com").count() == 1
 
 
 def test_login_and_logout(client, make):

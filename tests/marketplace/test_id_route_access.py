@@ -334,6 +334,14 @@ def api_token(w: World) -> Case:
     return Case({"token_id": token_id}, w.a.email)
 
 
+def user_session(w: World) -> Case:
+    """A's member signed in on another browser; only they sign it out."""
+    from marketplace.models import UserSession
+    (session_id,) = w.add(UserSession(user_id=w.a.user, token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+                                      user_agent="Phone", remote_addr="10.0.0.1"))
+    return Case({"session_id": session_id}, w.a.email)
+
+
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -501,6 +509,7 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "events.introduce": (follow_up,),
     "events.feed": (guessed_calendar_token, deactivated_users_calendar_token),
     "account.revoke_token": (api_token,),
+    "account.revoke_session": (user_session,),
     "operator.change_role": (member_account, own_account),
     "uploads.upload_attachment": (draft_offer, confidential_need, published_offer, open_need),
     "uploads.download": (draft_offer_attachment, teaser_offer_attachment, confidential_need_attachment),
