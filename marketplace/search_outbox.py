@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from marketplace import jobs, search_index
@@ -23,7 +24,8 @@ from search import SearchError, SearchUnavailable
 log = logging.getLogger(__name__)
 RELAY_JOB = "search.relay"
 RELAY_CHUNK = 1000
-DELIVERY_ERRORS = (SearchUnavailable, SearchError, OSError)
+DATA_ERRORS = (SearchError, ValueError, StatementError)  # a refused document (or a driver's encoding error)
+DELIVERY_ERRORS = (SearchUnavailable, OSError, *DATA_ERRORS)
 
 
 # --- recording changes --------------------------------------------------------------------------------
@@ -87,6 +89,11 @@ class Delivery:
     entry_ids: list[int]
     documents: dict[str, dict]
     missing: list[str] = field(default_factory=list)
+    entries_by_doc: dict[str, list[int]] = field(default_factory=dict)
+
+    def entries_of(self, doc_ids) -> list[int]:
+        """The outbox entries standing for ``doc_ids``."""
+        return [entry_id for doc_id in doc_ids for entry_id in self.entries_by_doc.get(doc_id, [])]
 
 
 def due_deliveries(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> list[Delivery]:
@@ -106,8 +113,11 @@ def due_deliveries(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> li
     for index_name, group in by_index.items():
         ids = sorted({int(e.doc_id) for e in group if e.doc_id.isdigit()})
         docs = search_index.documents_for(index_name, ids)
+        by_doc: dict[str, list[int]] = {}
+        for e in group:
+            by_doc.setdefault(e.doc_id, []).append(e.id)
         deliveries.append(Delivery(index_name, [e.id for e in group], docs,
-                                   [str(i) for i in ids if str(i) not in docs]))
+                                   [str(i) for i in ids if str(i) not in docs], by_doc))
     return deliveries
 
 
@@ -118,6 +128,39 @@ def deliver(delivery: Delivery) -> None:
         backend.upsert(delivery.index_name, list(delivery.documents.values()))
     if delivery.missing:
         backend.delete(delivery.index_name, delivery.missing)
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """True when the backend answered but refused the content (an invalid document), as opposed to being
+    out of reach: only then is it worth trying the documents one by one."""
+    return not isinstance(exc, (SearchUnavailable, OSError)) and isinstance(exc, DATA_ERRORS)
+
+
+def deliver_each(delivery: Delivery) -> tuple[list[int], list[tuple[list[int], BaseException]]]:
+    """Write a refused delivery document by document, so one bad document fails alone.
+
+    Returns the delivered entry ids and (entry ids, error) per failing document; entries of ids that no
+    longer resolve to a document (malformed ids) count as delivered.
+    """
+    backend = search_index.backend()
+    delivered: list[int] = []
+    failures: list[tuple[list[int], BaseException]] = []
+    for doc_id, document in delivery.documents.items():
+        try:
+            backend.upsert(delivery.index_name, [document])
+        except DELIVERY_ERRORS as exc:
+            if not is_refusal(exc):
+                raise
+            log.warning("search relay: document %s of %s refused: %s", doc_id, delivery.index_name, exc)
+            failures.append((delivery.entries_of([doc_id]), exc))
+        else:
+            delivered += delivery.entries_of([doc_id])
+    if delivery.missing:
+        backend.delete(delivery.index_name, delivery.missing)
+        delivered += delivery.entries_of(delivery.missing)
+    handled = set(delivered) | {entry for ids, _ in failures for entry in ids}
+    delivered += [entry for entry in delivery.entry_ids if entry not in handled]
+    return delivered, failures
 
 
 def record_delivered(entry_ids: list[int]) -> None:

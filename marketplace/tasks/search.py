@@ -24,13 +24,20 @@ def relay(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> dict:
     failures: list[tuple[list[int], BaseException]] = []
     for delivery in deliveries:
         try:
-            search_outbox.deliver(delivery)
+            try:
+                search_outbox.deliver(delivery)
+            except DELIVERY_ERRORS as exc:
+                if not search_outbox.is_refusal(exc):
+                    raise
+                ok, refused = search_outbox.deliver_each(delivery)  # set aside only the refused documents
+                delivered += ok
+                failures += refused
+            else:
+                delivered += delivery.entry_ids
         except DELIVERY_ERRORS as exc:
             failures.append((delivery.entry_ids, exc))
             log.warning("search relay: %s entries for %s not delivered: %s", len(delivery.entry_ids),
                         delivery.index_name, exc)
-        else:
-            delivered += delivery.entry_ids
     with unit_of_work():
         if delivered:
             search_outbox.record_delivered(delivered)
