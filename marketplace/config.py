@@ -122,6 +122,9 @@ class BaseConfig:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # Redis (REDIS_URL) when set, so gunicorn workers share counters
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in this process's memory until it answers again, and never fail a request over a limit.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     API_RATE_LIMIT = "300 per minute"  # per token, or per address without one
     # Uploads live outside the static folder (default <INSTANCE_DIR>/uploads) and are served by a view that checks
     # access; sizes per purpose (logo, attachment, business licence).

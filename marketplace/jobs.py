@@ -4,7 +4,7 @@ Only plumbing lives here: no domain module is imported. The jobs themselves are 
 ``marketplace.tasks.<domain>``, registered with ``@job(NAME)`` under a name constant that the domain
 module owning the work declares (``services.matching.REBUILD_JOB``…), so callers never spell a name.
 Without ``REDIS_URL`` a job runs in-process right after the commit; with it, an RQ worker runs it
-(``flask worker``: one app context per worker process).
+(``flask worker``: one app context per worker process), or this process when Redis cannot be reached.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ REGISTRY: dict[str, Callable[..., object]] = {}
 COALESCE: dict[str, tuple[str, int]] = {}  # job name -> (job replacing many of them, above how many)
 QUEUE_NAME = "techbridge"
 JOB_TIMEOUT_SECONDS = 600
+BROKER_TIMEOUT_SECONDS = 3  # an unreachable Redis must not hold a request for long
 
 
 def job(name: str, coalesce_into: str | None = None, coalesce_above: int = 20):
@@ -61,18 +62,32 @@ def dispatch_pending(session) -> None:
 
 
 def dispatch(name: str, kwargs: dict) -> None:
-    """Hand one job to the RQ queue (``REDIS_URL``) or run it here; an in-process failure is only logged."""
+    """Hand one job to the RQ queue (``REDIS_URL``) or run it here; an in-process failure is only logged.
+
+    When the queue cannot be reached the job runs here instead (with a warning): the unit of work that
+    asked for it has committed, so dropping it would lose acknowledged work.
+    """
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
-        from redis import Redis
-        from rq import Queue
-        Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)).enqueue(
-            run_job_in_worker, name, kwargs, job_timeout=JOB_TIMEOUT_SECONDS)
-        return
+        try:
+            _enqueue_on_broker(redis_url, name, kwargs)
+            return
+        except Exception as exc:  # any broker failure: the work must still happen
+            log.warning("job queue unreachable (%s: %s): running %s in this process", exc.__class__.__name__,
+                        exc, name)
     try:
         run_job(name, kwargs)
     except Exception:  # an in-process job must never break the request that committed
         log.exception("job %s failed", name)
+
+
+def _enqueue_on_broker(redis_url: str, name: str, kwargs: dict) -> None:
+    from redis import Redis
+    from rq import Queue
+    connection = Redis.from_url(redis_url, socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
+                                socket_timeout=BROKER_TIMEOUT_SECONDS)
+    Queue(QUEUE_NAME, connection=connection).enqueue(run_job_in_worker, name, kwargs,
+                                                     job_timeout=JOB_TIMEOUT_SECONDS)
 
 
 def run_job(name: str, kwargs: dict):

@@ -8,11 +8,14 @@ The functions here only read and flush; the job decides where each unit of work 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, or_, select, text, update
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session
 
 from marketplace import jobs, search_index
@@ -23,7 +26,9 @@ from search import SearchError, SearchUnavailable
 log = logging.getLogger(__name__)
 RELAY_JOB = "search.relay"
 RELAY_CHUNK = 1000
-DELIVERY_ERRORS = (SearchUnavailable, SearchError, OSError)
+CLAIM_SECONDS = 900  # a relay still holding its claim after this long is presumed dead; others take over
+DATA_ERRORS = (SearchError, ValueError, DataError)  # a refused document (or a driver's encoding error)
+DELIVERY_ERRORS = (SearchUnavailable, OSError, *DATA_ERRORS)
 
 
 # --- recording changes --------------------------------------------------------------------------------
@@ -87,18 +92,47 @@ class Delivery:
     entry_ids: list[int]
     documents: dict[str, dict]
     missing: list[str] = field(default_factory=list)
+    entries_by_doc: dict[str, list[int]] = field(default_factory=dict)
+
+    def entries_of(self, doc_ids) -> list[int]:
+        """The outbox entries standing for ``doc_ids``."""
+        return [entry_id for doc_id in doc_ids for entry_id in self.entries_by_doc.get(doc_id, [])]
 
 
-def due_deliveries(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> list[Delivery]:
-    """Read the due outbox entries and the current documents of their rows (reads only).
+def claim_due(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> str:
+    """Claim due entries for one relay and return its claim token (the caller commits before reading documents).
 
+    Relays run at the same time (the relay loop, workers, in-request relays), so each claims its entries in
+    one statement that skips documents another relay is delivering: a document is never written by two relays
+    at once, and the relay that holds it reads its state only after claiming, so no older state can land
+    after a newer one. On PostgreSQL the claims queue on an advisory lock (each sees the previous claims) and
+    skip rows others have locked; on SQLite the statement holds the one write lock.
     ``ignore_backoff`` takes failed entries at once (an operator's "relay now" after an outage).
     """
-    due = SearchOutboxEntry.done_at.is_(None)
+    token = uuid.uuid4().hex
+    now = datetime.now(timezone.utc)
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    entry, other = aliased(SearchOutboxEntry), aliased(SearchOutboxEntry)
+    due = entry.done_at.is_(None) & or_(entry.claimed_at.is_(None), entry.claimed_at < stale)
     if not ignore_backoff:
-        due = due & (SearchOutboxEntry.next_attempt_at <= datetime.now(timezone.utc))
+        due = due & (entry.next_attempt_at <= now)
+    in_flight = select(other.id).where(other.index_name == entry.index_name, other.doc_id == entry.doc_id,
+                                       other.done_at.is_(None), other.claimed_at >= stale)
+    candidates = select(entry.id).where(due, ~in_flight.exists()).order_by(entry.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('index_outbox claims'))"))
+        candidates = candidates.with_for_update(of=entry, skip_locked=True)
+    db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.id.in_(candidates))
+                       .values(claimed_by=token, claimed_at=now).execution_options(synchronize_session=False))
+    db.session.flush()
+    return token
+
+
+def claimed_deliveries(token: str) -> list[Delivery]:
+    """The entries claimed under ``token`` and the current documents of their rows (reads only)."""
     entries = db.session.execute(select(SearchOutboxEntry.id, SearchOutboxEntry.index_name, SearchOutboxEntry.doc_id)
-                                 .where(due).order_by(SearchOutboxEntry.id).limit(limit)).all()
+                                 .where(SearchOutboxEntry.claimed_by == token, SearchOutboxEntry.done_at.is_(None))
+                                 .order_by(SearchOutboxEntry.id)).all()
     by_index: dict[str, list] = {}
     for entry in entries:
         by_index.setdefault(entry.index_name, []).append(entry)
@@ -106,9 +140,19 @@ def due_deliveries(limit: int = RELAY_CHUNK, ignore_backoff: bool = False) -> li
     for index_name, group in by_index.items():
         ids = sorted({int(e.doc_id) for e in group if e.doc_id.isdigit()})
         docs = search_index.documents_for(index_name, ids)
+        by_doc: dict[str, list[int]] = {}
+        for e in group:
+            by_doc.setdefault(e.doc_id, []).append(e.id)
         deliveries.append(Delivery(index_name, [e.id for e in group], docs,
-                                   [str(i) for i in ids if str(i) not in docs]))
+                                   [str(i) for i in ids if str(i) not in docs], by_doc))
     return deliveries
+
+
+def release(token: str) -> None:
+    """Give back what is still claimed under ``token`` (a relay that stopped half-way)."""
+    db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.claimed_by == token)
+                       .values(claimed_by=None, claimed_at=None).execution_options(synchronize_session=False))
+    db.session.flush()
 
 
 def deliver(delivery: Delivery) -> None:
@@ -120,10 +164,43 @@ def deliver(delivery: Delivery) -> None:
         backend.delete(delivery.index_name, delivery.missing)
 
 
+def is_refusal(exc: BaseException) -> bool:
+    """True when the backend answered but refused the content (an invalid document), as opposed to being
+    out of reach: only then is it worth trying the documents one by one."""
+    return not isinstance(exc, (SearchUnavailable, OSError)) and isinstance(exc, DATA_ERRORS)
+
+
+def deliver_each(delivery: Delivery) -> tuple[list[int], list[tuple[list[int], BaseException]]]:
+    """Write a refused delivery document by document, so one bad document fails alone.
+
+    Returns the delivered entry ids and (entry ids, error) per failing document; entries of ids that no
+    longer resolve to a document (malformed ids) count as delivered.
+    """
+    backend = search_index.backend()
+    delivered: list[int] = []
+    failures: list[tuple[list[int], BaseException]] = []
+    for doc_id, document in delivery.documents.items():
+        try:
+            backend.upsert(delivery.index_name, [document])
+        except DELIVERY_ERRORS as exc:
+            if not is_refusal(exc):
+                raise
+            log.warning("search relay: document %s of %s refused: %s", doc_id, delivery.index_name, exc)
+            failures.append((delivery.entries_of([doc_id]), exc))
+        else:
+            delivered += delivery.entries_of([doc_id])
+    if delivery.missing:
+        backend.delete(delivery.index_name, delivery.missing)
+        delivered += delivery.entries_of(delivery.missing)
+    handled = set(delivered) | {entry for ids, _ in failures for entry in ids}
+    delivered += [entry for entry in delivery.entry_ids if entry not in handled]
+    return delivered, failures
+
+
 def record_delivered(entry_ids: list[int]) -> None:
     """Mark entries done: the backend confirmed their write."""
     db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.id.in_(entry_ids))
-                       .values(done_at=datetime.now(timezone.utc)))
+                       .values(done_at=datetime.now(timezone.utc), claimed_by=None, claimed_at=None))
     db.session.flush()
 
 
@@ -135,6 +212,7 @@ def record_failed(entry_ids: list[int], error: BaseException) -> None:
         entry.attempts += 1
         entry.next_attempt_at = now + backoff(entry.attempts)
         entry.last_error = message
+        entry.claimed_by = entry.claimed_at = None
     db.session.flush()
 
 
@@ -142,7 +220,7 @@ def replay_since(index_name: str, started: datetime) -> None:
     """Make entries written since ``started`` due again (a reindex swap dropped what they delivered)."""
     db.session.execute(update(SearchOutboxEntry).where(SearchOutboxEntry.index_name == index_name,
                                                        SearchOutboxEntry.created_at >= started)
-                       .values(done_at=None, next_attempt_at=started))
+                       .values(done_at=None, next_attempt_at=started, claimed_by=None, claimed_at=None))
     db.session.flush()
 
 

@@ -234,6 +234,9 @@ def facet_key(value: Any) -> str:
     return str(value)
 
 
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no UTF-8 encoding exists
+
+
 def check_documents(spec_or_pk: IndexSpec | str, docs: Iterable[Mapping[str, Any]]) -> list[dict]:
     """Validate documents (string id of allowed characters, flat values) and return them as dicts."""
     pk = spec_or_pk.primary_key if isinstance(spec_or_pk, IndexSpec) else spec_or_pk
@@ -252,6 +255,9 @@ def check_documents(spec_or_pk: IndexSpec | str, docs: Iterable[Mapping[str, Any
                 doc[key] = list(value)
             elif value is not None and not isinstance(value, (str, int, float, bool)):
                 raise SearchError(f"field {key!r} of document {doc_id}: unsupported type {type(value).__name__}")
+            if any(isinstance(v, str) and LONE_SURROGATE_RE.search(v) for v in
+                   (doc[key] if isinstance(doc[key], list) else [doc[key]])):
+                raise SearchError(f"field {key!r} of document {doc_id}: lone surrogate (not valid Unicode text)")
         checked.append(doc)
     return checked
 

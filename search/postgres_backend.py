@@ -66,6 +66,11 @@ class PostgresBackend(EmbeddedBackend):
             for group in groups
         )
 
+    def _lock_for_write(self, conn: Connection, layout: Layout) -> None:
+        # Writers of one generation queue on an advisory lock released at commit (read committed: each
+        # statement after it sees what the previous writer committed, so no duplicate keys).
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": layout.docs})
+
     def _insert_vocab(self, conn: Connection, layout: Layout, words: set[str]) -> None:
         conn.execute(sa.text(f'INSERT INTO "{layout.vocab}" (word) VALUES (:word) ON CONFLICT DO NOTHING'),
                      [{"word": w} for w in sorted(words)])

@@ -70,6 +70,11 @@ class SQLiteBackend(EmbeddedBackend):
             ) + ")")
         return " AND ".join(clauses)
 
+    def _lock_for_write(self, conn: Connection, layout: Layout) -> None:
+        # A write statement, even one touching no row, begins the transaction holding SQLite's one write
+        # lock (waiting for it under busy_timeout); the reads that follow see the latest committed rows.
+        conn.execute(sa.text(f'UPDATE "{layout.docs}" SET seq = seq WHERE 0 = 1'))
+
     def _insert_vocab(self, conn: Connection, layout: Layout, words: set[str]) -> None:
         conn.execute(sa.text(f'INSERT OR IGNORE INTO "{layout.vocab}" (word) VALUES (:word)'),
                      [{"word": w} for w in sorted(words)])

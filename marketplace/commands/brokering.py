@@ -8,11 +8,12 @@ from flask.cli import AppGroup
 from marketplace import jobs
 from marketplace.tasks import alerts as alert_tasks
 from marketplace.tasks import brokering as brokering_tasks
+from marketplace.tasks import matching as matching_tasks
 from marketplace.tasks import notifications as notification_tasks
 
 brokering_cli = AppGroup("brokering", help="Brokering: expiry and reminders, due follow-ups, ratings, alerts.")
 SWEEP_TASKS = (brokering_tasks.expire_and_remind, brokering_tasks.followups_due, brokering_tasks.request_ratings,
-               alert_tasks.run, notification_tasks.send_pending_email)
+               matching_tasks.rank_unranked, alert_tasks.run, notification_tasks.send_pending_email)
 
 
 @brokering_cli.command("sweep")
@@ -20,7 +21,8 @@ SWEEP_TASKS = (brokering_tasks.expire_and_remind, brokering_tasks.followups_due,
               help="Hand the jobs to the RQ worker (REDIS_URL) instead of running them here.")
 def sweep(to_queue: bool) -> None:
     """Expire unanswered introduction requests and remind those about to expire, notify due follow-ups,
-    request follow-up ratings, run saved-search alerts (immediate, and daily digests that are due) and send
+    request follow-up ratings, rank open needs left without suggestions (their job lost with the queue), run
+    saved-search alerts (immediate, and daily digests that are due) and send
     the e-mails waiting. Run it from cron (e.g. every 15 minutes); daily digests go out once a day."""
     if to_queue:
         if not current_app.config.get("REDIS_URL"):
@@ -34,6 +36,7 @@ def sweep(to_queue: bool) -> None:
     click.echo(f"expired {result['expired']} introduction requests, reminded {result['reminded']}")
     click.echo(f"notified {brokering_tasks.followups_due()['followups_notified']} due follow-ups")
     click.echo(f"requested {brokering_tasks.request_ratings()['ratings_requested']} follow-up ratings")
+    click.echo(f"ranked {matching_tasks.rank_unranked()['needs_ranked']} open needs without suggestions")
     ran = alert_tasks.run()
     click.echo(f"ran {ran['saved_searches_run']} saved searches, {ran['alerts']} with new results")
     mailed = notification_tasks.send_pending_email()

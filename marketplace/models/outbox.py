@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.models.base import Base, utcnow
@@ -13,6 +13,7 @@ class SearchOutboxEntry(Base):
     """"Document ``doc_id`` of ``index_name`` changed"; the relay reads the row's current state and delivers it."""
 
     __tablename__ = "index_outbox"
+    __table_args__ = (Index("ix_index_outbox_document", "index_name", "doc_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     index_name: Mapped[str] = mapped_column(String(40))
@@ -22,3 +23,7 @@ class SearchOutboxEntry(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The relay delivering the entry right now (a random token) and since when; a claim older than
+    # search_outbox.CLAIM_SECONDS belongs to a relay presumed dead and may be taken over.
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,8 +19,9 @@ class FieldError(ValueError):
 
 
 # NUL and other control characters (tabs and new lines excepted) never belong in text, and PostgreSQL
-# refuses NUL outright; they are dropped rather than reported.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# refuses NUL outright; lone surrogates (half of a UTF-16 pair, which JSON's "\ud800" escape can carry) have no
+# UTF-8 form, so no database or search index can store them. Both are dropped rather than reported.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def drop_lone_surrogates(text: str) -> str:

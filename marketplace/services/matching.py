@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, UserRole
 from marketplace.services import access, match_reasons
@@ -26,6 +27,8 @@ TOP_K = 10
 OPEN_NEED_STATUSES = ("open", "matched")
 REBUILD_JOB = "matching.rebuild"
 RANK_NEED_JOB = "matching.rank_need"
+RANK_UNRANKED_JOB = "matching.rank_unranked"
+UNRANKED_WINDOW_DAYS = 7  # how far back the sweep looks for needs whose ranking never happened
 _model_cache: dict[str, tuple[float, MatchingEngine]] = {}
 _model_lock = threading.Lock()
 
@@ -174,6 +177,26 @@ def rank_need(need_id: int, model_dir: Path) -> int:
     _store(need_id, [m for m in result["matches"] if int(m["offer"]) in published])
     db.session.flush()
     return len(result["matches"])
+
+
+def queue_unranked(model_dir: Path, now: datetime | None = None, window_days: int = UNRANKED_WINDOW_DAYS) -> int:
+    """Enqueue the ranking of open needs changed within the window that have no suggestions yet.
+
+    Their ranking job may have been lost (a queue outage, a worker killed mid-job); the periodic sweep
+    calls this so such needs get their matches without anyone noticing. Without a saved model the one
+    useful job is a rebuild. Returns how many needs were found.
+    """
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=window_days)
+    ranked = select(MatchSuggestion.id).where(MatchSuggestion.need_id == Need.id)
+    need_ids = list(db.session.scalars(select(Need.id).where(
+        Need.status.in_(OPEN_NEED_STATUSES), Need.updated_at >= since, ~ranked.exists()).order_by(Need.id)))
+    if need_ids and not (model_dir / "manifest.json").exists():
+        jobs.enqueue(db.session, REBUILD_JOB)
+    else:
+        for need_id in need_ids:  # more than a few become one rebuild when dispatched
+            jobs.enqueue(db.session, RANK_NEED_JOB, need_id=need_id)
+    db.session.flush()
+    return len(need_ids)
 
 
 # --- reading and feedback (services for the views) -------------------------------------------------

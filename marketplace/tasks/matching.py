@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from marketplace import jobs
 from marketplace.services import matching
-from marketplace.services.matching import RANK_NEED_JOB, REBUILD_JOB
+from marketplace.services.matching import RANK_NEED_JOB, RANK_UNRANKED_JOB, REBUILD_JOB
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
 from marketplace.tasks.alerts import after_matching
+from marketplace.tasks.base import task
 
 
 @jobs.job(REBUILD_JOB)
@@ -30,3 +31,9 @@ def rank_need(need_id: int) -> int:
     if ranked:
         after_matching([need_id])
     return ranked
+
+
+@task(RANK_UNRANKED_JOB)
+def rank_unranked() -> dict:
+    """Rank open needs that have no suggestions yet (their job was lost with the queue): part of the sweep."""
+    return {"needs_ranked": matching.queue_unranked(current_settings().matching_model_dir)}

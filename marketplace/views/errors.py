@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api.problems import is_api_request, problem
@@ -21,6 +22,7 @@ TITLES = {
     422: lambda: _("Invalid input"),
     429: lambda: _("Too many requests"),
     500: lambda: _("Server error"),
+    503: lambda: _("Service unavailable"),
 }
 DEFAULT_DESCRIPTIONS = {
     400: lambda: _("The request could not be understood. Please check what you entered."),
@@ -34,7 +36,15 @@ DEFAULT_DESCRIPTIONS = {
     422: lambda: _("Some values are not valid; see the errors."),
     429: lambda: _("Too many requests. Please wait a moment and try again."),
     500: lambda: _("Something went wrong on our side. Nothing you saved was lost; please try again."),
+    503: lambda: _("The service is briefly unavailable. Please try again in a moment."),
 }
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database cannot be reached or dropped the connection (as opposed to a bad statement or data)."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
 
 
 def _wants_json() -> bool:
@@ -52,8 +62,8 @@ def render_error(code: int, description: str | None = None, *, errors: dict | No
             title = _("Not found")
         return problem(code, title, description, errors=errors, headers=headers)
     if _wants_json():
-        return jsonify(error=title, message=description, status=code), code
-    return render_template("errors/error.html", code=code, title=title, description=description), code
+        return jsonify(error=title, message=description, status=code), code, headers or {}
+    return render_template("errors/error.html", code=code, title=title, description=description), code, headers or {}
 
 
 def _input_errors(exc) -> dict | None:
@@ -99,6 +109,18 @@ def register_error_handlers(app) -> None:
         if getattr(exc, "retry_after_seconds", 0):
             headers["Retry-After"] = str(exc.retry_after_seconds)
         return render_error(status, str(exc.message), errors=exc.field_errors, headers=headers)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        if not is_database_outage(exc):
+            return unexpected_error(exc)
+        try:
+            db.session.rollback()
+        except DBAPIError:  # the connection is gone: nothing to roll back
+            pass
+        app.logger.warning("database unavailable on %s: %s", request.path, exc.orig or exc)
+        return render_error(503, _("The database is briefly unavailable. Nothing was saved; please try again in "
+                                   "a moment."), headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -139,6 +139,7 @@ class EmbeddedIndexing(EmbeddedStorage):
         by_id = {doc[pk]: doc for doc in check_documents(layout.spec, docs)}  # last one wins
         ids = list(by_id)
         with self._begin() as conn:
+            self._lock_for_write(conn, layout)
             params = SqlParams()
             existing = conn.execute(
                 sa.text(f'SELECT id, seq, search_text FROM "{layout.docs}" WHERE id IN ({params.add_list(ids)})'),
@@ -199,6 +200,7 @@ class EmbeddedIndexing(EmbeddedStorage):
         deleted = 0
         with self._begin() as conn:
             layout = self._layout(conn, name)
+            self._lock_for_write(conn, layout)
             for start in range(0, len(ids), BATCH_SIZE):
                 params = SqlParams()
                 chunk = params.add_list(ids[start:start + BATCH_SIZE])

@@ -53,6 +53,11 @@ class EmbeddedStorage(SearchBackend):
     def _before_docs_deleted(self, conn: Connection, layout: Layout, rows: list[tuple[int, str]]) -> None:
         """rows are (seq, search_text) of documents about to be deleted."""
 
+    def _lock_for_write(self, conn: Connection, layout: Layout) -> None:
+        """Serialise the writers of one index generation for the rest of the transaction, so the rows a write
+        reads before replacing them (sequence numbers, old text for the full-text table) are still current
+        when it replaces them: concurrent upserts of the same document then end in the last one's state."""
+
     def _refresh_statistics(self, layout: Layout) -> None:
         """Update planner statistics after bulk writes (bad plans otherwise right after a load)."""
         with self._begin() as conn:
