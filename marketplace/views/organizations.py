@@ -1,7 +1,17 @@
 """Organisation profiles: the public page, editing by owners and operators, and verification requests."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

@@ -13,8 +13,15 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (Introduction, Membership, Organization, OrganizationInvitation,
-                                OrganizationVerification, StoredFile, User)
+from marketplace.models import (
+    Introduction,
+    Membership,
+    Organization,
+    OrganizationInvitation,
+    OrganizationVerification,
+    StoredFile,
+    User,
+)
 from marketplace.services import invitations
 from tests.conftest import login
 from tests.factories import other_uscc
@@ -104,7 +111,7 @@ def test_bad_profile_input_is_refused_field_by_field(app, make, data, field):
 
 
 def test_plain_members_and_other_organisations_do_not_edit(app, make):
-    org, owner_id, _owner = make.member("firm")
+    org, _owner_id, _owner = make.member("firm")
     member_id = make.user("plain@example.com")
     with app.app_context():
         db.session.add(Membership(user_id=member_id, organization_id=org, role="member"))
