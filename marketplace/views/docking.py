@@ -16,7 +16,7 @@ from marketplace.services.notifications import organization_name
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
 from marketplace.views.helpers import flash_domain_error
-from marketplace.views.uploads import _store as upload_store
+from marketplace.views.uploads import file_store as upload_store
 from marketplace.vocabulary import REQUEST_PURPOSE_LABELS
 
 bp = Blueprint("docking", __name__, url_prefix="/docking")

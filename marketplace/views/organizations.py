@@ -24,7 +24,7 @@ from marketplace.services import organizations as org_service
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import abort_for, flash_domain_error, form_dict
-from marketplace.views.uploads import _protect, _read_upload, _store, _upload_limit
+from marketplace.views.uploads import _protect, _read_upload, _upload_limit, file_store
 from marketplace.vocabulary import options
 
 bp = Blueprint("organizations", __name__, url_prefix="/orgs")
@@ -107,7 +107,7 @@ def verification(org_id: int):
         filename, data = _read_upload("licence")
         try:
             with unit_of_work():
-                org_verification.submit(current_user, org, request.form.get("uscc", ""), filename, data, _store(),
+                org_verification.submit(current_user, org, request.form.get("uscc", ""), filename, data, file_store(),
                                         remote_addr=_addr())
         except DomainError as exc:
             if exc.http_status in (403, 404):
@@ -122,7 +122,7 @@ def verification(org_id: int):
                            can_request=org_verification.can_request(current_user, org),
                            uscc=request.form.get("uscc", "") if request.method == "POST" else (org.uscc or ""),
                            accept=uploads.accept_attribute("licence"), types=uploads.allowed_names("licence"),
-                           limit=uploads.megabytes(_store().max_bytes("licence"))), status
+                           limit=uploads.megabytes(file_store().max_bytes("licence"))), status
 
 
 @bp.route("/<int:org_id>/verification/<int:request_id>/licence")
@@ -130,7 +130,7 @@ def verification(org_id: int):
 def licence(org_id: int, request_id: int):
     """The business licence of a request: the organisation's owners and operators only; always a download."""
     try:
-        stored, path = org_verification.open_licence(current_user, request_id, _store())
+        stored, path = org_verification.open_licence(current_user, request_id, file_store())
     except DomainError as exc:
         abort_for(exc)
     if stored.organization_id != org_id:

@@ -38,7 +38,7 @@ def _addr() -> str:
     return request.remote_addr or ""
 
 
-def _store() -> uploads.FileStore:
+def file_store() -> uploads.FileStore:
     """The upload store of the running app's settings."""
     return uploads.FileStore.from_settings(current_settings())
 
@@ -48,7 +48,7 @@ def _read_upload(purpose: str) -> tuple[str, bytes]:
     file = request.files.get("file")
     if file is None:
         return "", b""
-    return file.filename or "", file.stream.read(_store().max_bytes(purpose) + 1)
+    return file.filename or "", file.stream.read(file_store().max_bytes(purpose) + 1)
 
 
 def _detail_url(item_type: str, item_id: int) -> str:
@@ -78,7 +78,7 @@ def attachment_panel(item) -> dict:
     return {"item_type": item_type, "files": uploads.attachments_for(current_user, item),
             "can_upload": current_user.is_authenticated and uploads.can_attach(current_user, item),
             "accept": uploads.accept_attribute("attachment"), "types": uploads.allowed_names("attachment"),
-            "limit": uploads.megabytes(_store().max_bytes("attachment"))}
+            "limit": uploads.megabytes(file_store().max_bytes("attachment"))}
 
 
 def logo_panel(org) -> dict:
@@ -86,7 +86,7 @@ def logo_panel(org) -> dict:
     return {"logo": uploads.current_logo(org.id),
             "can_manage": current_user.is_authenticated and uploads.can_manage_logo(current_user, org),
             "accept": uploads.accept_attribute("logo"), "types": uploads.allowed_names("logo"),
-            "limit": uploads.megabytes(_store().max_bytes("logo"))}
+            "limit": uploads.megabytes(file_store().max_bytes("logo"))}
 
 
 @bp.record_once
@@ -114,7 +114,7 @@ def logo(org_id: int):
     """The logo, inline (profiles are public), still with nosniff and the detected type."""
     try:
         stored = uploads.logo_for_display(_org(org_id).id)
-        path = uploads.path_of(stored, _store())
+        path = uploads.path_of(stored, file_store())
     except DomainError as exc:
         _abort_for(exc)
     if not path.is_file():
@@ -137,7 +137,7 @@ def upload_logo(org_id: int):
         filename, data = _read_upload("logo")
         try:
             with unit_of_work():
-                uploads.upload_logo(current_user, org.id, filename, data, _store(), remote_addr=_addr())
+                uploads.upload_logo(current_user, org.id, filename, data, file_store(), remote_addr=_addr())
         except ValidationFailed as exc:
             errors = flash_domain_error(exc)
         except DomainError as exc:
@@ -157,7 +157,7 @@ def delete_logo(org_id: int):
     org = _org(org_id)
     try:
         with unit_of_work():
-            uploads.remove_logo(current_user, org.id, _store(), remote_addr=_addr())
+            uploads.remove_logo(current_user, org.id, file_store(), remote_addr=_addr())
     except DomainError as exc:
         _abort_for(exc)
     flash(_("Logo removed."), "info")
@@ -182,7 +182,7 @@ def upload_attachment(item_type: str, item_id: int):
         filename, data = _read_upload("attachment")
         try:
             with unit_of_work():
-                uploads.upload_attachment(current_user, item_type, item_id, filename, data, _store(),
+                uploads.upload_attachment(current_user, item_type, item_id, filename, data, file_store(),
                                            remote_addr=_addr())
         except ValidationFailed as exc:
             errors = flash_domain_error(exc)
@@ -202,7 +202,7 @@ def download(file_id: int):
     """An attachment, for those who may see the item's details; always a download."""
     try:
         with unit_of_work():
-            stored, path = uploads.open_attachment(current_user, file_id, _store(), remote_addr=_addr())
+            stored, path = uploads.open_attachment(current_user, file_id, file_store(), remote_addr=_addr())
     except DomainError as exc:
         _abort_for(exc)
     response = send_file(path, mimetype=stored.content_type, as_attachment=True,
@@ -216,7 +216,7 @@ def delete_attachment(file_id: int):
     """Delete an attachment (owner organisation while it may edit the item, staff)."""
     try:
         with unit_of_work():
-            item_type, item_id = uploads.delete_attachment(current_user, file_id, _store(), remote_addr=_addr())
+            item_type, item_id = uploads.delete_attachment(current_user, file_id, file_store(), remote_addr=_addr())
     except DomainError as exc:
         _abort_for(exc)
     flash(_("Attachment deleted."), "info")
