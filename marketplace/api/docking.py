@@ -86,11 +86,13 @@ def request_introduction(user, data: dict) -> Introduction:
         if organization_id and own_offer_id:  # asking an organisation, the asker is the side with the need
             raise ValidationFailed(_l("With an organisation, name one of your own needs (not an offer)."),
                                    field_errors={"offer_id": _l("Leave this out, or name a need instead.")})
+    settings = current_settings()
     return docking.request_introduction(
         user, offer_id=offer_id, need_id=need_id, organization_id=organization_id,
         as_organization_id=as_organization_id, own_need_id=own_need_id, own_offer_id=own_offer_id,
         purpose=data.get("purpose") or "", message=data["message"], mediation=data.get("mediation", False),
-        expiry_days=current_settings().introduction_expiry_days)
+        expiry_days=settings.introduction_expiry_days,
+        unverified_may_request=settings.unverified_may_request_introductions)
 
 
 # --- the conversation ---------------------------------------------------------------------------------

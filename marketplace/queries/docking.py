@@ -130,7 +130,7 @@ def request_subject(user, offer_id=None, need_id=None, organization_id=None) -> 
     """The offer, need or organisation named in a request form, if ``user`` may see it (else None)."""
     from marketplace.models import Organization
     from marketplace.services import access
-    from marketplace.services.docking import parse_id
+    from marketplace.services.cleaning import parse_id
     if offer_id:
         offer = db.session.get(Offer, parse_id(offer_id) or 0)
         if offer is not None and offer.status == "published" and access.can_view_offer(user, offer):

@@ -29,6 +29,20 @@ def drop_lone_surrogates(text: str) -> str:
     return text.encode("utf-8", "ignore").decode("utf-8")
 
 
+def plain_text(value) -> str:
+    """Text as people typed it, for messages: control characters and lone surrogates dropped, ends trimmed."""
+    return CONTROL_CHARS.sub("", str(value or "")).strip()
+
+
+def parse_id(value) -> int | None:
+    """A database id from form, URL or API input, else None (huge numbers and text included)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2 ** 31 else None
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

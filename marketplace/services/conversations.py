@@ -18,7 +18,7 @@ from marketplace.models import Introduction, IntroductionMessage, IntroductionRe
 from marketplace.models.brokering import PIPELINE_STAGES
 from marketplace.models.docking import MESSAGE_MAX_CHARS
 from marketplace.services import access, audit, brokering, notifications, uploads
-from marketplace.services.docking import plain_text
+from marketplace.services.cleaning import plain_text
 from marketplace.services.errors import Conflict, NotFound, ValidationFailed
 
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?\s*>")

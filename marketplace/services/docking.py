@@ -16,6 +16,7 @@ from marketplace.extensions import db
 from marketplace.models import Introduction, Membership, Need, Offer, Organization, User
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, REQUEST_PURPOSES
 from marketplace.services import access, audit, brokering, notifications
+from marketplace.services.cleaning import parse_id, plain_text
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 OPEN_NEED_STATUSES = ("open", "matched")
@@ -24,15 +25,6 @@ MESSAGE_LIMIT = 2000
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def parse_id(value) -> int | None:
-    """A database id from form or API input, else None (huge numbers and text included)."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2 ** 31 else None
 
 
 def acting_organization(user, organization_id=None) -> Organization:
@@ -90,13 +82,6 @@ def _clean_text(value, limit: int, field: str, *, required: bool) -> str:
     if len(text) > limit:
         raise ValidationFailed(_l("At most %(n)d characters.", n=limit), field_errors={field: _l("Too long.")})
     return text
-
-
-def plain_text(value) -> str:
-    """Plain text as people typed it: control characters and lone surrogates dropped, ends trimmed."""
-    from marketplace.services.cleaning import CONTROL_CHARS
-    text = CONTROL_CHARS.sub("", str(value or ""))
-    return text.encode("utf-8", "ignore").decode("utf-8").strip()
 
 
 def live_request(first_org_id: int, second_org_id: int, offer_id, need_id) -> Introduction | None:

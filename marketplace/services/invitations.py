@@ -20,8 +20,9 @@ from marketplace.models import Membership, Organization, OrganizationInvitation,
 from marketplace.models.organizations import INVITATION_ROLES
 from marketplace.services import audit
 from marketplace.services.accounts import normalise_email
+from marketplace.services.cleaning import parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.organizations import can_manage_members, parse_id
+from marketplace.services.organizations import can_manage_members
 
 INVITATION_EMAIL_JOB = "organizations.send_invitation"
 MAX_OPEN_INVITATIONS = 50  # per organisation

@@ -17,9 +17,9 @@ from marketplace.identifiers import is_valid_uscc, normalise_uscc
 from marketplace.links import path_for
 from marketplace.models import Organization, OrganizationVerification, StoredFile
 from marketplace.services import access, audit, notifications, uploads
-from marketplace.services.cleaning import CONTROL_CHARS, drop_lone_surrogates
+from marketplace.services.cleaning import CONTROL_CHARS, drop_lone_surrogates, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.organizations import is_owner, parse_id
+from marketplace.services.organizations import is_owner
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
 REASON_LIMIT = 2000

@@ -15,21 +15,12 @@ from marketplace.models import Membership, Organization
 from marketplace.models.accounts import MEMBERSHIP_ROLES
 from marketplace.models.organizations import SIZE_CLASSES, SUB_PARKS
 from marketplace.services import access, audit
-from marketplace.services.cleaning import Cleaner
+from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 PROFILE_FIELDS = (("name_en", 200), ("short_name", 60), ("description_zh", 20000), ("description_en", 20000),
                   ("website", 200), ("contact_name", 100), ("contact_email", 200), ("contact_phone", 40))
 MAX_FIELDS = 10
-
-
-def parse_id(value) -> int | None:
-    """A database id from form, URL or API input, else None (huge numbers and text included)."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2 ** 31 else None
 
 
 def _membership(user, org_id: int) -> Membership | None:

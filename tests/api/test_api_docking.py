@@ -237,3 +237,19 @@ def test_forged_and_huge_ids_are_not_found(app, client, make, docking):
     with app.app_context():
         assert db.session.query(Introduction).count() == 1
         assert db.session.get(User, d["nurse"]) is not None
+
+
+def test_unverified_organisations_are_held_to_the_setting_in_the_api_too(app, client, docking):
+    payload = {"offer_id": docking["offer"], "purpose": "purchase", "message": "We would like to buy 200 kits."}
+    app.config["UNVERIFIED_MAY_REQUEST_INTRODUCTIONS"] = False
+    try:
+        reply = client.post("/api/v1/introductions/", json=payload, headers=docking["token"](docking["nurse"]))
+        assert reply.status_code in (400, 403, 422) and reply.get_json()["detail"]
+        with app.app_context():
+            assert db.session.query(Introduction).count() == 0
+            db.session.get(Organization, docking["hospital"]).verified = True
+            db.session.commit()
+        assert client.post("/api/v1/introductions/", json=payload,
+                           headers=docking["token"](docking["nurse"])).status_code == 201
+    finally:
+        app.config["UNVERIFIED_MAY_REQUEST_INTRODUCTIONS"] = True
