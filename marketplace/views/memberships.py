@@ -70,53 +70,42 @@ def invite(org_id: int):
     return redirect(url_for("memberships.members", org_id=org.id))
 
 
-@bp.route("/<int:org_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
-@login_required
-def revoke_invitation(org_id: int, invitation_id: int):
+def _change_members(org_id: int, change, success: str, category: str = "success"):
+    """Run one change to an organisation's members in a unit of work; 403/404 abort, other errors flash."""
     org = _managed_org(org_id)
     try:
         with unit_of_work():
-            invitations.revoke(current_user, org, invitation_id, remote_addr=_addr())
+            change(org)
     except DomainError as exc:
         if exc.http_status in (403, 404):
             abort_for(exc)
         flash_domain_error(exc)
     else:
-        flash(_("Invitation withdrawn."), "info")
+        flash(success, category)
     return redirect(url_for("memberships.members", org_id=org.id))
+
+
+@bp.route("/<int:org_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke_invitation(org_id: int, invitation_id: int):
+    return _change_members(org_id, lambda org: invitations.revoke(current_user, org, invitation_id,
+                                                                  remote_addr=_addr()),
+                           _("Invitation withdrawn."), "info")
 
 
 @bp.route("/<int:org_id>/members/<int:membership_id>/role", methods=["POST"])
 @login_required
 def change_role(org_id: int, membership_id: int):
-    org = _managed_org(org_id)
-    try:
-        with unit_of_work():
-            org_service.change_role(current_user, org, membership_id, request.form.get("role", ""),
-                                    remote_addr=_addr())
-    except DomainError as exc:
-        if exc.http_status in (403, 404):
-            abort_for(exc)
-        flash_domain_error(exc)
-    else:
-        flash(_("Role changed."), "success")
-    return redirect(url_for("memberships.members", org_id=org.id))
+    return _change_members(org_id, lambda org: org_service.change_role(
+        current_user, org, membership_id, request.form.get("role", ""), remote_addr=_addr()), _("Role changed."))
 
 
 @bp.route("/<int:org_id>/members/<int:membership_id>/remove", methods=["POST"])
 @login_required
 def remove(org_id: int, membership_id: int):
-    org = _managed_org(org_id)
-    try:
-        with unit_of_work():
-            org_service.remove_member(current_user, org, membership_id, remote_addr=_addr())
-    except DomainError as exc:
-        if exc.http_status in (403, 404):
-            abort_for(exc)
-        flash_domain_error(exc)
-    else:
-        flash(_("Member removed."), "info")
-    return redirect(url_for("memberships.members", org_id=org.id))
+    return _change_members(org_id, lambda org: org_service.remove_member(current_user, org, membership_id,
+                                                                         remote_addr=_addr()),
+                           _("Member removed."), "info")
 
 
 @bp.route("/<int:org_id>/leave", methods=["POST"])
