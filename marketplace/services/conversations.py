@@ -11,7 +11,8 @@ import re
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
 from marketplace.models import Introduction, IntroductionMessage, IntroductionReadMarker, Membership, UserRole
@@ -143,15 +144,20 @@ def mark_read(user, intro: Introduction, up_to_id: int | None = None) -> int:
     last = db.session.scalar(select(func.max(IntroductionMessage.id)).where(
         IntroductionMessage.introduction_id == intro.id)) or 0
     target = min(last, up_to_id) if up_to_id else last
-    marker = db.session.get(IntroductionReadMarker, (intro.id, user.id))
-    if marker is None:
-        marker = IntroductionReadMarker(introduction_id=intro.id, user_id=user.id, last_read_message_id=0)
-        db.session.add(marker)
-    if target > marker.last_read_message_id:
-        marker.last_read_message_id = target
-        marker.read_at = _now()
+    key = (IntroductionReadMarker.introduction_id == intro.id) & (IntroductionReadMarker.user_id == user.id)
+    if db.session.get(IntroductionReadMarker, (intro.id, user.id)) is None:
+        try:  # two tabs of the same person may read at once: the second insert loses and updates instead
+            with db.session.begin_nested():
+                db.session.add(IntroductionReadMarker(introduction_id=intro.id, user_id=user.id,
+                                                      last_read_message_id=0, read_at=_now()))
+        except IntegrityError:
+            pass
+    # Only ever forward, in SQL, so concurrent readers never move the marker back.
+    db.session.execute(update(IntroductionReadMarker).where(key, IntroductionReadMarker.last_read_message_id < target)
+                       .values(last_read_message_id=target, read_at=_now()).execution_options(
+                           synchronize_session=False))
     db.session.flush()
-    return marker.last_read_message_id
+    return db.session.scalar(select(IntroductionReadMarker.last_read_message_id).where(key)) or 0
 
 
 def unread_by_introduction(user, intro_ids) -> dict[int, int]:

@@ -259,3 +259,35 @@ def test_navigation_counts_requests_to_answer_and_unread_conversations(app, make
     with app.app_context():
         assert docking_q.waiting_count(db.session.get(User, w.firm_user)) == 0
         assert docking_q.waiting_count(db.session.get(User, w.hospital_user)) == 1
+
+
+def test_read_markers_only_move_forward_and_parallel_readers_do_not_fail(app, make):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from marketplace.models import IntroductionReadMarker, User
+    from marketplace.services import conversations
+    w = _world(app, make)
+    intro_id = _accepted(w)
+    for text in ("一", "二", "三"):
+        w.c_hospital.post(f"/docking/introductions/{intro_id}/messages", data={"body": text})
+    with app.app_context():
+        first, second, _third = db.session.scalars(select(IntroductionMessage.id).order_by(IntroductionMessage.id))
+    clients = [app.test_client() for _ in range(4)]
+    for client in clients:
+        login(client, db_email(app, w.firm_user))
+    with ThreadPoolExecutor(4) as pool:  # four tabs of the same person open the thread at once
+        codes = list(pool.map(lambda c: c.get(f"/docking/introductions/{intro_id}/messages.json?after=0").status_code,
+                              clients))
+    assert codes == [200] * 4
+    with app.app_context():
+        user, intro = db.session.get(User, w.firm_user), db.session.get(Introduction, intro_id)
+        assert conversations.mark_read(user, intro, first) > first  # an older position never moves it back
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(IntroductionReadMarker)) >= 1
+        assert db.session.get(IntroductionReadMarker, (intro_id, w.firm_user)).last_read_message_id > second
+
+
+def db_email(app, user_id) -> str:
+    from marketplace.models import User
+    with app.app_context():
+        return db.session.get(User, user_id).email
