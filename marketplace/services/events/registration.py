@@ -24,6 +24,7 @@ from marketplace.models import (
     Registration,
 )
 from marketplace.services.errors import Conflict
+from marketplace.services.locks import lock_instance
 
 # --- registration -------------------------------------------------------------------------------------
 
@@ -43,6 +44,7 @@ def register(user, event: Event) -> Registration:
     """A place if one is free, else the waiting list (in order of registration)."""
     require_login(user)
     require_view(user, event)
+    event = lock_instance(event)  # places are counted and taken one registration at a time
     if event.status != "published":
         raise Conflict(_l("Registration is open only for published events."))
     now = utc_now()
@@ -67,6 +69,7 @@ def register(user, event: Event) -> Registration:
 def cancel_registration(user, event: Event) -> Registration:
     """Give the place back; the first on the waiting list gets it."""
     require_login(user)
+    event = lock_instance(event)
     reg = registration_of(user, event)
     if reg is None or reg.status == "cancelled":
         raise Conflict(_l("You are not registered for this event."))
