@@ -83,7 +83,9 @@ def register_views(app: Flask) -> None:
     """Site blueprints, the API and the error pages."""
     from marketplace.api import init_api
     from marketplace.views import register_blueprints
+    from marketplace.views.converters import DatabaseIdConverter
     from marketplace.views.errors import register_error_handlers
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any rule is added
     register_blueprints(app)
     init_api(app)
     register_error_handlers(app)

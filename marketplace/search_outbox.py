@@ -138,7 +138,7 @@ def claimed_deliveries(token: str) -> list[Delivery]:
         by_index.setdefault(entry.index_name, []).append(entry)
     deliveries = []
     for index_name, group in by_index.items():
-        ids = sorted({int(e.doc_id) for e in group if e.doc_id.isdigit()})
+        ids = sorted({int(e.doc_id) for e in group if e.doc_id.isascii() and e.doc_id.isdigit()})
         docs = search_index.documents_for(index_name, ids)
         by_doc: dict[str, list[int]] = {}
         for e in group:

@@ -212,7 +212,7 @@ def too_many_requests(headers: dict) -> tuple[str, dict]:
     """Description and headers of a 429 from Flask-Limiter, in the user's language, with Retry-After."""
     headers = dict(headers)
     given = str(headers.get("Retry-After") or "")
-    wait = int(given) if given.isdigit() else retry_after_seconds()
+    wait = int(given) if given.isascii() and given.isdigit() and len(given) < 7 else retry_after_seconds()
     headers["Retry-After"] = str(wait)
     message = _("You sent too many requests in a short time. Please wait %(n)d seconds and try again.", n=wait)
     return message, headers

@@ -1,7 +1,6 @@
 """/api/v1/introductions and /api/v1/events: brokered introductions through the pipeline, and events."""
 from __future__ import annotations
 
-from flask import url_for
 
 from marketplace.api import auth
 from marketplace.api import docking as docking_api
@@ -31,6 +30,7 @@ from marketplace.services import brokering
 from marketplace.services import events as event_service
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
+from marketplace.links import site_url
 
 intros_bp = api_blueprint("api_introductions", __name__, url_prefix="/api/v1/introductions",
                       description="Introductions requested by members or proposed by technology managers, "
@@ -47,7 +47,7 @@ def introduction(intro: Introduction, *, with_history: bool = False, user=None) 
     out["need_organization"] = docking_api.organization_for(user, intro, "need")
     out["offer_organization"] = docking_api.organization_for(user, intro, "offer")
     out["deal_value_rmb"] = rep.number(intro.deal_value_rmb)
-    out["url"] = url_for("brokering.detail", intro_id=intro.id, _external=True)
+    out["url"] = site_url("brokering.detail", intro_id=intro.id)
     if with_history:
         out["history"] = [{"kind": e.kind, "side": e.side, "from_stage": e.from_stage, "to_stage": e.to_stage,
                            "value_rmb": rep.number(e.value_rmb), "reason": e.reason, "actor_id": e.actor_id,
@@ -152,7 +152,7 @@ def event_body(event: Event, user, *, with_agenda: bool = False) -> dict:
     out["my_registration"] = reg.status if reg else None
     insider = event_service.can_manage(user, event) or (reg is not None and reg.status == "confirmed")
     out["meeting_url"] = event.meeting_url if insider else None
-    out["url"] = url_for("events.detail", event_id=event.id, _external=True)
+    out["url"] = site_url("events.detail", event_id=event.id)
     if with_agenda:
         out["agenda"] = [{"id": i.id, "offer_id": i.offer_id,
                           "title_zh": i.project_title_zh or (i.offer.title_zh if i.offer else ""),

@@ -1,11 +1,11 @@
 """Rows → plain dicts shaped like the response schemas, with the viewer's access rules applied."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import get_locale
 
 from marketplace import visibility
 from marketplace.services import access, confidentiality
+from marketplace.links import site_url
 
 OFFER_DETAIL_KEYS = ("description_zh", "description_en", "problem_zh", "problem_en", "advantage_zh", "advantage_en",
                      "scenarios_zh", "scenarios_en", "regulatory_statuses", "partnership_modes", "ip_status",
@@ -31,7 +31,7 @@ def organization(org) -> dict:
     out.update({k: getattr(org, k) for k in ("short_name", "sub_park", "size_class", "registered_in_park", "verified",
                                              "description_zh", "description_en", "website", "mediated_only")})
     out["field_codes"] = [f.code for f in org.fields]
-    out["url"] = url_for("organizations.profile", org_id=org.id, _external=True)
+    out["url"] = site_url("organizations.profile", org_id=org.id)
     return out
 
 
@@ -55,7 +55,7 @@ def offer_summary(offer, user, *, details_visible: bool | None = None) -> dict:
         "organization": organization_ref(view.organization),
         "batch_number": view.batch.number if view.batch else None,
         "published_at": view.published_at, "updated_at": view.updated_at,
-        "url": url_for("catalogue.detail", offer_id=view.id, _external=True),
+        "url": site_url("catalogue.detail", offer_id=view.id),
         "details_visible": view.details_shown,
     }
 
@@ -91,7 +91,7 @@ def need_summary(need, user, *, details_visible: bool | None = None) -> dict:
         "tags": list(view.tags or []), "field_codes": [f.code for f in view.fields],
         "organization": organization_ref(view.organization), "deadline": view.deadline,
         "created_at": view.created_at,
-        "url": url_for("needs.detail", need_id=view.id, _external=True),
+        "url": site_url("needs.detail", need_id=view.id),
         "details_visible": view.details_shown,
     }
 

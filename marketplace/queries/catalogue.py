@@ -14,6 +14,7 @@ from marketplace.queries.hits import rows_for_hits
 from marketplace.queries.paging import Page, fetch_page, valid_id
 from marketplace.services import access
 from marketplace.services.errors import NotFound
+from marketplace.services.cleaning import parse_id
 from search import SearchQuery, SearchUnavailable
 
 # What offer cards and the API summaries show, loaded with the rows.
@@ -112,7 +113,7 @@ def _from_index(viewer, q, filters, sort, facets, highlight, page, per_page) -> 
 
 
 def _ints(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [n for n in map(parse_id, values) if n is not None]
 
 
 def _json_list_has(column, values: list[str]):
@@ -234,7 +235,7 @@ def batch_offers(viewer, batch: Batch, page: int, per_page: int) -> Page:
 
 def batch_titles(numbers, lang: str) -> dict[str, str]:
     """Batch titles in ``lang`` keyed by number as text (facet labels)."""
-    numbers = [int(n) for n in numbers if str(n).isdigit()]
+    numbers = [n for n in map(parse_id, numbers) if n is not None]
     if not numbers:
         return {}
     return {str(b.number): b.title(lang) for b in db.session.scalars(select(Batch).where(Batch.number.in_(numbers)))}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.models import User
 from marketplace.models.security import AUDIT_ACTIONS, AuditEntry
+from marketplace.services.cleaning import parse_date, parse_id
 
 ACTION_LABELS = {
     "verification": _l("Verification decision"),
@@ -92,16 +93,15 @@ def parse_filter(args: dict) -> AuditFilter:
     f.object_type = (args.get("object_type") or "").strip()[:30]
     object_id = (args.get("object_id") or "").strip()
     if object_id:
-        if object_id.isdigit() and len(object_id) < 10:
-            f.object_id = int(object_id)
+        if parse_id(object_id) is not None:
+            f.object_id = parse_id(object_id)
         else:
             f.errors["object_id"] = _l("Enter a whole number.")
     for key in ("date_from", "date_to"):
         value = (args.get(key) or "").strip()
         if value:
-            try:
-                setattr(f, key, date.fromisoformat(value))
-            except ValueError:
+            setattr(f, key, parse_date(value))
+            if getattr(f, key) is None:
                 f.errors[key] = _l("Enter a date as YYYY-MM-DD.")
     if f.date_from and f.date_to and f.date_from > f.date_to:
         f.errors["date_to"] = _l("The end date is before the start date.")

@@ -43,6 +43,30 @@ def parse_id(value) -> int | None:
     return number if 0 < number < 2 ** 31 else None
 
 
+# Dates people may enter: wide enough for old patents and long plans, narrow enough that converting
+# between time zones or adding a term never leaves the calendar (0001-01-01 and 9999-12-31 did).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def date_in_range(value: date | datetime) -> bool:
+    """Whether a date (or a datetime's date) lies in the range the site accepts."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def parse_date(text) -> date | None:
+    """``YYYY-MM-DD`` (also ``2020-2-1``, ``2020/02/01``, ``2020.02.01``) within the accepted range, else None."""
+    parts = str(text or "").strip().replace("/", "-").replace(".", "-")[:10].split("-")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    try:
+        parsed = date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        return None
+    return parsed if date_in_range(parsed) else None
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -180,18 +204,13 @@ class Cleaner:
             return None
         if isinstance(value, datetime):
             value = value.date()
-        if isinstance(value, date):
+        if isinstance(value, date) and date_in_range(value):
             self.values[key] = value
             return value
-        text = str(value).strip().replace("/", "-").replace(".", "-")
-        parts = text[:10].split("-")
-        try:
-            if len(parts) != 3:
-                raise ValueError
-            parsed = date(int(parts[0]), int(parts[1]), int(parts[2]))  # accepts 2020-2-1 as well as 2020-02-01
-        except ValueError:
-            self.errors[key] = _l("Enter a date as YYYY-MM-DD.")
-            parsed = None
+        parsed = parse_date(value)
+        if parsed is None:
+            self.errors[key] = _l("Enter a date as YYYY-MM-DD between %(a)s and %(b)s.",
+                                  a=EARLIEST_DATE.isoformat(), b=LATEST_DATE.isoformat())
         self.values[key] = parsed
         return parsed
 

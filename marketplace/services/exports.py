@@ -25,6 +25,7 @@ from marketplace.models.catalogue import OFFER_KINDS, OFFER_STATUSES
 from marketplace.models.needs import NEED_KINDS, NEED_STATUSES
 from marketplace.services import access
 from marketplace.services.errors import NotFound
+from marketplace.services.cleaning import parse_id
 
 EXPORT_FORMATS = ("xlsx", "csv")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -200,7 +201,7 @@ def export_offers(user, *, kind=None, batch_number=None, field_code=None, status
     kinds = [k for k in _as_list(kind) if k in OFFER_KINDS]
     if _as_list(kind):
         query = query.where(Offer.kind.in_(kinds))
-    numbers = [int(n) for n in _as_list(batch_number) if str(n).isdigit()]
+    numbers = [n for n in map(parse_id, _as_list(batch_number)) if n is not None]
     if _as_list(batch_number):
         query = query.join(Batch, Offer.batch_id == Batch.id).where(Batch.number.in_(numbers))
     codes = [str(c) for c in _as_list(field_code)]

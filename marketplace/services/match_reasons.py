@@ -12,6 +12,7 @@ from __future__ import annotations
 from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.models import Offer
+from marketplace.services.cleaning import parse_id
 from matching import explain
 
 OFFER_TEXT = ("title", "summary", "description", "problem", "advantage", "scenarios")
@@ -42,7 +43,7 @@ def _graph_ok(user, reason: dict, need_view, offer_view) -> bool:
         return False
     via = reason.get("via_offer")
     if via is not None:
-        other = db.session.get(Offer, int(via)) if str(via).isdigit() else None
+        other = db.session.get(Offer, parse_id(via)) if parse_id(via) is not None else None
         if other is None or not visibility.OFFER_OPEN.allows(user, other):
             return False
     return True

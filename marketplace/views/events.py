@@ -12,6 +12,7 @@ from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
 from marketplace.views.helpers import flash_domain_error, form_dict
+from marketplace.links import site_url
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -259,8 +260,7 @@ def mine():
     with unit_of_work():
         token = svc.calendar_token(current_user)
     regs = svc.my_registrations(current_user)
-    return render_template("events/mine.html", regs=regs, feed_url=url_for("events.feed", token=token,
-                                                                           _external=True),
+    return render_template("events/mine.html", regs=regs, feed_url=site_url("events.feed", token=token),
                            positions={r.id: svc.waiting_position(r) for r in regs})
 
 

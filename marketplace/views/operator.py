@@ -16,6 +16,7 @@ from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import flash_domain_error, page_arg
 from marketplace.vocabulary import label
+from marketplace.services.cleaning import parse_id
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -62,7 +63,7 @@ def review(offer_id: int):
 
 @bp.route("/batches/release", methods=["POST"])
 def release_batch():
-    ids = [int(i) for i in request.form.getlist("offer_ids") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("offer_ids")) if i is not None]
     try:
         with unit_of_work():
             batch = verification.release_batch(current_user, request.form.to_dict(), ids or None,

@@ -21,6 +21,7 @@ from marketplace.models import (
 from marketplace.services import access
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, ValidationFailed
+from marketplace.services.cleaning import parse_id
 
 # --- agenda -------------------------------------------------------------------------------------------
 
@@ -29,8 +30,8 @@ def catalogue_candidates(user, q: str = "", limit: int = 20) -> list[Offer]:
     query = (select(Offer).outerjoin(PatentDetail, PatentDetail.offer_id == Offer.id)
              .where(access.offer_visibility_clause(user), Offer.status == "published", Offer.kind != "financial"))
     q = (q or "").strip()[:100]
-    if q.isdigit():
-        query = query.where(Offer.id == int(q))
+    if parse_id(q) is not None:
+        query = query.where(Offer.id == parse_id(q))
     elif q:
         like = f"%{q}%"
         query = query.where(or_(Offer.title_zh.ilike(like), Offer.title_en.ilike(like)))

@@ -14,7 +14,7 @@ from marketplace.models import (
     Event,
 )
 from marketplace.services import access, brokering
-from marketplace.services.cleaning import Cleaner
+from marketplace.services.cleaning import Cleaner, date_in_range
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.visibility import EVENT_OPEN
 
@@ -156,6 +156,8 @@ def parse_local(c: Cleaner, key: str, tz: ZoneInfo, *, required: bool) -> dateti
     try:
         parsed = datetime.fromisoformat(text[:16])
     except ValueError:
+        parsed = None
+    if parsed is None or not date_in_range(parsed):
         c.error(key, _l("Enter a date and time as YYYY-MM-DD HH:MM."))
         return None
     return parsed.replace(tzinfo=tz).astimezone(timezone.utc)
