@@ -84,6 +84,12 @@ REQUEST_PURPOSE_LABELS = {
     "testing": _l("Testing"),
 }
 
+POLICY_PART_STATUS_LABELS = {
+    "received": _l("Received"), "in_review": _l("In review"), "info_requested": _l("More information requested"),
+    "supported": _l("Supported"), "declined": _l("Declined"),
+}
+POLICY_MEASURE_STATUS_LABELS = {"active": _l("In force"), "archived": _l("No longer in force")}
+
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
     "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,
@@ -93,6 +99,7 @@ ALL_LABELS = {
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
     "match_verdict": MATCH_VERDICT_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
+    "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
 }
 
 

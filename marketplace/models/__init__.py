@@ -12,6 +12,8 @@ from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
 from marketplace.models.organizations import Organization, OrganizationInvitation, OrganizationVerification
 from marketplace.models.outbox import SearchOutboxEntry
+from marketplace.models.policy import (PolicyAnswer, PolicyFiling, PolicyFilingPart, PolicyMeasure,
+                                       PolicyMeasureRevision, PolicyOffice, PolicyOfficeStaff)
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
@@ -22,5 +24,6 @@ __all__ = [
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
-    "UserSession",
+    "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure", "PolicyMeasureRevision",
+    "PolicyOffice", "PolicyOfficeStaff",
 ]

@@ -20,6 +20,7 @@ AUDIT_ACTIONS = (
     "upload",            # a file was attached or removed
     "docking",           # a member requested an introduction, or reported a message
     "organization",      # a profile, membership or invitation of an organisation changed
+    "policy",            # a support measure was changed, or a filing was made or reviewed
 )
 UPLOAD_PURPOSES = ("logo", "attachment", "message", "licence")
 

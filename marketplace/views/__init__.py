@@ -17,3 +17,5 @@ def register_blueprints(app) -> None:
     app.register_blueprint(uploads.bp)
     app.register_blueprint(docking.bp)
     app.register_blueprint(memberships.bp)
+    from marketplace.views import policy
+    app.register_blueprint(policy.bp)

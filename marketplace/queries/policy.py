@@ -1,0 +1,64 @@
+"""Reads for the policy desk: the public catalogue, a firm's filings, an office's queue and public counts."""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.models import PolicyFiling, PolicyFilingPart, PolicyMeasure, PolicyOffice
+from marketplace.services.cleaning import parse_id
+
+
+def measures(q: str = "", *, include_archived: bool = False) -> list[PolicyMeasure]:
+    """Measures in force (all of them for operators), optionally matching words in titles or benefits."""
+    stmt = select(PolicyMeasure).options(selectinload(PolicyMeasure.offices))
+    if not include_archived:
+        stmt = stmt.where(PolicyMeasure.status == "active")
+    q = (q or "").strip()[:100]
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(*(getattr(PolicyMeasure, col).ilike(pattern, escape="\\") for col in (
+            "title_zh", "title_en", "benefit_zh", "benefit_en", "beneficiaries_zh", "beneficiaries_en"))))
+    return list(db.session.scalars(stmt.order_by(PolicyMeasure.source_code.desc(), PolicyMeasure.number)))
+
+
+def measure(measure_id) -> PolicyMeasure | None:
+    return db.session.get(PolicyMeasure, parse_id(measure_id) or 0)
+
+
+def filings_of(org_ids) -> list[PolicyFiling]:
+    if not org_ids:
+        return []
+    return list(db.session.scalars(select(PolicyFiling).where(PolicyFiling.organization_id.in_(list(org_ids)))
+                                   .options(selectinload(PolicyFiling.parts))
+                                   .order_by(PolicyFiling.created_at.desc(), PolicyFiling.id.desc())))
+
+
+def office_queue(office_ids, *, open_only: bool = True) -> list[PolicyFilingPart]:
+    """Parts waiting for the given offices, oldest first."""
+    if not office_ids:
+        return []
+    stmt = (select(PolicyFilingPart).where(PolicyFilingPart.office_id.in_(list(office_ids)))
+            .options(selectinload(PolicyFilingPart.filing), selectinload(PolicyFilingPart.measure)))
+    if open_only:
+        stmt = stmt.where(PolicyFilingPart.status.not_in(("supported", "declined")))
+    return list(db.session.scalars(stmt.order_by(PolicyFilingPart.created_at, PolicyFilingPart.id)))
+
+
+def offices() -> list[PolicyOffice]:
+    return list(db.session.scalars(select(PolicyOffice).order_by(PolicyOffice.id)))
+
+
+def public_counts() -> dict:
+    """Filings per measure and per office, with supported parts and amounts: figures computed, never typed."""
+    per_measure = db.session.execute(
+        select(PolicyFilingPart.measure_id, func.count(PolicyFilingPart.id),
+               func.count(PolicyFilingPart.id).filter(PolicyFilingPart.status == "supported"),
+               func.coalesce(func.sum(PolicyFilingPart.amount_rmb).filter(PolicyFilingPart.status == "supported"), 0))
+        .group_by(PolicyFilingPart.measure_id)).all()
+    per_office = db.session.execute(
+        select(PolicyFilingPart.office_id, func.count(PolicyFilingPart.id),
+               func.count(PolicyFilingPart.id).filter(PolicyFilingPart.status.in_(("supported", "declined"))))
+        .group_by(PolicyFilingPart.office_id)).all()
+    return {"measures": {row[0]: {"filed": row[1], "supported": row[2], "amount": row[3]} for row in per_measure},
+            "offices": {row[0]: {"filed": row[1], "decided": row[2]} for row in per_office}}
