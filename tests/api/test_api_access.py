@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (Event, Introduction, IntroductionMessage, Membership, Need, Offer, Organization,
-                                OrganizationInvitation)
+                                OrganizationInvitation, PolicyFiling, PolicyFilingPart, PolicyMeasure)
 
 # Operations whose object is public on purpose (what a visitor may see anyway).
-PUBLIC = {("get", "/api/v1/organizations/{org_id}")}
+PUBLIC = {("get", "/api/v1/organizations/{org_id}"), ("get", "/api/v1/policy/measures/{measure_id}")}
 BODIES = {  # a valid body, so the refusal comes from the access rules and not from validation
     ("patch", "/api/v1/offers/{offer_id}"): {"title_en": "Taken over"},
     ("patch", "/api/v1/needs/{need_id}"): {"title_en": "Taken over"},
@@ -60,10 +60,16 @@ def private_world(app, make):
         db.session.add_all([intro, event])
         db.session.flush()
         db.session.add(IntroductionMessage(introduction_id=intro.id, author_id=user_a, side="need", body="private"))
+        from marketplace.services.policy import catalogue
+        catalogue.load_reference(db.session)
+        measure = db.session.scalar(select(PolicyMeasure).where(PolicyMeasure.number == 5))
+        filing = PolicyFiling(organization_id=org_a, title="20200206 甲（第5条）", project_name="p", filed_on=now.date())
+        filing.parts.append(PolicyFilingPart(measure_id=measure.id, measure_number=5))
+        db.session.add(filing)
         db.session.commit()
         membership_id = db.session.scalar(select(Membership.id).where(Membership.organization_id == org_a))
         ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
-               "membership_id": membership_id}
+               "membership_id": membership_id, "filing_id": filing.id, "measure_id": measure.id}
     return ids
 
 
