@@ -89,6 +89,14 @@ POLICY_PART_STATUS_LABELS = {
     "supported": _l("Supported"), "declined": _l("Declined"),
 }
 POLICY_MEASURE_STATUS_LABELS = {"active": _l("In force"), "archived": _l("No longer in force")}
+LIAISON_TOPIC_LABELS = {
+    "materials": _l("Materials and supplies"), "supply_chain": _l("Supply chain"), "logistics": _l("Logistics"),
+    "staff_return": _l("Staff returning to work"), "financing": _l("Financing"), "legal": _l("Legal matters"),
+    "space": _l("Space"), "measures_taken": _l("Measures we took"),
+}
+LIAISON_STATUS_LABELS = {"open": _l("Waiting for an answer"), "answered": _l("Answered"),
+                         "routed": _l("Passed to an office"), "need_posted": _l("Posted as a need"),
+                         "closed": _l("Closed")}
 
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
@@ -100,6 +108,7 @@ ALL_LABELS = {
     "match_verdict": MATCH_VERDICT_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
+    "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,
 }
 
 

@@ -35,3 +35,29 @@ def assign_office(email: str, office_code: str) -> None:
                                                               PolicyOfficeStaff.office_id == office.id)):
             session.add(PolicyOfficeStaff(user_id=user.id, office_id=office.id))
     click.echo(f"{email} reviews for {office.name_zh}")
+
+
+@policy_cli.command("escalate")
+def escalate() -> None:
+    """Flag liaison reports past their answer date (run from cron, e.g. hourly)."""
+    from marketplace.tasks import policy as policy_tasks
+    click.echo(f"{policy_tasks.escalate_overdue_reports()['escalated']} reports escalated")
+
+
+@policy_cli.command("assign-sub-park")
+@click.argument("email")
+@click.argument("sub_park")
+def assign_sub_park(email: str, sub_park: str) -> None:
+    """Let the user with EMAIL answer the liaison reports of SUB_PARK (haidian, changping, …)."""
+    from marketplace.models import SubParkStaff
+    from marketplace.models.organizations import SUB_PARKS
+    if sub_park not in SUB_PARKS:
+        raise click.ClickException(f"unknown sub-park; use one of {', '.join(SUB_PARKS)}")
+    with unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException("no such user")
+        if not session.scalar(select(SubParkStaff).where(SubParkStaff.user_id == user.id,
+                                                         SubParkStaff.sub_park == sub_park)):
+            session.add(SubParkStaff(user_id=user.id, sub_park=sub_park))
+    click.echo(f"{email} serves {sub_park}")

@@ -7,6 +7,7 @@ from marketplace.models.docking import IntroductionMessage, IntroductionReadMark
 from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
+from marketplace.models.liaison import LiaisonReport, SubParkStaff
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
@@ -25,5 +26,5 @@ __all__ = [
     "OrganizationVerification",
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
     "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure", "PolicyMeasureRevision",
-    "PolicyOffice", "PolicyOfficeStaff",
+    "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
 ]

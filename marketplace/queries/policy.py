@@ -62,3 +62,38 @@ def public_counts() -> dict:
         .group_by(PolicyFilingPart.office_id)).all()
     return {"measures": {row[0]: {"filed": row[1], "supported": row[2], "amount": row[3]} for row in per_measure},
             "offices": {row[0]: {"filed": row[1], "decided": row[2]} for row in per_office}}
+
+
+def liaison_reports_of(org_ids) -> list:
+    """A firm's own reports, newest first."""
+    from marketplace.models import LiaisonReport
+    if not org_ids:
+        return []
+    return list(db.session.scalars(select(LiaisonReport).where(LiaisonReport.organization_id.in_(list(org_ids)))
+                                   .order_by(LiaisonReport.created_at.desc(), LiaisonReport.id.desc())))
+
+
+def liaison_desk(sub_parks, *, everything: bool = False) -> dict:
+    """A sub-park desk: its firms, reports waiting (overdue first), answered ones with response times, filings.
+
+    ``everything`` (operators) covers every sub-park and the reports of firms with none.
+    """
+    from marketplace.models import LiaisonReport, Organization
+    scope = (lambda col: col.isnot(None) | col.is_(None)) if everything else (lambda col: col.in_(list(sub_parks)))
+    reports = list(db.session.scalars(select(LiaisonReport).where(scope(LiaisonReport.sub_park))
+                                      .options(selectinload(LiaisonReport.organization))
+                                      .order_by(LiaisonReport.respond_by, LiaisonReport.id)))
+    waiting = [r for r in reports if r.status == "open"]
+    answered = [r for r in reports if r.answered_at is not None]
+    hours = [(_aware(r.answered_at) - _aware(r.created_at)).total_seconds() / 3600 for r in answered]
+    firms = db.session.scalar(select(func.count(Organization.id)).where(
+        scope(Organization.sub_park), Organization.kind == "firm")) or 0
+    filings = db.session.scalar(select(func.count(PolicyFiling.id)).join(
+        Organization, Organization.id == PolicyFiling.organization_id).where(scope(Organization.sub_park))) or 0
+    return {"waiting": waiting, "others": [r for r in reports if r.status != "open"], "firms": firms,
+            "filings": filings, "mean_response_hours": round(sum(hours) / len(hours), 1) if hours else None}
+
+
+def _aware(moment):
+    from datetime import timezone
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -66,6 +66,12 @@ def _apply(need: Need, values: dict) -> None:
 def create_need(user, organization_id: int, kind: str, data: dict, *, publish: bool = True) -> Need:
     """Post a need (open at once unless ``publish`` is False, then a draft)."""
     access.require_member(user, organization_id)
+    return post_need_for(user, organization_id, kind, data, publish=publish)
+
+
+def post_need_for(user, organization_id: int, kind: str, data: dict, *, publish: bool = True) -> Need:
+    """Post a need for ``organization_id`` once the caller has checked that ``user`` may (a member, or the
+    sub-park staff turning a firm's liaison report into a need); the same validation as members' needs."""
     if kind not in NEED_KINDS:
         raise ValidationFailed(_l("Unknown need kind."), field_errors={"kind": _l("Unknown need kind.")})
     values, errors = clean_need(data)

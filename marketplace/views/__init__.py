@@ -17,5 +17,6 @@ def register_blueprints(app) -> None:
     app.register_blueprint(uploads.bp)
     app.register_blueprint(docking.bp)
     app.register_blueprint(memberships.bp)
-    from marketplace.views import policy
+    from marketplace.views import liaison, policy
     app.register_blueprint(policy.bp)
+    app.register_blueprint(liaison.bp)
