@@ -12,6 +12,7 @@ from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
 from marketplace.models.organizations import Organization, OrganizationInvitation, OrganizationVerification
 from marketplace.models.outbox import SearchOutboxEntry
+from marketplace.models.search_terms import SearchTerm
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
@@ -21,6 +22,6 @@ __all__ = [
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
-    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
+    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "User", "UserRole",
     "UserSession",
 ]
