@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from marketplace import search_index
 from marketplace.i18n import current_lang
-from marketplace.queries import search_help
+from marketplace.queries import search_help, taxonomy
 from marketplace.queries.paging import site_per_page
 from marketplace.queries.site_search import SCOPES, search_site
 from marketplace.security import limit_from_config
@@ -62,9 +62,11 @@ def index():
     except SearchError:
         error = _("This search could not be understood.")
     empty = result is not None and result.total == 0
+    # support directions are taxonomy codes ("D1"): people see their names
+    direction_names = taxonomy.field_names(result.facets.get("direction", {}), current_lang()) if result else {}
     return render_template("search/index.html", q=q, scope=scope, result=result, rows=rows, counts=counts,
                            error=error, facets=facets, selected={k: request.args.getlist(k) for k in facets},
-                           page=page, suggestion=suggestion, shown_for=shown_for,
+                           page=page, suggestion=suggestion, shown_for=shown_for, direction_names=direction_names,
                            popular=search_help.popular() if empty or not q else [],
                            post_need_url=url_for("needs.create", title=q) if q else None), status
 

@@ -47,6 +47,7 @@ def test_pinyin_finds_chinese_titles(client, make):
     assert "您是不是要找" in html and ">核酸</a>" in html.split('id="search-did-you-mean"')[1]
     html = _page(client, "huxiji")
     assert "高流量呼吸机" in _results(html)
+    assert "检测诊断、治疗及防护药品和医疗器械 (1)" in html and "D1 (1)" not in html  # no taxonomy codes
 
 
 def test_did_you_mean_is_offered_beside_results(client, make):
