@@ -10,6 +10,8 @@ Follow-ups that are due and the ratings asked for after a deal live in ``service
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -127,6 +129,17 @@ def save_preferences(user, chosen) -> dict[tuple[str, str], bool]:
 
 # --- creating -----------------------------------------------------------------------------------------
 
+@dataclass
+class Message:
+    """One message of a kind to some people: its parameters and link, a dedupe key, and the item it is about."""
+
+    user_ids: Iterable[int]
+    params: dict
+    link: str = ""
+    dedupe_key: str | None = None
+    about: object = None
+
+
 def notify(user_ids, kind: str, key: str, params: dict, link: str = "", *, dedupe_key: str | None = None,
            exclude=(), about=None) -> list[Notification]:
     """Tell each (active) user once about an event, on the channels they chose; only flushes.
@@ -134,39 +147,58 @@ def notify(user_ids, kind: str, key: str, params: dict, link: str = "", *, dedup
     With ``dedupe_key`` a user who was already told about it (whatever the channels) is skipped. With
     ``about`` (an offer, need, organisation, introduction or event) only people who may open it are told.
     """
+    return notify_each(kind, key, [Message(user_ids, params, link, dedupe_key, about)], exclude=exclude)
+
+
+def notify_each(kind: str, key: str, messages: list[Message], *, exclude=()) -> list[Notification]:
+    """Several messages of one kind, each to its own people, in a few queries whatever their number."""
     if kind not in NOTIFICATION_KINDS or key not in MESSAGES:
         raise ValueError(f"unknown notification {kind}/{key}")
-    ids = {i for i in user_ids if i} - {i for i in exclude if i}
-    if not ids:
+    excluded = {i for i in exclude if i}
+    wanted = [{i for i in m.user_ids if i} - excluded for m in messages]
+    all_ids = set().union(*wanted)
+    if not all_ids:
         return []
-    users = list(db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))))
-    if about is not None:
-        users = [u for u in users if visibility.can_open(u, about)]
-    if dedupe_key:
-        told = set(db.session.scalars(select(Notification.user_id).where(
-            Notification.user_id.in_(ids), Notification.dedupe_key == dedupe_key)))
-        users = [u for u in users if u.id not in told]
-    if not users:
-        return []
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(all_ids), User.active.is_(True)))}
+    keys = {m.dedupe_key for m in messages if m.dedupe_key}
+    told = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
+        Notification.user_id.in_(all_ids), Notification.dedupe_key.in_(keys))).tuples()) if keys else set()
     chosen = {(r.user_id, r.channel): r.enabled for r in db.session.scalars(
-        select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in users]),
-                                             NotificationPreference.kind == kind))}
+        select(NotificationPreference).where(NotificationPreference.user_id.in_(list(users)),
+                                             NotificationPreference.kind == kind))} if users else {}
     created = []
-    for user in sorted(users, key=lambda u: u.id):
-        site = chosen.get((user.id, "site"), DEFAULTS[(kind, "site")])
-        email_state = "none"
-        if user.email and chosen.get((user.id, "email"), DEFAULTS[(kind, "email")]):
-            email_state = "pending"
-        elif user.email and chosen.get((user.id, "digest"), DEFAULTS[(kind, "digest")]):
-            email_state = "digest"
-        note = Notification(user_id=user.id, kind=kind, message_key=key, params=params, link=link[:500],
-                            dedupe_key=dedupe_key, in_site=site, email_state=email_state, created_at=_now())
-        db.session.add(note)
-        created.append(note)
+    for message, ids in zip(messages, wanted):
+        for user in (users[i] for i in sorted(ids) if i in users):
+            if (user.id, message.dedupe_key) in told or (
+                    message.about is not None and not visibility.can_open(user, message.about)):
+                continue
+            site = chosen.get((user.id, "site"), DEFAULTS[(kind, "site")])
+            email_state = "none"
+            if user.email and chosen.get((user.id, "email"), DEFAULTS[(kind, "email")]):
+                email_state = "pending"
+            elif user.email and chosen.get((user.id, "digest"), DEFAULTS[(kind, "digest")]):
+                email_state = "digest"
+            note = Notification(user_id=user.id, kind=kind, message_key=key, params=message.params,
+                                link=message.link[:500], dedupe_key=message.dedupe_key, in_site=site,
+                                email_state=email_state, created_at=_now())
+            db.session.add(note)
+            created.append(note)
+    if not created:
+        return []
     db.session.flush()
     if any(n.email_state == "pending" for n in created):
         jobs.enqueue(db.session, EMAIL_JOB)
     return created
+
+
+def members_by_organization(org_ids) -> dict[int, set[int]]:
+    """The user ids of the members of each of the given organisations, in one query."""
+    found: dict[int, set[int]] = {}
+    rows = db.session.execute(select(Membership.organization_id, Membership.user_id).where(
+        Membership.organization_id.in_([o for o in org_ids if o]))) if org_ids else []
+    for org_id, user_id in rows:
+        found.setdefault(org_id, set()).add(user_id)
+    return found
 
 
 def members_of(*org_ids) -> set[int]:
@@ -286,14 +318,14 @@ def batch_released(batch, offers) -> list[Notification]:
     by_org: dict[int, list] = {}
     for offer in offers:
         by_org.setdefault(offer.organization_id, []).append(offer)
-    created = []
-    for org_id, own in sorted(by_org.items()):
-        params = {"number": batch.number, "count": len(own), "batch": bilingual(batch, "title"),
-                  "offers": {"zh": "、".join(o.title_zh or o.title_en for o in own),
-                             "en": "; ".join(o.title_en or o.title_zh for o in own)}}
-        created += notify(members_of(org_id), "review", "offers_published", params,
-                          path_for("catalogue.batch", number=batch.number), dedupe_key=f"batch:{batch.id}:{org_id}")
-    return created
+    members = members_by_organization(list(by_org))
+    link = path_for("catalogue.batch", number=batch.number)
+    messages = [Message(members.get(org_id, set()), {
+        "number": batch.number, "count": len(own), "batch": bilingual(batch, "title"),
+        "offers": {"zh": "、".join(o.title_zh or o.title_en for o in own),
+                   "en": "; ".join(o.title_en or o.title_zh for o in own)}}, link, f"batch:{batch.id}:{org_id}")
+        for org_id, own in sorted(by_org.items())]
+    return notify_each("review", "offers_published", messages)
 
 
 def _meeting_params(meeting) -> dict:
