@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .text import has_cjk, normalize, segment_chinese
 
@@ -28,9 +29,14 @@ MAX_TERM_CHARS = 8  # longest Chinese word tried when rewriting a run by its sou
 
 def syllables(text: str) -> list[str]:
     """Toneless pinyin syllables of each character of a Chinese run ("呼吸机" -> ["hu", "xi", "ji"])."""
+    return list(_syllables(text))
+
+
+@lru_cache(maxsize=50_000)  # titles share their words; converting is the slow part of building documents
+def _syllables(text: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin  # imported when first needed: loading the dictionary takes time
 
-    return [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore")]
+    return tuple(s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
 
 
 def _words(text: str) -> list[str]:
@@ -45,8 +51,14 @@ def pinyin_forms(*texts: str) -> list[str]:
     forms: list[str] = []
     for text in texts:
         for run in CJK_RUN_RE.findall(text or ""):
-            for word in [*segment_chinese(run), run]:
-                parts = syllables(word)
+            sounds = _syllables(run)
+            if len(sounds) != len(run):
+                continue
+            pieces, start = [sounds], 0
+            for word in segment_chinese(run):  # the words' syllables are slices of the run's (one conversion)
+                pieces.append(sounds[start:start + len(word)])
+                start += len(word)
+            for parts in pieces:
                 if parts:
                     forms += ["".join(parts), "".join(p[0] for p in parts)]
     return list(dict.fromkeys(f for f in forms if f))

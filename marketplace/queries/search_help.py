@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from marketplace import search_index, visibility
 from marketplace.extensions import db
-from marketplace.models import SearchTerm
+from marketplace.models import Need, Offer, Organization, SearchTerm
 from marketplace.queries.site_search import SCOPES
 from search import SearchQuery
 from search.assist import Vocabulary
@@ -20,20 +20,27 @@ TITLE_FIELDS = {"offers": ("title_zh", "title_en", "tags"), "needs": ("title_zh"
 INSTANT_SCOPES = ("offers", "needs", "organizations")
 
 
-def _public(doc: dict, scope: str) -> bool:
+SCOPE_MODELS = {"offers": Offer, "needs": Need, "organizations": Organization}
+
+
+def _public_rows(scope: str):
+    """The rows of ``scope`` that an anonymous visitor may find (private titles must not leak through corrections)."""
+    model = SCOPE_MODELS[scope]
+    query = select(model).where(visibility.open_clause(visibility.ANONYMOUS, model))
     statuses = SCOPES[scope][1].get("status")
-    return visibility.PUBLIC in (doc.get("visibility") or []) and (not statuses or doc.get("status") in statuses)
+    if statuses:
+        query = query.where(model.status.in_(statuses))
+    for row in db.session.scalars(query.order_by(model.id)):
+        yield row if model is Organization else visibility.static_view(visibility.ANONYMOUS, row)
 
 
 def build_vocabulary() -> Vocabulary:
     """The words of what every visitor may find (titles, tags, names), plus the synonyms' words."""
     vocab = Vocabulary()
     for scope, fields in TITLE_FIELDS.items():
-        for doc in search_index.all_documents(scope):
-            if not _public(doc, scope):
-                continue  # private titles must not leak through corrections
+        for row in _public_rows(scope):
             for name in fields:
-                value = doc.get(name)
+                value = getattr(row, name, None)
                 for text in value if isinstance(value, list) else [value]:
                     if text:
                         vocab.add_text(text)
