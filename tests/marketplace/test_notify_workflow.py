@@ -138,6 +138,8 @@ def test_presenters_hear_once_when_the_event_they_present_at_is_published(app, m
 def test_preferences_offer_the_digest_and_refuse_both_kinds_of_e_mail(app, make):
     org, user_id, email = make.member("firm")
     client = _client(app, email)
+    account = client.get("/account/").get_data(as_text=True)
+    assert 'id="notification-choices-link"' in account and "通知设置" in account
     page = client.get("/account/notifications").get_data(as_text=True)
     assert "每日邮件摘要" in page and "立即发邮件" in page and "接收人：" in page and 'value="digest:review"' in page
     r = client.post("/account/notifications", data={"on": ["site:review", "email:review", "digest:review"]})
