@@ -3,7 +3,8 @@
 A notification stores a message key and parameters, never rendered text: the inbox renders it in the
 reader's current language and the e-mail job in the recipient's saved language. Notifications are created
 in the same unit of work as the event that causes them (services only flush); e-mails are sent by a job
-that runs after the commit.
+that runs after the commit, or gathered into the daily digest for those who chose it. What kinds and messages
+exist, and their defaults, is the registry in ``services.notification_kinds``.
 
 Follow-ups that are due and the ratings asked for after a deal live in ``services.followups``.
 """
@@ -18,10 +19,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from marketplace import jobs
+from marketplace import jobs, visibility
 from marketplace.extensions import db
 from marketplace.links import path_for
-from marketplace import visibility
 from marketplace.models import (
     Introduction,
     Membership,
