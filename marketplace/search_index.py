@@ -36,6 +36,7 @@ SYNONYMS = {
     "贷款": ["loan"],
 }
 LOCALIZED = {"cmn": ["*_zh"], "eng": ["*_en"]}
+VOCABULARY_CACHE = "tb_search_vocabulary"  # app.extensions key of the words behind "did you mean"
 
 SPECS = {
     "offers": IndexSpec(
@@ -87,7 +88,7 @@ def reset_for_tests() -> None:
     for spec in SPECS.values():
         b.drop_index(spec.name)
         b.ensure_index(spec)
-    current_app.extensions.pop("tb_search_vocabulary", None)  # the words of the dropped documents
+    current_app.extensions.pop(VOCABULARY_CACHE, None)  # the words of the dropped documents
 
 
 # --- documents ----------------------------------------------------------------------------------------

@@ -18,8 +18,6 @@ VOCABULARY_SECONDS = 600  # new titles join the corrections within ten minutes
 TITLE_FIELDS = {"offers": ("title_zh", "title_en", "tags"), "needs": ("title_zh", "title_en", "tags"),
                 "organizations": ("name_zh", "name_en")}
 INSTANT_SCOPES = ("offers", "needs", "organizations")
-
-
 SCOPE_MODELS = {"offers": Offer, "needs": Need, "organizations": Organization}
 
 
@@ -54,16 +52,11 @@ def build_vocabulary() -> Vocabulary:
 
 def vocabulary() -> Vocabulary:
     """The cached vocabulary of this app, rebuilt after ``VOCABULARY_SECONDS``."""
-    cached = current_app.extensions.get("tb_search_vocabulary")
+    cached = current_app.extensions.get(search_index.VOCABULARY_CACHE)
     if cached is None or time.monotonic() - cached[0] > VOCABULARY_SECONDS:
         cached = (time.monotonic(), build_vocabulary())
-        current_app.extensions["tb_search_vocabulary"] = cached
+        current_app.extensions[search_index.VOCABULARY_CACHE] = cached
     return cached[1]
-
-
-def forget_vocabulary() -> None:
-    """Drop the cached vocabulary (after a reindex, and in tests)."""
-    current_app.extensions.pop("tb_search_vocabulary", None)
 
 
 def did_you_mean(q: str) -> str | None:
