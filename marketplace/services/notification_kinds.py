@@ -40,7 +40,8 @@ KINDS = {
     "organization": Kind(_l("My organisation: verification decisions"), _l("Owners of the organisation")),
     "review": Kind(_l("My offers: approved, sent back, rejected, published in a batch"),
                    _l("Members of the organisation that submitted the offer")),
-    "submission": Kind(_l("New offers submitted for verification"), _l("Platform operators"), "digest"),
+    "submission": Kind(_l("New offers and organisations submitted for verification"), _l("Platform operators"),
+                       "digest"),
     "meeting": Kind(_l("1:1 meeting requests, answers, and items I present"),
                     _l("The presenter and the person asking")),
 }
@@ -158,6 +159,9 @@ MESSAGES = {
     "offer_submitted": (
         _l("New offer to verify: \"%(offer)s\""),
         _l("%(org)s submitted \"%(offer)s\" (%(kind)s) for verification.")),
+    "organization_submitted": (
+        _l("New organisation to verify: %(org)s"),
+        _l("%(org)s sent its credit code and business licence for verification.")),
     "meeting_requested": (
         _l("%(requester)s asks for a 1:1 meeting"),
         _l("About \"%(item)s\" at \"%(title)s\". Reason: %(reason)s Please accept or decline.")),

@@ -313,6 +313,12 @@ def offer_submitted(offer, actor) -> list[Notification]:
                   exclude=[_uid(actor)], about=offer)
 
 
+def verification_requested(request, org, actor) -> list[Notification]:
+    """Operators hear that an organisation sent its credit code and licence for verification."""
+    return notify(operators(), "submission", "organization_submitted", {"org": bilingual(org, "name")},
+                  path_for("operator.organization_review", request_id=request.id), exclude=[_uid(actor)])
+
+
 def batch_released(batch, offers) -> list[Notification]:
     """Each organisation with offers in the batch hears once, with the titles of its own offers."""
     by_org: dict[int, list] = {}

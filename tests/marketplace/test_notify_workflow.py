@@ -178,3 +178,16 @@ def test_digest_command_sends_the_digest(app, make, mailbox):  # noqa: F811
     result = app.test_cli_runner().invoke(args=["notifications", "digest"])
     assert result.exit_code == 0 and "sent 1 digests" in result.output
     assert [m["to"] for m in mailbox()] == [operator_email]
+
+
+def test_organisation_verification_requests_reach_operators(app, make):
+    from tests.factories import other_uscc
+    from tests.marketplace.test_organizations import _submit
+    org, owner_id, owner_email = make.member("firm")
+    operator_id, operator_email = make.staff("operator")
+    assert _submit(_client(app, owner_email), org, other_uscc(991)).status_code == 302
+    [note] = _notes(app, operator_id)
+    assert (note.kind, note.message_key, note.email_state) == ("submission", "organization_submitted", "digest")
+    assert _notes(app, owner_id) == []
+    inbox = _inbox(_client(app, operator_email))
+    assert "新机构待认证" in inbox and "提交了统一社会信用代码和营业执照，等待认证" in inbox
