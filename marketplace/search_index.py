@@ -20,6 +20,7 @@ from marketplace.extensions import db
 from marketplace import visibility
 from marketplace.models import Need, Offer, Organization
 from search import IndexSpec, SearchQuery, SearchResult, create_backend
+from search.assist import pinyin_forms
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,13 @@ SYNONYMS = {
     "贷款": ["loan"],
 }
 LOCALIZED = {"cmn": ["*_zh"], "eng": ["*_en"]}
+VOCABULARY_CACHE = "tb_search_vocabulary"  # app.extensions key of the words behind "did you mean"
 
 SPECS = {
     "offers": IndexSpec(
         name="offers",
         searchable=["title_zh", "title_en", "tags", "summary_zh", "summary_en", "org_name_zh", "org_name_en",
-                    "body_zh", "body_en", "application_number"],
+                    "body_zh", "body_en", "application_number", "pinyin"],
         filterable=["kind", "status", "visibility", "direction", "field", "batch", "trl", "regulatory",
                     "partnership", "sub_park", "org_kind", "org_id", "high_value"],
         facets=["kind", "direction", "field", "batch", "trl", "regulatory", "partnership", "sub_park", "org_kind"],
@@ -49,14 +51,14 @@ SPECS = {
     "needs": IndexSpec(
         name="needs",
         searchable=["title_zh", "title_en", "tags", "description_zh", "description_en", "org_name_zh",
-                    "org_name_en"],
+                    "org_name_en", "pinyin"],
         filterable=["kind", "status", "visibility", "direction", "field", "urgency", "org_kind", "org_id"],
         facets=["kind", "status", "direction", "urgency", "org_kind"],
         sortable=["created_at", "deadline"],
         localized=LOCALIZED, synonyms=SYNONYMS, suggest_fields=["title_zh", "title_en"]),
     "organizations": IndexSpec(
         name="organizations",
-        searchable=["name_zh", "name_en", "description_zh", "description_en"],
+        searchable=["name_zh", "name_en", "description_zh", "description_en", "pinyin"],
         filterable=["kind", "sub_park", "visibility"],
         facets=["kind", "sub_park"],
         sortable=["name_en"],
@@ -86,6 +88,7 @@ def reset_for_tests() -> None:
     for spec in SPECS.values():
         b.drop_index(spec.name)
         b.ensure_index(spec)
+    current_app.extensions.pop(VOCABULARY_CACHE, None)  # the words of the dropped documents
 
 
 # --- documents ----------------------------------------------------------------------------------------
@@ -144,6 +147,7 @@ def offer_document(offer: Offer) -> dict:
         "batch": str(offer.batch.number) if offer.batch else "", "trl": view.trl,
         "regulatory": list(view.regulatory_statuses or []), "partnership": list(view.partnership_modes or []),
         "published_at": _ts(offer.published_at), "application_number": "", "high_value": "no", "value_score": None,
+        "pinyin": " ".join(pinyin_forms(view.title_zh or "", *(view.tags or []))),
     }
     patent = view.patent
     if patent is not None:
@@ -165,6 +169,7 @@ def need_document(need: Need) -> dict:
         "org_id": str(org.id), "org_kind": org.kind, "kind": view.kind, "status": view.status,
         "visibility": need_visibility_tokens(need), "direction": directions, "field": codes,
         "urgency": view.urgency, "created_at": _ts(need.created_at), "deadline": _ts(need.deadline),
+        "pinyin": " ".join(pinyin_forms(view.title_zh or "", *(view.tags or []))),
     }
 
 
@@ -172,7 +177,7 @@ def organization_document(org: Organization) -> dict:
     """An organisation's search document (organisations are public: ``visibility.ORGANIZATION_OPEN``)."""
     return {"id": str(org.id), "name_zh": org.name_zh, "name_en": org.name_en or "",
             "description_zh": org.description_zh or "", "description_en": org.description_en or "",
-            "kind": org.kind, "sub_park": org.sub_park or "",
+            "kind": org.kind, "sub_park": org.sub_park or "", "pinyin": " ".join(pinyin_forms(org.name_zh or "")),
             "visibility": visibility.ORGANIZATION_OPEN.tokens(org)}
 
 

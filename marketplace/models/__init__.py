@@ -15,6 +15,7 @@ from marketplace.models.organizations import Organization, OrganizationInvitatio
 from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.policy import (PolicyAnswer, PolicyFiling, PolicyFilingPart, PolicyMeasure,
                                        PolicyMeasureRevision, PolicyOffice, PolicyOfficeStaff)
+from marketplace.models.search_terms import SearchTerm
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
@@ -24,7 +25,7 @@ __all__ = [
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
-    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
+    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "User", "UserRole",
     "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure", "PolicyMeasureRevision",
     "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
 ]

@@ -12,9 +12,12 @@ from marketplace.models.base import Base, utcnow
 from marketplace.models.brokering import Introduction
 
 NOTIFICATION_KINDS = ("introduction", "reply", "stage", "followup_due", "strong_match", "rating_request",
-                      "saved_search", "access", "event", "security", "message", "organization")
-CHANNELS = ("site", "email")
-EMAIL_STATES = ("none", "pending", "sent", "failed")
+                      "saved_search", "access", "event", "security", "message", "organization", "review",
+                      "submission", "meeting")
+# "email" sends each notification at once; "digest" gathers them into one e-mail a day.
+CHANNELS = ("site", "email", "digest")
+# "digest": waiting for the daily digest e-mail.
+EMAIL_STATES = ("none", "pending", "digest", "sent", "failed")
 SAVED_SEARCH_KINDS = ("search", "need_matches")
 ALERT_FREQUENCIES = ("immediate", "daily")
 RATING_SIDES = ("need", "offer")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
-from marketplace.models import Introduction, IntroductionMessage, IntroductionReadMarker, Membership, UserRole
+from marketplace.models import Introduction, IntroductionMessage, IntroductionReadMarker, Membership
 from marketplace.models.brokering import PIPELINE_STAGES
 from marketplace.models.docking import MESSAGE_MAX_CHARS
 from marketplace.services import access, audit, brokering, notifications, uploads
@@ -200,8 +200,7 @@ def report(user, message: IntroductionMessage, reason) -> IntroductionMessage:
     audit.record(db.session, actor_id=user.id, action="docking", object_type="introduction",
                  object_id=message.introduction_id, summary=f"reported message {message.id}",
                  details={"message_id": message.id, "reason": reason[:500]})
-    operators = set(db.session.scalars(select(UserRole.user_id).where(UserRole.role.in_(access.STAFF_ROLES))))
-    notifications.notify(operators, "message", "message_reported",
+    notifications.notify(notifications.operators(), "message", "message_reported",
                          dict(notifications.introduction_params(message.introduction), reason=reason),
                          notifications.introduction_link(message.introduction) + "#conversation",
                          dedupe_key=f"report:{message.id}")

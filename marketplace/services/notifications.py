@@ -3,20 +3,23 @@
 A notification stores a message key and parameters, never rendered text: the inbox renders it in the
 reader's current language and the e-mail job in the recipient's saved language. Notifications are created
 in the same unit of work as the event that causes them (services only flush); e-mails are sent by a job
-that runs after the commit.
+that runs after the commit, or gathered into the daily digest for those who chose it. What kinds and messages
+exist, and their defaults, is the registry in ``services.notification_kinds``.
 
 Follow-ups that are due and the ratings asked for after a deal live in ``services.followups``.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from marketplace import jobs
+from marketplace import jobs, visibility
 from marketplace.extensions import db
 from marketplace.links import path_for
 from marketplace.models import (
@@ -25,127 +28,25 @@ from marketplace.models import (
     Notification,
     NotificationPreference,
     User,
+    UserRole,
 )
 from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS
-from marketplace.services.errors import NotFound, PermissionDenied
-from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS, REQUEST_PURPOSE_LABELS
+from marketplace.services.notification_kinds import (  # noqa: F401  (the registry, re-exported for callers)
+    CHANNEL_LABELS,
+    DEFAULTS,
+    DIGEST_SUBJECT,
+    KIND_LABELS,
+    KINDS,
+    MESSAGES,
+)
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS, OFFER_KIND_LABELS, REQUEST_PURPOSE_LABELS
 
 log = logging.getLogger(__name__)
 
 EMAIL_JOB = "notifications.send_email"
+DIGEST_JOB = "notifications.send_digest"
 
-KIND_LABELS = {
-    "introduction": _l("New introductions and reminders to answer"),
-    "reply": _l("Answers to introductions (accepted, declined)"),
-    "stage": _l("Stage changes of introductions"),
-    "followup_due": _l("Follow-ups that are due"),
-    "strong_match": _l("New strong matches for my needs"),
-    "rating_request": _l("Requests to rate a follow-up"),
-    "saved_search": _l("New results of my saved searches"),
-    "access": _l("Requests to see confidential details, and their answers"),
-    "event": _l("Events I registered for (cancellations, places, reminders, meetings)"),
-    "security": _l("Security of my account (locked after failed log-ins)"),
-    "message": _l("New messages in my introductions"),
-    "organization": _l("My organisation: verification decisions"),
-}
-CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail")}
-# What a person receives before choosing: everything on the site; e-mail for what needs an answer or action.
-DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
-EMAIL_BY_DEFAULT = ("introduction", "reply", "followup_due", "rating_request", "saved_search", "strong_match",
-                    "access", "event", "security", "message", "organization")
-DEFAULTS.update({(kind, "email"): kind in EMAIL_BY_DEFAULT for kind in NOTIFICATION_KINDS})
-
-# message key -> (title, body); parameters are filled in at reading time, in the reader's language.
-MESSAGES = {
-    "introduction_proposed": (
-        _l("New introduction proposed"),
-        _l("%(broker)s proposes that %(need_org)s and %(offer_org)s talk: need \"%(need)s\", offer \"%(offer)s\". "
-           "Please accept or decline.")),
-    "introduction_requested": (
-        _l("%(requester_org)s asks to be introduced"),
-        _l("%(requester_org)s asks your organisation for an introduction (%(purpose)s) about \"%(subject)s\". "
-           "Message: %(message)s Please accept or decline.")),
-    "message_new": (
-        _l("New messages from %(other_org)s"),
-        _l("There are new messages in your introduction with %(other_org)s about \"%(subject)s\".")),
-    "message_reported": (
-        _l("A message was reported"),
-        _l("A message in the introduction between %(need_org)s and %(offer_org)s was reported: %(reason)s")),
-    "introduction_reminder": (
-        _l("An introduction is waiting for your answer"),
-        _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" expires on %(expires)s. "
-           "Please accept or decline before then.")),
-    "introduction_accepted": (
-        _l("%(org)s accepted the introduction"),
-        _l("Need \"%(need)s\", offer \"%(offer)s\": the other side has not answered yet.")),
-    "introduction_declined": (
-        _l("%(org)s declined the introduction"),
-        _l("Need \"%(need)s\", offer \"%(offer)s\". Reason: %(reason)s")),
-    "introduction_open": (
-        _l("Both sides accepted the introduction"),
-        _l("Need \"%(need)s\", offer \"%(offer)s\": the deal pipeline starts now.")),
-    "introduction_expired": (
-        _l("An introduction request expired"),
-        _l("Nobody answered in time for need \"%(need)s\" and offer \"%(offer)s\".")),
-    "stage_changed": (
-        _l("Introduction moved to: %(stage)s"),
-        _l("Need \"%(need)s\", offer \"%(offer)s\": from %(from_stage)s to %(stage)s. %(reason)s")),
-    "followup_due": (
-        _l("Follow-up due: %(title)s"),
-        _l("Due on %(due)s, on the introduction of need \"%(need)s\" and offer \"%(offer)s\".")),
-    "followup_overdue": (
-        _l("Follow-up overdue: %(title)s"),
-        _l("It was due on %(due)s (owner: %(owner)s), on the introduction of need \"%(need)s\" "
-           "and offer \"%(offer)s\".")),
-    "strong_match": (
-        _l("A strong new match for your need"),
-        _l("\"%(offer)s\" (%(offer_org)s) is now the best match for your need \"%(need)s\".")),
-    "rating_request": (
-        _l("How did the introduction go?"),
-        _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" ended as \"%(outcome)s\" "
-           "some months ago. Please tell us what has become of it.")),
-    "saved_search": (
-        _l("New results for your saved search"),
-        _l("%(count)s new results for \"%(name)s\".")),
-    "access_requested": (
-        _l("%(org)s asks to see the details of \"%(title)s\""),
-        _l("%(user)s (%(org)s) asks for access to the details. Message: %(message)s")),
-    "access_approved": (
-        _l("Access granted: \"%(title)s\""),
-        _l("%(org)s approved your request to see the details.")),
-    "access_declined": (
-        _l("Access declined: \"%(title)s\""),
-        _l("%(org)s declined your request to see the details.")),
-    "event_cancelled": (
-        _l("Event cancelled: %(title)s"),
-        _l("The event \"%(title)s\" you registered for is cancelled. %(reason)s")),
-    "event_promoted": (
-        _l("You have a place: %(title)s"),
-        _l("A place became free at \"%(title)s\" and your registration moved from the waiting list.")),
-    "event_reminder": (
-        _l("Reminder: %(title)s"),
-        _l("The event \"%(title)s\" you registered for is coming soon.")),
-    "event_schedule": (
-        _l("Meeting schedule: %(title)s"),
-        _l("The schedule of one-to-one meetings at \"%(title)s\" is ready.")),
-    "verification_approved": (
-        _l("%(org)s is now verified"),
-        _l("A platform operator checked the credit code and business licence of %(org)s. The organisation now "
-           "shows the verified badge.")),
-    "verification_rejected": (
-        _l("Verification of %(org)s was not approved"),
-        _l("A platform operator could not verify %(org)s. Reason: %(reason)s You may send a corrected request.")),
-    "account_locked": (
-        _l("Your account was locked after failed log-ins"),
-        _l("Someone tried to log in to your account %(attempts)s times with a wrong password (last from "
-           "address %(address)s). To protect it, the account is locked until %(until)s (%(zone)s). If this "
-           "was not you, tell the platform operator.")),
-    "registration_attempt": (
-        _l("Someone tried to register with your e-mail address"),
-        _l("Someone tried to create a new TechBridge account with your e-mail address. You already have an "
-           "account: log in with it (your password is unchanged). If this was not you, you can ignore this "
-           "message.")),
-}
 RATING_LABELS = {"no_contact": _l("No further contact"), "negotiating": _l("In negotiation"),
                  "agreement": _l("Agreement reached")}
 
@@ -166,7 +67,8 @@ class _Params(dict):
 
 
 def _label_groups() -> dict:
-    return {"stage": INTRODUCTION_STAGE_LABELS, "rating": RATING_LABELS, "purpose": REQUEST_PURPOSE_LABELS}
+    return {"stage": INTRODUCTION_STAGE_LABELS, "rating": RATING_LABELS, "purpose": REQUEST_PURPOSE_LABELS,
+            "offer_kind": OFFER_KIND_LABELS}
 
 
 def _resolve(value, lang: str) -> str:
@@ -200,10 +102,17 @@ def preferences(user) -> dict[tuple[str, str], bool]:
 
 
 def save_preferences(user, chosen) -> dict[tuple[str, str], bool]:
-    """``chosen``: the ``"<channel>:<kind>"`` keys that are switched on; everything else is off."""
+    """``chosen``: the ``"<channel>:<kind>"`` keys that are switched on; everything else is off.
+
+    E-mail at once and the daily digest exclude each other: a kind with both is refused.
+    """
     if _uid(user) is None:
         raise PermissionDenied(_l("Log in to choose your notifications."))
     chosen = set(chosen or ())
+    both = [kind for kind in NOTIFICATION_KINDS if {f"email:{kind}", f"digest:{kind}"} <= chosen]
+    if both:
+        raise ValidationFailed(_l("Choose e-mail at once or the daily digest, not both: %(kinds)s",
+                                  kinds="; ".join(str(KIND_LABELS[k]) for k in both)))
     existing = {(r.kind, r.channel): r for r in db.session.scalars(
         select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
     for kind in NOTIFICATION_KINDS:
@@ -220,40 +129,76 @@ def save_preferences(user, chosen) -> dict[tuple[str, str], bool]:
 
 # --- creating -----------------------------------------------------------------------------------------
 
+@dataclass
+class Message:
+    """One message of a kind to some people: its parameters and link, a dedupe key, and the item it is about."""
+
+    user_ids: Iterable[int]
+    params: dict
+    link: str = ""
+    dedupe_key: str | None = None
+    about: object = None
+
+
 def notify(user_ids, kind: str, key: str, params: dict, link: str = "", *, dedupe_key: str | None = None,
-           exclude=()) -> list[Notification]:
+           exclude=(), about=None) -> list[Notification]:
     """Tell each (active) user once about an event, on the channels they chose; only flushes.
 
-    With ``dedupe_key`` a user who was already told about it (whatever the channels) is skipped.
+    With ``dedupe_key`` a user who was already told about it (whatever the channels) is skipped. With
+    ``about`` (an offer, need, organisation, introduction or event) only people who may open it are told.
     """
+    return notify_each(kind, key, [Message(user_ids, params, link, dedupe_key, about)], exclude=exclude)
+
+
+def notify_each(kind: str, key: str, messages: list[Message], *, exclude=()) -> list[Notification]:
+    """Several messages of one kind, each to its own people, in a few queries whatever their number."""
     if kind not in NOTIFICATION_KINDS or key not in MESSAGES:
         raise ValueError(f"unknown notification {kind}/{key}")
-    ids = {i for i in user_ids if i} - {i for i in exclude if i}
-    if not ids:
+    excluded = {i for i in exclude if i}
+    wanted = [{i for i in m.user_ids if i} - excluded for m in messages]
+    all_ids = set().union(*wanted)
+    if not all_ids:
         return []
-    users = list(db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))))
-    if dedupe_key:
-        told = set(db.session.scalars(select(Notification.user_id).where(
-            Notification.user_id.in_(ids), Notification.dedupe_key == dedupe_key)))
-        users = [u for u in users if u.id not in told]
-    if not users:
-        return []
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(all_ids), User.active.is_(True)))}
+    keys = {m.dedupe_key for m in messages if m.dedupe_key}
+    told = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
+        Notification.user_id.in_(all_ids), Notification.dedupe_key.in_(keys))).tuples()) if keys else set()
     chosen = {(r.user_id, r.channel): r.enabled for r in db.session.scalars(
-        select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in users]),
-                                             NotificationPreference.kind == kind))}
+        select(NotificationPreference).where(NotificationPreference.user_id.in_(list(users)),
+                                             NotificationPreference.kind == kind))} if users else {}
     created = []
-    for user in sorted(users, key=lambda u: u.id):
-        site = chosen.get((user.id, "site"), DEFAULTS[(kind, "site")])
-        email = chosen.get((user.id, "email"), DEFAULTS[(kind, "email")]) and bool(user.email)
-        note = Notification(user_id=user.id, kind=kind, message_key=key, params=params, link=link[:500],
-                            dedupe_key=dedupe_key, in_site=site, email_state="pending" if email else "none",
-                            created_at=_now())
-        db.session.add(note)
-        created.append(note)
+    for message, ids in zip(messages, wanted):
+        for user in (users[i] for i in sorted(ids) if i in users):
+            if (user.id, message.dedupe_key) in told or (
+                    message.about is not None and not visibility.can_open(user, message.about)):
+                continue
+            site = chosen.get((user.id, "site"), DEFAULTS[(kind, "site")])
+            email_state = "none"
+            if user.email and chosen.get((user.id, "email"), DEFAULTS[(kind, "email")]):
+                email_state = "pending"
+            elif user.email and chosen.get((user.id, "digest"), DEFAULTS[(kind, "digest")]):
+                email_state = "digest"
+            note = Notification(user_id=user.id, kind=kind, message_key=key, params=message.params,
+                                link=message.link[:500], dedupe_key=message.dedupe_key, in_site=site,
+                                email_state=email_state, created_at=_now())
+            db.session.add(note)
+            created.append(note)
+    if not created:
+        return []
     db.session.flush()
     if any(n.email_state == "pending" for n in created):
         jobs.enqueue(db.session, EMAIL_JOB)
     return created
+
+
+def members_by_organization(org_ids) -> dict[int, set[int]]:
+    """The user ids of the members of each of the given organisations, in one query."""
+    found: dict[int, set[int]] = {}
+    rows = db.session.execute(select(Membership.organization_id, Membership.user_id).where(
+        Membership.organization_id.in_([o for o in org_ids if o]))) if org_ids else []
+    for org_id, user_id in rows:
+        found.setdefault(org_id, set()).add(user_id)
+    return found
 
 
 def members_of(*org_ids) -> set[int]:
@@ -262,6 +207,11 @@ def members_of(*org_ids) -> set[int]:
     if not org_ids:
         return set()
     return set(db.session.scalars(select(Membership.user_id).where(Membership.organization_id.in_(org_ids))))
+
+
+def operators() -> set[int]:
+    """The user ids of the platform's operators and admins."""
+    return set(db.session.scalars(select(UserRole.user_id).where(UserRole.role.in_(visibility.STAFF_ROLES))))
 
 
 def owners_of(org_id: int) -> set[int]:
@@ -343,6 +293,83 @@ def introduction_expired(intro: Introduction) -> list[Notification]:
                   dedupe_key=f"intro:{intro.id}:expired")
 
 
+# --- verification, publication and 1:1 meetings (called from their services in the same unit of work) ----
+
+REVIEW_KEYS = {"approve": "offer_approved", "request_changes": "offer_changes_requested", "reject": "offer_rejected"}
+
+
+def offer_reviewed(offer, decision: str, reason: str = "") -> list[Notification]:
+    """The submitting organisation hears that an operator approved, sent back or rejected its offer."""
+    return notify(members_of(offer.organization_id), "review", REVIEW_KEYS[decision],
+                  {"offer": bilingual(offer, "title"), "reason": reason}, path_for("catalogue.detail", offer_id=offer.id),
+                  about=offer)
+
+
+def offer_submitted(offer, actor) -> list[Notification]:
+    """Operators hear of a new submission waiting in the verification queue."""
+    params = {"offer": bilingual(offer, "title"), "org": bilingual(offer.organization, "name"),
+              "kind": {"label": "offer_kind", "code": offer.kind}}
+    return notify(operators(), "submission", "offer_submitted", params, path_for("operator.review", offer_id=offer.id),
+                  exclude=[_uid(actor)], about=offer)
+
+
+def verification_requested(request, org, actor) -> list[Notification]:
+    """Operators hear that an organisation sent its credit code and licence for verification."""
+    return notify(operators(), "submission", "organization_submitted", {"org": bilingual(org, "name")},
+                  path_for("operator.organization_review", request_id=request.id), exclude=[_uid(actor)])
+
+
+def batch_released(batch, offers) -> list[Notification]:
+    """Each organisation with offers in the batch hears once, with the titles of its own offers."""
+    by_org: dict[int, list] = {}
+    for offer in offers:
+        by_org.setdefault(offer.organization_id, []).append(offer)
+    members = members_by_organization(list(by_org))
+    link = path_for("catalogue.batch", number=batch.number)
+    messages = [Message(members.get(org_id, set()), {
+        "number": batch.number, "count": len(own), "batch": bilingual(batch, "title"),
+        "offers": {"zh": "、".join(o.title_zh or o.title_en for o in own),
+                   "en": "; ".join(o.title_en or o.title_zh for o in own)}}, link, f"batch:{batch.id}:{org_id}")
+        for org_id, own in sorted(by_org.items())]
+    return notify_each("review", "offers_published", messages)
+
+
+def _meeting_params(meeting) -> dict:
+    event, item = meeting.event, meeting.item
+    return {"title": {"zh": event.title("zh"), "en": event.title("en")},
+            "item": {"zh": item.title("zh"), "en": item.title("en")},
+            "requester": meeting.requester.display_name if meeting.requester else "",
+            "presenter": meeting.presenter.display_name if meeting.presenter else "",
+            "reason": meeting.reason if meeting.status == "pending" else meeting.answer_reason}
+
+
+def meeting_requested(meeting) -> list[Notification]:
+    """The presenter is asked to answer a 1:1 meeting request."""
+    return notify([meeting.presenter_id], "meeting", "meeting_requested", _meeting_params(meeting),
+                  f"/events/{meeting.event_id}/meetings", about=meeting.event)
+
+
+def meeting_answered(meeting) -> list[Notification]:
+    """The person who asked hears whether the presenter accepted."""
+    return notify([meeting.requester_id], "meeting", f"meeting_{meeting.status}", _meeting_params(meeting),
+                  f"/events/{meeting.event_id}/meetings", about=meeting.event)
+
+
+def presenter_assigned(item, actor) -> list[Notification]:
+    """A person put on an agenda hears what and when they present (never when they put themselves there)."""
+    event = item.event
+    starts = item.starts_at.strftime("%Y-%m-%d %H:%M") + " UTC" if item.starts_at else ""
+    params = {"title": {"zh": event.title("zh"), "en": event.title("en")},
+              "item": {"zh": item.title("zh"), "en": item.title("en")}, "starts": starts}
+    return notify([item.presenter_id], "meeting", "presenter_assigned", params, f"/events/{event.id}",
+                  exclude=[_uid(actor)], about=event, dedupe_key=f"presenter:{item.id}:{item.presenter_id}")
+
+
+def presenters_on_published(event, actor) -> list[Notification]:
+    """Presenters put on a draft's agenda hear once it is published (they could not open the draft)."""
+    return [note for item in event.items if item.presenter_id for note in presenter_assigned(item, actor)]
+
+
 # --- inbox --------------------------------------------------------------------------------------------
 
 def _mine(user):
@@ -416,3 +443,15 @@ def mark_emailed(note: Notification, state: str) -> None:
     note.email_state = state
     if state == "sent":
         note.emailed_at = _now()
+
+
+def digest_due(limit: int) -> dict[int, list[Notification]]:
+    """Notifications waiting for the daily digest, per user, locked so parallel senders skip each other's rows."""
+    rows = db.session.scalars(select(Notification).where(Notification.email_state == "digest")
+                              .options(selectinload(Notification.user)).order_by(Notification.user_id, Notification.id)
+                              .limit(limit).with_for_update(skip_locked=True))
+    by_user: dict[int, list[Notification]] = {}
+    for note in rows:
+        by_user.setdefault(note.user_id, []).append(note)
+    return by_user
+

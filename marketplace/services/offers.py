@@ -11,7 +11,7 @@ from marketplace.identifiers import is_valid_patent_number, normalise_patent_num
 from marketplace.models import Field, FinancialDetail, Offer, PatentDetail
 from marketplace.models.catalogue import (FINANCIAL_PRODUCT_TYPES, OFFER_KINDS, PARTNERSHIP_MODES,
                                           PATENT_LEGAL_STATUSES, REGULATORY_STATUSES, TRANSFER_MODES, VISIBILITIES)
-from marketplace.services import access, confidentiality
+from marketplace.services import access, confidentiality, notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import PermissionDenied, ValidationFailed
 
@@ -199,6 +199,7 @@ def submit_offer(user, offer: Offer) -> Offer:
     offer.status = "submitted"
     offer.submitted_at = datetime.now(timezone.utc)
     db.session.flush()
+    notifications.offer_submitted(offer, user)
     return offer
 
 

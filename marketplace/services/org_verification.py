@@ -76,6 +76,7 @@ def submit(user, org: Organization, uscc: str, filename: str, data: bytes, store
                  organization_id=org.id, summary=f"verification requested ({code})",
                  details={"decision": "request", "request_id": request.id, "uscc": code, "file_id": stored.id,
                           "file": stored.original_name, "size": stored.size}, remote_addr=remote_addr)
+    notifications.verification_requested(request, org, user)
     return request
 
 

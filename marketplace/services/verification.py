@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Batch, Offer, ReviewDecision
-from marketplace.services import access, audit
+from marketplace.services import access, audit, notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace.services.matching import REBUILD_JOB
@@ -55,6 +55,7 @@ def decide(user, offer: Offer, decision: str, reason: str = "", *, remote_addr: 
                  organization_id=offer.organization_id, summary=f"{decision}: submitted -> {new_status}",
                  details={"decision": decision, "from": "submitted", "to": new_status, "reason": reason[:500],
                           "review_id": record.id}, remote_addr=remote_addr)
+    notifications.offer_reviewed(offer, decision, reason)
     return record
 
 
@@ -97,6 +98,7 @@ def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: d
                  details={"decision": "publish", "number": number, "offer_ids": [o.id for o in offers]},
                  remote_addr=remote_addr)
     jobs.enqueue(db.session, REBUILD_JOB)  # new offers change every need's ranking
+    notifications.batch_released(batch, offers)
     return batch
 
 

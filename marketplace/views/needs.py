@@ -78,7 +78,10 @@ def create():
         else:
             flash(_("Need posted."), "success")
             return redirect(url_for("needs.detail", need_id=need.id))
-    return render_template("needs/form.html", kind=kind, need=None, data=form_dict(request.form, LIST_KEYS),
+    # "Post this as a need" from an empty search arrives with the search words as the title
+    data = form_dict(request.form, LIST_KEYS) if request.method == "POST" else {
+        "title_zh": (request.args.get("title") or "").strip()[:200]}
+    return render_template("needs/form.html", kind=kind, need=None, data=data,
                            errors=errors, sections=NEED_KIND_SECTIONS[kind], orgs=orgs, fields=taxonomy.field_tree()), \
         (400 if errors else 200)
 

@@ -78,14 +78,24 @@ def read_all():
 @bp.route("/account/notifications", methods=["GET", "POST"])
 @login_required
 def preferences():
+    status = 200
+    prefs = None
     if request.method == "POST":
-        with unit_of_work():
-            notifications.save_preferences(current_user, request.form.getlist("on"))
-        flash(_("Your notification choices were saved."), "success")
-        return redirect(url_for("notifications.preferences"))
-    return render_template("notifications/preferences.html", prefs=notifications.preferences(current_user),
-                           kinds=NOTIFICATION_KINDS, channels=CHANNELS, kind_labels=notifications.KIND_LABELS,
-                           channel_labels=notifications.CHANNEL_LABELS)
+        chosen = request.form.getlist("on")
+        try:
+            with unit_of_work():
+                notifications.save_preferences(current_user, chosen)
+        except DomainError as exc:
+            flash_domain_error(exc)
+            status = 400
+            # show what the person ticked, so they can correct it
+            prefs = {(kind, c): f"{c}:{kind}" in chosen for kind in NOTIFICATION_KINDS for c in CHANNELS}
+        else:
+            flash(_("Your notification choices were saved."), "success")
+            return redirect(url_for("notifications.preferences"))
+    return render_template("notifications/preferences.html", prefs=prefs or notifications.preferences(current_user),
+                           kinds=NOTIFICATION_KINDS, channels=CHANNELS, registry=notifications.KINDS,
+                           channel_labels=notifications.CHANNEL_LABELS), status
 
 
 # --- saved searches -----------------------------------------------------------------------------------

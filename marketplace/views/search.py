@@ -1,18 +1,32 @@
-"""Site-wide search across offers, needs and organisations."""
+"""Site-wide search across offers, needs and organisations, with help when a search finds little."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import search_index
+from marketplace.i18n import current_lang
+from marketplace.queries import search_help, taxonomy
 from marketplace.queries.paging import site_per_page
 from marketplace.queries.site_search import SCOPES, search_site
 from marketplace.security import limit_from_config
+from marketplace.services import search_terms
+from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import page_arg
 from search import SearchError, SearchUnavailable
 
 bp = Blueprint("search", __name__, url_prefix="/search")
+INSTANT_ENDPOINTS = {"offers": ("catalogue.detail", "offer_id"), "needs": ("needs.detail", "need_id"),
+                     "organizations": ("organizations.profile", "org_id")}
+
+
+def _count_if_public(scope: str, q: str) -> None:
+    """Count the words towards popular searches when an anonymous visitor would find something too."""
+    if search_terms.normalized_term(q) is None or not search_help.found_public(scope, q):
+        return
+    with unit_of_work():
+        search_terms.count_search(q)
 
 
 @bp.route("/")
@@ -28,17 +42,33 @@ def index():
     status = 200
     result = None
     rows = []
+    suggestion = shown_for = None
     try:
         found = search_site(current_user, scope, q=q, filters=filters, page=page, per_page=site_per_page())
+        if q and page == 1:
+            suggestion = search_help.did_you_mean(q)
+            if not any(found.counts.values()) and suggestion:
+                # nothing at all for what was typed: show what the corrected words find instead
+                corrected = search_site(current_user, scope, q=suggestion, filters=filters, page=page,
+                                        per_page=site_per_page())
+                if any(corrected.counts.values()):
+                    found, shown_for = corrected, suggestion
+            if found.result.total and not shown_for:
+                _count_if_public(scope, q)
         result, rows, counts = found.result, found.rows, found.counts
     except SearchUnavailable:
         error = _("Search is temporarily unavailable. Please try again in a moment; the catalogue still works.")
         status = 503
     except SearchError:
         error = _("This search could not be understood.")
+    empty = result is not None and result.total == 0
+    # support directions are taxonomy codes ("D1"): people see their names
+    direction_names = taxonomy.field_names(result.facets.get("direction", {}), current_lang()) if result else {}
     return render_template("search/index.html", q=q, scope=scope, result=result, rows=rows, counts=counts,
                            error=error, facets=facets, selected={k: request.args.getlist(k) for k in facets},
-                           page=page), status
+                           page=page, suggestion=suggestion, shown_for=shown_for, direction_names=direction_names,
+                           popular=search_help.popular() if empty or not q else [],
+                           post_need_url=url_for("needs.create", title=q) if q else None), status
 
 
 @bp.route("/suggest")
@@ -54,3 +84,27 @@ def suggest():
     except SearchError:
         titles = []
     return jsonify(titles[:8])
+
+
+@bp.route("/instant.json")
+@limit_from_config("SUGGEST_RATE_LIMIT")
+def instant():
+    """Results while typing: a few offers, needs and organisations with their links, and a correction."""
+    q = (request.args.get("q") or "").strip()[:100]
+    if not q:
+        return jsonify({"results": [], "did_you_mean": None})
+    lang = current_lang()
+    try:
+        found = search_help.instant(current_user, q)
+        suggestion = search_help.did_you_mean(q)
+    except SearchError:
+        return jsonify({"results": [], "did_you_mean": None})
+    scope_labels = {"offers": _("Offer"), "needs": _("Need"), "organizations": _("Organisation")}
+    results = []
+    for row in found:
+        endpoint, arg = INSTANT_ENDPOINTS[row["scope"]]
+        title = row["title_en"] if lang == "en" and row["title_en"] else row["title_zh"] or row["title_en"]
+        results.append({"title": title, "scope": scope_labels[row["scope"]],
+                        "url": url_for(endpoint, **{arg: row["id"]})})
+    return jsonify({"results": results, "did_you_mean": suggestion,
+                    "did_you_mean_url": url_for("search.index", q=suggestion) if suggestion else None})

@@ -1,14 +1,14 @@
 """policy desk: support measures with their offices and revisions, questionnaire answers, filings and their parts
 
 Revision ID: 0021_policy_desk
-Revises: 0014_outbox_claims
+Revises: 0020_notify_and_search_help
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0021_policy_desk'
-down_revision = '0014_outbox_claims'
+down_revision = "0020_notify_and_search_help"
 branch_labels = None
 depends_on = None
 

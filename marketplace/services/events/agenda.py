@@ -18,7 +18,7 @@ from marketplace.models import (
     PatentDetail,
     User,
 )
-from marketplace.services import access
+from marketplace.services import access, notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, ValidationFailed
 from marketplace.services.cleaning import parse_id
@@ -84,6 +84,8 @@ def add_item(user, event: Event, data: dict) -> AgendaItem:
     db.session.add(item)
     event.ics_sequence = (event.ics_sequence or 0) + 1
     db.session.flush()
+    if presenter is not None:
+        notifications.presenter_assigned(item, user)
     return item
 
 

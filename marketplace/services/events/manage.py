@@ -23,6 +23,7 @@ from marketplace.models import (
     Registration,
 )
 from marketplace.models.events import AUDIENCES, EVENT_KINDS
+from marketplace.services import notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -137,6 +138,7 @@ def publish(user, event: Event) -> Event:
     event.status = "published"
     event.published_at = utc_now()
     db.session.flush()
+    notifications.presenters_on_published(event, user)
     return event
 
 

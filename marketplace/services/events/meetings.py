@@ -27,6 +27,7 @@ from marketplace.models import (
     MeetingRequest,
 )
 from marketplace.services import event_scheduling as scheduling
+from marketplace.services import notifications
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 # --- 1:1 meetings -------------------------------------------------------------------------------------
@@ -70,6 +71,7 @@ def request_meeting(user, event: Event, item: AgendaItem, reason: str, priority=
     existing.presenter_id, existing.reason, existing.priority = item.presenter_id, reason[:2000], priority
     existing.status, existing.slot, existing.table_number, existing.answer_reason = "pending", None, None, ""
     db.session.flush()
+    notifications.meeting_requested(existing)
     return existing
 
 
@@ -85,6 +87,7 @@ def answer_meeting(user, meeting: MeetingRequest, decision: str, reason: str = "
     meeting.status = decision
     meeting.answer_reason = (reason or "").strip()[:2000]
     db.session.flush()
+    notifications.meeting_answered(meeting)
     return meeting
 
 

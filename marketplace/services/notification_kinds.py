@@ -1,0 +1,180 @@
+"""The notification registry: every kind a person can be told about (its label on the preferences page, who
+receives it and how by default) and every message (title and body, filled in at reading time).
+
+``services.notifications`` creates, renders and sends them; this module only describes them, so a new kind
+is one entry here plus its CHECK-constraint value in ``models.notifications``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of notification: its label, who receives it, and the e-mail delivery before anyone chooses."""
+
+    label: object
+    audience: object
+    email: str = "immediate"  # "immediate", "digest" or "off"
+
+
+KINDS = {
+    "introduction": Kind(_l("New introductions and reminders to answer"), _l("Both sides of an introduction")),
+    "reply": Kind(_l("Answers to introductions (accepted, declined)"),
+                  _l("The other side and the technology manager")),
+    "stage": Kind(_l("Stage changes of introductions"), _l("Both sides and the technology manager"), "off"),
+    "followup_due": Kind(_l("Follow-ups that are due"), _l("Whoever owns the follow-up")),
+    "strong_match": Kind(_l("New strong matches for my needs"), _l("Members of the organisation with the need")),
+    "rating_request": Kind(_l("Requests to rate a follow-up"), _l("Both sides, some months after the end")),
+    "saved_search": Kind(_l("New results of my saved searches"), _l("Whoever saved the search")),
+    "access": Kind(_l("Requests to see confidential details, and their answers"),
+                   _l("The owner of the item and the person asking")),
+    "event": Kind(_l("Events I registered for (cancellations, places, reminders, meetings)"),
+                  _l("People registered for the event")),
+    "security": Kind(_l("Security of my account (locked after failed log-ins)"), _l("The account holder")),
+    "message": Kind(_l("New messages in my introductions"), _l("Both sides of an introduction")),
+    "organization": Kind(_l("My organisation: verification decisions"), _l("Owners of the organisation")),
+    "review": Kind(_l("My offers: approved, sent back, rejected, published in a batch"),
+                   _l("Members of the organisation that submitted the offer")),
+    "submission": Kind(_l("New offers and organisations submitted for verification"), _l("Platform operators"),
+                       "digest"),
+    "meeting": Kind(_l("1:1 meeting requests, answers, and items I present"),
+                    _l("The presenter and the person asking")),
+}
+assert set(KINDS) == set(NOTIFICATION_KINDS), "every kind in the CHECK constraint needs a registry entry"
+
+KIND_LABELS = {kind: entry.label for kind, entry in KINDS.items()}
+CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail at once"), "digest": _l("In the daily e-mail digest")}
+# What a person receives before choosing: everything on the site; e-mail as the registry says.
+DEFAULTS = {(kind, "site"): True for kind in NOTIFICATION_KINDS}
+DEFAULTS.update({(kind, channel): KINDS[kind].email == {"email": "immediate", "digest": "digest"}[channel]
+                 for kind in NOTIFICATION_KINDS for channel in CHANNELS if channel != "site"})
+
+# message key -> (title, body); parameters are filled in at reading time, in the reader's language.
+MESSAGES = {
+    "introduction_proposed": (
+        _l("New introduction proposed"),
+        _l("%(broker)s proposes that %(need_org)s and %(offer_org)s talk: need \"%(need)s\", offer \"%(offer)s\". "
+           "Please accept or decline.")),
+    "introduction_requested": (
+        _l("%(requester_org)s asks to be introduced"),
+        _l("%(requester_org)s asks your organisation for an introduction (%(purpose)s) about \"%(subject)s\". "
+           "Message: %(message)s Please accept or decline.")),
+    "message_new": (
+        _l("New messages from %(other_org)s"),
+        _l("There are new messages in your introduction with %(other_org)s about \"%(subject)s\".")),
+    "message_reported": (
+        _l("A message was reported"),
+        _l("A message in the introduction between %(need_org)s and %(offer_org)s was reported: %(reason)s")),
+    "introduction_reminder": (
+        _l("An introduction is waiting for your answer"),
+        _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" expires on %(expires)s. "
+           "Please accept or decline before then.")),
+    "introduction_accepted": (
+        _l("%(org)s accepted the introduction"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\": the other side has not answered yet.")),
+    "introduction_declined": (
+        _l("%(org)s declined the introduction"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\". Reason: %(reason)s")),
+    "introduction_open": (
+        _l("Both sides accepted the introduction"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\": the deal pipeline starts now.")),
+    "introduction_expired": (
+        _l("An introduction request expired"),
+        _l("Nobody answered in time for need \"%(need)s\" and offer \"%(offer)s\".")),
+    "stage_changed": (
+        _l("Introduction moved to: %(stage)s"),
+        _l("Need \"%(need)s\", offer \"%(offer)s\": from %(from_stage)s to %(stage)s. %(reason)s")),
+    "followup_due": (
+        _l("Follow-up due: %(title)s"),
+        _l("Due on %(due)s, on the introduction of need \"%(need)s\" and offer \"%(offer)s\".")),
+    "followup_overdue": (
+        _l("Follow-up overdue: %(title)s"),
+        _l("It was due on %(due)s (owner: %(owner)s), on the introduction of need \"%(need)s\" "
+           "and offer \"%(offer)s\".")),
+    "strong_match": (
+        _l("A strong new match for your need"),
+        _l("\"%(offer)s\" (%(offer_org)s) is now the best match for your need \"%(need)s\".")),
+    "rating_request": (
+        _l("How did the introduction go?"),
+        _l("The introduction of need \"%(need)s\" and offer \"%(offer)s\" ended as \"%(outcome)s\" "
+           "some months ago. Please tell us what has become of it.")),
+    "saved_search": (
+        _l("New results for your saved search"),
+        _l("%(count)s new results for \"%(name)s\".")),
+    "access_requested": (
+        _l("%(org)s asks to see the details of \"%(title)s\""),
+        _l("%(user)s (%(org)s) asks for access to the details. Message: %(message)s")),
+    "access_approved": (
+        _l("Access granted: \"%(title)s\""),
+        _l("%(org)s approved your request to see the details.")),
+    "access_declined": (
+        _l("Access declined: \"%(title)s\""),
+        _l("%(org)s declined your request to see the details.")),
+    "event_cancelled": (
+        _l("Event cancelled: %(title)s"),
+        _l("The event \"%(title)s\" you registered for is cancelled. %(reason)s")),
+    "event_promoted": (
+        _l("You have a place: %(title)s"),
+        _l("A place became free at \"%(title)s\" and your registration moved from the waiting list.")),
+    "event_reminder": (
+        _l("Reminder: %(title)s"),
+        _l("The event \"%(title)s\" you registered for is coming soon.")),
+    "event_schedule": (
+        _l("Meeting schedule: %(title)s"),
+        _l("The schedule of one-to-one meetings at \"%(title)s\" is ready.")),
+    "verification_approved": (
+        _l("%(org)s is now verified"),
+        _l("A platform operator checked the credit code and business licence of %(org)s. The organisation now "
+           "shows the verified badge.")),
+    "verification_rejected": (
+        _l("Verification of %(org)s was not approved"),
+        _l("A platform operator could not verify %(org)s. Reason: %(reason)s You may send a corrected request.")),
+    "account_locked": (
+        _l("Your account was locked after failed log-ins"),
+        _l("Someone tried to log in to your account %(attempts)s times with a wrong password (last from "
+           "address %(address)s). To protect it, the account is locked until %(until)s (%(zone)s). If this "
+           "was not you, tell the platform operator.")),
+    "registration_attempt": (
+        _l("Someone tried to register with your e-mail address"),
+        _l("Someone tried to create a new TechBridge account with your e-mail address. You already have an "
+           "account: log in with it (your password is unchanged). If this was not you, you can ignore this "
+           "message.")),
+    "offer_approved": (
+        _l("Your offer \"%(offer)s\" was approved"),
+        _l("A platform operator approved \"%(offer)s\". It will be published with the next batch.")),
+    "offer_changes_requested": (
+        _l("Your offer \"%(offer)s\" was sent back for changes"),
+        _l("A platform operator asks for changes to \"%(offer)s\": %(reason)s Edit the offer and submit it again.")),
+    "offer_rejected": (
+        _l("Your offer \"%(offer)s\" was not approved"),
+        _l("A platform operator did not approve \"%(offer)s\". Reason: %(reason)s")),
+    "offers_published": (
+        _l("Published in batch %(number)s: %(count)s of your offers"),
+        _l("\"%(batch)s\" is out. Your published offers: %(offers)s.")),
+    "offer_submitted": (
+        _l("New offer to verify: \"%(offer)s\""),
+        _l("%(org)s submitted \"%(offer)s\" (%(kind)s) for verification.")),
+    "organization_submitted": (
+        _l("New organisation to verify: %(org)s"),
+        _l("%(org)s sent its credit code and business licence for verification.")),
+    "meeting_requested": (
+        _l("%(requester)s asks for a 1:1 meeting"),
+        _l("About \"%(item)s\" at \"%(title)s\". Reason: %(reason)s Please accept or decline.")),
+    "meeting_accepted": (
+        _l("Your 1:1 meeting request was accepted"),
+        _l("%(presenter)s accepted to meet you about \"%(item)s\" at \"%(title)s\". The time follows with "
+           "the meeting schedule.")),
+    "meeting_declined": (
+        _l("Your 1:1 meeting request was declined"),
+        _l("%(presenter)s declined to meet about \"%(item)s\" at \"%(title)s\". %(reason)s")),
+    "presenter_assigned": (
+        _l("You present at \"%(title)s\""),
+        _l("You were put on the agenda to present \"%(item)s\" at %(starts)s. Attendees may ask you for "
+           "1:1 meetings.")),
+}
+DIGEST_SUBJECT = _l("Your TechBridge digest: %(count)s notifications")
