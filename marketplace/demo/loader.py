@@ -22,7 +22,7 @@ from marketplace.demo.finance import financial_products
 from marketplace.demo.needs_content import MORE_NEEDS, NEED_TEMPLATES, PERSON_NAMES
 from marketplace.demo.people import FIRM_SUFFIXES, ORG_NAME_PARTS
 from marketplace.identifiers import USCC_ALPHABET, patent_check_character, uscc_check_character
-from marketplace.models import (Batch, Field, FinancialDetail, Membership, Need, Offer, Organization,
+from marketplace.models import (Batch, Field, Membership, Need, Offer, Organization,
                                 PatentDetail, User, UserRole)
 from marketplace.models.organizations import SUB_PARKS
 from marketplace.reference.taxonomy import load_taxonomy
