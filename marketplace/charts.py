@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 WIDTH = 360
-FONT = 12
-SMALL = 11
+FONT = 13
+SMALL = 12
 PALETTE = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1")
 PAD = 4
 
@@ -104,14 +104,14 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int]]) -> Chart:
         chart.text(fit(label, WIDTH), 0, y + FONT)
         bar_y = y + FONT + 5
         w = value / top * WIDTH
-        chart.rect(0, bar_y, w, 14, PALETTE[0], f"{label}: {value}")
+        chart.rect(0, bar_y, w, 16, PALETTE[0], f"{label}: {value}")
         shown = str(value)
         vw = text_width(shown, SMALL)
         if w + PAD + vw <= WIDTH:
-            chart.text(shown, w + PAD, bar_y + 11, size=SMALL)
+            chart.text(shown, w + PAD, bar_y + 12.5, size=SMALL)
         else:  # no room after the bar: inside it, right-aligned
-            chart.text(shown, w - PAD, bar_y + 11, size=SMALL, anchor="end", fill="#ffffff")
-        y = bar_y + 14 + 10
+            chart.text(shown, w - PAD, bar_y + 12.5, size=SMALL, anchor="end", fill="#ffffff")
+        y = bar_y + 16 + 10
     chart.height = max(y, 1)
     return chart
 

@@ -22,8 +22,8 @@ from marketplace.demo.finance import financial_products
 from marketplace.demo.needs_content import MORE_NEEDS, NEED_TEMPLATES, PERSON_NAMES
 from marketplace.demo.people import FIRM_SUFFIXES, ORG_NAME_PARTS
 from marketplace.identifiers import USCC_ALPHABET, patent_check_character, uscc_check_character
-from marketplace.models import (Batch, Field, Membership, Need, Offer, Organization,
-                                PatentDetail, User, UserRole)
+from marketplace.models import (Batch, Field, Membership, Need, Offer, Organization, PatentDetail,
+                                ReviewDecision, User, UserRole)
 from marketplace.models.organizations import SUB_PARKS
 from marketplace.reference.taxonomy import load_taxonomy
 from marketplace.services.patent_value import indicators_of, value_score
@@ -267,6 +267,19 @@ def _accounts(session, orgs: dict, reset_passwords: bool) -> list[tuple[str, str
     return printed
 
 
+def _reviews(session, offers: list[Offer]) -> None:
+    """The operator's verification decisions behind each published item (a few sent back for changes first),
+    so the dashboard's verification throughput has a history."""
+    operator = session.scalar(select(User).where(User.email == "operator@demo.techbridge.cn"))
+    for i, offer in enumerate(offers):
+        decided = offer.submitted_at + timedelta(hours=6 + (i % 3) * 20)
+        if i % 11 == 5:
+            session.add(ReviewDecision(offer=offer, reviewer_id=operator.id, decision="request_changes",
+                                       reason="请补充注册证编号 / add the registration number",
+                                       decided_at=decided - timedelta(hours=4)))
+        session.add(ReviewDecision(offer=offer, reviewer_id=operator.id, decision="approve", decided_at=decided))
+
+
 def _members(session, orgs: dict) -> dict[int, User]:
     """One member per organisation (who registers for events and answers introductions). They cannot log in:
     one hash of a secret nobody keeps serves them all, which also keeps the load fast."""
@@ -344,6 +357,7 @@ def load_demo(session, *, today: date | None = None, reset_passwords: bool = Fal
     _patents(session, rng, orgs, fields, hv_batch, today)
     needs = _needs(session, rng, orgs, fields, today)
     accounts = _accounts(session, orgs, reset_passwords)
+    _reviews(session, financial + regular)
     members = _members(session, orgs)
     activity = add_activity(session, rng, today=today, orgs=orgs, members=members, needs=needs,
                             offers=financial + regular)

@@ -175,6 +175,8 @@ def test_dashboard_shows_trends_and_the_funnel_as_charts(demo):
                      "chart-batch", "chart-direction"):
         assert f'<svg id="{chart_id}"' in html, chart_id
     assert "<polyline" in html and "第1批：" in html
+    for code in ("approved", "published", "archived", "procurement", "financing"):
+        assert f">{code}<" not in html, code  # people see labels, never codes
     assert '<svg id="funnel-chart"' in demo["funnel_page"]
 
 
