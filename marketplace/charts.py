@@ -20,11 +20,64 @@ PALETTE = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1")
 PAD = 4
 
 
+# Advance widths of ASCII characters in hundredths of an em, as Chromium draws them in DejaVu Sans (the widest
+# of the usual sans-serif fallbacks; the common others draw narrower).
+_ASCII_WIDTHS = [
+    ("'ijl", 28),
+    ('IJ', 30),
+    (' ,.', 32),
+    ('/:;\\|', 34),
+    ('f', 35),
+    ('-', 36),
+    ('()[]t', 39),
+    ('!', 40),
+    ('r', 41),
+    ('"', 46),
+    ('*_`', 50),
+    ('s', 52),
+    ('?z', 53),
+    ('c', 55),
+    ('L', 56),
+    ('Fk', 58),
+    ('vxy', 59),
+    ('P', 60),
+    ('TYao', 61),
+    ('e', 62),
+    ('ESbdghnpqu', 63),
+    ('$0123456789{}', 64),
+    ('K', 66),
+    ('AV', 68),
+    ('BRXZ', 69),
+    ('C', 70),
+    ('U', 73),
+    ('HN', 75),
+    ('D', 77),
+    ('&G', 78),
+    ('OQ', 79),
+    ('w', 82),
+    ('#+<=>^~', 84),
+    ('M', 86),
+    ('%', 95),
+    ('m', 97),
+    ('W', 99),
+    ('@', 100),
+]
+ASCII_EM = {ch: width / 100 for chars, width in _ASCII_WIDTHS for ch in chars}
+
+
 def text_width(text: str, size: float = FONT) -> float:
-    """Width of ``text`` at font ``size``: CJK characters are square, Latin ones about 0.6 of the size
-    (a slight overestimate, so measured boxes never undershoot what the browser draws)."""
-    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in ("W", "F"))
-    return wide * size + (len(text) - wide) * size * 0.62
+    """Width of ``text`` at font ``size``, a little more than browsers draw (checked in Chromium), so measured
+    boxes never undershoot: ASCII from measured widths plus 5 %, CJK and ambiguous-width characters (such as
+    the ellipsis) 1.1 em, anything else 1 em."""
+    em = 0.0
+    for ch in text:
+        if ch in ASCII_EM:
+            em += ASCII_EM[ch] * 1.05
+        elif unicodedata.east_asian_width(ch) in ("W", "F", "A"):
+            em += 1.1
+        else:
+            em += 1.0
+    return em * size
 
 
 def fit(text: str, width: float, size: float = FONT) -> str:
