@@ -84,6 +84,14 @@ def demo(app):
     client = app.test_client()
     assert login(client, "operator@demo.techbridge.cn", password).status_code == 302
     data["dashboard"] = client.get("/operator/").get_data(as_text=True)
+    with app.app_context():
+        spark = db.session.scalar(select(Event.id).where(Event.kind == "spark", Event.status == "finished"))
+        signed = db.session.scalar(select(Introduction.id).where(Introduction.stage == "signed"))
+    pages = ["/", "/offers/", "/offers/?batch=1", "/offers/batches", "/needs/", "/patents/high-value", "/events/",
+             f"/events/{spark}", f"/events/{spark}/report", f"/events/{spark}/follow-ups", f"/events/{spark}/meetings",
+             "/brokering/board", f"/brokering/{signed}", "/brokering/overdue", "/operator/verification",
+             "/operator/patents"]
+    data["pages"] = {path: client.get(path).status_code for path in pages}
     data["funnel_page"] = client.get("/brokering/funnel").get_data(as_text=True)
     data["home"] = app.test_client().get("/").get_data(as_text=True)
     print(f"\ndemo load + ranking: {seconds:.1f} s")
@@ -178,6 +186,10 @@ def test_dashboard_shows_trends_and_the_funnel_as_charts(demo):
     for code in ("approved", "published", "archived", "procurement", "financing"):
         assert f">{code}<" not in html, code  # people see labels, never codes
     assert '<svg id="funnel-chart"' in demo["funnel_page"]
+
+
+def test_every_page_an_operator_opens_works_with_the_demo_data(demo):
+    assert {path: code for path, code in demo["pages"].items() if code != 200} == {}
 
 
 def test_home_page_is_populated(demo):
