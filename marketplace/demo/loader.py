@@ -201,17 +201,28 @@ def _patents(session, rng: random.Random, orgs: dict, fields: dict[str, Field], 
     session.flush()
 
 
+def _quantity(rng: random.Random, product: str) -> tuple[int, str]:
+    """A believable quantity and unit for buying ``product``: machines by the unit, consumables by the thousand."""
+    if product.endswith(("仪", "机", "设备", "系统", "车", "机器人", "舱", "舱体", "组", "站", "DR", "软件")):
+        return rng.choice([2, 5, 10, 20]), "台" if not product.endswith(("系统", "软件")) else "套"
+    return rng.choice([5000, 20000, 100000]), "件"
+
+
 def _needs(session, rng: random.Random, orgs: dict, fields: dict[str, Field], today: date) -> list[Need]:
     """Hand-written needs plus one procurement need per product and one co-development need per technology;
     open needs have deadlines ahead of ``today``."""
     hospitals, firms = orgs["hospital"], orgs["firm"]
     rows = list(NEED_TEMPLATES) + list(MORE_NEEDS)
     titles = {r[2] for r in rows}
+
+    def written_already(product: str) -> bool:  # a hand-written need already asks for it (4 characters in common)
+        return any(product[k:k + 4] in title for k in range(len(product) - 3) for title in titles)
+
     for code, kind, tzh, ten, *_rest in product_types():
-        if kind == "product" and code.split(".")[0] in ("D1", "D3", "D4") and f"采购{tzh}" not in titles:
+        if kind == "product" and code.split(".")[0] in ("D1", "D3", "D4") and not written_already(tzh):
             rows.append(("procurement", code, f"采购{tzh}", f"Procure {ten}",
                          f"需要采购{tzh}，要求具备相应资质，按期交付。", f"Needs {ten} with the required approvals, "
-                         "delivered on time.", [tzh[-4:]], [], rng.choice([2, 5, 10, 20]), "台",
+                         "delivered on time.", [tzh[-4:]], [], *_quantity(rng, tzh),
                          rng.choice([300000, 800000, 1500000, 3000000])))
         elif kind == "technology" and len(rows) < 110:
             rows.append(("technology_cooperation", code, f"寻求{tzh}合作伙伴", f"Partner wanted: {ten}",
