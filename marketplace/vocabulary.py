@@ -22,6 +22,7 @@ OFFER_KIND_LABELS = {
 }
 OFFER_STATUS_LABELS = {
     "draft": _l("Draft"), "submitted": _l("Awaiting verification"), "changes_requested": _l("Changes requested"),
+    "approved": _l("Approved"),
     "published": _l("Published"), "rejected": _l("Rejected"), "archived": _l("Archived"),
 }
 REGULATORY_LABELS = {

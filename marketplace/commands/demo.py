@@ -12,14 +12,18 @@ taxonomy_cli = AppGroup("taxonomy", help="Field taxonomy.")
 
 @demo_cli.command("load")
 @click.option("--reset-passwords", is_flag=True, help="Give the demo accounts new passwords and print them.")
-def demo_load(reset_passwords: bool) -> None:
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date the demo history is relative to (default: today).")
+def demo_load(reset_passwords: bool, today=None) -> None:
     """Load the demo dataset (idempotent) and print the demo accounts."""
     from marketplace.demo.loader import load_demo
     with unit_of_work() as session:
-        result = load_demo(session, reset_passwords=reset_passwords)
+        result = load_demo(session, reset_passwords=reset_passwords, today=today.date() if today else None)
     if result["created"]:
         click.echo(f"Loaded demo data: {result['organizations']} organisations, {result['offers']} offers in 3 batches, "
-                   f"{result['needs']} needs, 50 high-value patents, {result.get('events', 0)} events.")
+                   f"{result['needs']} needs, 50 high-value patents, {result['events']} events with "
+                   f"{result['registrations']} registrations, {result['introductions']} introductions "
+                   f"({result['signed']} signed).")
     else:
         click.echo("Demo data already present; nothing added.")
     click.echo("Demo accounts (demo data only; change or remove before production):")

@@ -1,22 +1,32 @@
-"""Build the demo dataset: organisations of every kind, 400+ offers in 3 batches, 50 high-value patents,
-80+ needs, financial products, and one account per role."""
+"""Build the demo dataset: organisations of every kind, 400 items in 3 batches (their titles count them),
+50 high-value patents, 80+ needs, financial products, one account per role plus a member per organisation,
+and the activity of a platform in use (events, registrations, meetings, follow-ups, introductions, deals).
+
+Every date is relative to ``today`` (passed in; tests freeze it), so the data never goes stale: open needs have
+deadlines ahead, past events have outcomes, upcoming events take registrations. Everything is marked ``is_demo``.
+"""
 from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from marketplace.demo.content import (FIRM_SUFFIXES, NEED_TEMPLATES, OFFER_TEMPLATES, ORG_NAME_PARTS,
-                                      PATENT_TOPICS, VARIANTS)
+from marketplace.demo.activity import add_activity, at
+from marketplace.demo.content import (PATENT_FORMS, PATENT_SUBJECTS, PENDING_PRODUCTS, applications_for,
+                                      product_types)
+from marketplace.demo.finance import financial_products
+from marketplace.demo.needs_content import MORE_NEEDS, NEED_TEMPLATES, PERSON_NAMES
+from marketplace.demo.people import FIRM_SUFFIXES, ORG_NAME_PARTS
 from marketplace.identifiers import USCC_ALPHABET, patent_check_character, uscc_check_character
-from marketplace.models import (Batch, Field, FinancialDetail, Membership, Need, Offer, Organization,
-                                PatentDetail, User, UserRole)
+from marketplace.models import (Batch, Field, Membership, Need, Offer, Organization, PatentDetail,
+                                ReviewDecision, User, UserRole)
 from marketplace.models.organizations import SUB_PARKS
 from marketplace.reference.taxonomy import load_taxonomy
+from marketplace.services.policy import catalogue as policy_catalogue
 from marketplace.services.patent_value import indicators_of, value_score
 
 DEMO_ACCOUNTS = [
@@ -31,8 +41,11 @@ DEMO_ACCOUNTS = [
     ("bank@demo.techbridge.cn", "银行用户 Bank", None, "bank"),
     ("investor@demo.techbridge.cn", "投资人 Investor", None, "vc"),
 ]
+MEMBER_DOMAIN = "members.demo.techbridge.cn"
 
 BATCH_SIZES = (130, 120, 150)
+BATCH_DAYS_AGO = (150, 120, 90)
+HIGH_VALUE_DAYS_AGO = 75
 
 
 def _uscc(rng: random.Random, prefix: str) -> str:
@@ -56,7 +69,8 @@ def _organizations(session, rng: random.Random) -> dict[str, list[Organization]]
         used_uscc.add(code)
         org = Organization(kind=kind, name_zh=zh, name_en=en, short_name=short, uscc=code,
                            sub_park=rng.choice(SUB_PARKS[:8]), size_class=size, registered_in_park=rng.random() < 0.8,
-                           verified=True, contact_name="联系人", contact_email=f"contact{len(used_uscc)}@demo.techbridge.cn",
+                           verified=True, contact_name=rng.choice(PERSON_NAMES),
+                           contact_email=f"contact{len(used_uscc)}@demo.techbridge.cn",
                            description_zh=f"{zh}（演示数据）。", description_en=f"{en} (demo data).", is_demo=True)
         session.add(org)
         by_kind.setdefault(kind, []).append(org)
@@ -78,89 +92,96 @@ def _organizations(session, rng: random.Random) -> dict[str, list[Organization]]
     return by_kind
 
 
-def _offers(session, rng: random.Random, orgs: dict, fields: dict[str, Field], batches: list[Batch]) -> list[Offer]:
+def _regular_offers(rng: random.Random, orgs: dict, fields: dict[str, Field], count: int) -> list[Offer]:
+    """``count`` offers, each one product type for one application (never a numbered or edition copy)."""
     makers = orgs["firm"] + orgs["lab"] + orgs["university"] + orgs["institute"] + orgs["agency"]
-    offers: list[Offer] = []
-    serial = 0
-    total_needed = sum(BATCH_SIZES)
-    while len(offers) < total_needed:
-        for template in OFFER_TEMPLATES:
-            if len(offers) >= total_needed:
-                break
-            code, kind, tzh, ten, szh, sen, tags, regulatory, trl = template
-            variant_zh, variant_en = VARIANTS[(serial // len(OFFER_TEMPLATES)) % len(VARIANTS)]
-            maker = makers[(serial * 7 + len(offers)) % len(makers)]
-            if kind == "product" and maker.kind in ("university", "institute", "lab"):
-                kind = "technology"
-            offer = Offer(
-                organization=maker, kind=kind, status="published", visibility="public",
-                title_zh=tzh + variant_zh, title_en=ten + variant_en, summary_zh=szh, summary_en=sen,
-                description_zh=f"{szh}\n由{maker.name_zh}提供。", description_en=f"{sen}\nOffered by {maker.name_en}.",
-                problem_zh=f"解决{fields[code].name_zh}领域的一线需求。",
-                problem_en=f"Built for front-line use in {fields[code].name_en.lower()}.",
-                advantage_zh="相比同类方案速度更快、成本更低、可快速部署。",
-                advantage_en="Faster, cheaper and quicker to deploy than comparable solutions.",
-                scenarios_zh="医院、发热门诊、方舱医院、社区", scenarios_en="Hospitals, fever clinics, field hospitals, communities",
-                tags=list(tags), trl=trl if kind != "service" else None,
-                regulatory_statuses=list(regulatory) if kind == "product" else [],
-                partnership_modes=(["sale"] if kind == "product" else ["licence", "co_development"] if kind == "technology"
-                                   else ["sale"]),
-                price_rmb=Decimal(rng.choice([20, 50, 120, 300, 800, 5000, 20000, 150000, 480000])) if kind == "product" else None,
-                capacity=("日产能 %d 件" % rng.choice([500, 2000, 10000, 50000])) if kind == "product" else "",
-                lead_time_days=rng.choice([3, 7, 14, 30]) if kind == "product" else None,
-                ip_status="已申请发明专利 / invention patent filed" if kind == "technology" else "",
-                fields=[fields[code], fields[code.split(".")[0]]], is_demo=True,
-                import_key=f"demo:offer:{serial}",
-            )
-            serial += 1
-            offers.append(offer)
-    start = 0
-    for batch, size in zip(batches, BATCH_SIZES):
-        for offer in offers[start:start + size]:
-            offer.batch = batch
-            offer.published_at = datetime.combine(batch.published_on, datetime.min.time(), tzinfo=timezone.utc)
-            offer.submitted_at = offer.published_at - timedelta(days=3)
-        start += size
-    session.add_all(offers)
-    # A few drafts and submissions so the verification queue is not empty.
-    for i in range(6):
-        template = OFFER_TEMPLATES[i * 5]
-        session.add(Offer(organization=makers[i], kind=template[1], status="submitted" if i % 2 else "draft",
-                          title_zh=template[2] + "（待审核）", title_en=template[3] + " (pending)",
-                          summary_zh=template[4], summary_en=template[5], tags=list(template[6]),
-                          fields=[fields[template[0]]], is_demo=True, import_key=f"demo:pending:{i}",
-                          submitted_at=datetime.now(timezone.utc) if i % 2 else None))
-    session.flush()
+    combos = [(t, app) for t in product_types() for app in applications_for(t[0])]
+    rng.shuffle(combos)
+    # Take whole rounds of applications first, so every product type appears about equally often.
+    seen: dict[str, int] = {}
+    ordered = []
+    for round_no in range(4):
+        for template, app in combos:
+            if seen.get(template[2], 0) == round_no and (template, app) not in ordered:
+                seen[template[2]] = round_no + 1
+                ordered.append((template, app))
+    offers = []
+    for serial, (template, (app_zh, app_en)) in enumerate(ordered[:count]):
+        code, kind, tzh, ten, szh, sen, tags, regulatory, trl = template
+        maker = makers[(serial * 7 + serial // len(makers)) % len(makers)]
+        if kind == "product" and maker.kind in ("university", "institute", "lab"):
+            kind = "technology"
+        field = fields[code]
+        summary_zh = f"{szh}本方案面向{app_zh}。" if szh else \
+            f"{tzh}，面向{app_zh}，属于{field.name_zh}方向，由{maker.name_zh}研制。"
+        summary_en = f"{sen} Adapted for {app_en}." if sen else \
+            f"{ten} for {app_en}, in {field.name_en.lower()}, developed by {maker.name_en}."
+        offers.append(Offer(
+            organization=maker, kind=kind, status="published", visibility="public",
+            title_zh=f"{app_zh}{tzh}", title_en=f"{ten} for {app_en}", summary_zh=summary_zh, summary_en=summary_en,
+            description_zh=f"{summary_zh}\n由{maker.name_zh}提供（演示数据）。",
+            description_en=f"{summary_en}\nOffered by {maker.name_en} (demo data).",
+            problem_zh=f"解决{app_zh}在{field.name_zh}方面的一线需求。",
+            problem_en=f"Built for front-line use in {field.name_en.lower()} at {app_en}.",
+            advantage_zh="相比同类方案速度更快、成本更低、可快速部署。",
+            advantage_en="Faster, cheaper and quicker to deploy than comparable solutions.",
+            scenarios_zh=app_zh, scenarios_en=app_en,
+            tags=list(tags) + [app_zh], trl=trl if kind != "service" else None,
+            regulatory_statuses=list(regulatory) if kind == "product" else [],
+            partnership_modes=(["sale"] if kind == "product" else ["licence", "co_development"] if kind == "technology"
+                               else ["sale"]),
+            price_rmb=Decimal(rng.choice([20, 50, 120, 300, 800, 5000, 20000, 150000, 480000])) if kind == "product" else None,
+            capacity=("日产能 %d 件" % rng.choice([500, 2000, 10000, 50000])) if kind == "product" else "",
+            lead_time_days=rng.choice([3, 7, 14, 30]) if kind == "product" else None,
+            ip_status="已申请发明专利 / invention patent filed" if kind == "technology" else "",
+            fields=[field, fields[code.split(".")[0]]], is_demo=True, import_key=f"demo:offer:{serial}"))
     return offers
 
 
-def _patents(session, rng: random.Random, orgs: dict, fields: dict[str, Field], hv_batch: Batch) -> None:
+def _pending(session, orgs: dict, fields: dict[str, Field], today: date) -> None:
+    """Drafts and submissions so the verification queue is not empty; real titles, status says the rest."""
+    makers = orgs["firm"]
+    for i, (code, kind, zh, en) in enumerate(PENDING_PRODUCTS):
+        submitted = i % 2 == 1
+        session.add(Offer(organization=makers[i], kind=kind, status="submitted" if submitted else "draft",
+                          title_zh=zh, title_en=en, summary_zh=f"{zh}，等待园区核验（演示数据）。",
+                          summary_en=f"{en}, waiting for verification (demo data).", tags=[fields[code].name_zh],
+                          fields=[fields[code], fields[code.split(".")[0]]], is_demo=True,
+                          import_key=f"demo:pending:{i}", submitted_at=at(today - timedelta(days=i + 1)) if submitted
+                          else None))
+
+
+def _patents(session, rng: random.Random, orgs: dict, fields: dict[str, Field], hv_batch: Batch,
+             today: date) -> None:
+    """90 screened patents: the best 50 published as the high-value batch, 25 shortlisted (approved, waiting
+    for a batch), the rest archived after screening."""
     owners = orgs["university"] + orgs["institute"] + orgs["lab"] + orgs["firm"][:8]
-    today = date(2020, 4, 1)
     details = []
-    for i in range(90):
-        tzh, ten, ipc, code = PATENT_TOPICS[i % len(PATENT_TOPICS)]
+    published_at = at(hv_batch.published_on)
+    for i in range(len(PATENT_SUBJECTS) * len(PATENT_FORMS)):
+        szh, sen, ipc, code = PATENT_SUBJECTS[i % len(PATENT_SUBJECTS)]
+        form_zh, form_en = PATENT_FORMS[i // len(PATENT_SUBJECTS)]
         owner = owners[i % len(owners)]
-        filing = date(2015 + i % 6, 1 + i % 12, 1 + i % 27)
+        filing = date(today.year - 1 - i % 6, 1 + i % 12, 1 + i % 27)
         granted = i % 4 != 3
         offer = Offer(organization=owner, kind="patent", status="published", visibility="public",
-                      title_zh=tzh if i < len(PATENT_TOPICS) else f"{tzh}（{i // len(PATENT_TOPICS) + 1}）",
-                      title_en=ten if i < len(PATENT_TOPICS) else f"{ten} ({i // len(PATENT_TOPICS) + 1})",
+                      title_zh=f"一种{szh}{form_zh}", title_en=f"{form_en} {sen}",
                       summary_zh=f"本专利涉及{fields[code].name_zh}，{owner.name_zh}拥有，愿意以许可或转让方式合作。",
                       summary_en=f"A patent in {fields[code].name_en.lower()} held by {owner.name_en}, "
                                  f"available for licence or assignment.",
                       tags=[fields[code].name_zh, fields[code].name_en, ipc.split("/")[0]],
                       trl=rng.choice([3, 4, 5, 6, 7]), partnership_modes=["licence", "transfer"],
-                      fields=[fields[code], fields[code.split(".")[0]]], is_demo=True, import_key=f"demo:patent:{i}",
-                      published_at=datetime(2020, 3, 20, tzinfo=timezone.utc))
+                      fields=[fields[code], fields[code.split(".")[0]]], is_demo=True, import_key=f"demo:patent:{i}")
         detail = PatentDetail(
             application_number=_patent_number(filing.year, 100000 + i * 37),
             patent_type="invention", ipc_classes=[ipc], applicants=[owner.name_zh],
-            inventors=[rng.choice(["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏"]) for _ in range(2)],
-            filing_date=filing, grant_date=filing + timedelta(days=700) if granted else None,
-            legal_status="granted" if granted else "pending", claims_count=rng.randint(3, 25),
-            citations=rng.randint(0, 40), family_size=rng.randint(1, 8), transfer_willingness=rng.randint(2, 5),
-            market_prospect=rng.randint(2, 5), transfer_modes=["exclusive_licence", "assignment"])
+            inventors=rng.sample(PERSON_NAMES, 2),
+            filing_date=filing, grant_date=filing + timedelta(days=700) if granted and
+            filing + timedelta(days=700) < today else None,
+            legal_status="granted" if granted and filing + timedelta(days=700) < today else "pending",
+            claims_count=rng.randint(3, 25), citations=rng.randint(0, 40), family_size=rng.randint(1, 8),
+            transfer_willingness=rng.randint(2, 5), market_prospect=rng.randint(2, 5),
+            transfer_modes=["exclusive_licence", "assignment"])
         offer.patent = detail
         detail.value_score, _ = value_score(indicators_of(detail), today=today)
         session.add(offer)
@@ -171,79 +192,68 @@ def _patents(session, rng: random.Random, orgs: dict, fields: dict[str, Field], 
         if rank < 50:
             detail.curation_stage = "high_value"
             detail.offer.batch = hv_batch
+            detail.offer.published_at = published_at
         elif rank < 75:
             detail.curation_stage = "shortlisted"
+            detail.offer.status = "approved"  # waits for the next high-value batch; never published batch-less
         else:
             detail.curation_stage = "screened"
             detail.offer.status = "archived"
     session.flush()
 
 
-def _financial(session, rng: random.Random, orgs: dict, fields: dict[str, Field], batch: Batch) -> None:
-    products = []
-    for i, bank in enumerate(orgs["bank"]):
-        products.append((bank, "loan", "疫情防控专项贷款", "Epidemic prevention special loan",
-                         "面向防疫物资生产企业的专项贷款，最快两天放款，利率低至2.05%起。",
-                         "Special loans for makers of epidemic supplies, disbursed in as little as two days, from 2.05%.",
-                         dict(amount_min_rmb=Decimal(500000), amount_max_rmb=Decimal(50000000), rate_min_pct=2.05 + 0.2 * i,
-                              rate_max_pct=3.85, term_months_min=6, term_months_max=12,
-                              guarantee="信用贷款，无需抵押 / unsecured")))
-        products.append((bank, "loan", "科技型小微企业信用贷", "Credit loan for small tech firms",
-                         "园区注册的小微科技企业可申请，最高500万元，一年期3.05%。",
-                         "For small and micro tech firms registered in the park: up to 5 million RMB, one year at 3.05%.",
-                         dict(amount_min_rmb=Decimal(100000), amount_max_rmb=Decimal(5000000), rate_min_pct=3.05,
-                              rate_max_pct=4.35, term_months_min=3, term_months_max=12, guarantee="信用 / unsecured")))
-    for g in orgs["guarantee"]:
-        products.append((g, "guarantee", "防疫企业融资担保", "Financing guarantee for epidemic-related firms",
-                         "担保费率不超过0.8%，药品和疫苗生产企业免收担保费。",
-                         "Guarantee fee at most 0.8%, waived for drug and vaccine makers.",
-                         dict(amount_min_rmb=Decimal(1000000), amount_max_rmb=Decimal(20000000), guarantee_fee_pct=0.8,
-                              term_months_min=6, term_months_max=24, guarantee="担保 / guaranteed")))
-    for v in orgs["vc"]:
-        products.append((v, "investment", "抗疫投资行动", "Anti-epidemic investment action",
-                         "聚焦生命健康、数字经济、协同办公、无人配送领域的早期和成长期企业。",
-                         "Early and growth-stage firms in life health, digital economy, collaborative office and unmanned delivery.",
-                         dict(invest_fields=["生命健康", "数字经济", "协同办公", "无人配送", "life health", "digital economy"],
-                              invest_stages=["early", "growth"], ticket_min_rmb=Decimal(5000000),
-                              ticket_max_rmb=Decimal(50000000))))
-    for i, (org, ptype, tzh, ten, szh, sen, detail) in enumerate(products):
-        offer = Offer(organization=org, kind="financial", status="published", visibility="public", title_zh=tzh,
-                      title_en=ten, summary_zh=szh, summary_en=sen, tags=["融资", "financing", tzh[:4]],
-                      partnership_modes=["investment"] if ptype == "investment" else [], batch=batch,
-                      fields=[fields["D1"]], is_demo=True, import_key=f"demo:financial:{i}",
-                      published_at=datetime.combine(batch.published_on, datetime.min.time(), tzinfo=timezone.utc))
-        offer.financial = FinancialDetail(product_type=ptype, eligibility_zh="园区注册企业，防疫相关业务。",
-                                          eligibility_en="Firms registered in the park with epidemic-related business.",
-                                          **detail)
-        session.add(offer)
-    session.flush()
+def _quantity(rng: random.Random, product: str) -> tuple[int, str]:
+    """A believable quantity and unit for buying ``product``: machines by the unit, consumables by the thousand."""
+    if product.endswith(("仪", "机", "设备", "系统", "车", "机器人", "舱", "舱体", "组", "站", "DR", "软件")):
+        return rng.choice([2, 5, 10, 20]), "台" if not product.endswith(("系统", "软件")) else "套"
+    return rng.choice([5000, 20000, 100000]), "件"
 
 
-def _needs(session, rng: random.Random, orgs: dict, fields: dict[str, Field]) -> int:
+def _needs(session, rng: random.Random, orgs: dict, fields: dict[str, Field], today: date) -> list[Need]:
+    """Hand-written needs plus one procurement need per product and one co-development need per technology;
+    open needs have deadlines ahead of ``today``."""
     hospitals, firms = orgs["hospital"], orgs["firm"]
-    count = 0
-    for round_no in range(4):
-        for i, (kind, code, tzh, ten, dzh, den, tags, certs, qty, unit, budget) in enumerate(NEED_TEMPLATES):
-            if kind in ("procurement",) or (kind in ("technology_cooperation", "testing_lab") and i % 2 == 0):
-                owner = hospitals[(i + round_no * 3) % len(hospitals)]
-            else:
-                owner = firms[(i + round_no * 5) % len(firms)]
-            suffix_zh, suffix_en = ("", "") if round_no == 0 else (f"（{owner.short_name or owner.name_zh[:4]}）",
-                                                                   f" ({owner.name_en.split(' ')[0]})")
-            session.add(Need(
-                organization=owner, kind=kind, status="open" if (i + round_no) % 9 else "matched",
-                visibility="confidential" if (i * 3 + round_no) % 17 == 0 else "public",
-                title_zh=tzh + suffix_zh, title_en=ten + suffix_en, description_zh=dzh, description_en=den,
-                tags=list(tags), quantity=qty, unit=unit,
-                budget_max_rmb=Decimal(budget) if budget else None,
-                budget_min_rmb=Decimal(budget) * Decimal("0.5") if budget else None,
-                deadline=date(2020, 3, 1) + timedelta(days=20 + 7 * i + round_no * 30),
-                required_certifications=list(certs), urgency=("critical", "high", "normal")[(i + round_no) % 3],
-                min_trl=6 if kind == "technology_cooperation" else None,
-                fields=[fields[code], fields[code.split(".")[0]]], is_demo=True, import_key=f"demo:need:{round_no}:{i}"))
-            count += 1
+    rows = list(NEED_TEMPLATES) + list(MORE_NEEDS)
+    titles = {r[2] for r in rows}
+
+    def written_already(product: str) -> bool:  # a hand-written need already asks for it (4 characters in common)
+        return any(product[k:k + 4] in title for k in range(len(product) - 3) for title in titles)
+
+    for code, kind, tzh, ten, *_rest in product_types():
+        if kind == "product" and code.split(".")[0] in ("D1", "D3", "D4") and not written_already(tzh):
+            rows.append(("procurement", code, f"采购{tzh}", f"Procure {ten}",
+                         f"需要采购{tzh}，要求具备相应资质，按期交付。", f"Needs {ten} with the required approvals, "
+                         "delivered on time.", [tzh[-4:]], [], *_quantity(rng, tzh),
+                         rng.choice([300000, 800000, 1500000, 3000000])))
+        elif kind == "technology" and len(rows) < 110:
+            rows.append(("technology_cooperation", code, f"寻求{tzh}合作伙伴", f"Partner wanted: {ten}",
+                         f"希望与拥有{tzh}的团队开展联合研发或技术许可。",
+                         f"Looking for a team with {ten} for joint development or a licence.",
+                         [tzh[-4:], "联合研发"], [], None, "", rng.choice([1000000, 2000000, 5000000])))
+    needs = []
+    for i, (kind, code, tzh, ten, dzh, den, tags, certs, qty, unit, budget) in enumerate(rows):
+        if kind == "procurement" or (kind in ("technology_cooperation", "testing_lab") and i % 2 == 0):
+            owner = hospitals[i % len(hospitals)]
+        else:
+            owner = firms[(i * 3) % len(firms)]
+        posted = today - timedelta(days=5 + (i * 37) % 140)
+        status = "open" if i % 9 else ("matched" if i % 2 else "closed")
+        deadline = today + timedelta(days=14 + (i * 11) % 100) if status == "open" else posted + timedelta(days=30)
+        need = Need(
+            organization=owner, kind=kind, status=status,
+            visibility="confidential" if i % 17 == 5 else "public",
+            title_zh=tzh, title_en=ten, description_zh=dzh, description_en=den,
+            tags=list(tags), quantity=qty, unit=unit,
+            budget_max_rmb=Decimal(budget) if budget else None,
+            budget_min_rmb=Decimal(budget) * Decimal("0.5") if budget else None,
+            deadline=deadline, required_certifications=list(certs), urgency=("critical", "high", "normal")[i % 3],
+            min_trl=6 if kind == "technology_cooperation" else None, close_reason="需求已满足" if status == "closed" else "",
+            fields=[fields[code], fields[code.split(".")[0]]], is_demo=True, import_key=f"demo:need:{i}",
+            created_at=at(posted, 2 + i % 8))
+        session.add(need)
+        needs.append(need)
     session.flush()
-    return count
+    return needs
 
 
 def _accounts(session, orgs: dict, reset_passwords: bool) -> list[tuple[str, str, str]]:
@@ -269,64 +279,79 @@ def _accounts(session, orgs: dict, reset_passwords: bool) -> list[tuple[str, str
     return printed
 
 
-def _events(session) -> int:
-    """Five finished high-value patent roadshows (37 projects), Spark events, and one upcoming roadshow."""
-    from marketplace.models import AgendaItem, Event, EventSeries
+def _reviews(session, offers: list[Offer]) -> None:
+    """The operator's verification decisions behind each published item (a few sent back for changes first),
+    so the dashboard's verification throughput has a history."""
+    operator = session.scalar(select(User).where(User.email == "operator@demo.techbridge.cn"))
+    for i, offer in enumerate(offers):
+        decided = offer.submitted_at + timedelta(hours=6 + (i % 3) * 20)
+        if i % 11 == 5:
+            session.add(ReviewDecision(offer=offer, reviewer_id=operator.id, decision="request_changes",
+                                       reason="请补充注册证编号 / add the registration number",
+                                       decided_at=decided - timedelta(hours=4)))
+        session.add(ReviewDecision(offer=offer, reviewer_id=operator.id, decision="approve", decided_at=decided))
 
-    organiser = session.scalar(select(User).where(User.email == "organiser@demo.techbridge.cn"))
-    patents = list(session.scalars(select(Offer).join(PatentDetail).where(
-        PatentDetail.curation_stage == "high_value", Offer.status == "published").order_by(Offer.id)))
-    projects = list(session.scalars(select(Offer).where(Offer.kind == "technology", Offer.status == "published")
-                                    .order_by(Offer.id).limit(40)))
-    roadshows = EventSeries(kind="roadshow", name_zh="高价值专利线上路演", name_en="Online high-value patent roadshows",
-                            created_by_id=organiser.id if organiser else None)
-    spark = EventSeries(kind="spark", name_zh="火花活动：线上技术转移", name_en="Spark: online technology transfer",
-                        created_by_id=organiser.id if organiser else None)
-    session.add_all([roadshows, spark])
-    per_session = (8, 7, 8, 7, 7)  # 37 projects over 5 sessions, as the park reported
-    start = 0
-    count = 0
 
-    def add_event(series, kind, n, starts, items, status, title_zh, title_en):
-        event = Event(series=series, organiser_id=organiser.id if organiser else None, kind=kind, status=status,
-                      title_zh=title_zh, title_en=title_en,
-                      description_zh="面向投资机构、企业、医院、银行和孵化器的线上对接活动（演示数据）。",
-                      description_en="Online matchmaking for investors, firms, hospitals, banks and incubators (demo data).",
-                      starts_at=starts, ends_at=starts + timedelta(hours=2), timezone="Asia/Shanghai",
-                      meeting_url="https://meeting.example.cn/demo", capacity=200,
-                      registration_deadline=starts - timedelta(hours=2),
-                      audience=["investors", "firms", "hospitals", "banks", "incubators"],
-                      meetings_start_at=starts + timedelta(hours=1), meeting_minutes=15, meeting_slots=4,
-                      meeting_tables=4, published_at=starts - timedelta(days=7), is_demo=True)
-        for i, offer in enumerate(items):
-            slot = starts + timedelta(minutes=10 * i)
-            event.items.append(AgendaItem(offer_id=offer.id, organization_id=offer.organization_id, starts_at=slot,
-                                          ends_at=slot + timedelta(minutes=10), meeting_capacity=4))
-        session.add(event)
-
-    for n, size in enumerate(per_session, start=1):
-        starts = datetime(2020, 4, 14, 6, 0, tzinfo=timezone.utc) + timedelta(days=7 * (n - 1))
-        add_event(roadshows, "roadshow", n, starts, patents[start:start + size], "finished",
-                  f"高价值专利线上路演第{n}场", f"Online high-value patent roadshow {n}")
-        start += size
-        count += 1
-    for n in range(1, 5):
-        starts = datetime(2020, 3, 3 + 5 * n, 7, 0, tzinfo=timezone.utc)
-        add_event(spark, "spark", n, starts, projects[(n - 1) * 4:n * 4], "finished",
-                  f"火花活动第{n}期", f"Spark event {n}")
-        count += 1
-    upcoming = datetime.combine(date.today() + timedelta(days=21), datetime.min.time(), tzinfo=timezone.utc) \
-        + timedelta(hours=6)
-    add_event(roadshows, "roadshow", 6, upcoming, patents[37:43], "published", "高价值专利线上路演第6场（报名中）",
-              "Online high-value patent roadshow 6 (registration open)")
+def _members(session, orgs: dict) -> dict[int, User]:
+    """One member per organisation (who registers for events and answers introductions). They cannot log in:
+    one hash of a secret nobody keeps serves them all, which also keeps the load fast."""
+    locked = generate_password_hash(secrets.token_urlsafe(24))
+    members = {}
+    for n, org in enumerate(o for kind in orgs.values() for o in kind):
+        user = User(email=f"member{n + 1}@{MEMBER_DOMAIN}", display_name=f"{PERSON_NAMES[n % len(PERSON_NAMES)]}"
+                    f"（{org.short_name or org.name_zh[:6]}）", password_hash=locked, is_demo=True)
+        session.add(user)
+        session.add(Membership(user=user, organization=org, role="member"))
+        members[org.id] = user
     session.flush()
-    return count + 1
+    return members
 
 
-def load_demo(session, *, reset_passwords: bool = False, seed: int = 2020) -> dict:
-    """Load the demo dataset unless it is already there (idempotent). Flushes; the caller commits."""
+def _batches(session, today: date) -> tuple[list[Batch], Batch]:
+    next_number = (session.scalar(select(func.max(Batch.number))) or 0) + 1
+    batches = []
+    for n, days_ago in enumerate(BATCH_DAYS_AGO):
+        batch = Batch(number=next_number + n, kind="regular", published_on=today - timedelta(days=days_ago),
+                      title_zh="", title_en="",  # titled once filled, from the count
+                      note_zh="经园区核验后发布，涵盖五大重点支持方向（演示数据）。",
+                      note_en="Published after verification by the park, across the five key support directions "
+                              "(demo data).")
+        session.add(batch)
+        batches.append(batch)
+    hv_batch = Batch(number=next_number + 3, kind="high_value", published_on=today - timedelta(days=HIGH_VALUE_DAYS_AGO),
+                     title_zh="高价值专利第一批：50项", title_en="High-value patents, first batch: 50 patents",
+                     note_zh="从10万余件专利中筛选出400余件，择优发布转化意愿强、市场前景好的50件。",
+                     note_en="From 100,000+ patents screened, 400+ shortlisted; the 50 with strong willingness to transfer "
+                             "and good market prospects are published.")
+    session.add(hv_batch)
+    session.flush()
+    return batches, hv_batch
+
+
+def _fill_batches(batches: list[Batch], financial: list[Offer], regular: list[Offer]) -> None:
+    """Financial products open batch 1; regular offers fill the rest so each batch holds exactly its size,
+    and each title states the number it holds."""
+    items = financial + regular
+    start = 0
+    for batch, size in zip(batches, BATCH_SIZES):
+        for offer in items[start:start + size]:
+            offer.batch = batch
+            offer.published_at = at(batch.published_on)
+            offer.submitted_at = offer.published_at - timedelta(days=3)
+            offer.created_at = offer.submitted_at - timedelta(days=2)
+        held = len(items[start:start + size])
+        batch.title_zh = f"第{batch.number}批：{held}项抗疫新技术、新产品、新服务"
+        batch.title_en = f"Batch {batch.number}: {held} anti-epidemic technologies, products and services"
+        start += size
+
+
+def load_demo(session, *, today: date | None = None, reset_passwords: bool = False, seed: int = 2020) -> dict:
+    """Load the demo dataset unless it is already there (idempotent). Dates are relative to ``today``
+    (default: the current date). Flushes; the caller commits."""
+    today = today or date.today()
     rng = random.Random(seed)
     load_taxonomy(session)
+    policy_catalogue.load_reference(session)  # the support measures are reference data, demo or not
     fields = {f.code: f for f in session.scalars(select(Field))}
     already = session.scalar(select(func.count(Organization.id)).where(Organization.is_demo.is_(True))) or 0
     if already:
@@ -335,28 +360,19 @@ def load_demo(session, *, reset_passwords: bool = False, seed: int = 2020) -> di
             orgs.setdefault(org.kind, []).append(org)
         return {"created": False, "accounts": _accounts(session, orgs, reset_passwords)}
     orgs = _organizations(session, rng)
-    batches = []
-    next_number = (session.scalar(select(func.max(Batch.number))) or 0) + 1
-    for n, (size, day) in enumerate(zip(BATCH_SIZES, (date(2020, 2, 14), date(2020, 3, 2), date(2020, 3, 25)))):
-        batch = Batch(number=next_number + n, kind="regular", published_on=day,
-                      title_zh=f"第{next_number + n}批：{size}项抗疫新技术、新产品、新服务",
-                      title_en=f"Batch {next_number + n}: {size} anti-epidemic technologies, products and services",
-                      note_zh="经园区核验后发布，涵盖五大重点支持方向。",
-                      note_en="Published after verification by the park, across the five key support directions.")
-        session.add(batch)
-        batches.append(batch)
-    hv_batch = Batch(number=next_number + 3, kind="high_value", published_on=date(2020, 4, 10),
-                     title_zh="高价值专利第一批：50项", title_en="High-value patents, first batch: 50 patents",
-                     note_zh="从10万余件专利中筛选出400余件，择优发布转化意愿强、市场前景好的50件。",
-                     note_en="From 100,000+ patents screened, 400+ shortlisted; the 50 with strong willingness to transfer "
-                             "and good market prospects are published.")
-    session.add(hv_batch)
+    batches, hv_batch = _batches(session, today)
+    financial = financial_products(orgs, fields)
+    regular = _regular_offers(rng, orgs, fields, sum(BATCH_SIZES) - len(financial))
+    _fill_batches(batches, financial, regular)
+    session.add_all(financial + regular)
+    _pending(session, orgs, fields, today)
     session.flush()
-    offers = _offers(session, rng, orgs, fields, batches)
-    _patents(session, rng, orgs, fields, hv_batch)
-    _financial(session, rng, orgs, fields, batches[0])
-    needs = _needs(session, rng, orgs, fields)
+    _patents(session, rng, orgs, fields, hv_batch, today)
+    needs = _needs(session, rng, orgs, fields, today)
     accounts = _accounts(session, orgs, reset_passwords)
-    events = _events(session)
-    return {"created": True, "events": events, "organizations": sum(len(v) for v in orgs.values()), "offers": len(offers),
-            "needs": needs, "accounts": accounts}
+    _reviews(session, financial + regular)
+    members = _members(session, orgs)
+    activity = add_activity(session, rng, today=today, orgs=orgs, members=members, needs=needs,
+                            offers=financial + regular)
+    return {"created": True, "organizations": sum(len(v) for v in orgs.values()),
+            "offers": len(financial) + len(regular), "needs": len(needs), "accounts": accounts, **activity}

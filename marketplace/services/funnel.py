@@ -60,6 +60,10 @@ class FunnelRow:
     durations: dict = field(default_factory=lambda: defaultdict(list))
     shown_proposed: int | None = 0                   # pairings shown that have an introduction
 
+    def chart_steps(self) -> list[tuple]:
+        """(label, count, conversion from the step before) per step, for the funnel chart."""
+        return [(STEP_LABELS[step], self.counts.get(step), self.rates.get(step)) for step in STEPS]
+
     def finish(self) -> FunnelRow:
         previous = None
         for step in STEPS:

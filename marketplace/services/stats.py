@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import time
+from datetime import date, datetime, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, distinct, func, select
 
 from marketplace.extensions import db
-from marketplace.models import Batch, Field, Need, Offer, Organization, PatentDetail
+from marketplace.models import (Batch, Field, Introduction, IntroductionEvent, Need, Offer, Organization,
+                                PatentDetail, Registration)
 from marketplace.models.catalogue import offer_fields
 
 
@@ -71,6 +74,59 @@ def count_by(column, *where) -> list[tuple[str, int]]:
     for clause in where:
         query = query.where(clause)
     return [(value, n) for value, n in db.session.execute(query).all()]
+
+
+TREND_SERIES = (("offers", _l("Offers published")), ("needs", _l("Needs posted")),
+                 ("introductions", _l("Introductions proposed")), ("signed", _l("Deals signed")),
+                 ("registrations", _l("Event registrations")))
+
+
+def _months(today: date, count: int) -> list[tuple[int, int]]:
+    """The ``count`` calendar months ending with ``today``'s, oldest first, as (year, month)."""
+    index = today.year * 12 + today.month - 1
+    return [divmod(i, 12) for i in range(index - count + 1, index + 1)]
+
+
+def trends(today: date, months: int = 12) -> dict:
+    """Monthly counts over the last ``months`` months (this one included), from each record's own date:
+    ``{"periods": ["2026-01", …], "counts": {key: [count per month]}, "labels": {key: label}}``."""
+    periods = [(y, m + 1) for y, m in _months(today, months)]
+    start = datetime(periods[0][0], periods[0][1], 1, tzinfo=timezone.utc)
+    sources = {
+        "offers": select(Offer.published_at).where(Offer.status == "published", Offer.published_at >= start),
+        "needs": select(Need.created_at).where(Need.status != "draft", Need.created_at >= start),
+        "introductions": select(Introduction.created_at).where(Introduction.created_at >= start),
+        "signed": select(IntroductionEvent.created_at).where(IntroductionEvent.kind == "stage",
+                                                            IntroductionEvent.to_stage == "signed",
+                                                            IntroductionEvent.created_at >= start),
+        "registrations": select(Registration.registered_at).where(Registration.registered_at >= start),
+    }
+    position = {p: i for i, p in enumerate(periods)}
+    counts_by_key = {}
+    for key, query in sources.items():
+        counts = [0] * len(periods)
+        for (stamp,) in db.session.execute(query):  # bucketed here: month functions differ between databases
+            i = position.get((stamp.year, stamp.month))
+            if i is not None:
+                counts[i] += 1
+        counts_by_key[key] = counts
+    return {"periods": [f"{y}-{m:02d}" for y, m in periods], "counts": counts_by_key, "labels": dict(TREND_SERIES)}
+
+
+def first_run_status() -> dict:
+    """What an operator has set up so far; ``empty`` when nothing is published and no batch exists yet
+    (the dashboard then shows the first-run page)."""
+    published = db.session.scalar(select(func.count(Offer.id)).where(Offer.status == "published")) or 0
+    batches = db.session.scalar(select(func.count(Batch.id))) or 0
+    return {
+        "empty": published == 0 and batches == 0,
+        "fields": db.session.scalar(select(func.count(Field.id))) or 0,
+        "organizations": db.session.scalar(select(func.count(Organization.id))) or 0,
+        "submitted": db.session.scalar(select(func.count(Offer.id)).where(Offer.status == "submitted")) or 0,
+        "approved": db.session.scalar(select(func.count(Offer.id)).where(Offer.status == "approved")) or 0,
+        "published": published,
+        "batches": batches,
+    }
 
 
 def operator_dashboard() -> dict:

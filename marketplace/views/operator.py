@@ -1,7 +1,7 @@
 """Operator tools: verification queues (offers, organisations), batch release, the statistics dashboard, the audit log and platform roles."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from marketplace.models.accounts import PLATFORM_ROLES
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries.audit import audit_csv_rows, audit_entries
 from marketplace.security import safe_next_url
-from marketplace.services import access, audit, org_verification, roles, stats, verification
+from marketplace.services import access, audit, funnel, org_verification, roles, stats, verification
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import flash_domain_error, page_arg
@@ -30,7 +30,16 @@ def require_staff():
 
 @bp.route("/")
 def dashboard():
-    return render_template("operator/dashboard.html", data=stats.operator_dashboard())
+    status = stats.first_run_status()
+    if status["empty"]:  # nothing published yet: say what to do first instead of showing empty charts
+        return render_template("operator/first_run.html", status=status)
+    return render_template("operator/dashboard.html", data=stats.operator_dashboard(),
+                           trends=stats.trends(date.today()), funnel=funnel.funnel(current_user)["total"])
+
+
+@bp.route("/getting-started")
+def first_run():
+    return render_template("operator/first_run.html", status=stats.first_run_status())
 
 
 @bp.route("/verification")

@@ -1,0 +1,37 @@
+"""Fictional organisations and people for the demo dataset (examples, not endorsements)."""
+
+ORG_NAME_PARTS = {
+    "hospital": [("北京市示范第一医院", "Demo First Hospital of Beijing"), ("海淀示范医院", "Haidian Demo Hospital"),
+                 ("昌平区示范人民医院", "Changping Demo People's Hospital"), ("首都示范儿童医院", "Capital Demo Children's Hospital"),
+                 ("示范胸科医院", "Demo Chest Hospital"), ("示范传染病医院", "Demo Infectious Diseases Hospital"),
+                 ("示范中医医院", "Demo TCM Hospital"), ("顺义区示范医院", "Shunyi Demo Hospital"),
+                 ("示范大学第三医院", "Demo University Third Hospital"), ("示范肿瘤医院", "Demo Cancer Hospital"),
+                 ("大兴区示范医院", "Daxing Demo Hospital"), ("示范妇产医院", "Demo Maternity Hospital"),
+                 ("示范急救中心", "Demo Emergency Centre"), ("通州区示范医院", "Tongzhou Demo Hospital"),
+                 ("示范社区卫生服务中心", "Demo Community Health Centre")],
+    "firm": [("康测", "Kangce"), ("瑞影", "Ruiying"), ("安呼", "Anhu"), ("智诊", "Zhizhen"), ("清源", "Qingyuan"),
+             ("博析", "Boxi"), ("护佑", "Huyou"), ("远瞳", "Yuantong"), ("芯测", "Xince"), ("迅达", "Xunda"),
+             ("云协", "Yunxie"), ("净界", "Jingjie"), ("启元", "Qiyuan"), ("华测", "Huace"), ("众康", "Zhongkang"),
+             ("天衡", "Tianheng"), ("中科微", "Zhongkewei"), ("恒源", "Hengyuan"), ("优医", "Youyi"), ("曙光", "Shuguang"),
+             ("联创", "Lianchuang"), ("赛诺", "Sainuo"), ("晶视", "Jingshi"), ("迈科", "Maike"), ("达安", "Da'an")],
+    "lab": [("示范生物安全实验室", "Demo Biosafety Laboratory"), ("示范医学检验实验室", "Demo Medical Testing Laboratory"),
+            ("示范新药筛选实验室", "Demo Drug Screening Laboratory"), ("示范人工智能实验室", "Demo AI Laboratory")],
+    "university": [("示范理工大学", "Demo University of Technology"), ("示范医科大学", "Demo Medical University"),
+                   ("示范综合大学", "Demo Comprehensive University"), ("示范信息大学", "Demo University of Information Science")],
+    "institute": [("示范微生物研究所", "Demo Institute of Microbiology"), ("示范自动化研究所", "Demo Institute of Automation"),
+                  ("示范生物物理研究所", "Demo Institute of Biophysics"), ("示范材料研究院", "Demo Institute of Materials")],
+    "bank": [("示范科技银行", "Demo Technology Bank"), ("示范商业银行中关村支行", "Demo Commercial Bank ZGC Branch"),
+             ("示范农商银行", "Demo Rural Commercial Bank"), ("示范发展银行", "Demo Development Bank"),
+             ("示范城市银行", "Demo City Bank"), ("示范民生银行", "Demo Minsheng-style Bank")],
+    "guarantee": [("示范科技融资担保公司", "Demo Tech Financing Guarantee Co."), ("示范中小企业担保公司", "Demo SME Guarantee Co."),
+                  ("示范再担保公司", "Demo Re-guarantee Co.")],
+    "vc": [("示范健康创投", "Demo Health Ventures"), ("示范数字经济基金", "Demo Digital Economy Fund"),
+           ("示范天使投资", "Demo Angel Investors"), ("示范成长基金", "Demo Growth Fund"),
+           ("示范医疗产业基金", "Demo Medical Industry Fund"), ("示范硬科技创投", "Demo Hard-Tech Ventures")],
+    "agency": [("示范技术转移中心", "Demo Technology Transfer Centre"), ("示范知识产权运营公司", "Demo IP Operations Co."),
+               ("示范孵化器", "Demo Incubator"), ("示范检验认证服务公司", "Demo Testing and Certification Services")],
+}
+
+FIRM_SUFFIXES = [("生物科技有限公司", "Biotech Co., Ltd."), ("医疗科技有限公司", "Medical Technology Co., Ltd."),
+                 ("智能科技有限公司", "Intelligent Technology Co., Ltd."), ("医疗器械有限公司", "Medical Devices Co., Ltd."),
+                 ("信息技术有限公司", "Information Technology Co., Ltd.")]
