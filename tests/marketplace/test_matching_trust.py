@@ -203,3 +203,18 @@ def test_new_fields_are_validated_on_the_forms(app, client, make):
     assert r.status_code == 302
     assert (make.get(Organization, firm)["group_parent_id"], make.get(Organization, firm)["growth_stage"]) == (
         parent, "growth")
+
+
+def test_financing_figures_in_reasons_only_for_viewers_who_may_see_the_need_details(app, client, make):
+    bank = make.org("bank")
+    loan = make.offer(bank, kind="financial", title_zh="科创贷款", summary_zh="流动资金贷款", tags=["贷款"], field_codes=())
+    _financial(app, loan, product_type="loan", amount_min_rmb=Decimal(1_000_000), amount_max_rmb=Decimal(20_000_000))
+    firm, _, email = make.member("firm")
+    need = make.need(firm, kind="financing", title_zh="流动资金贷款需求", description_zh="需要流动资金贷款",
+                     tags=["贷款"], budget_max_rmb=Decimal(5_000_000), visibility="teaser")
+    _rebuild(app)
+    assert [offer for offer, *_ in _suggested(app, need)] == [loan]
+    visitor = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert "科创贷款" in visitor and "500万元" not in visitor and "所需金额" not in visitor
+    login(client, email)
+    assert "所需金额500万元在产品额度" in client.get(f"/needs/{need}").get_data(as_text=True)
