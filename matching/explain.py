@@ -99,8 +99,11 @@ STOP_TERMS_ZH = frozenset(
 STOP_TERMS_EN = frozenset(
     "a an and are as at be by for from has have in into is it its of on or our that the their this to we with "
     "product products production system systems service services technology technologies need needs supply "
-    "provide provides using use used new based high low can will".split()
+    "provide provides using use used new based high low can will million billion rmb yuan year years month "
+    "months day days week weeks maker makers company companies firm firms".split()
 )
+# Amounts and durations written in Chinese (一年, 两天, 三个月, 100万) say nothing about what is offered.
+_QUANTITY_ZH = re.compile(r"^[0-9一二两三四五六七八九十百千万亿半几多]+(个)?[年月天日周元万亿件台套次]?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -118,7 +121,7 @@ def meaningful_terms(terms) -> list[str]:
         if not term or lowered in STOP_TERMS_EN or term in STOP_TERMS_ZH:
             continue
         if is_chinese(term):
-            if len(term) < 2:
+            if len(term) < 2 or _QUANTITY_ZH.match(term):
                 continue
         elif len(term) < 2 or not any(ch.isalpha() for ch in term):
             continue

@@ -149,7 +149,7 @@ def test_shared_terms_drop_single_characters_stop_words_and_keep_each_language()
     reason = explain.terms_reason(["冠", "新", "产", "线", "production", "万元", "呼吸机", "ventilator", "ICU", "2"], "zh")
     assert reason["terms"] == ["呼吸机", "ventilator", "ICU"]
     assert reason["zh"] == "共同关键词：呼吸机" and reason["en"] == "shared terms: ventilator, ICU"
-    assert explain.terms_reason(["冠", "新", "production", "万元"], "en") is None
+    assert explain.terms_reason(["冠", "新", "production", "万元", "一年", "两天", "三个月", "million", "rmb"], "en") is None
     only_chinese = explain.terms_reason(["呼吸机", "有创"], "en")
     assert only_chinese["en"] == "shared terms: 呼吸机, 有创"  # the text has no English: its own words
 
