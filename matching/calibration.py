@@ -71,7 +71,7 @@ class Calibration:
             return None
         if len(self.knots_x) == 1:
             return 100 if score >= self.knots_x[0] else 0
-        return int(round(float(np.interp(score, self.knots_x, self.knots_y))))
+        return round(float(np.interp(score, self.knots_x, self.knots_y)))
 
     def state(self) -> dict:
         return {"method": self.method, "knots_x": self.knots_x, "knots_y": self.knots_y}

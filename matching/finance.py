@@ -13,6 +13,8 @@ Each rule gives +1 met, -1 failed or 0 (cannot tell: a value missing on either s
 
 from __future__ import annotations
 
+import math
+
 from .records import as_list
 
 FINANCE_RULES = ("amount", "term", "rate", "collateral", "size", "park", "field", "stage")
@@ -25,7 +27,7 @@ def _num(value) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number == number else None
+    return None if math.isnan(number) else number
 
 
 def _within(value, low, high) -> int:
@@ -157,10 +159,11 @@ def finance_reason(rule: str, outcome: int, need_value, offer_value, lang: str, 
     for zh in (True, False):
         if rule == "amount":
             need_text = _money(need_value, zh)
-            offer_text = _range(*offer_value, lambda v: _money(v, zh))
+            offer_text = _range(*offer_value, lambda v, zh=zh: _money(v, zh))
         elif rule in ("term", "rate"):
             need_text = _plain(need_value, zh)
-            offer_text = _range(*offer_value, lambda v: _plain(v, zh)) if rule == "term" else _plain(offer_value, zh)
+            offer_text = (_range(*offer_value, lambda v, zh=zh: _plain(v, zh)) if rule == "term"
+                          else _plain(offer_value, zh))
         elif rule == "size":
             need_text, offer_text = _labels(need_value, SIZE_LABELS, zh), _labels(offer_value, SIZE_LABELS, zh)
         elif rule == "stage":

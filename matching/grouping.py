@@ -9,6 +9,7 @@ changes the engine's order, only removes and folds.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from .records import as_list
 
@@ -39,7 +40,7 @@ def _shingles(text: str) -> set[str]:
     """Character bigrams of Chinese runs and whole English words / numbers (lower-cased)."""
     tokens = _WORD.findall(text.lower())
     out: set[str] = set()
-    for left, right in zip(tokens, tokens[1:]):
+    for left, right in pairwise(tokens):
         if len(left) == 1 and len(right) == 1 and not left.isascii() and not right.isascii():
             out.add(left + right)
     out.update(t for t in tokens if t.isascii())

@@ -18,9 +18,9 @@ from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
 from marketplace.services import access, match_reasons
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
                                                 refine_all)
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.visibility import BROKER_ROLES
 from matching import MatchingEngine
 from matching.calibration import Calibration

@@ -97,7 +97,7 @@ def test_required_certification_is_a_hard_rule_with_a_visible_flag_when_allowed(
     certified = make.offer(maker, title_zh="医用外科口罩", tags=["口罩"], regulatory_statuses=["nmpa"],
                            field_codes=("D1.protection",))
     uncertified = make.offer(make.org("firm"), title_zh="一次性医用口罩", tags=["口罩"], field_codes=("D1.protection",))
-    hospital, _, email = make.member("hospital")
+    hospital, _, _ = make.member("hospital")
     strict = make.need(hospital, title_zh="采购医用口罩", tags=["口罩"], required_certifications=["nmpa"])
     lenient = make.need(hospital, title_zh="采购医用口罩（可接受无证）", tags=["口罩"], required_certifications=["nmpa"],
                         allow_uncertified=True)
