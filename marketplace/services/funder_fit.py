@@ -73,6 +73,11 @@ def firms_for_funder(user, organization_ids: set[int], limit: int = 30) -> list[
                                    .options(selectinload(Need.fields)).order_by(Need.id)):
         if visibility.NEED_OPEN.allows(user, need):
             needs.setdefault(need.organization_id, need)
+    return _ranked(user, products, firms, needs)[:limit]
+
+
+def _ranked(user, products: list[Offer], firms: list[Organization], needs: dict[int, Need]) -> list[FirmFit]:
+    """Every (firm, product) pair that fails no hard rule and meets at least one condition, best first."""
     groups, label = org_groups(), field_labeller()
     out = []
     for offer in products:
@@ -90,4 +95,20 @@ def firms_for_funder(user, organization_ids: set[int], limit: int = 30) -> list[
                        for rule, result, seeker_value, offer_value in outcomes]
             out.append(FirmFit(firm, offer, need, finance.fit_score(outcomes), met, len(outcomes), reasons))
     out.sort(key=lambda f: (-f.fit, -f.met, f.firm.id, f.offer.id))
-    return out[:limit]
+    return out
+
+
+def funders_for_firm(user, firm_id: int, limit: int = 3) -> list[Organization]:
+    """Funder organisations whose published products fit a firm's profile, best first (event attendance
+    suggestions for a firm that posted no financing need)."""
+    firm = db.session.get(Organization, firm_id)
+    if firm is None or firm.kind != "firm":
+        return []
+    products = list(db.session.scalars(
+        select(Offer).where(Offer.kind == "financial", Offer.status == "published", access.offer_visibility_clause(user))
+        .options(selectinload(Offer.financial), selectinload(Offer.organization)).order_by(Offer.id)))
+    funders: list[Organization] = []
+    for fit in _ranked(user, products, [firm], {}):
+        if fit.offer.organization not in funders:
+            funders.append(fit.offer.organization)
+    return funders[:limit]

@@ -218,3 +218,19 @@ def test_financing_figures_in_reasons_only_for_viewers_who_may_see_the_need_deta
     assert "科创贷款" in visitor and "500万元" not in visitor and "所需金额" not in visitor
     login(client, email)
     assert "所需金额500万元在产品额度" in client.get(f"/needs/{need}").get_data(as_text=True)
+
+
+def test_event_suggestions_name_funders_whose_products_fit_a_firm_without_a_financing_need(app, make):
+    from marketplace.models import User
+    from marketplace.services import funder_fit
+    fitting_bank, picky_bank = make.org("bank", name="适配银行"), make.org("bank", name="只贷大企业的银行")
+    fitting = make.offer(fitting_bank, kind="financial", title_zh="小微贷", field_codes=())
+    picky = make.offer(picky_bank, kind="financial", title_zh="大企业贷", field_codes=())
+    _financial(app, fitting, product_type="loan", eligible_sizes=["small"])
+    _financial(app, picky, product_type="loan", eligible_sizes=["large"])
+    firm = make.org("firm", size_class="small")
+    operator_id, _ = make.staff("operator")
+    with app.app_context():
+        operator = db.session.get(User, operator_id)
+        assert [org.id for org in funder_fit.funders_for_firm(operator, firm)] == [fitting_bank]
+        assert funder_fit.funders_for_firm(operator, fitting_bank) == []  # only firms are compared
