@@ -94,7 +94,7 @@ CERT_LABELS = {  # normalised certification code -> (zh, en)
 # Words too common in this marketplace to explain a match (units, generic nouns, function words).
 STOP_TERMS_ZH = frozenset(
     "万元 元 亿元 公司 有限公司 企业 需要 需求 提供 我们 可以 进行 用于 以及 相关 一个 一种 采购 产品 技术 服务 "
-    "系统 项目 要求 支持 能力 方案 合作 具有 通过 实现 主要 包括 应用 领域 新型 国内 国际 中国 北京".split()
+    "系统 项目 要求 支持 能力 方案 合作 具有 通过 实现 主要 包括 应用 领域 新型 国内 国际 中国 北京 设备 快速".split()
 )
 STOP_TERMS_EN = frozenset(
     "a an and are as at be by for from has have in into is it its of on or our that the their this to we with "

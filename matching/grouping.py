@@ -15,9 +15,12 @@ from .records import as_list
 
 # Same organisation: titles this alike are variants (云端版 / 快速版 / 第二代 ...).
 SAME_ORG_SIMILARITY = 0.5
-# Different organisations: only near-identical texts are folded together.
+# Different organisations: only near-identical texts are folded together (or the same description under
+# the same product name once variant labels such as （第二代） / (Gen 2) are taken off the titles).
 CROSS_ORG_SIMILARITY = 0.85
+SAME_NAME_SIMILARITY = 0.8
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
+_VARIANT_LABEL = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 
 
 def group_of(org, org_groups: dict | None) -> str | None:
@@ -58,10 +61,31 @@ def _title(record: dict) -> str:
     return " ".join(str(record.get(k) or "") for k in ("title", "title_zh", "title_en"))
 
 
-def _body(record: dict) -> str:
-    keys = ("title", "title_zh", "title_en", "summary", "summary_zh", "summary_en", "description_zh",
-            "description_en")
+def _base_title(record: dict) -> str:
+    """The product name without its variant label: 移动CT方舱（第二代） -> 移动CT方舱."""
+    return " ".join(_VARIANT_LABEL.sub(" ", str(record.get(k) or "")) for k in ("title", "title_zh", "title_en"))
+
+
+def _description(record: dict) -> str:
+    keys = ("summary", "summary_zh", "summary_en", "description_zh", "description_en")
     return " ".join(str(record.get(k) or "") for k in keys) + " " + " ".join(map(str, as_list(record.get("tags"))))
+
+
+def _body(record: dict) -> str:
+    return _title(record) + " " + _description(record)
+
+
+def _alike(key: tuple, other: tuple) -> bool:
+    """Whether two offers' keys (group, title, base title, description, body shingles) make them one group."""
+    org, title, base, description, body = key
+    other_org, other_title, other_base, other_description, other_body = other
+    if org is not None and org == other_org:
+        return (similarity(title, other_title) >= SAME_ORG_SIMILARITY
+                or similarity(base, other_base) >= SAME_NAME_SIMILARITY)
+    if similarity(body, other_body) >= CROSS_ORG_SIMILARITY:
+        return True
+    return (similarity(base, other_base) >= SAME_NAME_SIMILARITY
+            and similarity(description, other_description) >= CROSS_ORG_SIMILARITY)
 
 
 def group_similar(matches: list[dict], offers: dict[str, dict], org_groups: dict | None = None) -> list[dict]:
@@ -72,19 +96,16 @@ def group_similar(matches: list[dict], offers: dict[str, dict], org_groups: dict
     organisations only when their whole texts are near-identical.
     """
     leaders: list[dict] = []
-    keys: list[tuple[str | None, set[str], set[str]]] = []
+    keys: list[tuple] = []
     for match in matches:
         record = offers.get(str(match["offer"])) or {}
-        org = group_of(record.get("org"), org_groups)
-        title, body = _shingles(_title(record)), _shingles(_body(record))
-        for leader, (leader_org, leader_title, leader_body) in zip(leaders, keys):
-            same_org = org is not None and org == leader_org
-            if (same_org and similarity(title, leader_title) >= SAME_ORG_SIMILARITY) or (
-                similarity(body, leader_body) >= CROSS_ORG_SIMILARITY
-            ):
+        key = (group_of(record.get("org"), org_groups), _shingles(_title(record)), _shingles(_base_title(record)),
+               _shingles(_description(record)), _shingles(_body(record)))
+        for leader, leader_key in zip(leaders, keys):
+            if _alike(key, leader_key):
                 leader["similar"].append({**match, "similar": []})
                 break
         else:
             leaders.append({**match, "similar": []})
-            keys.append((org, title, body))
+            keys.append(key)
     return leaders

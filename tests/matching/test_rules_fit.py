@@ -39,6 +39,15 @@ def test_one_organisations_variants_fold_into_the_best_with_the_rest_kept():
     assert [m["offer"] for m in leaders[0]["similar"]] == ["2", "3", "4", "5"]
 
 
+def test_one_product_name_with_variant_labels_and_the_same_description_folds_across_organisations():
+    text = "集装箱式CT扫描室，48小时部署，适合方舱医院和发热门诊。"
+    offers = {str(i): {"org": str(i), "title_zh": f"移动CT方舱{label}", "summary_zh": text}
+              for i, label in enumerate(["", "（第二代）", "（基层医院版）", "(export)"], start=1)}
+    offers["5"] = {"org": "5", "title_zh": "移动CT方舱", "summary_zh": "车载CT，配备独立发电，适合偏远地区巡回筛查和体检。"}
+    leaders = group_similar([_m(str(i), 3 - i / 10) for i in range(1, 6)], offers)
+    assert [(m["offer"], [s["offer"] for s in m["similar"]]) for m in leaders] == [("1", ["2", "3", "4"]), ("5", [])]
+
+
 def test_near_identical_texts_of_different_organisations_fold_but_related_ones_do_not():
     text = "新型冠状病毒核酸检测试剂盒，荧光PCR法，适用于医院检验科和疾控中心，出结果时间45分钟"
     offers = {"1": {"org": "1", "title_zh": "核酸检测试剂盒", "summary_zh": text},
