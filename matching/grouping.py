@@ -19,6 +19,7 @@ SAME_ORG_SIMILARITY = 0.5
 # the same product name once variant labels such as （第二代） / (Gen 2) are taken off the titles).
 CROSS_ORG_SIMILARITY = 0.85
 SAME_NAME_SIMILARITY = 0.8
+SAME_NAME_DESCRIPTION = 0.7  # descriptions that differ by little more than who offers them
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
 _VARIANT_LABEL = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 
@@ -85,7 +86,7 @@ def _alike(key: tuple, other: tuple) -> bool:
     if similarity(body, other_body) >= CROSS_ORG_SIMILARITY:
         return True
     return (similarity(base, other_base) >= SAME_NAME_SIMILARITY
-            and similarity(description, other_description) >= CROSS_ORG_SIMILARITY)
+            and similarity(description, other_description) >= SAME_NAME_DESCRIPTION)
 
 
 def group_similar(matches: list[dict], offers: dict[str, dict], org_groups: dict | None = None) -> list[dict]:

@@ -24,7 +24,7 @@ NEED_TEXT = ("title", "description")
 DETAIL_RULES = {"budget": ("need", "offer"), "certifications": ("need",), "deadline": ("offer",),
                 "amount": ("need", "offer"), "term": ("need", "offer"), "rate": ("need", "offer"),
                 "collateral": ("need", "offer")}
-NAMED_NODES = ("field:", "org:")  # graph nodes whose codes are replaced by names before a person reads them
+NAMED_NODES = ("field:", "org:", "offer:")  # graph nodes whose codes are replaced by names before a person reads them
 
 
 def _text(view, stems) -> str:
@@ -51,6 +51,11 @@ def _graph_ok(user, reason: dict, need_view, offer_view) -> bool:
     if orgs and any(org.mediated_only for org in db.session.scalars(
             select(Organization).where(Organization.id.in_(orgs)))):
         return False  # names kept behind the platform stay there
+    offer_ids = [int(node[6:]) for node in (str(step.get("node", "")) for step in path)
+                 if node.startswith("offer:") and node[6:].isdigit()]
+    if offer_ids and not all(visibility.OFFER_OPEN.allows(user, other) for other in db.session.scalars(
+            select(Offer).where(Offer.id.in_(offer_ids)))):
+        return False  # a path through an offer this viewer may not open would reveal it
     via = reason.get("via_offer")
     if via is not None:
         other = db.session.get(Offer, int(via)) if str(via).isdigit() else None
@@ -64,7 +69,12 @@ def _node_names(reasons) -> dict[str, tuple[str, str]]:
     nodes = {str(step.get("node", "")) for r in reasons if isinstance(r, dict) for step in r.get("path") or []}
     codes = [n[6:] for n in nodes if n.startswith("field:")]
     org_ids = [int(n[4:]) for n in nodes if n.startswith("org:") and n[4:].isdigit()]
+    offer_ids = [int(n[6:]) for n in nodes if n.startswith("offer:") and n[6:].isdigit()]
     names = {}
+    if offer_ids:
+        for offer_id, zh, en in db.session.execute(select(Offer.id, Offer.title_zh, Offer.title_en)
+                                                   .where(Offer.id.in_(offer_ids))):
+            names[f"offer:{offer_id}"] = (zh or en, en or zh)
     if codes:
         for code, zh, en in db.session.execute(select(Field.code, Field.name_zh, Field.name_en)
                                                .where(Field.code.in_(codes))):

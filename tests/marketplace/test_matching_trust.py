@@ -234,3 +234,25 @@ def test_event_suggestions_name_funders_whose_products_fit_a_firm_without_a_fina
         operator = db.session.get(User, operator_id)
         assert [org.id for org in funder_fit.funders_for_firm(operator, firm)] == [fitting_bank]
         assert funder_fit.funders_for_firm(operator, fitting_bank) == []  # only firms are compared
+
+
+def test_graph_reasons_name_offers_and_organisations_and_drop_paths_through_hidden_offers(app, make):
+    from marketplace.models import User
+    from marketplace.services.match_reasons import safe_reasons
+    maker = make.org("firm", name="路径企业")
+    offer = make.offer(maker, title_zh="目标产品")
+    via = make.offer(maker, title_zh="中间产品", title_en="Middle product")
+    draft = make.offer(maker, title_zh="草稿产品", status="draft")
+    hospital, user_id, _ = make.member("hospital")
+    need = make.need(hospital)
+
+    def path(middle):
+        return {"type": "graph", "zh": "", "en": "", "text": "",
+                "path": [{"node": "field:D1.ivd", "relation": "in_field"}, {"node": f"offer:{middle}", "relation": "in_field"},
+                         {"node": f"org:{maker}", "relation": "offered_by"}, {"node": f"offer:{offer}", "relation": "offered_by"}]}
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        shown = safe_reasons(user, db.session.get(Need, need), db.session.get(Offer, offer), [path(via), path(draft)])
+    assert len(shown) == 1
+    assert "中间产品" in shown[0]["zh"] and "路径企业" in shown[0]["zh"] and f"offer:{via}" not in shown[0]["zh"]
+    assert "Middle product" in shown[0]["en"] and "D1.ivd" not in shown[0]["en"]

@@ -41,7 +41,7 @@ def test_one_organisations_variants_fold_into_the_best_with_the_rest_kept():
 
 def test_one_product_name_with_variant_labels_and_the_same_description_folds_across_organisations():
     text = "集装箱式CT扫描室，48小时部署，适合方舱医院和发热门诊。"
-    offers = {str(i): {"org": str(i), "title_zh": f"移动CT方舱{label}", "summary_zh": text}
+    offers = {str(i): {"org": str(i), "title_zh": f"移动CT方舱{label}", "summary_zh": f"{text}由{i}号公司提供。"}
               for i, label in enumerate(["", "（第二代）", "（基层医院版）", "(export)"], start=1)}
     offers["5"] = {"org": "5", "title_zh": "移动CT方舱", "summary_zh": "车载CT，配备独立发电，适合偏远地区巡回筛查和体检。"}
     leaders = group_similar([_m(str(i), 3 - i / 10) for i in range(1, 6)], offers)
