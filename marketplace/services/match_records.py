@@ -121,10 +121,6 @@ def refine_all(ranked: list[dict], needs: dict[str, dict], offers: dict[str, dic
 
 
 def all_scores(refined: dict[str, list[dict]]) -> list[float]:
-    """Every proposed pairing's score (group leaders and folded ones): what the calibration is fitted on."""
-    out = []
-    for matches in refined.values():
-        for match in matches:
-            out.append(float(match["score"]))
-            out.extend(float(m["score"]) for m in match.get("similar", []))
-    return out
+    """The score of every pairing shown (group leaders; a product's many variants would otherwise weigh as
+    many pairings): what the calibration is fitted on."""
+    return [float(match["score"]) for matches in refined.values() for match in matches]
