@@ -254,7 +254,7 @@ OFFER_DETAIL_FIELDS = frozenset({
     "description_zh", "description_en", "problem_zh", "problem_en", "advantage_zh", "advantage_en",
     "scenarios_zh", "scenarios_en", "ip_status", "price_terms", "price_rmb", "capacity", "lead_time_days"})
 NEED_DETAIL_FIELDS = frozenset({"quantity", "unit", "budget_min_rmb", "budget_max_rmb", "required_certifications",
-                                "close_reason"})
+                                "close_reason", "term_months", "max_rate_pct", "collateral_available"})
 PATENT_PUBLIC_FIELDS = ("patent_type", "transfer_willingness", "market_prospect", "transfer_modes", "value_score",
                         "curation_stage")
 PATENT_DETAIL_FIELDS = frozenset({"application_number", "ipc_classes", "applicants", "inventors", "filing_date",

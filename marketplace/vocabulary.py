@@ -77,6 +77,14 @@ INTRODUCTION_STAGE_LABELS = {
 }
 INTRODUCTION_RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"), "declined": _l("Declined")}
 INTRODUCTION_SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
+MATCH_BAND_LABELS = {"strong": _l("Strong match"), "good": _l("Good match"), "possible": _l("Possible match")}
+MATCH_PART_LABELS = {
+    "text": _l("Similar wording"), "graph": _l("Connections (fields, partners, past deals)"),
+    "graph_text": _l("Related to other close matches"), "tags": _l("Shared tags"),
+    "rules": _l("Requirements met (kind, certification, maturity, budget, deadline)"),
+    "fit": _l("Financing fit (amount, term, rate, eligibility)"),
+}
+MATCH_FLAG_LABELS = {"not_certified": _l("Not certified")}
 MATCH_VERDICT_LABELS = {"accepted": _l("Accepted"), "dismissed": _l("Not relevant"), "signed": _l("Signed")}
 
 REQUEST_PURPOSE_LABELS = {
@@ -106,7 +114,8 @@ ALL_LABELS = {
     "need_status": NEED_STATUS_LABELS, "urgency": URGENCY_LABELS, "legal_status": LEGAL_STATUS_LABELS,
     "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
-    "match_verdict": MATCH_VERDICT_LABELS,
+    "match_verdict": MATCH_VERDICT_LABELS, "match_band": MATCH_BAND_LABELS, "match_part": MATCH_PART_LABELS,
+    "match_flag": MATCH_FLAG_LABELS, "growth_stage": INVEST_STAGE_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
     "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,

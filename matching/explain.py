@@ -6,6 +6,8 @@ language>, **data}``; ``data`` keeps the machine-readable bits (terms, path, rul
 
 from __future__ import annotations
 
+import re
+
 from .graph import node_label, node_type
 
 RELATION_LABELS = {  # relation -> (zh, en)
@@ -82,14 +84,73 @@ KIND_LABELS = {
 }
 
 
+CERT_LABELS = {  # normalised certification code -> (zh, en)
+    "nmpa": ("NMPA注册证", "NMPA registration"),
+    "ce": ("CE认证", "CE marking"),
+    "fda": ("FDA认证", "FDA clearance"),
+    "emergency": ("应急审批", "emergency approval"),
+    "none": ("无需注册", "no registration needed"),
+}
+# Words too common in this marketplace to explain a match (units, generic nouns, function words).
+STOP_TERMS_ZH = frozenset(
+    "万元 元 亿元 公司 有限公司 企业 需要 需求 提供 我们 可以 进行 用于 以及 相关 一个 一种 采购 产品 技术 服务 "
+    "系统 项目 要求 支持 能力 方案 合作 具有 通过 实现 主要 包括 应用 领域 新型 国内 国际 中国 北京 设备 快速".split()
+)
+STOP_TERMS_EN = frozenset(
+    "a an and are as at be by for from has have in into is it its of on or our that the their this to we with "
+    "product products production system systems service services technology technologies need needs supply "
+    "provide provides using use used new based high low can will million billion rmb yuan year years month "
+    "months day days week weeks maker makers company companies firm firms".split()
+)
+# Amounts and durations written in Chinese (一年, 两天, 三个月, 100万) say nothing about what is offered.
+_QUANTITY_ZH = re.compile(r"^[0-9一二两三四五六七八九十百千万亿半几多]+(个)?[年月天日周元万亿件台套次]?$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def is_chinese(term: str) -> bool:
+    """True when the term contains Chinese characters."""
+    return bool(_CJK.search(term))
+
+
+def meaningful_terms(terms) -> list[str]:
+    """Shared terms worth showing: no single Chinese characters, no lone letters or numbers, no stop words."""
+    out = []
+    for term in terms or []:
+        term = str(term).strip()
+        lowered = term.lower()
+        if not term or lowered in STOP_TERMS_EN or term in STOP_TERMS_ZH:
+            continue
+        if is_chinese(term):
+            if len(term) < 2 or _QUANTITY_ZH.match(term):
+                continue
+        elif len(term) < 2 or not any(ch.isalpha() for ch in term):
+            continue
+        if term not in out:
+            out.append(term)
+    return out
+
+
+def cert_label(code, zh: bool) -> str:
+    """Readable name of a certification code (the code itself when unknown)."""
+    key = "".join(ch for ch in str(code).lower() if ch.isalnum())
+    labels = CERT_LABELS.get(key)
+    return (labels[0] if zh else labels[1]) if labels else str(code)
+
+
 def _reason(kind: str, zh: str, en: str, lang: str, **data) -> dict:
     return {"type": kind, "zh": zh, "en": en, "text": zh if lang == "zh" else en, **data}
 
 
-def terms_reason(terms: list[str], lang: str) -> dict:
-    """Shared words between need and offer."""
+def terms_reason(terms: list[str], lang: str) -> dict | None:
+    """Shared words between need and offer, each language showing the terms written in it where there are
+    any; None when no meaningful term is left."""
+    terms = meaningful_terms(terms)
+    if not terms:
+        return None
+    zh_terms = [t for t in terms if is_chinese(t)] or terms
+    en_terms = [t for t in terms if not is_chinese(t)] or terms
     return _reason(
-        "terms", "共同关键词：" + "、".join(terms), "shared terms: " + ", ".join(terms), lang, terms=terms
+        "terms", "共同关键词：" + "、".join(zh_terms), "shared terms: " + ", ".join(en_terms), lang, terms=terms
     )
 
 
@@ -158,6 +219,15 @@ def rule_reason(rule: str, outcome: int, need_value, offer_value, lang: str) -> 
         offer_value = KIND_LABELS.get(offer_value, (offer_value, offer_value))
         zh = RULE_TEXT[rule][outcome][0].format(need=need_value[0], offer=offer_value[0])
         en = RULE_TEXT[rule][outcome][1].format(need=need_value[1], offer=offer_value[1])
+    elif rule == "certifications":
+        zh = RULE_TEXT[rule][outcome][0].format(
+            need="、".join(cert_label(c, True) for c in need_value or []) or "-",
+            offer="、".join(cert_label(c, True) for c in offer_value or []) or "无",
+        )
+        en = RULE_TEXT[rule][outcome][1].format(
+            need=", ".join(cert_label(c, False) for c in need_value or []) or "-",
+            offer=", ".join(cert_label(c, False) for c in offer_value or []) or "none",
+        )
     else:
         need_text, offer_text = _format_value(need_value), _format_value(offer_value)
         zh = RULE_TEXT[rule][outcome][0].format(need=need_text, offer=offer_text)

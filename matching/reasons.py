@@ -28,8 +28,9 @@ class ReasonsMixin:
         reasons = []
         if parts[0] > 0:
             terms = self.text.shared_terms(need_terms, offer_index)
-            if terms:
-                reasons.append(explain.terms_reason(terms, lang))
+            reason = explain.terms_reason(terms, lang) if terms else None
+            if reason is not None:
+                reasons.append(reason)
         if parts[3] > 0:
             need_tags = {normalise_tag(t) for t in as_list(need.get("tags"))}
             shared = [t for t in self._tag_labels[offer_index] if normalise_tag(t) in need_tags]

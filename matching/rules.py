@@ -165,14 +165,12 @@ class OfferRuleTable:
             mask = self.kind_mask(need_kind)
             known = np.array([self.kinds[i] in KIND_FIT_ANY_KIND for i in candidates], dtype=bool)
             out["kind"] = np.where(known, np.where(mask[candidates], 1.0, -1.0), 0.0)
-        required = {normalise_certification(c) for c in as_list(need.get("required_certifications"))} - {""}
+        required = {normalise_certification(c) for c in as_list(need.get("required_certifications"))} - {"", "none"}
         if required:
-            values = np.zeros(n)
-            for j, i in enumerate(candidates):
-                have = self.certifications[i]
-                if have:
-                    values[j] = 1.0 if required.issubset(have) else -1.0
-            out["certifications"] = values
+            # An offer stating no certification does not have the required one: it fails, it is not unknown.
+            out["certifications"] = np.array(
+                [1.0 if required.issubset(self.certifications[i]) else -1.0 for i in candidates], dtype=np.float64
+            ).reshape(n)
         out["trl"] = self._compare(self.trl[candidates], _number(need.get("min_trl")), at_least=True)
         out["budget"] = self._compare(self.price[candidates], _number(need.get("budget")), at_least=False)
         deadline = _date_ordinal(need.get("deadline"))

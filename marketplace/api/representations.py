@@ -12,9 +12,10 @@ OFFER_DETAIL_KEYS = ("description_zh", "description_en", "problem_zh", "problem_
                      "price_terms", "capacity", "lead_time_days")
 FINANCIAL_KEYS = ("product_type", "amount_min_rmb", "amount_max_rmb", "rate_min_pct", "rate_max_pct",
                   "term_months_min", "term_months_max", "guarantee", "guarantee_fee_pct", "eligibility_zh",
-                  "eligibility_en", "invest_fields", "invest_stages", "ticket_min_rmb", "ticket_max_rmb")
+                  "eligibility_en", "invest_fields", "invest_stages", "ticket_min_rmb", "ticket_max_rmb",
+                  "collateral_required", "park_only", "eligible_sizes", "eligible_stages", "eligible_fields")
 NEED_DETAIL_KEYS = ("description_zh", "description_en", "quantity", "unit", "required_certifications", "min_trl",
-                    "close_reason")
+                    "close_reason", "term_months", "max_rate_pct", "collateral_available", "allow_uncertified")
 
 
 def number(value):
@@ -29,7 +30,8 @@ def organization_ref(org) -> dict:
 def organization(org) -> dict:
     out = organization_ref(org)
     out.update({k: getattr(org, k) for k in ("short_name", "sub_park", "size_class", "registered_in_park", "verified",
-                                             "description_zh", "description_en", "website", "mediated_only")})
+                                             "description_zh", "description_en", "website", "mediated_only",
+                                             "growth_stage", "group_parent_id")})
     out["field_codes"] = [f.code for f in org.fields]
     out["url"] = site_url("organizations.profile", org_id=org.id)
     return out
@@ -118,4 +120,7 @@ def match(suggestion, user, decisions: dict[int, str]) -> dict:
     parts = {k: float(v) for k, v in (suggestion.parts or {}).items() if isinstance(v, (int, float))}
     return {"need_id": suggestion.need_id, "offer": offer_summary(suggestion.offer, user), "rank": suggestion.rank,
             "score": float(suggestion.score), "parts": parts, "reasons": reasons,
+            "strength": suggestion.strength, "band": getattr(suggestion, "band", None),
+            "flags": list(suggestion.flags or []),
+            "similar_offer_ids": [m.offer_id for m in getattr(suggestion, "similar", [])],
             "decision": decisions.get(suggestion.offer_id), "computed_at": suggestion.computed_at}

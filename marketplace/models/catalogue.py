@@ -192,5 +192,11 @@ class FinancialDetail(Base):
     invest_stages: Mapped[list] = mapped_column(JSON, default=list)
     ticket_min_rmb: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     ticket_max_rmb: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    # Structured eligibility, compared with the firm by the matching (the free text above stays for people).
+    collateral_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    park_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    eligible_sizes: Mapped[list] = mapped_column(JSON, default=list)
+    eligible_fields: Mapped[list] = mapped_column(JSON, default=list)
+    eligible_stages: Mapped[list] = mapped_column(JSON, default=list)
 
     offer: Mapped[Offer] = relationship(back_populates="financial")

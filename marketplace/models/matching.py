@@ -27,6 +27,11 @@ class MatchSuggestion(Base):
     parts: Mapped[dict] = mapped_column(JSON, default=dict)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Calibrated 0-100 strength (same meaning across needs), the offer leading this one's group of near-duplicates
+    # (None for a group's leader) and flags such as "not_certified".
+    strength: Mapped[int | None] = mapped_column(Integer)
+    similar_to_offer_id: Mapped[int | None] = mapped_column(Integer)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
 
     need: Mapped[Need] = relationship()
     offer: Mapped[Offer] = relationship()

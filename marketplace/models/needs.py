@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, Float, ForeignKey, Integer, Numeric, String,
+                        Table, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, bilingual
@@ -52,6 +53,12 @@ class Need(TimestampMixin, Base):
     deadline: Mapped[date | None] = mapped_column(Date)
     required_certifications: Mapped[list] = mapped_column(JSON, default=list)
     min_trl: Mapped[int | None] = mapped_column(Integer)
+    # Procurement: keep offers without the required certification in the matches, flagged "not certified".
+    allow_uncertified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Financing: the term wanted, the highest acceptable rate and whether collateral or a guarantee is available.
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    max_rate_pct: Mapped[float | None] = mapped_column(Float)
+    collateral_available: Mapped[bool | None] = mapped_column(Boolean)
     urgency: Mapped[str] = mapped_column(String(10), default="normal")
     close_reason: Mapped[str] = mapped_column(Text, default="")
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)

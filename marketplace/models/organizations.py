@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, bilingual, utcnow
@@ -17,6 +17,7 @@ ORG_KINDS = ("hospital", "firm", "lab", "university", "institute", "bank", "guar
 RESEARCH_KINDS = ("lab", "university", "institute")
 FUNDER_KINDS = ("bank", "guarantee", "vc")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
+GROWTH_STAGES = ("seed", "angel", "early", "growth", "late")
 SUB_PARKS = (
     "haidian", "changping", "shunyi", "daxing_yizhuang", "fangshan", "tongzhou", "chaoyang", "dongcheng",
     "xicheng", "fengtai", "shijingshan", "mentougou", "pinggu", "huairou", "miyun", "yanqing",
@@ -54,6 +55,11 @@ class Organization(TimestampMixin, Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     # Identity hidden behind the platform in introductions until the organisation accepts (EEN-style).
     mediated_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Development stage (funders' focus is compared with it) and the group the organisation declares it belongs
+    # to (the parent organisation): matching never pairs organisations of one group.
+    growth_stage: Mapped[str | None] = mapped_column(String(10))
+    group_parent_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")

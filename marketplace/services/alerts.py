@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace import search_index
@@ -25,6 +25,7 @@ from marketplace.models import MatchSuggestion, Membership, Need, Offer, SavedSe
 from marketplace.models.notifications import ALERT_FREQUENCIES, SAVED_SEARCH_KINDS
 from marketplace.services import access, notifications
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matching.calibration import STRONG_STRENGTH
 from search import SearchError, SearchQuery, SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,10 @@ def announce_strong_matches(threshold: float, need_ids=None) -> int:
     """Tell a need's organisation about its new top suggestion when it is strong (once per pairing)."""
     query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
              .join(Offer, Offer.id == MatchSuggestion.offer_id)
-             .where(MatchSuggestion.rank == 1, MatchSuggestion.score >= threshold,
+             .where(MatchSuggestion.rank == 1, MatchSuggestion.similar_to_offer_id.is_(None),
+                    # the calibrated strength decides once there is one; the raw score before the first calibration
+                    or_(MatchSuggestion.strength >= STRONG_STRENGTH,
+                        and_(MatchSuggestion.strength.is_(None), MatchSuggestion.score >= threshold)),
                     Need.status.in_(OPEN_NEED_STATUSES), Offer.status == "published")
              .options(selectinload(MatchSuggestion.need), selectinload(MatchSuggestion.offer)
                       .selectinload(Offer.organization)))

@@ -16,11 +16,15 @@ from sqlalchemy.orm import aliased, selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
-from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, UserRole
+from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
 from marketplace.services import access, match_reasons
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
+                                                refine_all)
 from marketplace.visibility import BROKER_ROLES
 from matching import MatchingEngine
+from matching.calibration import Calibration
+from matching.refine import apply_strength
 
 log = logging.getLogger(__name__)
 TOP_K = 10
@@ -31,48 +35,6 @@ RANK_UNRANKED_JOB = "matching.rank_unranked"
 UNRANKED_WINDOW_DAYS = 7  # how far back the sweep looks for needs whose ranking never happened
 _model_cache: dict[str, tuple[float, MatchingEngine]] = {}
 _model_lock = threading.Lock()
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
-def offer_record(offer: Offer) -> dict:
-    """An offer as an engine record (bilingual text, taxonomy, IPC and rule attributes)."""
-    record = {
-        "id": str(offer.id), "kind": offer.kind, "org": str(offer.organization_id),
-        "org_type": "manufacturer" if offer.organization.kind == "firm" else offer.organization.kind,
-        "title_zh": offer.title_zh, "title_en": offer.title_en, "summary_zh": offer.summary_zh,
-        "summary_en": offer.summary_en,
-        "description_zh": " ".join(filter(None, [offer.description_zh, offer.problem_zh, offer.advantage_zh,
-                                                 offer.scenarios_zh])),
-        "description_en": " ".join(filter(None, [offer.description_en, offer.problem_en, offer.advantage_en,
-                                                 offer.scenarios_en])),
-        "tags": list(offer.tags or []), "fields": [f.code for f in offer.fields],
-        "certifications": list(offer.regulatory_statuses or []), "trl": offer.trl,
-        "price": float(offer.price_rmb) if offer.price_rmb is not None else None,
-        "lead_time_days": offer.lead_time_days,
-    }
-    if offer.patent is not None:
-        record["ipc"] = list(offer.patent.ipc_classes or [])
-    if offer.financial is not None:
-        fin = offer.financial
-        record["tags"] = record["tags"] + list(fin.invest_fields or [])
-        record["description_zh"] += " " + (fin.eligibility_zh or "")
-        record["description_en"] += " " + (fin.eligibility_en or "")
-    return record
-
-
-def need_record(need: Need) -> dict:
-    """A need as an engine record."""
-    return {
-        "id": str(need.id), "kind": need.kind, "org": str(need.organization_id),
-        "title_zh": need.title_zh, "title_en": need.title_en, "description_zh": need.description_zh,
-        "description_en": need.description_en, "tags": list(need.tags or []), "fields": [f.code for f in need.fields],
-        "required_certifications": list(need.required_certifications or []), "min_trl": need.min_trl,
-        "budget": float(need.budget_max_rmb) if need.budget_max_rmb is not None else None,
-        "deadline": _iso(need.deadline),
-    }
 
 
 def graph_edges(needs: list[Need]) -> list[dict]:
@@ -101,7 +63,9 @@ def _published_offers() -> list[Offer]:
 
 def _open_needs() -> list[Need]:
     return list(db.session.scalars(select(Need).where(Need.status.in_(OPEN_NEED_STATUSES))
-                                   .options(selectinload(Need.fields)).order_by(Need.id)))
+                                   .options(selectinload(Need.fields),
+                                            selectinload(Need.organization).selectinload(Organization.fields))
+                                   .order_by(Need.id)))
 
 
 def _feedback_triples(needs_by_id: dict[int, Need]) -> list[tuple[dict, str, str]]:
@@ -111,38 +75,65 @@ def _feedback_triples(needs_by_id: dict[int, Need]) -> list[tuple[dict, str, str
 
 
 def _store(need_id: int, matches: list[dict]) -> None:
+    """Replace a need's suggestions: the refined group leaders ranked 1..n, and the near-duplicates folded into
+    each stored after it with ``similar_to_offer_id`` (same rank as their leader)."""
     db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.need_id == need_id))
     now = datetime.now(timezone.utc)
     for rank, match in enumerate(matches, start=1):
-        db.session.add(MatchSuggestion(need_id=need_id, offer_id=int(match["offer"]), rank=rank,
-                                       score=float(match["score"]), parts=match.get("parts", {}),
-                                       reasons=match.get("reasons", []), computed_at=now))
+        for member, leader in [(match, None)] + [(m, int(match["offer"])) for m in match.get("similar", [])]:
+            db.session.add(MatchSuggestion(
+                need_id=need_id, offer_id=int(member["offer"]), rank=rank, score=float(member["score"]),
+                parts=member.get("parts", {}), reasons=member.get("reasons", []), computed_at=now,
+                strength=member.get("strength"), similar_to_offer_id=leader, flags=member.get("flags", [])))
+
+
+def _judged_scores() -> list[tuple[float, bool]]:
+    """(score, accepted) of the stored pairings the need side or a broker judged: what calibrates strength once
+    there are enough of them."""
+    rows = db.session.execute(select(MatchSuggestion.score, MatchFeedback.decision).join(
+        MatchFeedback, (MatchFeedback.need_id == MatchSuggestion.need_id)
+        & (MatchFeedback.offer_id == MatchSuggestion.offer_id))).all()
+    return [(float(score), decision != "dismissed") for score, decision in rows]
 
 
 def rebuild() -> tuple[dict, MatchingEngine | None]:
-    """Fit on all published offers, learn from feedback, rank every open need and store the top pairings.
+    """Fit on all published offers, learn from feedback, rank every open need, refine (self-pairs, rules,
+    groups), calibrate the strength on this deployment's scores and store the top pairings.
 
-    Returns the summary and the fitted engine, which the caller saves once the suggestions are committed.
+    Returns the summary and the fitted engine (its ``calibration`` attribute set), which the caller saves once
+    the suggestions are committed.
     """
     offers = _published_offers()
     needs = _open_needs()
     if not offers:
         return {"offers": 0, "needs": 0}, None
+    offer_records = {str(o.id): offer_record(o) for o in offers}
+    need_records = {str(n.id): need_record(n) for n in needs}
     engine = MatchingEngine()
-    engine.fit([offer_record(o) for o in offers], graph_edges(needs))
+    engine.fit(list(offer_records.values()), graph_edges(needs))
     trained = engine.train_feedback(_feedback_triples({n.id: n for n in needs}))
-    results = engine.rank([need_record(n) for n in needs], top_k=TOP_K)
+    ranked = engine.rank(list(need_records.values()), top_k=TOP_K * CANDIDATE_FACTOR)
+    refined = refine_all(ranked, need_records, offer_records, TOP_K)
+    calibration = Calibration.fit(all_scores(refined), _judged_scores())
+    for matches in refined.values():
+        apply_strength(matches, calibration)
     db.session.execute(delete(MatchSuggestion))
-    for result in results:
-        _store(int(result["need"]), result["matches"])
+    for need_id, matches in refined.items():
+        _store(int(need_id), matches)
     db.session.flush()
-    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained}, engine
+    engine.calibration = calibration
+    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained,
+            "calibration": calibration.method}, engine
 
 
 def save_engine(engine: MatchingEngine, directory: Path) -> None:
-    """Save the fitted engine where ``rank_need`` loads it (after the suggestions were committed)."""
+    """Save the fitted engine and its calibration where ``rank_need`` loads them (after the suggestions were
+    committed)."""
     directory.mkdir(parents=True, exist_ok=True)
     engine.save(directory)
+    calibration = getattr(engine, "calibration", None)
+    if calibration is not None:
+        calibration.save(directory)
 
 
 def _load_engine(directory: Path) -> MatchingEngine | None:
@@ -154,7 +145,9 @@ def _load_engine(directory: Path) -> MatchingEngine | None:
     with _model_lock:
         cached = _model_cache.get(key)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, MatchingEngine.load(directory))
+            engine = MatchingEngine.load(directory)
+            engine.calibration = Calibration.load(directory)
+            cached = (stamp, engine)
             _model_cache[key] = cached
         return cached[1]
 
@@ -171,12 +164,18 @@ def rank_need(need_id: int, model_dir: Path) -> int:
     engine = _load_engine(model_dir)
     if engine is None:
         return 0
-    result = engine.rank_one(need_record(need), top_k=TOP_K)
-    published = set(db.session.scalars(select(Offer.id).where(
-        Offer.id.in_([int(m["offer"]) for m in result["matches"]]), Offer.status == "published")))
-    _store(need_id, [m for m in result["matches"] if int(m["offer"]) in published])
+    record = need_record(need)
+    result = engine.rank_one(record, top_k=TOP_K * CANDIDATE_FACTOR)
+    candidates = list(db.session.scalars(
+        select(Offer).where(Offer.id.in_([int(m["offer"]) for m in result["matches"]]), Offer.status == "published")
+        .options(selectinload(Offer.fields), selectinload(Offer.organization), selectinload(Offer.patent),
+                 selectinload(Offer.financial))))
+    offers = {str(o.id): offer_record(o) for o in candidates}
+    result["matches"] = [m for m in result["matches"] if str(m["offer"]) in offers]
+    refined = refine_all([result], {str(need.id): record}, offers, TOP_K, engine.calibration)[str(need.id)]
+    _store(need_id, refined)
     db.session.flush()
-    return len(result["matches"])
+    return len(refined)
 
 
 def queue_unranked(model_dir: Path, now: datetime | None = None, window_days: int = UNRANKED_WINDOW_DAYS) -> int:
@@ -237,14 +236,25 @@ def _dismissed():
 
 def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_reasons.ShownMatch]:
     """Ranked offers for a need the user may see, without offers hidden from them or pairings the need side
-    found not relevant (hidden for everybody)."""
+    found not relevant (hidden for everybody). One item per group of near-duplicates, its best visible member,
+    with the others in ``similar``."""
     access.require_need_view(user, need)
     query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
              .where(MatchSuggestion.need_id == need.id, access.offer_visibility_clause(user),
                     Offer.status == "published", ~_dismissed())
              .options(selectinload(MatchSuggestion.offer).selectinload(Offer.organization))  # shown per row
-             .order_by(MatchSuggestion.rank).limit(limit))
-    return match_reasons.shown(user, db.session.scalars(query))
+             .order_by(MatchSuggestion.rank, MatchSuggestion.similar_to_offer_id.is_not(None),
+                       MatchSuggestion.score.desc()))
+    groups: dict[int, list] = {}
+    for suggestion in db.session.scalars(query):
+        groups.setdefault(suggestion.rank, []).append(suggestion)
+    items = []
+    for members in list(groups.values())[:limit]:
+        shown = match_reasons.shown(user, members)
+        lead = shown[0]  # a hidden or dismissed leader gives way to its best remaining variant
+        lead.similar = shown[1:]
+        items.append(lead)
+    return items
 
 
 def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[match_reasons.ShownMatch]:
@@ -264,7 +274,8 @@ def broker_queue(user, limit: int = 50) -> list[match_reasons.ShownMatch]:
         raise PermissionDenied(_l("Only technology managers and operators see the pairing queue."))
     query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
              .join(Offer, Offer.id == MatchSuggestion.offer_id)
-             .where(Need.status == "open", Offer.status == "published", ~_dismissed())
+             .where(Need.status == "open", Offer.status == "published", ~_dismissed(),
+                    MatchSuggestion.similar_to_offer_id.is_(None))
              .options(selectinload(MatchSuggestion.need), selectinload(MatchSuggestion.offer))
              .order_by(MatchSuggestion.score.desc(), MatchSuggestion.id).limit(limit))
     items = match_reasons.shown(user, db.session.scalars(query))
@@ -305,7 +316,7 @@ def funders_for_organization(user, organization_ids: set[int], limit: int = 6) -
              .join(Offer, Offer.id == MatchSuggestion.offer_id)
              .where(Need.organization_id.in_(organization_ids), Need.kind == "financing",
                     Need.status.in_(OPEN_NEED_STATUSES), Offer.kind == "financial", Offer.status == "published",
-                    access.offer_visibility_clause(user), ~_dismissed())
+                    access.offer_visibility_clause(user), ~_dismissed(), MatchSuggestion.similar_to_offer_id.is_(None))
              .options(selectinload(MatchSuggestion.offer), selectinload(MatchSuggestion.need))
              .order_by(MatchSuggestion.score.desc()).limit(limit))
     return match_reasons.shown(user, db.session.scalars(query))

@@ -14,13 +14,15 @@ from marketplace.services.errors import Conflict, ValidationFailed
 from marketplace.services.matching import RANK_NEED_JOB
 from marketplace.services.offers import fields_by_codes
 
+COLLATERAL_CHOICES = ("yes", "no")  # a financing need: collateral or a guarantee available or not
+
 # Which optional inputs each need kind's form shows.
 NEED_KIND_SECTIONS = {
     "procurement": ("quantity", "budget", "deadline", "certifications"),
     "technology_cooperation": ("budget", "deadline", "trl"),
     "manufacturing_supply": ("quantity", "budget", "deadline", "certifications"),
     "testing_lab": ("budget", "deadline", "certifications"),
-    "financing": ("budget", "deadline"),
+    "financing": ("budget", "deadline", "financing_terms"),
     "space": ("quantity", "budget", "deadline"),
 }
 
@@ -44,6 +46,11 @@ def clean_need(data: dict) -> tuple[dict, dict]:
     c.date("deadline")
     c.choices("required_certifications", REGULATORY_STATUSES)
     c.integer("min_trl", min_value=1, max_value=9)
+    c.boolean("allow_uncertified")
+    c.integer("term_months", min_value=1, max_value=600)
+    c.floating("max_rate_pct", min_value=0, max_value=100)
+    collateral = c.choice("collateral_available", COLLATERAL_CHOICES)
+    c.values["collateral_available"] = None if not collateral else collateral == "yes"
     c.choice("urgency", URGENCIES, default="normal")
     c.choice("visibility", VISIBILITIES, default="public")
     codes = c.tags("field_codes", max_items=10)
@@ -56,8 +63,9 @@ def clean_need(data: dict) -> tuple[dict, dict]:
 def _apply(need: Need, values: dict) -> None:
     for key in ("title_zh", "title_en", "description_zh", "description_en", "tags", "quantity", "unit",
                 "budget_min_rmb", "budget_max_rmb", "deadline", "required_certifications", "min_trl",
-                "urgency", "visibility"):
+                "urgency", "visibility", "allow_uncertified", "term_months", "max_rate_pct", "collateral_available"):
         setattr(need, key, values.get(key))
+    need.allow_uncertified = bool(need.allow_uncertified)
     need.urgency = need.urgency or "normal"
     need.visibility = need.visibility or "public"
     need.fields, _ = fields_by_codes(values.get("field_codes") or [])
@@ -141,7 +149,9 @@ def need_form_values(need: Need | None) -> dict:
         return {}
     values = {k: getattr(need, k) for k in (
         "title_zh", "title_en", "description_zh", "description_en", "quantity", "unit", "budget_min_rmb",
-        "budget_max_rmb", "deadline", "required_certifications", "min_trl", "urgency", "visibility")}
+        "budget_max_rmb", "deadline", "required_certifications", "min_trl", "urgency", "visibility",
+        "allow_uncertified", "term_months", "max_rate_pct")}
+    values["collateral_available"] = {True: "yes", False: "no"}.get(need.collateral_available, "")
     values["tags"] = ", ".join(need.tags or [])
     values["field_codes"] = [f.code for f in need.fields]
     values.update(confidentiality.nda_form_values(need))

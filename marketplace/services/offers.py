@@ -9,6 +9,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.identifiers import is_valid_patent_number, normalise_patent_number, patent_type_of
 from marketplace.models import Field, FinancialDetail, Offer, PatentDetail
+from marketplace.models.organizations import SIZE_CLASSES
 from marketplace.models.catalogue import (FINANCIAL_PRODUCT_TYPES, OFFER_KINDS, PARTNERSHIP_MODES,
                                           PATENT_LEGAL_STATUSES, REGULATORY_STATUSES, TRANSFER_MODES, VISIBILITIES)
 from marketplace.services import access, confidentiality, notifications
@@ -103,6 +104,13 @@ def clean_offer(data: dict, kind: str) -> tuple[dict, dict, dict | None, dict | 
         f.choices("invest_stages", INVEST_STAGES)
         f.decimal("ticket_min_rmb")
         f.decimal("ticket_max_rmb")
+        f.boolean("collateral_required")
+        f.boolean("park_only")
+        f.choices("eligible_sizes", SIZE_CLASSES)
+        f.choices("eligible_stages", INVEST_STAGES)
+        unknown_fields = fields_by_codes(f.tags("eligible_fields", max_items=20))[1]
+        if unknown_fields:
+            f.error("eligible_fields", _l("Unknown field code: %(v)s.", v=", ".join(unknown_fields)))
         for low, high in (("amount_min_rmb", "amount_max_rmb"), ("rate_min_pct", "rate_max_pct"),
                           ("term_months_min", "term_months_max"), ("ticket_min_rmb", "ticket_max_rmb")):
             lo, hi = f.values.get(low), f.values.get(high)
@@ -221,7 +229,9 @@ def offer_form_values(offer: Offer | None) -> dict:
                          (offer.financial, ("product_type", "amount_min_rmb", "amount_max_rmb", "rate_min_pct",
                                             "rate_max_pct", "term_months_min", "term_months_max", "guarantee",
                                             "guarantee_fee_pct", "eligibility_zh", "eligibility_en",
-                                            "invest_stages", "ticket_min_rmb", "ticket_max_rmb"))):
+                                            "invest_stages", "ticket_min_rmb", "ticket_max_rmb",
+                                            "collateral_required", "park_only", "eligible_sizes",
+                                            "eligible_stages"))):
         if detail is not None:
             values.update({k: getattr(detail, k) for k in keys})
     if offer.patent is not None:
@@ -229,4 +239,5 @@ def offer_form_values(offer: Offer | None) -> dict:
             values[k] = ", ".join(getattr(offer.patent, k) or [])
     if offer.financial is not None:
         values["invest_fields"] = ", ".join(offer.financial.invest_fields or [])
+        values["eligible_fields"] = ", ".join(offer.financial.eligible_fields or [])
     return {k: ("" if v is None else v) for k, v in values.items()}

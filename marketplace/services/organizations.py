@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.models import Membership, Organization
 from marketplace.models.accounts import MEMBERSHIP_ROLES
-from marketplace.models.organizations import SIZE_CLASSES, SUB_PARKS
+from marketplace.models.organizations import GROWTH_STAGES, SIZE_CLASSES, SUB_PARKS
 from marketplace.services import access, audit
 from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -57,6 +57,25 @@ def _clean_email(c: Cleaner, key: str) -> None:
             c.error(key, _l("Enter a valid e-mail address."))
 
 
+def _clean_group_parent(c: Cleaner, org: Organization) -> None:
+    """The organisation's declared group (its parent organisation's id): an existing other organisation that
+    does not already sit below this one. Matching never pairs organisations of one group."""
+    parent_id = c.integer("group_parent_id", min_value=1)
+    if parent_id is None:
+        return
+    seen, current = {org.id}, parent_id
+    while current is not None:
+        if current in seen:
+            c.error("group_parent_id", _l("An organisation cannot belong to its own group."))
+            return
+        seen.add(current)
+        row = db.session.get(Organization, current)
+        if row is None:
+            c.error("group_parent_id", _l("No organisation has this number."))
+            return
+        current = row.group_parent_id
+
+
 def update_profile(user, org: Organization, data: dict, *, remote_addr: str = "") -> Organization:
     """Change the profile fields present in ``data``; others keep their values. Only flushes."""
     if not can_edit_profile(user, org):
@@ -73,6 +92,10 @@ def update_profile(user, org: Organization, data: dict, *, remote_addr: str = ""
         c.choice("size_class", SIZE_CLASSES)
     if "mediated_only" in data:
         c.boolean("mediated_only")
+    if "growth_stage" in data:
+        c.choice("growth_stage", GROWTH_STAGES)
+    if "group_parent_id" in data:
+        _clean_group_parent(c, org)
     fields = None
     if "field_codes" in data:
         from marketplace.services.offers import fields_by_codes
@@ -87,7 +110,7 @@ def update_profile(user, org: Organization, data: dict, *, remote_addr: str = ""
     _clean_email(c, "contact_email")
     if c.errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=c.errors)
-    for key in ("sub_park", "size_class"):
+    for key in ("sub_park", "size_class", "growth_stage"):
         if key in c.values:
             c.values[key] = c.values[key] or None
     changed = sorted(k for k, v in c.values.items() if getattr(org, k) != v)
@@ -108,7 +131,8 @@ def profile_form_data(org: Organization) -> dict:
     """The profile as the edit form shows it."""
     data = {key: getattr(org, key) or "" for key, _n in PROFILE_FIELDS}
     data.update(name_zh=org.name_zh, sub_park=org.sub_park or "", size_class=org.size_class or "",
-                mediated_only=org.mediated_only, field_codes=[f.code for f in org.fields])
+                mediated_only=org.mediated_only, field_codes=[f.code for f in org.fields],
+                growth_stage=org.growth_stage or "", group_parent_id=org.group_parent_id or "")
     return data
 
 

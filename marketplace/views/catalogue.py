@@ -21,7 +21,8 @@ from search import SearchUnavailable
 
 bp = Blueprint("catalogue", __name__, url_prefix="/offers")
 
-LIST_KEYS = ("regulatory_statuses", "partnership_modes", "field_codes", "transfer_modes", "invest_stages")
+LIST_KEYS = ("regulatory_statuses", "partnership_modes", "field_codes", "transfer_modes", "invest_stages",
+             "eligible_sizes", "eligible_stages")
 BATCH_PER_PAGE = 30  # a batch page shows more cards than the other lists
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.queries import needs as needs_q
-from marketplace.services import docking, matching
+from marketplace.services import docking, funder_fit, matching
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
 
@@ -21,6 +21,17 @@ def queue():
     except DomainError as exc:
         abort(exc.http_status)
     return render_template("matches/queue.html", items=items, mediation=docking.mediation_queue(current_user))
+
+
+@bp.route("/firms")
+@login_required
+def firms():
+    """Funders: the firms that fit their financial products and focus, with or without a financing need."""
+    try:
+        fits = funder_fit.firms_for_funder(current_user, set(current_user.org_ids))
+    except DomainError as exc:
+        abort(exc.http_status)
+    return render_template("matches/firms.html", fits=fits)
 
 
 @bp.route("/need/<int:need_id>/offer/<int:offer_id>", methods=["POST"])

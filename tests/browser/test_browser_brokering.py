@@ -47,7 +47,9 @@ def test_broker_takes_a_pairing_to_signed_deal(page: Page, new_page, live_server
     steps.log_in(broker, broker_email)
     broker.locator('nav a[href="/matches/queue"]').click()
     expect(broker).to_have_url(re.compile(r"/matches/queue$"))
-    row = broker.locator("#pairing-queue tbody tr", has_text=need_title)
+    # the need may have other, weaker pairings in the queue too: take the row of this pairing
+    row = broker.locator("#pairing-queue tbody tr", has_text=need_title).filter(
+        has=broker.locator(f'td a[href="/offers/{offer_id}"]'))
     expect(row).to_have_count(1)
     expect(row).to_contain_text(offer_title)
     row.locator("textarea[name=message]").fill(message)

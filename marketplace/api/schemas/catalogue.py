@@ -27,7 +27,7 @@ from marketplace.models.catalogue import (
     VISIBILITIES,
 )
 from marketplace.models.needs import NEED_KINDS, NEED_STATUSES, URGENCIES
-from marketplace.models.organizations import ORG_KINDS
+from marketplace.models.organizations import ORG_KINDS, SIZE_CLASSES
 from marketplace.services.offers import INVEST_STAGES
 
 LONG = 20000
@@ -73,6 +73,11 @@ class FinancialIn(ApiSchema):
     invest_stages = ChoiceList(INVEST_STAGES)
     ticket_min_rmb = _money()
     ticket_max_rmb = _money()
+    collateral_required = fields.Boolean(allow_none=True)
+    park_only = fields.Boolean(allow_none=True, metadata={"description": "only for firms registered in the park"})
+    eligible_sizes = ChoiceList(SIZE_CLASSES)
+    eligible_stages = ChoiceList(INVEST_STAGES)
+    eligible_fields = TextList(max_items=20, item_length=20)
 
 
 class OfferUpdateIn(ApiSchema):
@@ -125,6 +130,11 @@ class NeedUpdateIn(ApiSchema):
     deadline = fields.Date(allow_none=True)
     required_certifications = ChoiceList(REGULATORY_STATUSES)
     min_trl = fields.Integer(validate=validate.Range(min=1, max=9), allow_none=True)
+    allow_uncertified = fields.Boolean(allow_none=True, metadata={
+        "description": "keep offers without the required certifications in the matches, flagged"})
+    term_months = fields.Integer(validate=validate.Range(min=1, max=600), allow_none=True)
+    max_rate_pct = fields.Float(validate=PCT, allow_none=True)
+    collateral_available = fields.String(validate=validate.OneOf(("yes", "no", "")), allow_none=True)
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
 
@@ -206,6 +216,11 @@ class FinancialOut(ma.Schema):
     invest_stages = fields.List(fields.String(), allow_none=True)
     ticket_min_rmb = fields.Float(allow_none=True)
     ticket_max_rmb = fields.Float(allow_none=True)
+    collateral_required = fields.Boolean(allow_none=True)
+    park_only = fields.Boolean(allow_none=True)
+    eligible_sizes = fields.List(fields.String(), allow_none=True)
+    eligible_stages = fields.List(fields.String(), allow_none=True)
+    eligible_fields = fields.List(fields.String(), allow_none=True)
 
 
 class OfferOut(ma.Schema):
@@ -280,6 +295,10 @@ class NeedDetailOut(NeedOut):
     required_certifications = fields.List(fields.String(), allow_none=True)
     min_trl = fields.Integer(allow_none=True)
     close_reason = fields.String(allow_none=True)
+    term_months = fields.Integer(allow_none=True)
+    max_rate_pct = fields.Float(allow_none=True)
+    collateral_available = fields.Boolean(allow_none=True)
+    allow_uncertified = fields.Boolean(allow_none=True)
 
 
 class OrganizationOut(OrganizationRef):
@@ -293,6 +312,8 @@ class OrganizationOut(OrganizationRef):
     website = fields.String(required=True)
     field_codes = fields.List(fields.String(), required=True, metadata={"description": "fields of work (taxonomy)"})
     mediated_only = fields.Boolean(required=True)
+    growth_stage = fields.String(allow_none=True)
+    group_parent_id = fields.Integer(allow_none=True)
     url = fields.String(required=True)
 
 
@@ -309,6 +330,12 @@ class MatchOut(ma.Schema):
     parts = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
                         metadata={"description": "text, graph, rules… contributions to the score"})
     reasons = fields.List(fields.Nested(ReasonOut), required=True)
+    strength = fields.Integer(allow_none=True, metadata={
+        "description": "calibrated 0-100: the same figure means the same across needs"})
+    band = fields.String(allow_none=True, metadata={"description": "strong, good or possible"})
+    flags = fields.List(fields.String(), required=True, metadata={"description": "e.g. not_certified"})
+    similar_offer_ids = fields.List(fields.Integer(), required=True, metadata={
+        "description": "near-duplicate offers folded into this one"})
     decision = fields.String(allow_none=True, metadata={"description": "your organisation's answer, if any"})
     computed_at = UtcDateTime(allow_none=True)
 

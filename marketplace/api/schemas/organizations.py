@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from marketplace.api.schemas.common import ApiSchema, CleanString, Text, TextList, UtcDateTime
 from marketplace.models.accounts import MEMBERSHIP_ROLES
-from marketplace.models.organizations import SIZE_CLASSES, SUB_PARKS
+from marketplace.models.organizations import GROWTH_STAGES, SIZE_CLASSES, SUB_PARKS
 
 LONG = 20000
 
@@ -26,6 +26,9 @@ class OrganizationUpdateIn(ApiSchema):
     sub_park = fields.String(allow_none=True, validate=validate.OneOf(SUB_PARKS + ("",)))
     size_class = fields.String(allow_none=True, validate=validate.OneOf(SIZE_CLASSES + ("",)))
     field_codes = TextList(max_items=10, item_length=40, metadata={"description": "taxonomy codes, e.g. D1.ivd"})
+    growth_stage = fields.String(allow_none=True, validate=validate.OneOf(GROWTH_STAGES + ("",)))
+    group_parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1), metadata={
+        "description": "the organisation whose group this one belongs to: never paired with each other"})
     mediated_only = fields.Boolean(metadata={
         "description": "introductions show the organisation only once it accepted (the platform mediates)"})
 

@@ -18,10 +18,9 @@ from marketplace.models import (
     PatentDetail,
     User,
 )
-from marketplace.services import access, notifications
-from marketplace.services.cleaning import Cleaner
+from marketplace.services import access, funder_fit, notifications
+from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, ValidationFailed
-from marketplace.services.cleaning import parse_id
 
 # --- agenda -------------------------------------------------------------------------------------------
 
@@ -127,7 +126,10 @@ def attendance_suggestions(user, item: AgendaItem, limit: int = 8) -> dict:
                    Offer.kind == "financial", Offer.status == "published")
             .group_by(Organization.id).order_by(func.max(MatchSuggestion.score).desc()).limit(limit)).all()
         funders = [{"organization": org, "score": score} for org, score in rows]
-        if not funders:  # no financing need yet: funders whose products are published, for a general fit
+        if not funders:  # no financing need yet: funders whose products fit the firm's profile
+            funders = [{"organization": org, "score": None}
+                       for org in funder_fit.funders_for_firm(user, item.organization_id)]
+        if not funders:  # nothing structured to compare: funders whose products are published, for a general fit
             rows = db.session.scalars(select(Organization).where(
                 Organization.kind.in_(("bank", "guarantee", "vc")),
                 Organization.id.in_(select(Offer.organization_id).where(Offer.kind == "financial",
