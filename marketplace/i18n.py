@@ -52,10 +52,14 @@ def format_rmb(amount) -> str:
 
 
 def init_template_helpers(app) -> None:
+    from marketplace.services.audit import describe as describe_audit_entry
     from marketplace.vocabulary import label, options
 
     # Globals (not a context processor) so imported macros see them too.
     app.jinja_env.globals.update(label=label, options=options, rmb=format_rmb, current_lang=current_lang)
+
+    # The audit log's entries, described in the reader's language (the stored summary is for exports).
+    app.jinja_env.filters["audit_text"] = describe_audit_entry
 
     @app.template_filter("label_rows")
     def label_rows(rows, group: str):

@@ -84,6 +84,15 @@ REQUEST_PURPOSE_LABELS = {
     "testing": _l("Testing"),
 }
 
+# Event time zones as people name them (the IANA name stays the stored value).
+TIMEZONE_LABELS = {
+    "Asia/Shanghai": _l("Beijing time"), "Asia/Hong_Kong": _l("Hong Kong time"), "Asia/Taipei": _l("Taipei time"),
+    "Asia/Tokyo": _l("Tokyo time"), "Asia/Seoul": _l("Seoul time"), "Asia/Singapore": _l("Singapore time"),
+    "Europe/London": _l("London time"), "Europe/Berlin": _l("Central European time"),
+    "America/New_York": _l("US Eastern time"), "America/Los_Angeles": _l("US Pacific time"),
+    "UTC": _l("Coordinated Universal Time (UTC)"),
+}
+
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
     "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,
@@ -93,6 +102,7 @@ ALL_LABELS = {
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
     "match_verdict": MATCH_VERDICT_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
+    "timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS,
 }
 
 

@@ -22,6 +22,7 @@ if os.environ.get("CI") != "true":
         pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed", allow_module_level=True)
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
+from page_audit import open_workspace  # noqa: E402  (the Workspace menu holds these links)
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -231,6 +232,7 @@ def test_roadshow_from_agenda_to_meetings_follow_up_and_signed_deal(page: Page, 
     # Both sides accept on their introductions page: the hospital (need) and the patent's university (offer).
     for who, side in (("r1", "need"), ("p1", "offer")):
         pg = pages[who]
+        open_workspace(pg)
         pg.locator("#nav-introductions").click()
         forms = pg.locator(f'.intro-item[data-intro="{intro_id}"] .respond-forms[data-side="{side}"]')
         forms.get_by_role("button", name=steps.t("Accept introduction")).click()
