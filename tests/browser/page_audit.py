@@ -55,7 +55,7 @@ def internal_codes(text: str, lang: str) -> list[str]:
         for match in pattern.finditer(text):
             found.append(f"{name}: {match.group(0)!r}")
     if lang == "zh":
-        for match in WORD.finditer(text):
+        for match in WORD.finditer(re.sub(r"\S+@\S+", " ", text)):
             if match.group(0) in RAW_VALUES:
                 start = max(0, match.start() - 20)
                 found.append(f"raw value: {match.group(0)!r} in {text[start:match.end() + 20]!r}")
