@@ -12,11 +12,16 @@ MEASURE_JS = """() => {
   document.querySelectorAll('nav.site-nav .nav-link, nav.site-nav .navbar-brand, nav.site-nav .dropdown-item')
     .forEach(el => {
       if (!visible(el)) return;
+      // The label's text boxes (screen-reader-only text is a 1 px box and does not count) span more than one
+      // line when they reach further down than one and a half lines.
       const range = document.createRange();
       range.selectNodeContents(el);
-      const tops = new Set();
-      for (const rect of range.getClientRects()) { if (rect.width > 0) tops.add(Math.round(rect.top)); }
-      if (tops.size > 1) wrapped.push(el.textContent.trim());
+      const boxes = Array.from(range.getClientRects()).filter(r => r.width > 1 && r.height > 1);
+      if (!boxes.length) return;
+      const style = getComputedStyle(el);
+      const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+      const top = Math.min(...boxes.map(r => r.top)), bottom = Math.max(...boxes.map(r => r.bottom));
+      if (bottom - top > line * 1.5) wrapped.push(el.textContent.trim());
     });
   const bar = document.querySelector('nav.site-nav');
   const collapsed = bar && bar.querySelector('.navbar-toggler') && getComputedStyle(bar.querySelector('.navbar-toggler')).display !== 'none';
