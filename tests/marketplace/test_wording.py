@@ -127,3 +127,15 @@ def test_every_coded_value_has_a_label():
     assert stages, "the introduction stages are declared on the model"
     assert set(stages) <= set(ALL_LABELS["introduction_stage"])
     assert "Asia/Shanghai" in ALL_LABELS["timezone"]
+
+
+def test_workspace_counts_what_waits_for_an_operator(app, make):
+    firm, _, _ = make.member("firm")
+    make.offer(firm, status="submitted")
+    make.offer(firm, status="submitted")
+    _, operator_email = make.staff("operator")
+    html = _as(app, operator_email).get("/").get_data(as_text=True)
+    menu = html[html.index('id="nav-workspace"'):html.index("</nav>")]
+    assert re.search(r'id="workspace-count">2<', menu)
+    queue = menu[menu.index('href="/operator/verification"'):]
+    assert re.search(r'^[^<]*<span class="badge[^"]*">2<', queue[queue.index(">") + 1:])
