@@ -139,3 +139,13 @@ def test_workspace_counts_what_waits_for_an_operator(app, make):
     assert re.search(r'id="workspace-count">2<', menu)
     queue = menu[menu.index('href="/operator/verification"'):]
     assert re.search(r'^[^<]*<span class="badge[^"]*">2<', queue[queue.index(">") + 1:])
+
+
+def test_the_frame_does_not_shadow_a_pages_own_variables(app, make):
+    """The search page's tab counts survive the layout's own navigation counts (signed in or not)."""
+    firm, _, email = make.member("firm")
+    make.offer(firm, title_zh="红外测温仪", title_en="Infrared thermometer")
+    for client in (app.test_client(), _as(app, email)):
+        html = client.get("/search/?q=红外测温仪").get_data(as_text=True)
+        tabs = html[html.index('class="nav nav-tabs'):]
+        assert re.search(r'nav-link active"[^>]*>[^<]*<span class="badge[^"]*">1<', tabs)
