@@ -149,3 +149,10 @@ def test_the_frame_does_not_shadow_a_pages_own_variables(app, make):
         html = client.get("/search/?q=红外测温仪").get_data(as_text=True)
         tabs = html[html.index('class="nav nav-tabs'):]
         assert re.search(r'nav-link active"[^>]*>[^<]*<span class="badge[^"]*">1<', tabs)
+
+
+def test_patent_number_help_shows_a_number_that_passes_its_own_check():
+    from marketplace.identifiers import is_valid_patent_number, normalise_patent_number
+    assert is_valid_patent_number("202010123456.2") and not is_valid_patent_number("202010123456.X")
+    assert is_valid_patent_number("ZL202010123456.2") and is_valid_patent_number("ZL 2020 1 0123456.2")
+    assert normalise_patent_number("zl202010123456.2") == "202010123456.2"
