@@ -156,3 +156,16 @@ def test_patent_number_help_shows_a_number_that_passes_its_own_check():
     assert is_valid_patent_number("202010123456.2") and not is_valid_patent_number("202010123456.X")
     assert is_valid_patent_number("ZL202010123456.2") and is_valid_patent_number("ZL 2020 1 0123456.2")
     assert normalise_patent_number("zl202010123456.2") == "202010123456.2"
+
+
+def test_csv_exports_name_their_charset_once(app, make):
+    firm, _, _ = make.member("firm")
+    make.offer(firm)
+    response = app.test_client().get("/transfer/export/offers.csv")
+    if response.status_code == 200:
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    else:  # exports may need a signed-in member
+        _, _, email = make.member("firm")
+        response = _as(app, email).get("/transfer/export/offers.csv")
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
