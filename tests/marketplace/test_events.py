@@ -368,7 +368,7 @@ def test_interest_becomes_follow_up_then_introduction_then_signed_deal_counted_b
     anonymous = app.test_client()
     anonymous.get("/lang/en")
     html = anonymous.get(f"/events/series/{series_id}").get_data(as_text=True)
-    assert "1 events, 1 projects, 1 in negotiation, 0 deals signed" in html
+    assert "1 event, 1 project, 1 in negotiation, 0 deals signed" in html
     w.c_broker.post(f"/brokering/{intro_id}/stage", data={"to_stage": "signed"})
     w.c_org.post(f"/events/{event_id}/finish")
     with app.app_context():
