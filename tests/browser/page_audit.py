@@ -34,7 +34,7 @@ MEASURE_JS = """() => {
 INTERNAL_PATTERNS = [
     ("field code", re.compile(r"\bD\d\.")),
     ("identifier with an underscore", re.compile(r"\b[A-Za-z]+_[A-Za-z_]+\b")),
-    ("search backend", re.compile(r"\b(?:sqlite|postgresql|meilisearch|embedded|bm25s?)\b", re.I)),
+    ("search backend", re.compile(r"\b(?:sqlite|postgresql|meilisearch|embedded|bm25s?)\b", re.IGNORECASE)),
     ("time-zone name", re.compile(r"\b(?:Asia|Europe|America)/[A-Z][a-z]+")),
     ("raw transition", re.compile(r"\b[a-z]+ -> [a-z]+\b")),
     ("timing", re.compile(r"\b\d+ ms\b")),

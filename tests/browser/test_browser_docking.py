@@ -19,7 +19,7 @@ if os.environ.get("CI") != "true":
         pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed", allow_module_level=True)
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
-from page_audit import open_workspace  # noqa: E402  (the Workspace menu holds these links)
+from page_audit import open_workspace
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 if os.environ.get("CI") != "true":
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
-from page_audit import audit, open_workspace  # noqa: E402
+from page_audit import audit, open_workspace
 
 WIDTHS = (1366, 390)
 LANGS = ("zh", "en")

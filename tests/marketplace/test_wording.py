@@ -19,13 +19,13 @@ def _as(app, email):
 
 def _text(html: str) -> str:
     """The page's text without tags, scripts or attribute values (roughly what a person reads)."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
     return unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def _nav_labels(html: str) -> list[str]:
     nav = html[html.index('<nav class="navbar'):html.index("</nav>")]
-    links = re.findall(r'class="(?:nav-link|dropdown-item)[^"]*"[^>]*>(.*?)</(?:a|button)>', nav, flags=re.S)
+    links = re.findall(r'class="(?:nav-link|dropdown-item)[^"]*"[^>]*>(.*?)</(?:a|button)>', nav, flags=re.DOTALL)
     return [" ".join(_text(re.sub(r'<span class="(?:badge|visually-hidden)[^"]*".*?</span>', "", x)).split())
             for x in links]
 
@@ -60,7 +60,7 @@ def test_navigation_items_read_differently_and_the_workspace_counts(app, make):
 def test_notification_open_button_reads_view_not_an_open_need(app, make):
     _intro_id, c_hospital, *_ = _introduction(app, make)
     html = c_hospital.get("/notifications/").get_data(as_text=True)
-    buttons = [_text(b).strip() for b in re.findall(r"<button[^>]*>(.*?)</button>", html, flags=re.S)]
+    buttons = [_text(b).strip() for b in re.findall(r"<button[^>]*>(.*?)</button>", html, flags=re.DOTALL)]
     assert "查看" in buttons
     assert "征集中" not in buttons
 
@@ -104,7 +104,7 @@ def test_audit_log_describes_entries_in_chinese_without_codes(app, make):
     c_broker.post(f"/brokering/{intro_id}/stage", data={"to_stage": "contacted"})
     c_broker.post(f"/brokering/{intro_id}/stage", data={"to_stage": "meeting_held"})
     html = c_operator.get("/operator/audit").get_data(as_text=True)
-    visible = _text(re.sub(r"<details>.*?</details>", " ", html, flags=re.S))
+    visible = _text(re.sub(r"<details>.*?</details>", " ", html, flags=re.DOTALL))
     assert "阶段：已联系 → 已会面" in visible
     assert "->" not in visible and "meeting_held" not in visible and "contacted" not in visible
 

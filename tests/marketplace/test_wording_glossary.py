@@ -44,7 +44,7 @@ def test_every_message_uses_the_glossary_term():
     problems = []
     messages = list(_messages())
     for english, chinese, excepted in _checked_terms():
-        word = re.compile(rf"\b{re.escape(english)}s?\b", re.I)
+        word = re.compile(rf"\b{re.escape(english)}s?\b", re.IGNORECASE)
         for _context, msgid, msgstr in messages:
             if word.search(PLACEHOLDER.sub(" ", msgid)) and chinese not in msgstr \
                     and not any(msgid.startswith(x) for x in excepted):
