@@ -44,6 +44,9 @@ def site(live_server):
     from marketplace.models import Event, User
     from marketplace.services import brokering
 
+    # Stylesheets and scripts are cached by the browser between pages (no revalidation request for each):
+    # some 200 pages are visited, and the check is about the pages, not the static files.
+    live_server.app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     hospital_id, hospital = live_server.member("hospital")
     firm_id, firm = live_server.member("firm")
     broker = live_server.user(roles=("broker",))
