@@ -78,12 +78,6 @@ INTRODUCTION_RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepte
 INTRODUCTION_SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
 MATCH_VERDICT_LABELS = {"accepted": _l("Accepted"), "dismissed": _l("Not relevant"), "signed": _l("Signed")}
 
-REQUEST_PURPOSE_LABELS = {
-    "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
-    "co_development": _l("Co-development"), "investment": _l("Investment or financing"), "trial": _l("Trial / pilot"),
-    "testing": _l("Testing"),
-}
-
 # Event time zones as people name them (the IANA name stays the stored value).
 TIMEZONE_LABELS = {
     "Asia/Shanghai": _l("Beijing time"), "Asia/Hong_Kong": _l("Hong Kong time"), "Asia/Taipei": _l("Taipei time"),
@@ -91,6 +85,12 @@ TIMEZONE_LABELS = {
     "Europe/London": _l("London time"), "Europe/Berlin": _l("Central European time"),
     "America/New_York": _l("US Eastern time"), "America/Los_Angeles": _l("US Pacific time"),
     "UTC": _l("Coordinated Universal Time (UTC)"),
+}
+
+REQUEST_PURPOSE_LABELS = {
+    "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
+    "co_development": _l("Co-development"), "investment": _l("Investment or financing"), "trial": _l("Trial / pilot"),
+    "testing": _l("Testing"),
 }
 
 ALL_LABELS = {
@@ -102,8 +102,9 @@ ALL_LABELS = {
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
     "match_verdict": MATCH_VERDICT_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
-    "timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS,
 }
+# Groups added for issue 20 (people saw these codes): time zones and introduction stages.
+ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})
 
 
 def label(group: str, value) -> str:
