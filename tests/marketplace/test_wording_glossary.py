@@ -20,7 +20,8 @@ def _checked_terms() -> list[tuple[str, str, list[str]]]:
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 3 and cells[0] not in ("English", "---"):
-            rows.append((cells[0], cells[1], [x.strip() for x in cells[2].split(";") if x.strip()]))
+            # an exception is the start of a msgid, optionally followed by a note in brackets
+            rows.append((cells[0], cells[1], [x.split(" (")[0].strip() for x in cells[2].split(";") if x.strip()]))
     return rows
 
 
