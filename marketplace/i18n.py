@@ -52,10 +52,27 @@ def format_rmb(amount) -> str:
 
 
 def init_template_helpers(app) -> None:
+    from marketplace.services.audit import describe as describe_audit_entry
     from marketplace.vocabulary import label, options
 
     # Globals (not a context processor) so imported macros see them too.
     app.jinja_env.globals.update(label=label, options=options, rmb=format_rmb, current_lang=current_lang)
+
+    def workspace_counts() -> dict[str, int]:
+        """What waits for the signed-in person, for the Workspace menu (the menu never breaks a page)."""
+        from flask_login import current_user as user
+
+        from marketplace import visibility
+        from marketplace.queries import workspace
+        try:
+            return workspace.waiting(user, visibility.viewer_of(user))
+        except Exception:  # noqa: BLE001 - like the other navigation counts: a page renders without them
+            return {}
+
+    app.jinja_env.globals["workspace_counts"] = workspace_counts
+
+    # The audit log's entries, described in the reader's language (the stored summary is for exports).
+    app.jinja_env.filters["audit_text"] = describe_audit_entry
 
     @app.template_filter("label_rows")
     def label_rows(rows, group: str):

@@ -26,7 +26,8 @@ def is_valid_uscc(code: str) -> bool:
     return uscc_check_character(code[:17]) == code[17]
 
 
-_PATENT_RE = re.compile(r"^(?:CN)?(\d{12}|\d{8})\.?([0-9X])$")
+# "ZL" is how a granted patent is usually written (ZL202010123456.2); "CN" how offices print it.
+_PATENT_RE = re.compile(r"^(?:CN|ZL)?(\d{12}|\d{8})\.?([0-9X])$")
 PATENT_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "pct_invention",
                       "9": "pct_utility_model"}
 

@@ -87,6 +87,15 @@ MATCH_PART_LABELS = {
 MATCH_FLAG_LABELS = {"not_certified": _l("Not certified")}
 MATCH_VERDICT_LABELS = {"accepted": _l("Accepted"), "dismissed": _l("Not relevant"), "signed": _l("Signed")}
 
+# Event time zones as people name them (the IANA name stays the stored value).
+TIMEZONE_LABELS = {
+    "Asia/Shanghai": _l("Beijing time"), "Asia/Hong_Kong": _l("Hong Kong time"), "Asia/Taipei": _l("Taipei time"),
+    "Asia/Tokyo": _l("Tokyo time"), "Asia/Seoul": _l("Seoul time"), "Asia/Singapore": _l("Singapore time"),
+    "Europe/London": _l("London time"), "Europe/Berlin": _l("Central European time"),
+    "America/New_York": _l("US Eastern time"), "America/Los_Angeles": _l("US Pacific time"),
+    "UTC": _l("Coordinated Universal Time (UTC)"),
+}
+
 REQUEST_PURPOSE_LABELS = {
     "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
     "co_development": _l("Co-development"), "investment": _l("Investment or financing"), "trial": _l("Trial / pilot"),
@@ -120,6 +129,8 @@ ALL_LABELS = {
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
     "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,
 }
+# Groups added for issue 20 (people saw these codes): time zones and introduction stages.
+ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})
 
 
 def label(group: str, value) -> str:

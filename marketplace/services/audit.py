@@ -173,3 +173,71 @@ def csv_rows(session, f: AuditFilter, tz_name: str = "UTC", limit: int = EXPORT_
             entry.actor.email if entry.actor else "", entry.object_type, entry.object_id, entry.organization_id,
             entry.summary, entry.remote_addr, json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True))])
         yield flush()
+
+
+# --- what an entry says to a person ------------------------------------------------------------------
+# The stored ``summary`` is a terse English line for exports and machines; the page describes each entry
+# in the reader's language from its action and details, with labels instead of codes.
+
+def _role_label(code) -> str:
+    from marketplace.vocabulary import label
+    return label("role", code) if code in ("operator", "broker", "organiser", "admin") else label("membership_role", code)
+
+
+def describe(entry: AuditEntry) -> str:
+    """The entry in the reader's language, with labels for every code (never the raw summary's codes)."""
+    from flask_babel import gettext as _
+
+    from marketplace.vocabulary import label
+    d = entry.details or {}
+    action = entry.action
+    if action == "stage_change":
+        return _("Stage: %(old)s → %(new)s", old=label("introduction_stage", d.get("from")),
+                 new=label("introduction_stage", d.get("to")))
+    if action == "verification":
+        if entry.object_type == "batch":
+            return _("Published batch %(number)s (%(count)s items)", number=d.get("number", ""),
+                     count=len(d.get("offer_ids") or []))
+        if entry.object_type == "organization":
+            decision = d.get("decision")
+            if decision == "request":
+                return _("Asked for the organisation to be verified")
+            return label("verification_status", {"approve": "approved", "reject": "rejected"}.get(decision, decision))
+        return _("Review: %(old)s → %(new)s", old=label("offer_status", d.get("from")),
+                 new=label("offer_status", d.get("to")))
+    if action == "confidential_view":
+        what = _("Accepted the confidentiality agreement") if d.get("kind") == "nda_accept" else _("Opened the details")
+        return f"{what} ({label('visibility', d.get('visibility'))})" if d.get("visibility") else what
+    if action == "access_decision":
+        return _("Access request: %(decision)s", decision=label("verification_status", d.get("decision"))
+                 if d.get("decision") in ("approved", "rejected") else _("Declined"))
+    if action == "role_change":
+        granted = d.get("change") == "granted"
+        text = _("Granted %(role)s") if granted else _("Withdrew %(role)s")
+        return text % {"role": label("role", d.get("role"))} + (f" · {d['email']}" if d.get("email") else "")
+    if action == "token":
+        revoked = (entry.summary or "").startswith("revoked")
+        return _("Access token withdrawn") if revoked else _("Access token created")
+    if action == "upload":
+        name = d.get("name") or d.get("original_name") or ""
+        text = _("File removed") if d.get("change") == "removed" else _("File added")
+        return f"{text}: {name}" if name else text
+    if action == "docking":
+        if d.get("message_id"):
+            return _("Reported a message")
+        return _("Asked for docking")
+    if action == "organization":
+        change = d.get("change") or ""
+        if change == "profile":
+            return _("Edited the organisation's profile")
+        if change == "invited":
+            return _("Invited %(email)s as %(role)s", email=d.get("email", ""), role=_role_label(d.get("role")))
+        if change == "joined":
+            return _("Joined as %(role)s", role=_role_label(d.get("role")))
+        if change == "invitation_withdrawn":
+            return _("Withdrew an invitation")
+        if change in ("left", "removed"):
+            return _("A member left") if change == "left" else _("Removed a member")
+        if change.startswith("role"):
+            return _("Member's role: %(old)s → %(new)s", old=_role_label(d.get("old")), new=_role_label(d.get("new")))
+    return str(ACTION_LABELS.get(action, ""))

@@ -316,5 +316,5 @@ def file_chunks(table: ExportTable, fmt: str, chunk_size: int = 64 * 1024) -> It
 
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # the response adds "; charset=utf-8" to text types itself (once)
 }

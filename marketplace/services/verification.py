@@ -84,7 +84,8 @@ def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: d
     count = len(offers)
     batch = Batch(number=number, kind="regular", published_on=today or date.today(), released_by_id=user.id,
                   title_zh=c.values["title_zh"] or f"第{number}批：{count}项新技术、新产品、新服务",
-                  title_en=c.values["title_en"] or f"Batch {number}: {count} technologies, products and services",
+                  title_en=c.values["title_en"] or f"Batch {number}: {count} " + (
+                      "technology, product or service" if count == 1 else "technologies, products and services"),
                   note_zh=c.values["note_zh"], note_en=c.values["note_en"])
     db.session.add(batch)
     now = datetime.now(timezone.utc)

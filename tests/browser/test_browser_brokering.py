@@ -19,6 +19,7 @@ if os.environ.get("CI") != "true":
         pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed", allow_module_level=True)
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
+from page_audit import open_workspace
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -45,6 +46,7 @@ def test_broker_takes_a_pairing_to_signed_deal(page: Page, new_page, live_server
     # The broker opens the pairing queue from the nav and proposes the introduction with a message.
     broker = page
     steps.log_in(broker, broker_email)
+    open_workspace(broker)
     broker.locator('nav a[href="/matches/queue"]').click()
     expect(broker).to_have_url(re.compile(r"/matches/queue$"))
     # the need may have other, weaker pairings in the queue too: take the row of this pairing
@@ -69,6 +71,7 @@ def test_broker_takes_a_pairing_to_signed_deal(page: Page, new_page, live_server
     for email, side in ((hospital_email, "need"), (firm_email, "offer")):
         member = new_page()
         steps.log_in(member, email)
+        open_workspace(member)
         member.locator("#nav-introductions").click()
         expect(member).to_have_url(re.compile(r"/brokering/mine$"))
         item = member.locator(f'#my-introductions .intro-item[data-intro="{intro_id}"]')
@@ -89,6 +92,7 @@ def test_broker_takes_a_pairing_to_signed_deal(page: Page, new_page, live_server
     expect(member.locator("h1 .stage-badge")).to_have_attribute("data-stage", "accepted")
 
     # The broker finds it on the board under "accepted" and moves it to "contacted" from there.
+    open_workspace(broker)
     broker.locator("#nav-introductions").click()
     expect(broker).to_have_url(re.compile(r"/brokering/board$"))
     card = broker.locator(f'#stage-accepted .intro-card[data-intro="{intro_id}"]')
@@ -154,6 +158,7 @@ def test_broker_takes_a_pairing_to_signed_deal(page: Page, new_page, live_server
     expect(outsider.locator("#main h1")).to_have_text("404")
     expect(outsider.locator("#main")).not_to_contain_text(message)
     expect(outsider.locator("#main")).not_to_contain_text(need_title)
+    open_workspace(outsider)
     outsider.locator("#nav-introductions").click()
     expect(outsider).to_have_url(re.compile(r"/brokering/mine$"))
     expect(outsider.locator(f'[data-intro="{intro_id}"]')).to_have_count(0)

@@ -19,6 +19,7 @@ if os.environ.get("CI") != "true":
         pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed", allow_module_level=True)
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
+from page_audit import open_workspace
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -133,7 +134,9 @@ def test_hospital_requests_ct_scanner_firm_accepts_they_talk_and_broker_signs(ne
     firm = open_page()
     steps.log_in(firm, firm_email)
     steps.open_menu(firm)
+    open_workspace(firm)
     expect(firm.locator("#nav-docking #docking-count")).to_have_text(re.compile(r"^1\b"))
+    open_workspace(firm)
     firm.locator("#nav-docking").click()
     expect(firm).to_have_url(re.compile(r"/docking/$"))
     expect(firm.locator("#received-count")).to_have_text("1")
@@ -213,6 +216,7 @@ def test_hospital_requests_ct_scanner_firm_accepts_they_talk_and_broker_signs(ne
     broker = open_page()
     steps.log_in(broker, broker_email)
     steps.open_menu(broker)
+    open_workspace(broker)
     broker.locator("#nav-docking").click()
     expect(broker).to_have_url(re.compile(r"/docking/$"))
     fits_the_screen(broker)
@@ -251,6 +255,7 @@ def test_hospital_requests_ct_scanner_firm_accepts_they_talk_and_broker_signs(ne
         expect(person.locator("h1 .stage-badge")).to_have_attribute("data-stage", "signed")
         expect(person.locator("#main")).to_contain_text(f"技术经理人{word}")
     steps.open_menu(broker)
+    open_workspace(broker)
     broker.locator("#nav-introductions").click()
     expect(broker).to_have_url(re.compile(r"/brokering/board$"))
     expect(broker.locator(f'#stage-signed .intro-card[data-intro="{intro_id}"]')).to_have_count(1)

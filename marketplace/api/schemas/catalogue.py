@@ -42,7 +42,7 @@ def _money(**kw):
 # --- input --------------------------------------------------------------------------------------------
 
 class PatentIn(ApiSchema):
-    application_number = Text(20, metadata={"description": "CN application number, e.g. 202010123456.7"})
+    application_number = Text(20, metadata={"description": "CN application number, e.g. 202010123456.2 (ZL or CN prefix accepted)"})
     ipc_classes = TextList()
     applicants = TextList()
     inventors = TextList()

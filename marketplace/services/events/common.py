@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +33,9 @@ MEETING_LABELS = {"pending": _l("Waiting for the presenter"), "accepted": _l("Ac
                   "declined": _l("Declined"), "withdrawn": _l("Withdrawn")}
 PRIORITY_LABELS = {1: _l("Nice to have"), 2: _l("Important"), 3: _l("Essential")}
 INTEREST_LABELS = {"license": _l("Want to license"), "invest": _l("Want to invest"), "trial": _l("Want a trial")}
-FOLLOW_UP_LABELS = {"open": _l("Open"), "introduced": _l("Introduction proposed"), "closed": _l("Closed")}
+# "Open" alone is a need that is open for offers; a follow-up item that is open waits for someone to act.
+FOLLOW_UP_LABELS = {"open": lazy_pgettext("follow-up", "Open"), "introduced": _l("Introduction proposed"),
+                    "closed": lazy_pgettext("follow-up", "Closed")}
 
 
 def utc_now() -> datetime:
