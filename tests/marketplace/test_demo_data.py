@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from marketplace.demo.content import APPLICATIONS
 from marketplace.extensions import db
 from marketplace.models import (Batch, Event, EventInterest, Introduction, MatchSuggestion, MeetingRequest, Need,
-                                Offer, Organization, Registration, User)
+                                LiaisonReport, Offer, Organization, PolicyFiling, PolicyFilingPart, Registration,
+                                User)
 from marketplace.services import funnel, stats
 from tests.conftest import login
 
@@ -80,6 +81,10 @@ def demo(app):
             top.setdefault(need_id, []).append(offer_id)
         data["top_titles"] = {n: [titles[o] for o in ids[:10]] for n, ids in top.items()}
         data["trends"] = stats.trends(TODAY)
+        data["filing_titles"] = list(s.scalars(select(PolicyFiling.title)))
+        data["part_statuses"] = Counter(s.scalars(select(PolicyFilingPart.status)))
+        data["report_statuses"] = Counter(s.scalars(select(LiaisonReport.status)))
+        data["escalated"] = s.scalar(select(func.count(LiaisonReport.id)).where(LiaisonReport.escalated_at.isnot(None)))
     password = re.search(r"operator@demo\.techbridge\.cn\s+(\S+)", loaded.output).group(1)
     client = app.test_client()
     assert login(client, "operator@demo.techbridge.cn", password).status_code == 302
@@ -90,7 +95,7 @@ def demo(app):
     pages = ["/", "/offers/", "/offers/?batch=1", "/offers/batches", "/needs/", "/patents/high-value", "/events/",
              f"/events/{spark}", f"/events/{spark}/report", f"/events/{spark}/follow-ups", f"/events/{spark}/meetings",
              "/brokering/board", f"/brokering/{signed}", "/brokering/overdue", "/operator/verification",
-             "/operator/patents"]
+             "/operator/patents", "/policies/", "/policies/office", "/policies/figures", "/liaison/desk"]
     data["pages"] = {path: client.get(path).status_code for path in pages}
     data["funnel_page"] = client.get("/brokering/funnel").get_data(as_text=True)
     data["home"] = app.test_client().get("/").get_data(as_text=True)
@@ -195,3 +200,10 @@ def test_every_page_an_operator_opens_works_with_the_demo_data(demo):
 def test_home_page_is_populated(demo):
     html = demo["home"]
     assert "高价值专利" in html and "第3批" in html and "演示数据" in html
+
+
+def test_policy_desk_has_filings_in_every_state_and_liaison_reports(demo):
+    assert demo["filing_titles"] and all(re.fullmatch(r"\d{8} \S+（第\d+(、\d+)*条）", t) for t in demo["filing_titles"])
+    assert set(demo["part_statuses"]) == {"received", "in_review", "info_requested", "supported", "declined"}
+    assert {"open", "answered", "routed", "closed"} <= set(demo["report_statuses"]) and demo["escalated"] == 1
+    assert all(demo["pages"][p] == 200 for p in ("/policies/", "/policies/office", "/policies/figures", "/liaison/desk"))
