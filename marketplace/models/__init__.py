@@ -13,8 +13,8 @@ from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
 from marketplace.models.organizations import Organization, OrganizationInvitation, OrganizationVerification
 from marketplace.models.outbox import SearchOutboxEntry
-from marketplace.models.policy import (PolicyAnswer, PolicyFiling, PolicyFilingPart, PolicyMeasure,
-                                       PolicyMeasureRevision, PolicyOffice, PolicyOfficeStaff)
+from marketplace.models.policy import (FundingProgramme, PolicyAnswer, PolicyFiling, PolicyFilingPart, PolicyMeasure,
+                                       PolicyMeasureRevision, PolicyOffice, PolicyOfficeStaff, ProgrammeEntry)
 from marketplace.models.search_terms import SearchTerm
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
@@ -28,4 +28,5 @@ __all__ = [
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "User", "UserRole",
     "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure", "PolicyMeasureRevision",
     "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
+    "FundingProgramme", "ProgrammeEntry",
 ]

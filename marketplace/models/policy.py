@@ -169,3 +169,51 @@ class PolicyFilingPart(TimestampMixin, Base):
     filing: Mapped[PolicyFiling] = relationship(back_populates="parts")
     measure: Mapped[PolicyMeasure] = relationship()
     office: Mapped[PolicyOffice | None] = relationship()
+
+
+PROGRAMME_KINDS = ("loan", "investment", "grant")
+ENTRY_SOURCES = ("operator", "filing")
+
+
+class FundingProgramme(TimestampMixin, Base):
+    """A funding programme with a budget (the 20-billion epidemic loan programme, a subsidy budget, …); its
+    public figures are counted from its entries, never typed in."""
+
+    __tablename__ = "funding_programmes"
+    __table_args__ = (CheckConstraint(f"kind IN {PROGRAMME_KINDS}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    budget_rmb: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    # Supported parts of filings under this measure are recorded as entries automatically.
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("policy_measures.id", ondelete="SET NULL"), index=True)
+
+    def name(self, locale: str = "zh") -> str:
+        return bilingual(self, "name", locale)
+
+
+class ProgrammeEntry(Base):
+    """One loan, investment or grant made under a programme."""
+
+    __tablename__ = "programme_entries"
+    __table_args__ = (CheckConstraint(f"source IN {ENTRY_SOURCES}", name="source"),
+                      CheckConstraint("amount_rmb > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("funding_programmes.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"),
+                                                        index=True)
+    amount_rmb: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    granted_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(10), default="operator")
+    filing_part_id: Mapped[int | None] = mapped_column(ForeignKey("policy_filing_parts.id", ondelete="SET NULL"),
+                                                       unique=True)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

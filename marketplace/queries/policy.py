@@ -97,3 +97,23 @@ def liaison_desk(sub_parks, *, everything: bool = False) -> dict:
 def _aware(moment):
     from datetime import timezone
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def programme_figures() -> list[dict]:
+    """Each programme with its entries counted and summed, and the share of its budget used."""
+    from marketplace.models import FundingProgramme, ProgrammeEntry
+    totals = {row[0]: (row[1], row[2] or 0) for row in db.session.execute(
+        select(ProgrammeEntry.programme_id, func.count(ProgrammeEntry.id), func.sum(ProgrammeEntry.amount_rmb))
+        .group_by(ProgrammeEntry.programme_id))}
+    out = []
+    for programme in db.session.scalars(select(FundingProgramme).order_by(FundingProgramme.id)):
+        count, amount = totals.get(programme.id, (0, 0))
+        share = float(amount) / float(programme.budget_rmb) if programme.budget_rmb else None
+        out.append({"programme": programme, "count": count, "amount": amount,
+                    "share": round(100 * share, 1) if share is not None else None})
+    return out
+
+
+def programme(programme_id):
+    from marketplace.models import FundingProgramme
+    return db.session.get(FundingProgramme, parse_id(programme_id) or 0)

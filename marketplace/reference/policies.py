@@ -116,3 +116,17 @@ MEASURES = [
       {"fact": "size_class", "op": "in", "value": ["micro", "small", "medium"]}],
      "支持中小企业使用创新券共享科研仪器设备。"),
 ]
+
+# (code, kind, name_zh, name_en, description_zh, description_en, budget RMB, started on, measure number or None)
+PROGRAMMES = [
+    ("epidemic-loans", "loan", "疫情防控专项贷款", "Epidemic-response loan programme",
+     "200亿元专项信贷额度，利率最低2.05%，支持参与疫情防控和受疫情影响的企业。",
+     "20 billion RMB of credit at rates from 2.05% for firms in, or hit by, the epidemic response.",
+     20_000_000_000, date(2020, 2, 1), 6),
+    ("venture-action", "investment", "抗疫投资行动", "Anti-epidemic venture investment action",
+     "300亿元创投资金，投向生命健康、数字经济、协同办公、无人配送等领域的早期和成长期企业。",
+     "30 billion RMB for early and growth-stage firms in life health, digital economy, remote work and delivery.",
+     30_000_000_000, date(2020, 2, 10), None),
+    ("rd-subsidy", "grant", "小微企业研发费用补贴", "R&D subsidy for small and micro firms",
+     "按第5条，每家最高20万元。", "Under measure 5, at most 200,000 RMB per firm.", 100_000_000, date(2020, 2, 7), 5),
+]

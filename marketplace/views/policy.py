@@ -17,6 +17,7 @@ from marketplace.queries.taxonomy import field_names
 from marketplace.services import access
 from marketplace.services.errors import DomainError
 from marketplace.services.policy import catalogue, eligibility, filings
+from marketplace.services.policy import programmes as programme_service
 from marketplace.services.policy.exports import filings_workbook
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
@@ -180,3 +181,24 @@ def office():
 def figures():
     return render_template("policy/figures.html", measures=policy_q.measures(), offices=policy_q.offices(),
                            counts=policy_q.public_counts())
+
+
+@bp.route("/programmes")
+def programmes():
+    return render_template("policy/programmes.html", figures=policy_q.programme_figures(),
+                           can_record=access.is_staff(current_user), errors={})
+
+
+@bp.route("/programmes/<int:programme_id>/entries", methods=["POST"])
+@login_required
+def record_entry(programme_id: int):
+    item = policy_q.programme(programme_id)
+    if item is None or not access.is_staff(current_user):
+        abort(404)
+    try:
+        with unit_of_work():
+            programme_service.record_entry(current_user, item, form_dict(request.form), today=_today())
+        flash(_("Recorded; the programme's figures include it."), "success")
+    except DomainError as exc:
+        flash_domain_error(exc)
+    return redirect(url_for("policy.programmes"))

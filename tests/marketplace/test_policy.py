@@ -235,3 +235,36 @@ def test_filings_export_as_excel(app, make, measures):
     sheet = load_workbook(BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 4 and rows[1][0].endswith("火眼公司（第2、4、7条）")
+
+
+def test_programme_figures_are_counted_from_entries_and_supported_filings(app, make, measures):
+    from marketplace.models import FundingProgramme, ProgrammeEntry
+    client = app.test_client()
+    assert "0 笔贷款" in client.get("/policies/programmes").get_data(as_text=True)
+    _uid, operator_email = make.staff("operator")
+    operator = _as(app, operator_email)
+    with app.app_context():
+        codes = dict(db.session.execute(select(FundingProgramme.code, FundingProgramme.id)).all())
+    loans = codes["epidemic-loans"]
+    for amount in ("5000000", "4320000"):
+        assert operator.post(f"/policies/programmes/{loans}/entries",
+                             data={"amount_rmb": amount, "granted_on": "2020-04-23"}).status_code == 302
+    operator.post(f"/policies/programmes/{loans}/entries", data={"amount_rmb": "-3"})
+    operator.post(f"/policies/programmes/{loans}/entries", data={"amount_rmb": "1", "organization_id": "99999999"})
+    _org, _u, member_email = make.member("firm")
+    assert _as(app, member_email).post(f"/policies/programmes/{loans}/entries",
+                                       data={"amount_rmb": "1"}).status_code == 404
+    # A supported part under measure 5 counts in the R&D subsidy programme by itself, once.
+    org, email = _firm(app, make)
+    assert _as(app, email).post("/policies/filings/new", data={**FILING, "org": org, "measures": ["5"]}).status_code == 302
+    with app.app_context():
+        part_id = db.session.scalar(select(PolicyFilingPart.id).where(PolicyFilingPart.measure_number == 5))
+    startup = _office_staff(app, make, "startup")
+    startup.post(f"/policies/parts/{part_id}/review", data={"status": "supported", "amount_rmb": "180000"})
+    startup.post(f"/policies/parts/{part_id}/review", data={"status": "supported", "amount_rmb": "180000"})
+    with app.app_context():
+        entries = {code: sorted(int(a) for a in db.session.scalars(select(ProgrammeEntry.amount_rmb).where(
+            ProgrammeEntry.programme_id == pid))) for code, pid in codes.items()}
+    assert entries == {"epidemic-loans": [4320000, 5000000], "venture-action": [], "rd-subsidy": [180000]}
+    page = client.get("/policies/programmes").get_data(as_text=True)
+    assert "2 笔贷款" in page and "932 万元" in page and "1 笔补贴" in page

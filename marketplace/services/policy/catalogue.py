@@ -42,6 +42,8 @@ def load_reference(session) -> int:
             offices=[offices[c] for c in office_codes]))
         added += 1
     session.flush()
+    from marketplace.services.policy import programmes
+    programmes.load_reference(session)
     return added
 
 

@@ -21,6 +21,7 @@ from marketplace.services import access, audit
 from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locks import lock_instance
+from marketplace.services.policy import programmes
 
 DIRECTIONS = ("D1", "D2", "D3", "D4", "D5")
 MAX_MEASURES = 20
@@ -157,6 +158,7 @@ def review_part(user, part_id, data: dict, *, now: datetime | None = None) -> Po
     part.decided_by_id = audit.actor_of(user)
     part.decided_at = now or datetime.now(timezone.utc)
     db.session.flush()
+    programmes.record_supported_part(part)
     audit.record(db.session, actor_id=audit.actor_of(user), action="policy", object_type="policy_filing",
                  object_id=part.filing_id, organization_id=part.filing.organization_id,
                  summary=f"{part.filing.title} · {vocabulary.label('policy_part_status', status)}",
