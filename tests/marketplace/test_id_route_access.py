@@ -456,6 +456,62 @@ def saved_search(w: World) -> Case:
     return Case({"saved_id": saved_id}, w.a.email)
 
 
+def _with_post(w: World, model, **kw) -> str:
+    """A new staff member holding a post (an office's reviewer, a sub-park's staff); returns the e-mail."""
+    person = w._staff("broker")
+    w.add(model(user_id=person.user, **kw))
+    return person.email
+
+
+def policy_filing_part(w: World) -> Case:
+    """A's filing for measure 7: A's members see it; only the startup office's staff review its part."""
+    from marketplace.models import PolicyFiling, PolicyFilingPart, PolicyMeasure, PolicyOffice, PolicyOfficeStaff
+    from marketplace.services.policy import catalogue
+    with w.app.app_context():
+        catalogue.load_reference(db.session)
+        db.session.commit()
+        measure = db.session.scalar(select(PolicyMeasure).where(PolicyMeasure.number == 7))
+        office_id = db.session.scalar(select(PolicyOffice.id).where(PolicyOffice.code == "startup"))
+        filing = PolicyFiling(organization_id=w.a.org, title="20200206 甲（第7条）", project_name="p",
+                              filed_on=date(2020, 2, 6))
+        filing.parts.append(PolicyFilingPart(measure_id=measure.id, measure_number=7, office_id=office_id))
+        db.session.add(filing)
+        db.session.commit()
+        ids = {"filing_id": filing.id, "part_id": filing.parts[0].id}
+    reviewer = _with_post(w, PolicyOfficeStaff, office_id=office_id)
+    return Case(ids, reviewer)
+
+
+def archived_measure(w: World) -> Case:
+    """A measure no longer in force: only operators open or edit it."""
+    from marketplace.models import PolicyMeasure
+    with w.app.app_context():
+        from marketplace.services.policy import catalogue
+        catalogue.load_reference(db.session)
+        measure = db.session.scalar(select(PolicyMeasure).where(PolicyMeasure.number == 8))
+        measure.status = "archived"
+        db.session.commit()
+        return Case({"measure_id": measure.id}, w.operator.email)
+
+
+def funding_programme(w: World) -> Case:
+    """Only operators record loans, investments and grants under a programme."""
+    from marketplace.models import FundingProgramme
+    with w.app.app_context():
+        from marketplace.services.policy import catalogue
+        catalogue.load_reference(db.session)
+        db.session.commit()
+        return Case({"programme_id": db.session.scalar(select(FundingProgramme.id).limit(1))}, w.operator.email)
+
+
+def liaison_report(w: World) -> Case:
+    """A's report to the Haidian sub-park: A's members and Haidian's staff see it; only the staff act on it."""
+    from marketplace.models import LiaisonReport, SubParkStaff
+    (report_id,) = w.add(LiaisonReport(organization_id=w.a.org, sub_park="haidian", topic="legal", title="t",
+                                       body="b", respond_by=_now() + timedelta(days=3)))
+    return Case({"report_id": report_id}, _with_post(w, SubParkStaff, sub_park="haidian"))
+
+
 Builder = Callable[[World], Case]
 EVENT = (draft_event, published_event)
 
@@ -533,6 +589,13 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "notifications.open_notification": (notification,),
     "notifications.delete_saved_search": (saved_search,),
     "notifications.rating": (followup_rating,),
+    "policy.filing": (policy_filing_part,),
+    "policy.review": (policy_filing_part,),
+    "policy.measure": (archived_measure,),
+    "policy.edit": (archived_measure,),
+    "policy.record_entry": (funding_programme,),
+    "liaison.detail": (liaison_report,),
+    "liaison.handle": (liaison_report,),
 }
 
 
@@ -557,6 +620,9 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "brokering.respond": {"decision": "declined", "reason": "篡改"},
     "docking.post_message": {"body": "篡改"},
     "docking.report_message": {"reason": "篡改"},
+    "policy.review": {"status": "declined", "note": "篡改"},
+    "policy.record_entry": {"amount_rmb": "1"},
+    "liaison.handle": {"action": "close", "text": "篡改"},
     "brokering.move": {"to_stage": "lost", "reason": "篡改"},
     "brokering.deal_value": {"deal_value_rmb": "1000"},
     "brokering.add_task": lambda w, case: {"title": "篡改", "due_on": "2030-01-01", "owner_id": str(w.broker.user)},
