@@ -78,6 +78,9 @@ INTRODUCTION_RESPONSE_LABELS = {"pending": _l("Waiting for an answer"), "accepte
 INTRODUCTION_SIDE_LABELS = {"need": _l("Need side"), "offer": _l("Offer side")}
 MATCH_VERDICT_LABELS = {"accepted": _l("Accepted"), "dismissed": _l("Not relevant"), "signed": _l("Signed")}
 
+IMPORT_RUN_STATUS_LABELS = {"queued": _l("Waiting to start"), "running": _l("Importing"), "done": _l("Finished"),
+                            "failed": _l("Nothing imported")}
+
 REQUEST_PURPOSE_LABELS = {
     "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
     "co_development": _l("Co-development"), "investment": _l("Investment or financing"), "trial": _l("Trial / pilot"),
@@ -91,7 +94,7 @@ ALL_LABELS = {
     "need_status": NEED_STATUS_LABELS, "urgency": URGENCY_LABELS, "legal_status": LEGAL_STATUS_LABELS,
     "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
-    "match_verdict": MATCH_VERDICT_LABELS,
+    "match_verdict": MATCH_VERDICT_LABELS, "import_status": IMPORT_RUN_STATUS_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
 }
 
