@@ -110,23 +110,24 @@ def inspect_xlsx(content: bytes, limits: ReadLimits) -> None:
 
 
 def _check_shared_strings(archive: zipfile.ZipFile, names: set, limits: ReadLimits) -> None:
-    """openpyxl loads every shared string up front, so count them first (streaming, bounded by the entry's
-    checked size) and refuse a table far larger than any import could use."""
-    part = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
-    if part is None:
-        return
+    """openpyxl loads every shared string up front, so count them first and refuse a table far larger than any
+    import could use. The table's part name comes from the workbook's relationships, which a hostile file may
+    point anywhere, so every part but the sheets is counted (streaming, bounded by the checked sizes)."""
     count = 0
-    tail = b""
-    with archive.open(part) as stream:
-        while chunk := stream.read(256 * 1024):
-            data = tail + chunk
-            count += data.count(b"<si>") + data.count(b"<si ") + data.count(b":si>") + data.count(b":si ")
-            # keep the last bytes so a tag split between chunks is counted once, in the next round
-            tail = data[-3:]
-            count -= tail.count(b"<si") + tail.count(b":si")
-            if count > limits.max_shared_strings:
-                raise _too_large(_l("The workbook holds more than %(n)d distinct texts; split it into smaller "
-                                    "files.", n=limits.max_shared_strings))
+    for part in sorted(names):
+        if part.lower().startswith("xl/worksheets/") or part.endswith("/"):
+            continue
+        tail = b""
+        with archive.open(part) as stream:
+            while chunk := stream.read(256 * 1024):
+                data = tail + chunk
+                count += data.count(b"<si>") + data.count(b"<si ") + data.count(b":si>") + data.count(b":si ")
+                # keep the last bytes so a tag split between chunks is counted once, in the next round
+                tail = data[-3:]
+                count -= tail.count(b"<si") + tail.count(b":si")
+                if count > limits.max_shared_strings:
+                    raise _too_large(_l("The workbook holds more than %(n)d distinct texts; split it into "
+                                        "smaller files.", n=limits.max_shared_strings))
 
 
 def _is_blank(values) -> bool:
