@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.identifiers import is_valid_patent_number, normalise_patent_number, normalise_uscc
-from marketplace.models import Need, Offer, Organization, PatentDetail
+from marketplace.models import Field, Need, Offer, Organization, PatentDetail
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.models.needs import NEED_KINDS
 from marketplace.services import access
@@ -187,10 +187,10 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
             result.updated += 1
     except DomainError as exc:
         return _errors_to_rows(row, exc, key_column)
+    # the service flushed (so the id is known); the key and score go out with the next row's flush
     offer.import_key = key
     if kind == "patent":
         _score_patent(offer, weights)
-    db.session.flush()
     (result.created_ids if existing is None else result.updated_ids).append(offer.id)
     return []
 
@@ -216,7 +216,6 @@ def _import_need_row(user, row: int, data: dict, kind: str, organization_id: int
     except DomainError as exc:
         return _errors_to_rows(row, exc, key_column)
     need.import_key = key
-    db.session.flush()
     (result.created_ids if existing is None else result.updated_ids).append(need.id)
     return []
 
@@ -260,9 +259,6 @@ def import_table(user, entity: str, table: ImportTable, *, organization_id: int 
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(_l("Log in to import."))
     deadline = time.monotonic() + time_limit_seconds if time_limit_seconds is not None else None
-    result = ImportResult(entity=entity)
-    problems: list[RowError] = []
-    seen: dict = {}
     lookups = _load_organizations(table.rows)
     planned = []
     keys, numbers = [], []
@@ -275,22 +271,38 @@ def import_table(user, entity: str, table: ImportTable, *, organization_id: int 
             if kind == "patent" and _patent_number(data):
                 numbers.append(_patent_number(data))
     _load_records(lookups, entity, keys, numbers)
+    db.session.info[offer_service.FIELDS_BY_CODE] = {f.code: f for f in db.session.scalars(select(Field))}
+    try:
+        return _apply_rows(user, entity, planned, lookups, weights, progress, deadline, time_limit_seconds)
+    finally:
+        db.session.info.pop(offer_service.FIELDS_BY_CODE, None)
+
+
+def _apply_rows(user, entity: str, planned: list, lookups: _Lookups, weights: dict | None, progress,
+                deadline: float | None, time_limit_seconds: float | None) -> ImportResult:
+    result = ImportResult(entity=entity)
+    problems: list[RowError] = []
+    seen: dict = {}
     total = len(planned)
     for done, (row, data, org_id, kind, row_problems) in enumerate(planned, start=1):
         if deadline is not None and time.monotonic() > deadline:
             raise ImportTimedOut(_l("The import took longer than %(n)d seconds and was stopped; nothing was "
                                     "imported. Split the file into smaller files.", n=int(time_limit_seconds)))
-        if row_problems:
-            for problem in row_problems:
-                problem.row = row
-            problems.extend(row_problems)
-            problems.extend(_field_errors_only(entity, row, data, kind))
-        elif entity == "needs":
-            problems.extend(_import_need_row(user, row, data, kind, org_id, seen, result, lookups))
-        else:
-            problems.extend(_import_offer_row(user, row, data, kind, org_id, seen, weights, result, lookups))
+        # each row flushes once when it is done; the services' lookups in between need not flush first
+        with db.session.no_autoflush:
+            if row_problems:
+                for problem in row_problems:
+                    problem.row = row
+                problems.extend(row_problems)
+                problems.extend(_field_errors_only(entity, row, data, kind))
+            elif entity == "needs":
+                problems.extend(_import_need_row(user, row, data, kind, org_id, seen, result, lookups))
+            else:
+                problems.extend(_import_offer_row(user, row, data, kind, org_id, seen, weights, result, lookups))
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
+    if not problems:
+        db.session.flush()  # the last row's key: a clash with another import shows here, inside the import
     if problems:
         problems.sort(key=lambda e: e.row)  # stable: a row's problems keep their column order
         raise ImportRejected(_l("Nothing was imported: %(n)d problems in %(r)d rows. Correct them and import the "
