@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from openpyxl import Workbook  # noqa: E402
-from sqlalchemy import delete, select  # noqa: E402
+from openpyxl import Workbook
+from sqlalchemy import delete, select
 
 HEADERS = {
     "offers": ["external_id", "kind", "title_zh", "title_en", "summary_zh", "field_codes", "trl", "price_rmb",
@@ -103,8 +103,8 @@ def baseline_import(user, entity: str, table, organization_id: int) -> int:
 
 
 def clear(app) -> None:
-    from marketplace.extensions import db
     from marketplace import models
+    from marketplace.extensions import db
     with app.app_context():
         for model in [getattr(models, name) for name in ("ImportRun", "SearchOutboxEntry", "Need", "Offer")
                       if hasattr(models, name)]:

@@ -48,7 +48,6 @@ from marketplace.services.imports.safe_read import ReadLimits
 from marketplace.services.imports.table import ImportRejected, ImportTable, ImportTimedOut, RowError
 
 __all__ = [
-    "column_labels",
     "COLUMNS_BY_ENTITY",
     "DATA_SHEET",
     "EXAMPLE_SHEET",
@@ -69,6 +68,7 @@ __all__ = [
     "ImportTimedOut",
     "ReadLimits",
     "RowError",
+    "column_labels",
     "columns_for",
     "default_organization_for",
     "file_format_of",

@@ -3,7 +3,8 @@ claims it, imports its rows and records the outcome on it.
 
 One submission, one run: a run's ``active_key`` (user, entity, organisation and the file's SHA-256) is unique
 while the run is queued or running, and the user's latest run, when it is of the same submission and less than
-``RESUBMIT_SECONDS`` old, is returned instead of a new one, so a double click, a second tab or two workers never import a file twice at once.
+``RESUBMIT_SECONDS`` old, is returned instead of a new one, so a double click, a second tab or two workers
+never import a file twice at once.
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def start_import(user, entity: str, filename: str, content: bytes, *, organizati
     """Check the file now (format, size, limits, header row: problems with the file itself are reported at
     once) and queue its import as a job. Returns ``(run, True)`` for a new run, or ``(run, False)`` with the
     run of the same submission when it is still running or has just finished."""
-    read_table(entity, filename, content, limits=limits)
+    rows_total = len(read_table(entity, filename, content, limits=limits).rows)
     file_sha = hashlib.sha256(content).hexdigest()
     key = submission_key(user.id, entity, organization_id, file_sha)
     existing = _same_submission(user.id, entity, organization_id, file_sha, key)
@@ -76,8 +77,8 @@ def start_import(user, entity: str, filename: str, content: bytes, *, organizati
         return existing, False
     run = ImportRun(user_id=user.id, organization_id=organization_id, entity=entity, filename=filename[:255],
                     file_sha256=file_sha, locale=(locale or "zh")[:8], status="queued", active_key=key,
-                    content=content, weights=weights, rows_total=0, rows_done=0, created_count=0, updated_count=0,
-                    created_ids=[], updated_ids=[], skipped_rows=[], row_errors=[])
+                    content=content, weights=weights, rows_total=rows_total, rows_done=0, created_count=0,
+                    updated_count=0, created_ids=[], updated_ids=[], skipped_rows=[], row_errors=[])
     try:
         with db.session.begin_nested():
             db.session.add(run)
