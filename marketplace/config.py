@@ -131,6 +131,20 @@ class BaseConfig:
     UPLOAD_FOLDER: str | None = None
     UPLOAD_MAX_BYTES = {"logo": 2 * 1024 * 1024, "attachment": 10 * 1024 * 1024, "licence": 10 * 1024 * 1024}
     UPLOAD_RATE_LIMIT = "30 per minute"  # per user
+    # Imports (marketplace/services/imports): what an uploaded .xlsx / .csv may make the server do. A workbook's
+    # zip is checked before parsing (parts, unpacked sizes, compression ratio, shared strings); reading stops
+    # after IMPORT_BLANK_ROWS_STOP blank rows in a row; the job stops after IMPORT_MAX_SECONDS.
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS = 2000
+    IMPORT_MAX_COLUMNS = 200
+    IMPORT_MAX_ZIP_ENTRIES = 200
+    IMPORT_MAX_ENTRY_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 120 * 1024 * 1024
+    IMPORT_MAX_COMPRESSION_RATIO = 200
+    IMPORT_MAX_SHARED_STRINGS = 200_000
+    IMPORT_BLANK_ROWS_STOP = 100
+    IMPORT_MAX_CELL_CHARS = 32767
+    IMPORT_MAX_SECONDS = 300
     # Rate limits per client address (Flask-Limiter syntax, several joined by ";"), read on each request.
     LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # log-in posts (guessing is also locked per account)
     REGISTER_RATE_LIMIT = "5 per minute; 30 per hour"  # registration form posts

@@ -95,6 +95,8 @@ TIMEZONE_LABELS = {
     "America/New_York": _l("US Eastern time"), "America/Los_Angeles": _l("US Pacific time"),
     "UTC": _l("Coordinated Universal Time (UTC)"),
 }
+IMPORT_RUN_STATUS_LABELS = {"queued": _l("Waiting to start"), "running": _l("Importing"), "done": _l("Finished"),
+                            "failed": _l("Nothing imported")}
 
 REQUEST_PURPOSE_LABELS = {
     "purchase": _l("Purchase"), "licence": _l("Licence"), "transfer": _l("Technology transfer"),
@@ -124,7 +126,7 @@ ALL_LABELS = {
     "transfer_mode": TRANSFER_MODE_LABELS, "financial_type": FINANCIAL_TYPE_LABELS,
     "invest_stage": INVEST_STAGE_LABELS, "purpose": REQUEST_PURPOSE_LABELS, "role": ROLE_LABELS, "trl": TRL_LABELS,
     "match_verdict": MATCH_VERDICT_LABELS, "match_band": MATCH_BAND_LABELS, "match_part": MATCH_PART_LABELS,
-    "match_flag": MATCH_FLAG_LABELS, "growth_stage": INVEST_STAGE_LABELS,
+    "match_flag": MATCH_FLAG_LABELS, "growth_stage": INVEST_STAGE_LABELS, "import_status": IMPORT_RUN_STATUS_LABELS,
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
     "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,

@@ -28,10 +28,18 @@ KIND_SECTIONS = {
 }
 
 
+FIELDS_BY_CODE = "fields_by_code"  # session.info key: {code: Field} preloaded by a bulk import
+
+
 def fields_by_codes(codes: list[str]) -> tuple[list[Field], list[str]]:
-    """Resolve taxonomy codes; returns (fields, unknown codes)."""
+    """Resolve taxonomy codes; returns (fields, unknown codes). A bulk import preloads the taxonomy into
+    ``session.info[FIELDS_BY_CODE]`` so its thousands of rows do not query it twice each."""
     if not codes:
         return [], []
+    preloaded = db.session.info.get(FIELDS_BY_CODE)
+    if preloaded is not None:
+        found = [preloaded[c] for c in dict.fromkeys(codes) if c in preloaded]
+        return found, [c for c in codes if c not in preloaded]
     found = list(db.session.scalars(select(Field).where(Field.code.in_(codes))))
     known = {f.code for f in found}
     return found, [c for c in codes if c not in known]

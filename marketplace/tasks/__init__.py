@@ -10,4 +10,5 @@ from __future__ import annotations
 
 def register_tasks() -> None:
     """Import every task module so that its jobs are registered (idempotent)."""
-    from marketplace.tasks import alerts, brokering, events, matching, notifications, organizations, policy, search  # noqa: F401,E501
+    from marketplace.tasks import (alerts, brokering, events, imports, matching, notifications,  # noqa: F401
+                                   organizations, policy, search)

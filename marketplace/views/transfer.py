@@ -1,14 +1,16 @@
-"""Bulk import (templates, upload, row-by-row report) and exports to Excel and CSV."""
+"""Bulk import (templates, upload queued as a job, progress, row report) and exports to Excel and CSV."""
 from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, Response, abort, current_app, flash, render_template, request, session,
-                   stream_with_context)
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   session, stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace.i18n import current_lang
 from marketplace.models import Organization
+from marketplace.queries import imports as imports_q
 from marketplace.queries import organizations as organizations_q
 from marketplace.services import access, curation, exports, imports
 from marketplace.services.errors import DomainError
@@ -33,8 +35,9 @@ def _attachment(data, filename: str, fmt: str) -> Response:
 
 @bp.route(f"/template/<{ENTITY_CONVERTER}:entity>.<{FORMAT_CONVERTER}:fmt>")
 def template(entity: str, fmt: str):
-    """Download the import template of an entity."""
-    data = imports.template_xlsx(entity) if fmt == "xlsx" else imports.template_csv(entity)
+    """Download the import template of an entity (headers and drop-downs in the reader's language)."""
+    lang = current_lang()
+    data = imports.template_xlsx(entity, lang) if fmt == "xlsx" else imports.template_csv(entity, lang)
     return _attachment(data, f"techbridge-{entity}-template.{fmt}", fmt)
 
 
@@ -44,20 +47,42 @@ def _org_choices() -> list[Organization]:
     return [m.organization for m in current_user.memberships]
 
 
+def _grouped_problems(entity: str, problems) -> list[tuple[int, list[tuple[str, str]]]]:
+    """Problems as ``[(row, [(column header, reason), ...])]``: every problem of a row on one line."""
+    labels = imports.column_labels(entity, current_lang())
+    rows: dict[int, list[tuple[str, str]]] = {}
+    for problem in problems:
+        row, column, reason = ((problem.row, problem.column, problem.reason) if hasattr(problem, "reason")
+                               else tuple(problem))
+        rows.setdefault(int(row), []).append((labels.get(column, column or ""), str(reason)))
+    return sorted(rows.items())
+
+
+def _page_context(entity: str, orgs) -> dict:
+    limits = imports.ReadLimits.from_config(current_app.config)
+    return {"orgs": orgs, "entity": entity, "entity_labels": {k: v() for k, v in ENTITY_LABELS.items()},
+            "chosen_org": request.form.get("organization_id", ""), "max_rows": limits.max_rows,
+            "max_mb": max(1, limits.max_bytes // (1024 * 1024)), "is_staff": access.is_staff(current_user),
+            "run": None, "records": None, "problems": None,
+            "recent_runs": imports_q.recent_runs(current_user)}
+
+
+def _run_context(run) -> dict:
+    return {"run": run, "records": imports_q.records_of(run) if run.status == "done" else None,
+            "problems": _grouped_problems(run.entity, run.row_errors or []),
+            "run_entity_label": ENTITY_LABELS[run.entity]()}
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_page():
-    """Upload form; on POST, import and show the counts or the row-by-row report."""
+    """Upload form; on POST, check the file and queue its import as a job: the report when the job already
+    ran (no queue), else the run's progress page."""
     orgs = _org_choices()
     entity = request.values.get("entity", "offers")
     if entity not in imports.IMPORT_ENTITIES:
         entity = "offers"
-    max_bytes = current_app.config.get("IMPORT_MAX_BYTES", imports.MAX_IMPORT_BYTES)
-    context = {"orgs": orgs, "entity": entity, "entity_labels": {k: v() for k, v in ENTITY_LABELS.items()},
-               "chosen_org": request.form.get("organization_id", ""),
-               "max_rows": current_app.config.get("IMPORT_MAX_ROWS", imports.MAX_IMPORT_ROWS),
-               "max_mb": max_bytes // (1024 * 1024), "is_staff": access.is_staff(current_user),
-               "result": None, "row_errors": None}
+    context = _page_context(entity, orgs)
     if request.method == "GET":
         if not orgs:
             flash(_("Create or join an organisation before importing."), "warning")
@@ -66,27 +91,56 @@ def import_page():
     if upload is None or not upload.filename:
         flash(_("Choose a file to upload."), "danger")
         return render_template("transfer/import.html", **context), 400
-    content = upload.stream.read(max_bytes + 1)
+    limits = imports.ReadLimits.from_config(current_app.config)
+    content = upload.stream.read(limits.max_bytes + 1)
     weights = curation.weights_or_default(session.get("patent_weights")) if context["is_staff"] else None
     try:
         with unit_of_work():
             organization_id = imports.default_organization_for(current_user, request.form.get("organization_id"))
-            result = imports.import_file(current_user, entity, upload.filename, content,
-                                         organization_id=organization_id, weights=weights, max_bytes=max_bytes,
-                                         max_rows=context["max_rows"])
+            run, is_new = imports.start_import(current_user, entity, upload.filename, content,
+                                               organization_id=organization_id, locale=current_lang(),
+                                               limits=limits, weights=weights)
     except ImportRejected as exc:
         flash(str(exc.message), "danger")
-        context["row_errors"] = exc.row_errors
+        context["problems"] = _grouped_problems(entity, exc.row_errors)
         return render_template("transfer/import.html", **context), 400
     except DomainError as exc:
         flash(str(exc.message), "danger")
         return render_template("transfer/import.html", **context), 400
-    if result.total == 0 and not result.skipped_rows:
-        flash(_("The file has no data rows; nothing to import."), "warning")
-    else:
-        flash(_("Import finished: %(c)d created, %(u)d updated.", c=result.created, u=result.updated), "success")
-    context["result"] = result
+    if not is_new:
+        flash(_("This file was just submitted; here is that import."), "info")
+    run = imports_q.run_for(current_user, run.id)
+    if not run.finished:
+        return redirect(url_for("transfer.import_run", run_id=run.id), 303)
+    context.update(_run_context(run))
+    return render_template("transfer/import.html", **context), (400 if run.status == "failed" else 200)
+
+
+@bp.route("/import/<int:run_id>")
+@login_required
+def import_run(run_id: int):
+    """One import run: its progress while the job runs, then the row report with links to the records."""
+    try:
+        run = imports_q.run_for(current_user, run_id)
+    except DomainError as exc:
+        abort(exc.http_status)
+    context = _page_context(run.entity, _org_choices())
+    context.update(_run_context(run))
     return render_template("transfer/import.html", **context)
+
+
+@bp.route("/import/<int:run_id>.json")
+@login_required
+def import_run_status(run_id: int):
+    """The run's status and progress, polled by the run page (static/js/import-progress.js)."""
+    try:
+        run = imports_q.run_for(current_user, run_id)
+    except DomainError as exc:
+        abort(exc.http_status)
+    response = jsonify(status=run.status, finished=run.finished, rows_done=run.rows_done,
+                       rows_total=run.rows_total, report_url=url_for("transfer.import_run", run_id=run.id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _export_response(table: exports.ExportTable, fmt: str) -> Response:

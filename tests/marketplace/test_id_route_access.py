@@ -512,6 +512,14 @@ def liaison_report(w: World) -> Case:
     return Case({"report_id": report_id}, _with_post(w, SubParkStaff, sub_park="haidian"))
 
 
+def import_run(w: World) -> Case:
+    """A's import run: only the person who started it (and operators) see its progress and report."""
+    from marketplace.models.imports import ImportRun
+    (run_id,) = w.add(ImportRun(user_id=w.a.user, organization_id=w.a.org, entity="offers", filename="a.xlsx",
+                                file_sha256="0" * 64, status="done"))
+    return Case({"run_id": run_id}, w.a.email)
+
+
 Builder = Callable[[World], Case]
 EVENT = (draft_event, published_event)
 
@@ -596,6 +604,8 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "policy.record_entry": (funding_programme,),
     "liaison.detail": (liaison_report,),
     "liaison.handle": (liaison_report,),
+    "transfer.import_run": (import_run,),
+    "transfer.import_run_status": (import_run,),
 }
 
 

@@ -1,6 +1,8 @@
 """Bulk import from Excel / CSV (templates, all-or-nothing validation, re-import) and exports."""
 import csv
+import html as html_lib
 import io
+import re
 from datetime import date
 
 from openpyxl import Workbook, load_workbook
@@ -38,6 +40,16 @@ def upload(client, entity: str, content: bytes, filename: str, **form):
     return client.post("/transfer/import", data=data, content_type="multipart/form-data")
 
 
+def report_of(html: str) -> dict[int, list[tuple[str, str]]]:
+    """The row report as {row: [(column header, reason), ...]} (every problem of a row on its one line)."""
+    table = html.split('id="import-report"')[1].split("</table>")[0]
+    report = {}
+    for row, cells in re.findall(r'<tr data-row="(\d+)">(.*?)</tr>', table, re.S):
+        report[int(row)] = [(c, html_lib.unescape(r)) for c, r in re.findall(r"<li><strong>(.*?)</strong>: (.*?)</li>",
+                                                                           cells)]
+    return report
+
+
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
@@ -60,14 +72,15 @@ def test_templates_download_and_reimport_cleanly(client, make, app):
         assert r.status_code == 200 and r.mimetype == XLSX
         assert "attachment" in r.headers["Content-Disposition"]
         workbook = load_workbook(io.BytesIO(r.data))
-        assert workbook.sheetnames == ["data", "example"]
-        keys = [c.value for c in workbook["data"][1]]
-        assert "title_zh" in keys and "external_id" in keys
+        assert workbook.sheetnames == ["data", "example", "lists"] and workbook["lists"].sheet_state == "hidden"
+        headers = [c.value for c in workbook["data"][1]]
+        # people see headers in their language (Chinese by default), never the internal keys
+        assert "外部编号" in headers and not {"title_zh", "external_id", "org_uscc"} & set(headers)
         assert " / " in workbook["data"]["A2"].value  # bilingual description row
         assert workbook["example"].max_row == 3
         r = client.get(f"/transfer/template/{entity}.csv")
         assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
-        assert r.get_data(as_text=True).lstrip("\ufeff").splitlines()[0].split(",")[0] == "external_id"
+        assert r.get_data(as_text=True).lstrip("\ufeff").splitlines()[0].split(",")[0] == "外部编号"
 
     # The example sheet, copied into the data sheet, imports; the empty template imports nothing, without errors.
     template = load_workbook(io.BytesIO(client.get("/transfer/template/offers.xlsx").data))
@@ -149,13 +162,13 @@ def test_malformed_spreadsheet_reports_every_row_and_imports_nothing(client, mak
     assert r.status_code == 400
     html = r.get_data(as_text=True)
     assert "Nothing was imported" in html
-    report = html.split('id="import-report"')[1]
-    for row, column, reason in ((3, "title_zh", "Give a title in Chinese or English."),
-                                (4, "claims_count", "Enter a whole number."),
-                                (5, "application_number", "Not a valid Chinese patent application number"),
-                                (6, "field_codes", "Unknown field code: X9.nothing.")):
-        assert f"<td>{row}</td><td><code>{column}</code></td><td>{reason}" in report, (row, column)
-    assert "<td>2</td>" not in report
+    report = report_of(html)
+    assert report[3] == [("Patent title (Chinese)", "Give a title in Chinese or English.")]
+    assert report[4] == [("Number of claims", "Enter a whole number.")]
+    assert report[5][0][0] == "Application number"
+    assert report[5][0][1].startswith("Not a valid Chinese patent application number")
+    assert report[6] == [("Field codes", "Unknown field code: X9.nothing.")]
+    assert 2 not in report
     assert count(app, Offer) == 0 and count(app, PatentDetail) == 0
 
     # Offers: bad numbers and an unknown kind; the valid rows are not kept either.
@@ -163,9 +176,9 @@ def test_malformed_spreadsheet_reports_every_row_and_imports_nothing(client, mak
     rows[1][7] = "abc"
     rows[2][1] = "spaceship"
     r = upload(client, "offers", xlsx_file(rows, OFFER_HEADERS), "offers.xlsx")
-    report = r.get_data(as_text=True).split('id="import-report"')[1]
-    assert "<td>3</td><td><code>price_rmb</code></td><td>Enter a number.</td>" in report
-    assert "<td>4</td><td><code>kind</code></td><td>Not a valid choice: spaceship.</td>" in report
+    report = report_of(r.get_data(as_text=True))
+    assert report[3] == [("Price (RMB)", "Enter a number.")]
+    assert report[4] == [("Kind", "Not a valid choice: spaceship.")]
     assert count(app, Offer) == 0
 
 
@@ -173,7 +186,7 @@ def test_report_is_in_chinese_by_default(client, make, app):
     org, _, email = make.member("firm")
     login(client, email)
     r = upload(client, "offers", xlsx_file([["product", "", "摘要"]], ["kind", "title_zh", "summary_zh"]), "x.xlsx")
-    assert r.status_code == 400 and '<td>2</td><td><code>title_zh</code></td>' in r.get_data(as_text=True)
+    assert r.status_code == 400 and report_of(r.get_data(as_text=True))[2] == [("标题（中文）", "请用中文或英文填写标题。")]
     assert count(app, Offer) == 0
 
 

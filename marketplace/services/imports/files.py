@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import datetime
 
@@ -11,21 +12,72 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.exports import neutralise_formula
-from marketplace.services.imports.columns import REQUIRED_HEADERS, columns_for
+from marketplace.services.imports.columns import (
+    REQUIRED_HEADERS,
+    ImportColumn,
+    code_aliases,
+    code_choices,
+    columns_for,
+    header_aliases,
+)
+from marketplace.services.imports.safe_read import DATA_SHEET, ReadLimits, read_csv_rows, read_xlsx_rows
 from marketplace.services.imports.table import ImportRejected, ImportTable, RowError
 
 IMPORT_FORMATS = ("xlsx", "csv")
+_LIST_SEPARATORS = re.compile("[,，;；、\n]")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 2000
-DATA_SHEET = "data"
 EXAMPLE_SHEET = "example"
 
 
 # --- templates ------------------------------------------------------------------------------------------
 
-def template_xlsx(entity: str) -> bytes:
-    """An .xlsx template: sheet 'data' with the key row and the bilingual description row, and sheet
-    'example' with the same headers and one filled-in example row."""
+LISTS_SHEET = "lists"
+
+
+def _labels_in(entity: str, column: ImportColumn) -> list[str]:
+    from marketplace import vocabulary
+
+    return [vocabulary.label(column.codes, code) for code in code_choices(entity, column)]
+
+
+def _add_drop_downs(workbook, data, entity: str, columns: tuple[ImportColumn, ...], rows: int) -> None:
+    """Drop-downs on coded columns listing the labels in the reader's language (kept on a hidden sheet: a
+    list typed into the rule is limited to 255 characters and breaks on commas)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    lists = workbook.create_sheet(LISTS_SHEET)
+    lists.sheet_state = "hidden"
+    list_column = 0
+    for index, column in enumerate(columns, start=1):
+        if not column.codes:
+            continue
+        list_column += 1
+        labels = _labels_in(entity, column)
+        letter = get_column_letter(list_column)
+        for row, text in enumerate(labels, start=1):
+            lists.cell(row=row, column=list_column, value=text)
+        rule = DataValidation(type="list", formula1=f"{LISTS_SHEET}!${letter}$1:${letter}${len(labels)}",
+                              allow_blank=True)
+        if column.multiple:
+            # several values are typed comma-separated, which a list rule would refuse: the list only suggests
+            rule.showErrorMessage = False
+            rule.promptTitle = column.label_zh[:32]
+            rule.prompt = "可选一项，或输入多项并用逗号分隔 / Pick one, or type several separated by commas"
+            rule.showInputMessage = True
+        else:
+            rule.showErrorMessage = True
+            rule.errorTitle = column.label_zh[:32]
+            rule.error = "请从下拉列表中选择 / Choose from the list"
+        target = get_column_letter(index)
+        rule.add(f"{target}3:{target}{rows + 2}")
+        data.add_data_validation(rule)
+
+
+def template_xlsx(entity: str, locale: str = "zh", rows: int = MAX_IMPORT_ROWS) -> bytes:
+    """An .xlsx template: sheet 'data' with the headers in ``locale``, the bilingual description row and
+    drop-downs (labels, not codes) on coded columns, and sheet 'example' with one filled-in example row."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -35,29 +87,41 @@ def template_xlsx(entity: str) -> bytes:
     data = workbook.active
     data.title = DATA_SHEET
     example = workbook.create_sheet(EXAMPLE_SHEET)
+    headers = [c.label(locale) for c in columns]
     for sheet in (data, example):
-        sheet.append([c.key for c in columns])
+        sheet.append(headers)
         sheet.append([c.description for c in columns])
         for index, column in enumerate(columns, start=1):
             sheet.cell(row=1, column=index).font = Font(bold=True)
             sheet.cell(row=2, column=index).font = Font(italic=True, color="666666")
             sheet.cell(row=2, column=index).fill = PatternFill("solid", fgColor="EEEEEE")
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(14, len(column.key) + 4)
+            width = max(14, min(40, len(headers[index - 1]) * 2 + 4))
+            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
         sheet.freeze_panes = "A3"
     for index, column in enumerate(columns, start=1):
         data.cell(row=1, column=index).comment = Comment(column.description, "TechBridge")
-    example.append([neutralise_formula(c.example) for c in columns])
+    from marketplace import vocabulary
+    example.append([neutralise_formula(_example_in(entity, c, locale, vocabulary)) for c in columns])
+    _add_drop_downs(workbook, data, entity, columns, rows)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def template_csv(entity: str) -> bytes:
-    """A UTF-8 (with BOM, so Excel shows Chinese correctly) CSV template: key row and description row."""
+def _example_in(entity: str, column: ImportColumn, locale: str, vocabulary):
+    """The example value, with coded values shown as labels (as the drop-downs offer them)."""
+    if not column.codes or not column.example:
+        return column.example
+    return ", ".join(vocabulary.label(column.codes, code.strip()) for code in str(column.example).split(","))
+
+
+def template_csv(entity: str, locale: str = "zh") -> bytes:
+    """A UTF-8 (with BOM, so Excel shows Chinese correctly) CSV template: header row in ``locale`` and the
+    bilingual description row."""
     columns = columns_for(entity)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([c.key for c in columns])
+    writer.writerow([c.label(locale) for c in columns])
     writer.writerow([c.description for c in columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -77,61 +141,18 @@ def _normalise_cell(value):
     return value
 
 
-def _is_blank(values) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-def _read_xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    if not content.startswith(b"PK"):
-        raise ValidationFailed(_l("The file is not a valid Excel (.xlsx) workbook."))
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # untrusted file: any parser failure means "unreadable", never a 500
-        raise ValidationFailed(_l("The file is not a valid Excel (.xlsx) workbook.")) from exc
-    try:
-        sheet = workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
-        rows: list[tuple[int, list]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if _is_blank(values):
-                continue
-            rows.append((number, list(values)))
-            if len(rows) > max_rows + 2:
-                break
-        return rows
-    except ValidationFailed:
-        raise
-    except Exception as exc:
-        raise ValidationFailed(_l("The Excel file is damaged and could not be read.")) from exc
-    finally:
-        workbook.close()
-
-
-def _decode_csv(content: bytes) -> str:
-    if b"\x00" in content[:4096]:
-        raise ValidationFailed(_l("The file is not a CSV text file."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
+def _decode_codes(record: dict, coded: dict) -> None:
+    """Labels chosen from the template's drop-downs (in either language) back to codes; anything unknown is
+    left as typed, for the form service to report."""
+    for key, (aliases, multiple) in coded.items():
+        value = record.get(key)
+        if not isinstance(value, str) or not value:
             continue
-    raise ValidationFailed(_l("The CSV file must be encoded in UTF-8 or GBK."))
-
-
-def _read_csv_rows(content: bytes, max_rows: int) -> list[tuple[int, list]]:
-    text = _decode_csv(content)
-    rows: list[tuple[int, list]] = []
-    try:
-        for number, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-            if _is_blank(values):
-                continue
-            rows.append((number, values))
-            if len(rows) > max_rows + 2:
-                break
-    except csv.Error as exc:
-        raise ValidationFailed(_l("The CSV file is damaged and could not be read.")) from exc
-    return rows
+        if not multiple:
+            record[key] = aliases.get(value.casefold(), value)
+            continue
+        parts = [p.strip() for p in _LIST_SEPARATORS.split(value)]
+        record[key] = ", ".join(aliases.get(p.casefold(), p) for p in parts if p)
 
 
 def file_format_of(filename: str) -> str:
@@ -146,34 +167,33 @@ def file_format_of(filename: str) -> str:
 
 
 def read_table(entity: str, filename: str, content: bytes, *, max_bytes: int = MAX_IMPORT_BYTES,
-               max_rows: int = MAX_IMPORT_ROWS) -> ImportTable:
+               max_rows: int = MAX_IMPORT_ROWS, limits: ReadLimits | None = None) -> ImportTable:
     """Parse an uploaded file into rows keyed by column; refuses unknown formats, damaged or oversized files
     and unknown or missing columns. Skips blank rows and the template's description row."""
     columns = columns_for(entity)
     fmt = file_format_of(filename)
+    limits = limits or ReadLimits(max_bytes=max_bytes, max_rows=max_rows)
+    max_bytes, max_rows = limits.max_bytes, limits.max_rows
     if not content:
         raise ValidationFailed(_l("The file is empty."))
     if len(content) > max_bytes:
         raise ValidationFailed(_l("The file is larger than %(n)d MB; split it into smaller files.",
                                   n=max(1, max_bytes // (1024 * 1024))))
     try:
-        raw_rows = _read_xlsx_rows(content, max_rows) if fmt == "xlsx" else _read_csv_rows(content, max_rows)
+        raw_rows = read_xlsx_rows(content, limits) if fmt == "xlsx" else read_csv_rows(content, limits)
     except (zipfile.BadZipFile, UnicodeError) as exc:
         raise ValidationFailed(_l("The file is damaged and could not be read.")) from exc
     if not raw_rows:
         raise ValidationFailed(_l("The file is empty."))
     header_row, header_values = raw_rows[0]
-    aliases = {}
-    for column in columns:
-        for alias in (column.key, column.description, column.zh, column.en):
-            aliases[alias.strip().casefold()] = column.key
+    aliases = header_aliases(entity)
     headers: list[str] = []
     problems: list[RowError] = []
     for value in header_values:
         text = "" if value is None else str(value).strip().lstrip("\ufeff")
         key = aliases.get(text.casefold(), "") if text else ""
         if text and not key:
-            problems.append(RowError(header_row, text, _l("Unknown column. Use the column keys of the template.")))
+            problems.append(RowError(header_row, text, _l("Unknown column. Use the column headers of the template.")))
         if key and key in headers:
             problems.append(RowError(header_row, key, _l("This column appears twice.")))
         headers.append(key)
@@ -185,12 +205,14 @@ def read_table(entity: str, filename: str, content: bytes, *, max_bytes: int = M
     if problems:
         raise ImportRejected(_l("The header row does not match the template; nothing was imported."), problems)
     descriptions = {c.key: c.description for c in columns}
+    coded = {c.key: (code_aliases(c), c.multiple) for c in columns if c.codes and c.key in headers}
     rows: list[tuple[int, dict]] = []
     for number, values in raw_rows[1:]:
         record = {key: _normalise_cell(value) for key, value in zip(headers, values) if key}
         if any(isinstance(v, str) and v == descriptions.get(k) for k, v in record.items()):
             continue  # the template's description row
-        if _is_blank(record.values()):
+        _decode_codes(record, coded)
+        if all(v is None or v == "" for v in record.values()):
             continue
         rows.append((number, record))
     if len(rows) > max_rows:

@@ -3,6 +3,8 @@ services, in the organisation it names, all rows or none."""
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +12,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.identifiers import is_valid_patent_number, normalise_patent_number, normalise_uscc
-from marketplace.models import Need, Offer, Organization, PatentDetail
+from marketplace.models import Field, Need, Offer, Organization, PatentDetail
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.models.needs import NEED_KINDS
 from marketplace.services import access
@@ -18,10 +20,12 @@ from marketplace.services import needs as need_service
 from marketplace.services import offers as offer_service
 from marketplace.services.errors import DomainError, PermissionDenied, ValidationFailed
 from marketplace.services.imports.columns import IMPORT_ENTITIES
-from marketplace.services.imports.table import ImportRejected, ImportTable, RowError
+from marketplace.services.imports.table import ImportRejected, ImportTable, ImportTimedOut, RowError
 from marketplace.services.patent_value import indicators_of, value_score
 
 OFFER_IMPORT_KINDS = tuple(k for k in OFFER_KINDS if k != "patent")
+PROGRESS_EVERY = 50  # rows between two progress reports
+_IN_BATCH = 500  # values per IN (...) lookup
 
 
 @dataclass
@@ -32,6 +36,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     skipped_rows: list[int] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -56,13 +62,58 @@ def import_key_for(organization_id: int, entity_kind: str, data: dict) -> str:
     return hashlib.sha1(f"{organization_id}|{entity_kind}|{basis}".encode()).hexdigest()
 
 
-def _resolve_organization(user, data: dict, default_organization_id: int | None) -> tuple[int | None, RowError | None]:
+@dataclass
+class _Lookups:
+    """What the rows refer to, read in a few IN (...) queries before the first row instead of one query per
+    row: organisations by credit code and id, earlier imports by key, listed patents by application number."""
+
+    org_by_uscc: dict = field(default_factory=dict)
+    org_ids: set = field(default_factory=set)
+    offers_by_key: dict = field(default_factory=dict)
+    needs_by_key: dict = field(default_factory=dict)
+    patents_by_number: dict = field(default_factory=dict)
+
+
+def _chunks(values: list) -> list[list]:
+    return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
+
+
+def _load_organizations(rows: list[tuple[int, dict]]) -> _Lookups:
+    lookups = _Lookups()
+    usccs = sorted({normalise_uscc(str(d.get("org_uscc") or "")) for _, d in rows} - {""})
+    ids = set()
+    for _, data in rows:
+        try:
+            ids.add(int(str(data.get("organization_id")).strip()))
+        except ValueError:
+            pass
+    for chunk in _chunks(usccs):
+        lookups.org_by_uscc.update((uscc, org_id) for uscc, org_id in db.session.execute(
+            select(Organization.uscc, Organization.id).where(Organization.uscc.in_(chunk))))
+    for chunk in _chunks(sorted(ids)):
+        lookups.org_ids.update(db.session.scalars(select(Organization.id).where(Organization.id.in_(chunk))))
+    return lookups
+
+
+def _load_records(lookups: _Lookups, entity: str, keys: list[str], numbers: list[str]) -> None:
+    model = Need if entity == "needs" else Offer
+    target = lookups.needs_by_key if entity == "needs" else lookups.offers_by_key
+    for chunk in _chunks(sorted(set(keys))):
+        target.update((r.import_key, r) for r in db.session.scalars(select(model).where(model.import_key.in_(chunk))))
+    for chunk in _chunks(sorted(set(numbers))):
+        lookups.patents_by_number.update((number, offer) for number, offer in db.session.execute(
+            select(PatentDetail.application_number, Offer).join(PatentDetail, PatentDetail.offer_id == Offer.id)
+            .where(PatentDetail.application_number.in_(chunk))))
+
+
+def _resolve_organization(user, data: dict, default_organization_id: int | None,
+                          lookups: _Lookups) -> tuple[int | None, RowError | None]:
     """Organisation a row goes to: its org_uscc / organization_id column, else the one chosen on the form."""
     uscc = normalise_uscc(str(data.get("org_uscc") or ""))
     raw_id = data.get("organization_id")
     organization_id = None
     if uscc:
-        organization_id = db.session.scalar(select(Organization.id).where(Organization.uscc == uscc))
+        organization_id = lookups.org_by_uscc.get(uscc)
         if organization_id is None:
             return None, RowError(0, "org_uscc", _l("No organisation has this credit code."))
     elif raw_id not in (None, ""):
@@ -70,7 +121,7 @@ def _resolve_organization(user, data: dict, default_organization_id: int | None)
             organization_id = int(str(raw_id).strip())
         except ValueError:
             return None, RowError(0, "organization_id", _l("Enter a whole number."))
-        if db.session.get(Organization, organization_id) is None:
+        if organization_id not in lookups.org_ids:
             return None, RowError(0, "organization_id", _l("No organisation has this ID."))
     else:
         organization_id = default_organization_id
@@ -95,29 +146,32 @@ def _score_patent(offer: Offer, weights: dict | None) -> None:
         offer.patent.value_score, _ = value_score(indicators_of(offer.patent), weights)
 
 
+def _patent_number(data: dict) -> str | None:
+    number = normalise_patent_number(str(data.get("application_number") or ""))
+    return number if number and is_valid_patent_number(number) else None
+
+
 def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: int, seen: dict,
-                      weights: dict | None, result: ImportResult) -> list[RowError]:
+                      weights: dict | None, result: ImportResult, lookups: _Lookups) -> list[RowError]:
     key = import_key_for(organization_id, f"offer:{kind}", data)
     key_column = "external_id" if data.get("external_id") else "title_zh"
     if key in seen:
         return [RowError(row, key_column, _l("This row repeats row %(n)d.", n=seen[key]))]
     seen[key] = row
-    existing = db.session.scalar(select(Offer).where(Offer.import_key == key))
-    if kind == "patent" and data.get("application_number"):
-        number = normalise_patent_number(str(data["application_number"]))
-        if is_valid_patent_number(number):
-            if ("patent", number) in seen:
-                return [RowError(row, "application_number",
-                                 _l("This row repeats row %(n)d.", n=seen[("patent", number)]))]
-            seen[("patent", number)] = row
-            listed = db.session.scalar(select(Offer).join(PatentDetail)
-                                       .where(PatentDetail.application_number == number))
-            if listed is not None and existing is None:
-                if listed.organization_id != organization_id:
-                    message = (_l("This patent is already listed by another organisation.")
-                               if access.can_view_offer(user, listed) else offer_service.NUMBER_UNAVAILABLE)
-                    return [RowError(row, "application_number", message)]
-                existing = listed
+    existing = lookups.offers_by_key.get(key)
+    number = _patent_number(data) if kind == "patent" else None
+    if number:
+        if ("patent", number) in seen:
+            return [RowError(row, "application_number",
+                             _l("This row repeats row %(n)d.", n=seen[("patent", number)]))]
+        seen[("patent", number)] = row
+        listed = lookups.patents_by_number.get(number)
+        if listed is not None and existing is None:
+            if listed.organization_id != organization_id:
+                message = (_l("This patent is already listed by another organisation.")
+                           if access.can_view_offer(user, listed) else offer_service.NUMBER_UNAVAILABLE)
+                return [RowError(row, "application_number", message)]
+            existing = listed
     if existing is not None and existing.kind != kind:
         return [RowError(row, "kind", _l("An earlier import of this record has another kind; the kind cannot "
                                          "change."))]
@@ -133,21 +187,22 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
             result.updated += 1
     except DomainError as exc:
         return _errors_to_rows(row, exc, key_column)
+    # the service flushed (so the id is known); the key and score go out with the next row's flush
     offer.import_key = key
     if kind == "patent":
         _score_patent(offer, weights)
-    db.session.flush()
+    (result.created_ids if existing is None else result.updated_ids).append(offer.id)
     return []
 
 
 def _import_need_row(user, row: int, data: dict, kind: str, organization_id: int, seen: dict,
-                     result: ImportResult) -> list[RowError]:
+                     result: ImportResult, lookups: _Lookups) -> list[RowError]:
     key = import_key_for(organization_id, f"need:{kind}", data)
     key_column = "external_id" if data.get("external_id") else "title_zh"
     if key in seen:
         return [RowError(row, key_column, _l("This row repeats row %(n)d.", n=seen[key]))]
     seen[key] = row
-    existing = db.session.scalar(select(Need).where(Need.import_key == key))
+    existing = lookups.needs_by_key.get(key)
     if existing is not None and existing.kind != kind:
         return [RowError(row, "kind", _l("An earlier import of this record has another kind; the kind cannot "
                                          "change."))]
@@ -161,49 +216,95 @@ def _import_need_row(user, row: int, data: dict, kind: str, organization_id: int
     except DomainError as exc:
         return _errors_to_rows(row, exc, key_column)
     need.import_key = key
-    db.session.flush()
+    (result.created_ids if existing is None else result.updated_ids).append(need.id)
     return []
 
 
+def _row_kind(entity: str, data: dict) -> tuple[str | None, RowError | None]:
+    if entity == "patents":
+        return "patent", None
+    kind = str(data.get("kind") or "").strip()
+    allowed = NEED_KINDS if entity == "needs" else OFFER_IMPORT_KINDS
+    if kind in allowed:
+        return kind, None
+    return None, RowError(0, "kind", _l("Not a valid choice: %(v)s.", v=kind) if kind
+                          else _l("This field is required."))
+
+
+def _field_errors_only(entity: str, row: int, data: dict, kind: str | None) -> list[RowError]:
+    """A row that cannot be saved (no organisation or kind) still gets its other problems checked, so the
+    report lists every problem of the row at once."""
+    if entity == "needs":
+        _, errors = need_service.clean_need(data)
+    else:
+        _, errors, _, _ = offer_service.clean_offer(data, kind or "technology")
+    return [RowError(row, column, message) for column, message in errors.items() if column != "kind"]
+
+
 def import_table(user, entity: str, table: ImportTable, *, organization_id: int | None = None,
-                 weights: dict | None = None) -> ImportResult:
+                 weights: dict | None = None, progress: Callable[[int, int], None] | None = None,
+                 time_limit_seconds: float | None = None) -> ImportResult:
     """Create or update one record per row, all or nothing.
 
     Members import into their own organisations (``organization_id`` from the form, or a row's org_uscc /
     organization_id column naming one of them); staff into any. Offers and patents arrive as drafts, needs
     open (as the form posts them); imported patents start in the curation funnel as 'screened' with a value
-    score computed with ``weights`` (default weights when None). Raises ImportRejected listing every invalid
-    row; the caller's unit of work then rolls back whatever earlier rows flushed.
+    score computed with ``weights`` (default weights when None). Raises ImportRejected listing every problem
+    of every invalid row; the caller's unit of work then rolls back whatever earlier rows flushed.
+    ``progress(rows done, rows total)`` is called every few rows; past ``time_limit_seconds`` the import stops
+    with ``ImportTimedOut``.
     """
     if entity not in IMPORT_ENTITIES:
         raise ValidationFailed(_l("Unknown import type."))
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(_l("Log in to import."))
+    deadline = time.monotonic() + time_limit_seconds if time_limit_seconds is not None else None
+    lookups = _load_organizations(table.rows)
+    planned = []
+    keys, numbers = [], []
+    for row, data in table.rows:
+        org_id, org_error = _resolve_organization(user, data, organization_id, lookups)
+        kind, kind_error = _row_kind(entity, data)
+        planned.append((row, data, org_id, kind, [e for e in (org_error, kind_error) if e is not None]))
+        if org_id is not None and kind is not None:
+            keys.append(import_key_for(org_id, f"{'need' if entity == 'needs' else 'offer'}:{kind}", data))
+            if kind == "patent" and _patent_number(data):
+                numbers.append(_patent_number(data))
+    _load_records(lookups, entity, keys, numbers)
+    db.session.info[offer_service.FIELDS_BY_CODE] = {f.code: f for f in db.session.scalars(select(Field))}
+    try:
+        return _apply_rows(user, entity, planned, lookups, weights, progress, deadline, time_limit_seconds)
+    finally:
+        db.session.info.pop(offer_service.FIELDS_BY_CODE, None)
+
+
+def _apply_rows(user, entity: str, planned: list, lookups: _Lookups, weights: dict | None, progress,
+                deadline: float | None, time_limit_seconds: float | None) -> ImportResult:
     result = ImportResult(entity=entity)
     problems: list[RowError] = []
     seen: dict = {}
-    for row, data in table.rows:
-        org_id, org_error = _resolve_organization(user, data, organization_id)
-        if org_error is not None:
-            org_error.row = row
-            problems.append(org_error)
-            continue
-        if entity == "needs":
-            kind = str(data.get("kind") or "").strip()
-            if kind not in NEED_KINDS:
-                problems.append(RowError(row, "kind", _l("Not a valid choice: %(v)s.", v=kind) if kind
-                                         else _l("This field is required.")))
-                continue
-            problems.extend(_import_need_row(user, row, data, kind, org_id, seen, result))
-            continue
-        kind = "patent" if entity == "patents" else str(data.get("kind") or "").strip()
-        if kind not in (OFFER_IMPORT_KINDS if entity == "offers" else ("patent",)):
-            problems.append(RowError(row, "kind", _l("Not a valid choice: %(v)s.", v=kind) if kind
-                                     else _l("This field is required.")))
-            continue
-        problems.extend(_import_offer_row(user, row, data, kind, org_id, seen, weights, result))
+    total = len(planned)
+    for done, (row, data, org_id, kind, row_problems) in enumerate(planned, start=1):
+        if deadline is not None and time.monotonic() > deadline:
+            raise ImportTimedOut(_l("The import took longer than %(n)d seconds and was stopped; nothing was "
+                                    "imported. Split the file into smaller files.", n=int(time_limit_seconds)))
+        # each row flushes once when it is done; the services' lookups in between need not flush first
+        with db.session.no_autoflush:
+            if row_problems:
+                for problem in row_problems:
+                    problem.row = row
+                problems.extend(row_problems)
+                problems.extend(_field_errors_only(entity, row, data, kind))
+            elif entity == "needs":
+                problems.extend(_import_need_row(user, row, data, kind, org_id, seen, result, lookups))
+            else:
+                problems.extend(_import_offer_row(user, row, data, kind, org_id, seen, weights, result, lookups))
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+    if not problems:
+        db.session.flush()  # the last row's key: a clash with another import shows here, inside the import
     if problems:
-        problems.sort(key=lambda e: (e.row, e.column))
+        problems.sort(key=lambda e: e.row)  # stable: a row's problems keep their column order
         raise ImportRejected(_l("Nothing was imported: %(n)d problems in %(r)d rows. Correct them and import the "
                                 "file again.", n=len(problems), r=len({e.row for e in problems})), problems)
     return result

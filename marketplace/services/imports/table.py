@@ -34,3 +34,7 @@ class ImportRejected(ValidationFailed):
     def __init__(self, message, row_errors: list[RowError]):
         super().__init__(message)
         self.row_errors = row_errors
+
+
+class ImportTimedOut(ValidationFailed):
+    """The import ran past its time limit and was stopped; nothing was imported."""
