@@ -122,7 +122,7 @@ def move_introduction(data, intro_id):
     user = auth.require_caller()
     with unit_of_work():
         intro = brokering.move(user, _intro(user, intro_id), data["to_stage"], data.get("reason", ""),
-                               remote_addr=auth.remote_addr())
+                               from_stage=data.get("from_stage"), remote_addr=auth.remote_addr())
         body = introduction(intro, with_history=True, user=user)
     return body
 

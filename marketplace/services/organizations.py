@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from marketplace.models import Membership, Organization
 from marketplace.models.accounts import MEMBERSHIP_ROLES
 from marketplace.models.organizations import SIZE_CLASSES, SUB_PARKS
-from marketplace.services import access, audit
+from marketplace.services import access, audit, locks
 from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -116,7 +116,7 @@ def profile_form_data(org: Organization) -> dict:
 
 def _locked_org(org: Organization) -> Organization:
     """The organisation row locked for this transaction: two owners stepping down at once keep one of them."""
-    return db.session.get(Organization, org.id, with_for_update=True, populate_existing=True)
+    return locks.lock(Organization, org.id)
 
 
 def _owner_count(org_id: int) -> int:
