@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.models import (Introduction, IntroductionEvent, IntroductionTask, MatchFeedback, MatchSuggestion,
                                 Membership, Need, Offer, User)
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, PIPELINE_STAGES
-from marketplace.services import access, audit, followups, locks, notifications
+from marketplace.services import access, audit, followups, locks, notifications, versions
 from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -302,10 +302,14 @@ def move(user, intro: Introduction, to_stage: str, reason: str = "", *, from_sta
     return intro
 
 
-def set_deal_value(user, intro: Introduction, value) -> Introduction:
-    """Record the (expected or signed) deal value in RMB; blank clears it."""
+def set_deal_value(user, intro: Introduction, value, *, expected_version=None) -> Introduction:
+    """Record the (expected or signed) deal value in RMB; blank clears it.
+
+    A value entered on a page opened before another change of the introduction (``expected_version``) is
+    refused rather than overwriting it.
+    """
     require_manage(user, intro)
-    intro = locks.lock_instance(intro)
+    intro = versions.claim(intro, expected_version)
     c = Cleaner({"deal_value_rmb": value})
     amount = c.decimal("deal_value_rmb")
     if c.errors:

@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from marketplace.models import Membership, Organization
 from marketplace.models.accounts import MEMBERSHIP_ROLES
 from marketplace.models.organizations import SIZE_CLASSES, SUB_PARKS
-from marketplace.services import access, audit, locks
+from marketplace.services import access, audit, locks, versions
 from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -57,10 +57,15 @@ def _clean_email(c: Cleaner, key: str) -> None:
             c.error(key, _l("Enter a valid e-mail address."))
 
 
-def update_profile(user, org: Organization, data: dict, *, remote_addr: str = "") -> Organization:
-    """Change the profile fields present in ``data``; others keep their values. Only flushes."""
+def update_profile(user, org: Organization, data: dict, *, remote_addr: str = "",
+                   expected_version=None) -> Organization:
+    """Change the profile fields present in ``data``; others keep their values. Only flushes.
+
+    A save that started from an older ``expected_version`` is refused (``versions.StaleEdit``).
+    """
     if not can_edit_profile(user, org):
         raise PermissionDenied(_l("Only the organisation's owners may change its profile."))
+    org = versions.claim(org, expected_version)
     c = Cleaner(data)
     if "name_zh" in data:
         c.text("name_zh", required=True, max_length=200)

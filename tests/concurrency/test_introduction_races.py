@@ -42,9 +42,9 @@ def _stages(app, ids) -> dict[int, str]:
 
 def _events(app, intro_id: int, kind: str) -> list[IntroductionEvent]:
     with app.app_context():
-        return list(tuple(row) for row in db.session.execute(select(IntroductionEvent.from_stage, IntroductionEvent.to_stage).where(
+        return [tuple(row) for row in db.session.execute(select(IntroductionEvent.from_stage, IntroductionEvent.to_stage).where(
             IntroductionEvent.introduction_id == intro_id, IntroductionEvent.kind == kind)
-            .order_by(IntroductionEvent.id)))
+            .order_by(IntroductionEvent.id))]
 
 
 def test_both_sides_accepting_at_once_open_the_pipeline(app, make, live):
