@@ -6,7 +6,7 @@ from flask import url_for
 from marketplace.api import auth
 from marketplace.api import docking as docking_api
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.schemas.activity import (
     EventCancelIn,
     EventCreateIn,
@@ -130,6 +130,7 @@ def move_introduction(data, intro_id):
 
 
 @intros_bp.route("/<int:intro_id>/deal-value", methods=["PUT"])
+@intros_bp.doc(**IF_MATCH_DOC)
 @intros_bp.arguments(IntroductionValueIn)
 @intros_bp.response(200, IntroductionDetailOut)
 @auth.write_access
@@ -205,6 +206,7 @@ def get_event(event_id):
 
 
 @events_bp.route("/<int:event_id>", methods=["PATCH"])
+@events_bp.doc(**IF_MATCH_DOC)
 @events_bp.arguments(EventIn)
 @events_bp.response(200, EventDetailOut)
 @auth.write_access

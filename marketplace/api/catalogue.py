@@ -4,7 +4,8 @@ from __future__ import annotations
 from marketplace import visibility
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, flatten_offer_input, if_match, page_envelope, send_etag
+from marketplace.api.common import (IF_MATCH_DOC, api_blueprint, flatten_offer_input, if_match, page_envelope,
+                                     send_etag)
 from marketplace.api.schemas.catalogue import (
     OfferCreateIn,
     OfferDetailOut,
@@ -68,6 +69,7 @@ def get_offer(offer_id):
 
 
 @bp.route("/<int:offer_id>", methods=["PATCH"])
+@bp.doc(**IF_MATCH_DOC)
 @bp.arguments(OfferUpdateIn)
 @bp.response(200, OfferDetailOut)
 @auth.write_access

@@ -37,6 +37,12 @@ def flatten_offer_input(data: dict) -> dict:
     return flat
 
 
+IF_MATCH_DOC = {"parameters": [{
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "the ETag (version) you last read; if the record changed since, the update is refused with "
+                   "409 and nothing is written"}]}
+
+
 def if_match() -> str | None:
     """The version the caller last read (``If-Match``), or None: a stale one makes the update answer 409."""
     return request.headers.get("If-Match")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.schemas.catalogue import (
     MatchDecisionIn,
     MatchDecisionOut,
@@ -71,6 +71,7 @@ def get_need(need_id):
 
 
 @bp.route("/<int:need_id>", methods=["PATCH"])
+@bp.doc(**IF_MATCH_DOC)
 @bp.arguments(NeedUpdateIn)
 @bp.response(200, NeedDetailOut)
 @auth.write_access

@@ -8,7 +8,7 @@ from marshmallow import fields
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.schemas.catalogue import OrganizationListArgs, OrganizationOut, OrganizationPage
 from marketplace.api.schemas.common import OrganizationRef
 from marketplace.api.schemas.organizations import (
@@ -62,6 +62,7 @@ def get_organization(org_id):
 
 
 @bp.route("/<int:org_id>", methods=["PATCH"])
+@bp.doc(**IF_MATCH_DOC)
 @bp.arguments(OrganizationUpdateIn)
 @bp.response(200, OrganizationOut)
 @auth.write_access

@@ -92,3 +92,25 @@ def test_simultaneous_batch_releases_number_gaplessly_and_publish_each_offer_onc
                                                                     Offer.status == "published")) == OFFERS
         empty = db.session.scalar(select(func.count(Batch.id)).where(~Batch.offers.any()))
         assert empty == 0
+
+
+def test_simultaneous_high_value_releases_never_share_a_patent_or_a_number(app, make, live):
+    from marketplace.models import PatentDetail
+    org, _, _ = make.member("university")
+    patents = [make.offer(org, kind="patent", status="submitted") for _ in range(OFFERS)]
+    with app.app_context():
+        for n, offer_id in enumerate(patents):
+            detail = db.session.get(PatentDetail, offer_id)
+            detail.curation_stage, detail.value_score = "shortlisted", 50 + n
+        db.session.commit()
+    operators = _operators(make, live, 4)
+    responses = fire(lambda c=c: c.post("/operator/patents/publish", data={"n": "2"}) for c in operators)
+    assert set(statuses(responses)) == {302}, statuses(responses)
+    with app.app_context():
+        batches = db.session.scalars(select(Batch).order_by(Batch.number)).all()
+        assert [b.number for b in batches] == [1, 2, 3, 4]
+        assert [len(b.offers) for b in batches] == [2, 2, 2, 2]
+        published = db.session.scalars(select(Offer.id).where(Offer.id.in_(patents), Offer.status == "published"))
+        assert len(set(published)) == OFFERS
+        # the best-scoring pair went first
+        assert {o.id for o in batches[0].offers} == set(patents[-2:])
