@@ -213,7 +213,7 @@ def respond(user, intro: Introduction, decision: str, reason: str = "", side: st
         side = sides[0]
     else:
         raise ValidationFailed(_l("Say which side you answer for."))
-    # The other side, a withdrawal or the expiry job may be answering at this instant: wait for them,
+    # The other side or the expiry job may be changing it at this instant: wait for them,
     # then decide on what they wrote (otherwise both accepts see "pending" and nobody opens the pipeline).
     intro = locks.lock_instance(intro)
     if intro.stage != "proposed":
