@@ -5,7 +5,7 @@ from __future__ import annotations
 from marketplace.api import auth
 from marketplace.api import docking as docking_api
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, page_envelope
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.schemas.activity import (
     EventCancelIn,
     EventCreateIn,
@@ -96,7 +96,9 @@ def create_introduction(data):
 def get_introduction(intro_id):
     """One introduction with its full history."""
     user = auth.require_caller()
-    return introduction(_intro(user, intro_id), with_history=True, user=user)
+    intro = _intro(user, intro_id)
+    send_etag(intro)
+    return introduction(intro, with_history=True, user=user)
 
 
 @intros_bp.route("/<int:intro_id>/respond", methods=["POST"])
@@ -122,12 +124,13 @@ def move_introduction(data, intro_id):
     user = auth.require_caller()
     with unit_of_work():
         intro = brokering.move(user, _intro(user, intro_id), data["to_stage"], data.get("reason", ""),
-                               remote_addr=auth.remote_addr())
+                               from_stage=data.get("from_stage"), remote_addr=auth.remote_addr())
         body = introduction(intro, with_history=True, user=user)
     return body
 
 
 @intros_bp.route("/<int:intro_id>/deal-value", methods=["PUT"])
+@intros_bp.doc(**IF_MATCH_DOC)
 @intros_bp.arguments(IntroductionValueIn)
 @intros_bp.response(200, IntroductionDetailOut)
 @auth.write_access
@@ -135,8 +138,10 @@ def set_deal_value(data, intro_id):
     """Record the expected or signed deal value in RMB (null clears it)."""
     user = auth.require_caller()
     with unit_of_work():
-        intro = brokering.set_deal_value(user, _intro(user, intro_id), data["deal_value_rmb"])
+        intro = brokering.set_deal_value(user, _intro(user, intro_id), data["deal_value_rmb"],
+                                         expected_version=if_match())
         body = introduction(intro, with_history=True, user=user)
+        send_etag(intro)
     return body
 
 
@@ -195,10 +200,13 @@ def create_event(data):
 def get_event(event_id):
     """One event with its agenda."""
     user = auth.caller()
-    return event_body(_event(user, event_id), user, with_agenda=True)
+    event = _event(user, event_id)
+    send_etag(event)
+    return event_body(event, user, with_agenda=True)
 
 
 @events_bp.route("/<int:event_id>", methods=["PATCH"])
+@events_bp.doc(**IF_MATCH_DOC)
 @events_bp.arguments(EventIn)
 @events_bp.response(200, EventDetailOut)
 @auth.write_access
@@ -206,11 +214,10 @@ def update_event(data, event_id):
     """Change an event you organise; fields left out keep their values."""
     user = auth.require_caller()
     with unit_of_work():
-        event = _event(user, event_id)
-        values = event_service.event_form_data(event)
-        values.update(data)
-        event = event_service.update_event(user, event, values)
+        event = event_service.update_event(user, _event(user, event_id), data, expected_version=if_match(),
+                                           keep_unsent=True)
         body = event_body(event, user, with_agenda=True)
+        send_etag(event)
     return body
 
 

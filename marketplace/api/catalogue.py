@@ -4,7 +4,8 @@ from __future__ import annotations
 from marketplace import visibility
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, flatten_offer_input, page_envelope
+from marketplace.api.common import (IF_MATCH_DOC, api_blueprint, flatten_offer_input, if_match, page_envelope,
+                                     send_etag)
 from marketplace.api.schemas.catalogue import (
     OfferCreateIn,
     OfferDetailOut,
@@ -63,10 +64,12 @@ def get_offer(offer_id):
         shown = (confidentiality.open_details(user, offer, remote_addr=auth.remote_addr()) if user else
                  confidentiality.detail_access(user, offer)).show
         body = rep.offer_detail(offer, user, details_visible=shown)
+        send_etag(offer)
     return body
 
 
 @bp.route("/<int:offer_id>", methods=["PATCH"])
+@bp.doc(**IF_MATCH_DOC)
 @bp.arguments(OfferUpdateIn)
 @bp.response(200, OfferDetailOut)
 @auth.write_access
@@ -74,11 +77,10 @@ def update_offer(data, offer_id):
     """Change an offer you may edit (drafts of your organisation); fields left out keep their values."""
     user = auth.require_caller()
     with unit_of_work():
-        offer = catalogue_q.get_offer(user, offer_id)
-        values = offer_service.offer_form_values(offer)
-        values.update(flatten_offer_input(data))
-        offer = offer_service.update_offer(user, offer, values)
+        offer = offer_service.update_offer(user, catalogue_q.get_offer(user, offer_id), flatten_offer_input(data),
+                                           expected_version=if_match(), keep_unsent=True)
         body = rep.offer_detail(offer, user, details_visible=True)
+        send_etag(offer)
     return body
 
 

@@ -1,12 +1,13 @@
 """Small helpers shared by the API resources."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import after_this_request, current_app, request
 from flask_smorest import Blueprint
 
 from marketplace.api.schemas.common import page_body
 from marketplace.extensions import csrf, limiter
 from marketplace.queries.paging import Page
+from marketplace.services import versions
 
 
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
@@ -34,3 +35,24 @@ def flatten_offer_input(data: dict) -> dict:
     for key in ("patent", "financial"):
         flat.update(data.get(key) or {})
     return flat
+
+
+IF_MATCH_DOC = {"parameters": [{
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "the ETag (version) you last read; if the record changed since, the update is refused with "
+                   "409 and nothing is written"}]}
+
+
+def if_match() -> str | None:
+    """The version the caller last read (``If-Match``), or None: a stale one makes the update answer 409."""
+    return request.headers.get("If-Match")
+
+
+def send_etag(row) -> None:
+    """Answer with the record's version as ``ETag``, for the caller's next ``If-Match``."""
+    tag = versions.etag(row)
+
+    @after_this_request
+    def _add_etag(response):
+        response.headers["ETag"] = tag
+        return response

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, page_envelope
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.schemas.catalogue import (
     MatchDecisionIn,
     MatchDecisionOut,
@@ -66,10 +66,12 @@ def get_need(need_id):
         shown = (confidentiality.open_details(user, need, remote_addr=auth.remote_addr()) if user else
                  confidentiality.detail_access(user, need)).show
         body = rep.need_detail(need, user, details_visible=shown)
+        send_etag(need)
     return body
 
 
 @bp.route("/<int:need_id>", methods=["PATCH"])
+@bp.doc(**IF_MATCH_DOC)
 @bp.arguments(NeedUpdateIn)
 @bp.response(200, NeedDetailOut)
 @auth.write_access
@@ -77,11 +79,10 @@ def update_need(data, need_id):
     """Change a need of your organisation; fields left out keep their values."""
     user = auth.require_caller()
     with unit_of_work():
-        need = _need(user, need_id)
-        values = need_service.need_form_values(need)
-        values.update(data)
-        need = need_service.update_need(user, need, values)
+        need = need_service.update_need(user, _need(user, need_id), data, expected_version=if_match(),
+                                        keep_unsent=True)
         body = rep.need_detail(need, user, details_visible=True)
+        send_etag(need)
     return body
 
 

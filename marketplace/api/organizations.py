@@ -8,7 +8,7 @@ from marshmallow import fields
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import api_blueprint, page_envelope
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.schemas.catalogue import OrganizationListArgs, OrganizationOut, OrganizationPage
 from marketplace.api.schemas.common import OrganizationRef
 from marketplace.api.schemas.organizations import (
@@ -56,10 +56,13 @@ def list_organizations(page, per_page=None, q=None, kind=None, verified=None):
 @bp.response(200, OrganizationOut)
 def get_organization(org_id):
     """One organisation's public profile."""
-    return rep.organization(organizations_q.get_organization(org_id))
+    org = organizations_q.get_organization(org_id)
+    send_etag(org)
+    return rep.organization(org)
 
 
 @bp.route("/<int:org_id>", methods=["PATCH"])
+@bp.doc(**IF_MATCH_DOC)
 @bp.arguments(OrganizationUpdateIn)
 @bp.response(200, OrganizationOut)
 @auth.write_access
@@ -68,8 +71,9 @@ def update_organization(data, org_id):
     user = auth.require_caller()
     with unit_of_work():
         org = org_service.update_profile(user, organizations_q.get_organization(org_id), data,
-                                         remote_addr=auth.remote_addr())
+                                         remote_addr=auth.remote_addr(), expected_version=if_match())
         body = rep.organization(org)
+        send_etag(org)
     return body
 
 

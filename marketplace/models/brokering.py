@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.accounts import User
@@ -45,6 +45,9 @@ class Introduction(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic version: every save through an edit form or the API bumps it; a save that started from an
+    # older version is refused instead of silently undoing the other one (services/versions.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # A brokered introduction names both; a member's request names the offer, the need, both or neither
     # (a request from an organisation's page).
     need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)

@@ -50,6 +50,9 @@ class Event(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic version: every save through an edit form or the API bumps it; a save that started from an
+    # older version is refused instead of silently undoing the other one (services/versions.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     series_id: Mapped[int | None] = mapped_column(ForeignKey("event_series.id", ondelete="SET NULL"), index=True)
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(10), default="roadshow")

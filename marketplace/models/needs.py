@@ -36,6 +36,9 @@ class Need(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic version: every save through an edit form or the API bumps it; a save that started from an
+    # older version is refused instead of silently undoing the other one (services/versions.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(24), index=True)

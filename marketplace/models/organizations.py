@@ -38,6 +38,9 @@ class Organization(TimestampMixin, Base):
     __table_args__ = (CheckConstraint(f"kind IN {ORG_KINDS}", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic version: every save through an edit form or the API bumps it; a save that started from an
+    # older version is refused instead of silently undoing the other one (services/versions.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     kind: Mapped[str] = mapped_column(String(20), index=True)
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")

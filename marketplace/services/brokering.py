@@ -14,12 +14,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import jobs
+from marketplace import jobs, vocabulary
 from marketplace.extensions import db
 from marketplace.models import (Introduction, IntroductionEvent, IntroductionTask, MatchFeedback, MatchSuggestion,
                                 Membership, Need, Offer, User)
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, PIPELINE_STAGES
-from marketplace.services import access, audit, followups, notifications
+from marketplace.services import access, audit, followups, locks, notifications, versions
 from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -213,6 +213,9 @@ def respond(user, intro: Introduction, decision: str, reason: str = "", side: st
         side = sides[0]
     else:
         raise ValidationFailed(_l("Say which side you answer for."))
+    # The other side or the expiry job may be changing it at this instant: wait for them,
+    # then decide on what they wrote (otherwise both accepts see "pending" and nobody opens the pipeline).
+    intro = locks.lock_instance(intro)
     if intro.stage != "proposed":
         raise Conflict(_l("This introduction is no longer waiting for an answer."))
     if is_past_expiry(intro):
@@ -259,9 +262,23 @@ def _feedback(intro: Introduction, actor, decision: str, reason: str) -> None:
     jobs.enqueue(db.session, REBUILD_JOB)
 
 
-def move(user, intro: Introduction, to_stage: str, reason: str = "", *, remote_addr: str = "") -> Introduction:
-    """Move an accepted introduction to another pipeline stage; lost needs a reason."""
+def moved_by_someone_else(stage: str) -> Conflict:
+    """The refusal of a move decided on a stage that is no longer current."""
+    return Conflict(_l("This introduction was already moved to \"%(stage)s\" by someone else; check it and "
+                       "move it again if needed.", stage=vocabulary.INTRODUCTION_STAGE_LABELS.get(stage, stage)))
+
+
+def move(user, intro: Introduction, to_stage: str, reason: str = "", *, from_stage: str | None = None,
+         remote_addr: str = "") -> Introduction:
+    """Move an accepted introduction to another pipeline stage; lost needs a reason.
+
+    ``from_stage`` is the stage the mover saw (the form carries it): when another move landed first, this
+    one is refused instead of silently overwriting it.
+    """
     require_manage(user, intro)
+    intro = locks.lock_instance(intro)  # two movers at once: the second reads what the first wrote
+    if from_stage and from_stage != intro.stage:
+        raise moved_by_someone_else(intro.stage)
     if intro.stage not in OPEN_PIPELINE_STAGES:
         raise Conflict(_l("Only accepted introductions that are still open move through the pipeline."))
     if to_stage not in MOVE_TARGETS:
@@ -285,9 +302,14 @@ def move(user, intro: Introduction, to_stage: str, reason: str = "", *, remote_a
     return intro
 
 
-def set_deal_value(user, intro: Introduction, value) -> Introduction:
-    """Record the (expected or signed) deal value in RMB; blank clears it."""
+def set_deal_value(user, intro: Introduction, value, *, expected_version=None) -> Introduction:
+    """Record the (expected or signed) deal value in RMB; blank clears it.
+
+    A value entered on a page opened before another change of the introduction (``expected_version``) is
+    refused rather than overwriting it.
+    """
     require_manage(user, intro)
+    intro = versions.claim(intro, expected_version)
     c = Cleaner({"deal_value_rmb": value})
     amount = c.decimal("deal_value_rmb")
     if c.errors:
@@ -320,6 +342,7 @@ def possible_owners(intro: Introduction) -> list[User]:
 def add_task(user, intro: Introduction, data: dict) -> IntroductionTask:
     """Anyone who sees the introduction may log a follow-up for one of its people."""
     require_view(user, intro)
+    intro = locks.lock_instance(intro)
     if intro.stage in ("declined", "expired"):
         raise Conflict(_l("This introduction has ended."))
     c = Cleaner(data)
@@ -345,6 +368,7 @@ def complete_task(user, task: IntroductionTask | None) -> IntroductionTask:
     intro = require_view(user, task.introduction)
     if not (task.owner_id == user.id or can_manage(user, intro)):
         raise PermissionDenied(_l("Only the follow-up's owner or the technology manager may close it."))
+    task = locks.lock_instance(task)  # two people closing it at once record it once
     if task.done_at is not None:
         raise Conflict(_l("This follow-up is already done."))
     task.done_at, task.done_by_id = _now(), user.id
@@ -423,15 +447,26 @@ def pipeline_totals(grouped: dict[str, list[Introduction]]) -> dict[str, Decimal
 def expire_and_remind(reminder_days: int, now: datetime | None = None) -> dict:
     """Expire unanswered requests past their time and remind the sides of those about to expire."""
     now = now or _now()
-    expired = list(db.session.scalars(select(Introduction).where(
-        Introduction.stage == "proposed", Introduction.expires_at <= now)))
-    for intro in expired:
+    candidates = db.session.scalars(select(Introduction.id).where(
+        Introduction.stage == "proposed", Introduction.expires_at <= now)).all()
+    expired = []
+    for intro_id in candidates:
+        # A side may be answering right now: lock, then expire only what is still waiting.
+        intro = locks.lock(Introduction, intro_id)
+        if intro is None or intro.stage != "proposed" or not is_past_expiry(intro, now):
+            continue
         _set_stage(intro, None, "expired", side="")
         notifications.introduction_expired(intro)
-    due = list(db.session.scalars(select(Introduction).where(
+        expired.append(intro)
+    candidates = db.session.scalars(select(Introduction.id).where(
         Introduction.stage == "proposed", Introduction.reminded_at.is_(None), Introduction.expires_at > now,
-        Introduction.expires_at <= now + timedelta(days=reminder_days))))
-    for intro in due:
+        Introduction.expires_at <= now + timedelta(days=reminder_days))).all()
+    due = []
+    for intro_id in candidates:
+        intro = locks.lock(Introduction, intro_id)
+        if intro is None or intro.stage != "proposed" or intro.reminded_at is not None:
+            continue
+        due.append(intro)
         intro.reminded_at = now
         waiting = [s for s in ("need", "offer") if getattr(intro, f"{s}_response") == "pending"]
         record(intro, None, "reminder", from_stage="proposed", to_stage="proposed",

@@ -21,7 +21,7 @@ from marketplace.services import access
 from marketplace.services.errors import PermissionDenied, ValidationFailed
 from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.patent_value import DEFAULT_WEIGHTS, indicators_of, normalised_parts, value_score
-from marketplace.services.verification import next_batch_number  # batches of both kinds share numbers
+from marketplace.services.verification import lock_batch_numbering, next_batch_number  # batches of both kinds share numbers
 
 # Offers that left the pipeline take no part in curation; members' unsubmitted drafts stay private to them
 # (only drafts that operators imported themselves enter the funnel before submission).
@@ -199,6 +199,7 @@ def publish_top_shortlisted(user, n) -> Batch:
     """
     require_staff(user)
     n = _positive_count(n, MAX_BATCH_SIZE)
+    lock_batch_numbering()  # a release running now has published its patents before we pick ours
     offers = list(db.session.scalars(stage_query("shortlisted").limit(n)))
     if not offers:
         raise ValidationFailed(_l("No shortlisted patents to publish. Shortlist some first."))

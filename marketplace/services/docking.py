@@ -15,7 +15,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Introduction, Membership, Need, Offer, Organization, User
 from marketplace.models.brokering import OPEN_PIPELINE_STAGES, REQUEST_PURPOSES
-from marketplace.services import access, audit, brokering, notifications
+from marketplace.services import access, audit, brokering, locks, notifications
 from marketplace.services.cleaning import parse_id, plain_text
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -40,7 +40,7 @@ def acting_organization(user, organization_id=None) -> Organization:
                                field_errors={"organization_id": _l("Choose one of your organisations.")})
     if chosen not in own:
         raise PermissionDenied(_l("You can only ask for an organisation you belong to."))
-    return db.session.get(Organization, chosen, with_for_update=True)  # one request at a time per organisation
+    return locks.lock(Organization, chosen)  # one request at a time per organisation
 
 
 def _target(user, offer_id, need_id, organization_id) -> tuple[str, Offer | None, Need | None, Organization]:
@@ -164,6 +164,7 @@ def join_as_broker(user, intro: Introduction) -> Introduction:
         raise PermissionDenied(_l("Only technology managers and operators mediate introductions."))
     if intro is None:
         raise NotFound(_l("This introduction does not exist or is not visible to you."))
+    intro = locks.lock_instance(intro)  # two managers taking it on at once: one wins
     if intro.broker_id is not None:
         raise Conflict(_l("A technology manager already follows this introduction."))
     if intro.stage in CLOSED_STAGES:

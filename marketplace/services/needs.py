@@ -8,7 +8,7 @@ from marketplace.extensions import db
 from marketplace.models import Need
 from marketplace.models.catalogue import REGULATORY_STATUSES, VISIBILITIES
 from marketplace.models.needs import NEED_KINDS, URGENCIES
-from marketplace.services import access, confidentiality
+from marketplace.services import access, confidentiality, versions
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, ValidationFailed
 from marketplace.services.matching import RANK_NEED_JOB
@@ -97,8 +97,12 @@ def post_need_for(user, organization_id: int, kind: str, data: dict, *, publish:
     return need
 
 
-def update_need(user, need: Need, data: dict) -> Need:
+def update_need(user, need: Need, data: dict, *, expected_version=None, keep_unsent: bool = False) -> Need:
+    """Change a need the user may edit (see ``offers.update_offer`` for the version and ``keep_unsent``)."""
     access.require_need_edit(user, need)
+    need = versions.claim(need, expected_version)
+    if keep_unsent:
+        data = {**need_form_values(need), **data}
     values, errors = clean_need(data)
     nda = confidentiality.nda_from_form(data, errors)
     if errors:

@@ -12,7 +12,7 @@ from marketplace.models import Field, FinancialDetail, Offer, PatentDetail
 from marketplace.models.organizations import SIZE_CLASSES
 from marketplace.models.catalogue import (FINANCIAL_PRODUCT_TYPES, OFFER_KINDS, PARTNERSHIP_MODES,
                                           PATENT_LEGAL_STATUSES, REGULATORY_STATUSES, TRANSFER_MODES, VISIBILITIES)
-from marketplace.services import access, confidentiality, notifications
+from marketplace.services import access, confidentiality, notifications, versions
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import PermissionDenied, ValidationFailed
 
@@ -192,9 +192,17 @@ def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
     return offer
 
 
-def update_offer(user, offer: Offer, data: dict) -> Offer:
-    """Change an offer the user may edit; a published offer edited by staff stays published."""
+def update_offer(user, offer: Offer, data: dict, *, expected_version=None, keep_unsent: bool = False) -> Offer:
+    """Change an offer the user may edit; a published offer edited by staff stays published.
+
+    ``expected_version`` is the version the form (or ``If-Match``) started from: an older one is refused
+    (``versions.StaleEdit``). With ``keep_unsent`` fields missing from ``data`` keep their stored values,
+    read under the row lock (a partial API update never writes back values another save has replaced).
+    """
     access.require_offer_edit(user, offer)
+    offer = versions.claim(offer, expected_version)
+    if keep_unsent:
+        data = {**offer_form_values(offer), **data}
     values, errors, patent, financial = clean_offer(data, offer.kind)
     _check_patent_unique(user, (patent or {}).get("application_number"), offer.id, errors)
     nda = confidentiality.nda_from_form(data, errors)

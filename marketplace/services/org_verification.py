@@ -16,7 +16,7 @@ from marketplace.extensions import db
 from marketplace.identifiers import is_valid_uscc, normalise_uscc
 from marketplace.links import path_for
 from marketplace.models import Organization, OrganizationVerification, StoredFile
-from marketplace.services import access, audit, notifications, uploads
+from marketplace.services import access, audit, locks, notifications, uploads
 from marketplace.services.cleaning import CONTROL_CHARS, drop_lone_surrogates, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.organizations import is_owner
@@ -54,7 +54,7 @@ def submit(user, org: Organization, uscc: str, filename: str, data: bytes, store
     """Ask for verification with the credit code and the business licence (PDF or image). Only flushes."""
     if not can_request(user, org):
         raise PermissionDenied(_l("Only the organisation's owners ask for its verification."))
-    org = db.session.get(Organization, org.id, with_for_update=True, populate_existing=True)
+    org = locks.lock(Organization, org.id)
     if org.verified:
         raise Conflict(_l("This organisation is already verified."))
     if pending_request(org.id) is not None:
@@ -116,7 +116,7 @@ def decide(user, request: OrganizationVerification, decision: str, reason: str =
                                field_errors={"reason": _l("This field is required.")})
     if len(reason) > REASON_LIMIT:
         raise ValidationFailed(_l("At most %(n)d characters.", n=REASON_LIMIT), field_errors={"reason": _l("Too long.")})
-    org = db.session.get(Organization, request.organization_id, with_for_update=True, populate_existing=True)
+    org = locks.lock(Organization, request.organization_id)
     db.session.refresh(request)
     if request.status != "pending":
         raise Conflict(_l("This request was already decided."))

@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from marketplace.models import Membership, Organization
 from marketplace.models.accounts import MEMBERSHIP_ROLES
 from marketplace.models.organizations import GROWTH_STAGES, SIZE_CLASSES, SUB_PARKS
-from marketplace.services import access, audit
+from marketplace.services import access, audit, locks, versions
 from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -76,10 +76,15 @@ def _clean_group_parent(c: Cleaner, org: Organization) -> None:
         current = row.group_parent_id
 
 
-def update_profile(user, org: Organization, data: dict, *, remote_addr: str = "") -> Organization:
-    """Change the profile fields present in ``data``; others keep their values. Only flushes."""
+def update_profile(user, org: Organization, data: dict, *, remote_addr: str = "",
+                   expected_version=None) -> Organization:
+    """Change the profile fields present in ``data``; others keep their values. Only flushes.
+
+    A save that started from an older ``expected_version`` is refused (``versions.StaleEdit``).
+    """
     if not can_edit_profile(user, org):
         raise PermissionDenied(_l("Only the organisation's owners may change its profile."))
+    org = versions.claim(org, expected_version)
     c = Cleaner(data)
     if "name_zh" in data:
         c.text("name_zh", required=True, max_length=200)
@@ -140,7 +145,7 @@ def profile_form_data(org: Organization) -> dict:
 
 def _locked_org(org: Organization) -> Organization:
     """The organisation row locked for this transaction: two owners stepping down at once keep one of them."""
-    return db.session.get(Organization, org.id, with_for_update=True, populate_existing=True)
+    return locks.lock(Organization, org.id)
 
 
 def _owner_count(org_id: int) -> int:

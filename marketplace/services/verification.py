@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
-from marketplace import jobs
+from marketplace import jobs, vocabulary
 from marketplace.extensions import db
 from marketplace.models import Batch, Offer, ReviewDecision
-from marketplace.services import access, audit, notifications
+from marketplace.services import access, audit, locks, notifications
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace.services.matching import REBUILD_JOB
@@ -36,8 +36,12 @@ def approved_pool(user) -> list[Offer]:
 def decide(user, offer: Offer, decision: str, reason: str = "", *, remote_addr: str = "") -> ReviewDecision:
     """Approve, reject or send back a submitted offer. Rejecting or asking for changes needs a reason."""
     require_operator(user)
+    # Another operator may be deciding the same offer: lock, re-read, and only one decision is recorded.
+    offer = locks.lock_instance(offer)
     if offer.status != "submitted":
-        raise Conflict(_l("This offer is not waiting for verification."))
+        raise Conflict(_l("This offer is no longer waiting for verification (now: %(status)s); someone else may "
+                          "have just decided it. Your decision was not recorded.",
+                          status=vocabulary.OFFER_STATUS_LABELS.get(offer.status, offer.status)))
     reason = (reason or "").strip()
     if decision in ("reject", "request_changes") and not reason:
         raise ValidationFailed(_l("Give the submitter a reason."), field_errors={"reason": _l("This field is required.")})
@@ -60,7 +64,22 @@ def decide(user, offer: Offer, decision: str, reason: str = "", *, remote_addr: 
 
 
 def next_batch_number() -> int:
+    """The number the next batch will get (read under :func:`lock_batch_numbering` when releasing)."""
     return (db.session.scalar(select(func.max(Batch.number))) or 0) + 1
+
+
+def lock_batch_numbering() -> None:
+    """Serialise batch releases until the unit of work ends, so numbers stay gapless and unique.
+
+    Two operators releasing at once would both read the same highest number and the same approved offers.
+    PostgreSQL: a table lock on ``batches`` that conflicts with itself (and with inserts), so the second
+    release waits for the first to commit and then sees its batch and its published offers. SQLite: any
+    write takes the database's write lock, which the second release waits for (``busy_timeout``).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE batches IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        db.session.execute(update(Batch).where(Batch.id.is_(None)).values(number=Batch.number))
 
 
 def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: date | None = None, *,
@@ -72,14 +91,16 @@ def release_batch(user, data: dict, offer_ids: list[int] | None = None, today: d
     c.text("title_en", max_length=200)
     c.text("note_zh", max_length=5000)
     c.text("note_en", max_length=5000)
+    if c.errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=c.errors)
+    lock_batch_numbering()  # before reading the pool: a release running now has published its offers
     query = select(Offer).where(Offer.status == "approved")
     if offer_ids:
         query = query.where(Offer.id.in_(offer_ids))
-    offers = list(db.session.scalars(query.order_by(Offer.id)))
+    offers = list(db.session.scalars(query.order_by(Offer.id).with_for_update()))
     if not offers:
-        raise ValidationFailed(_l("There are no approved offers to publish."))
-    if c.errors:
-        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=c.errors)
+        raise Conflict(_l("There are no approved offers left to publish: they may have just been released "
+                          "in another batch."))
     number = next_batch_number()
     count = len(offers)
     batch = Batch(number=number, kind="regular", published_on=today or date.today(), released_by_id=user.id,

@@ -116,6 +116,7 @@ def respond(intro_id: int):
 def move(intro_id: int):
     return _act(intro_id, lambda intro: brokering.move(current_user, intro, request.form.get("to_stage", ""),
                                                        request.form.get("reason", ""),
+                                                       from_stage=request.form.get("from_stage") or None,
                                                        remote_addr=request.remote_addr or ""),
                 _("Stage changed."))
 
@@ -124,7 +125,8 @@ def move(intro_id: int):
 @login_required
 def deal_value(intro_id: int):
     return _act(intro_id, lambda intro: brokering.set_deal_value(current_user, intro,
-                                                                 request.form.get("deal_value_rmb", "")),
+                                                                 request.form.get("deal_value_rmb", ""),
+                                                                 expected_version=request.form.get("version")),
                 _("Deal value saved."))
 
 

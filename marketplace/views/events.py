@@ -9,10 +9,11 @@ from marketplace.i18n import current_lang
 from marketplace.queries import events as events_q
 from marketplace.services import events as svc
 from marketplace.services.errors import DomainError
+from marketplace.services.versions import StaleEdit
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
-from marketplace.views.helpers import flash_domain_error, form_dict
 from marketplace.links import site_url
+from marketplace.views.helpers import flash_domain_error, flash_stale_edit, form_dict
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -116,21 +117,27 @@ def new():
 def edit(event_id: int):
     event = _event(event_id, manage=True)
     errors: dict = {}
+    status = 200
     data = svc.event_form_data(event)
+    version = event.version
     if request.method == "POST":
         data = form_dict(request.form, ("audience",))
+        version = data.pop("version", None)
         try:
             with unit_of_work():
-                svc.update_event(current_user, event, data)
+                svc.update_event(current_user, event, data, expected_version=version)
+        except StaleEdit as exc:  # keep the input; saving again replaces the other person's version
+            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
         except DomainError as exc:
             if exc.http_status in (403, 404):
                 raise
-            errors = flash_domain_error(exc)
+            errors, status = flash_domain_error(exc), 400
         else:
             flash(_("Event saved."), "success")
             return redirect(url_for("events.detail", event_id=event_id))
+    data["version"] = version
     return render_template("events/form.html", data=data, errors=errors, event=event,
-                           series=svc.all_series()), (400 if errors else 200)
+                           series=svc.all_series()), status
 
 
 @bp.route("/<int:event_id>/publish", methods=["POST"])

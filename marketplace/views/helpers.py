@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, request
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from marketplace.services.errors import DomainError
@@ -19,6 +20,14 @@ def flash_domain_error(exc: DomainError) -> dict:
     """Show the error's message and return its field errors for the template."""
     flash(str(exc.message), "danger")
     return {k: str(v) for k, v in exc.field_errors.items()}
+
+
+def flash_stale_edit(exc: DomainError) -> dict:
+    """A save refused because someone else saved first: say so, and that the input is still on the form."""
+    errors = flash_domain_error(exc)
+    flash(_("Your input is kept below: check the current version (for example in another tab) and save "
+            "again to replace it."), "warning")
+    return errors
 
 
 def abort_for(exc: DomainError):

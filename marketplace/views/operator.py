@@ -56,18 +56,19 @@ def review(offer_id: int):
     except DomainError as exc:
         abort(exc.http_status)
     errors: dict = {}
+    status = 200
     if request.method == "POST":
         try:
             with unit_of_work():
                 verification.decide(current_user, offer, request.form.get("decision", ""),
                                     request.form.get("reason", ""), remote_addr=request.remote_addr or "")
         except DomainError as exc:
-            errors = flash_domain_error(exc)
+            errors, status = flash_domain_error(exc), exc.http_status
         else:
             flash(_("Decision recorded."), "success")
             return redirect(url_for("operator.verification_queue"))
     return render_template("operator/review.html", offer=offer, history=verification.history(offer),
-                           errors=errors, related=[], can_edit=False), (400 if errors else 200)
+                           errors=errors, related=[], can_edit=False), status
 
 
 @bp.route("/batches/release", methods=["POST"])

@@ -36,6 +36,8 @@ class IntroductionRespondIn(ApiSchema):
 class IntroductionStageIn(ApiSchema):
     to_stage = fields.String(required=True, validate=validate.OneOf(MOVE_TARGETS))
     reason = Text(2000, load_default="", metadata={"description": "required for 'lost'"})
+    from_stage = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the stage the caller saw; if another move landed first the move is refused with 409"})
 
 
 class IntroductionValueIn(ApiSchema):

@@ -23,7 +23,7 @@ from marketplace.models import (
     Registration,
 )
 from marketplace.models.events import AUDIENCES, EVENT_KINDS
-from marketplace.services import notifications
+from marketplace.services import notifications, versions
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -104,8 +104,12 @@ def create_event(user, data: dict) -> Event:
     return event
 
 
-def update_event(user, event: Event, data: dict) -> Event:
+def update_event(user, event: Event, data: dict, *, expected_version=None, keep_unsent: bool = False) -> Event:
+    """Change an event (see ``offers.update_offer`` for the version and ``keep_unsent``)."""
     require_manage(user, event)
+    event = versions.claim(event, expected_version)
+    if keep_unsent:
+        data = {**event_form_data(event), **data}
     if event.status in ("cancelled", "finished"):
         raise Conflict(_l("A cancelled or finished event can no longer be changed."))
     values = _clean_event(data)
