@@ -7,6 +7,7 @@ from marketplace.models.docking import IntroductionMessage, IntroductionReadMark
 from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
+from marketplace.models.idempotency import SubmissionKey
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
 from marketplace.models.notifications import FollowupRating, Notification, NotificationPreference, SavedSearch
@@ -21,6 +22,6 @@ __all__ = [
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
-    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "User", "UserRole",
+    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SubmissionKey", "User", "UserRole",
     "UserSession",
 ]

@@ -17,3 +17,5 @@ def register_blueprints(app) -> None:
     app.register_blueprint(uploads.bp)
     app.register_blueprint(docking.bp)
     app.register_blueprint(memberships.bp)
+    from marketplace.views.submissions import init_submissions
+    init_submissions(app)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.services.events.common import (
     DEFAULT_TZ,
     aware,
+    bump_sequence,
     is_organiser,
     local,
     parse_local,
@@ -25,6 +26,7 @@ from marketplace.models import (
 from marketplace.models.events import AUDIENCES, EVENT_KINDS
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.services.locks import lock_instance
 
 # --- series and events --------------------------------------------------------------------------------
 
@@ -104,14 +106,19 @@ def create_event(user, data: dict) -> Event:
 
 
 def update_event(user, event: Event, data: dict) -> Event:
+    """Change the event; places added by a higher capacity go to the waiting list, first come first served."""
     require_manage(user, event)
+    event = lock_instance(event)  # capacity and status are read and changed one change at a time
     if event.status in ("cancelled", "finished"):
         raise Conflict(_l("A cancelled or finished event can no longer be changed."))
     values = _clean_event(data)
     for key, value in values.items():
         setattr(event, key, value)
-    event.ics_sequence = (event.ics_sequence or 0) + 1
     db.session.flush()
+    bump_sequence(event)
+    if event.status == "published":
+        from marketplace.services.events.registration import promote_waiting
+        promote_waiting(event)
     return event
 
 
@@ -130,6 +137,7 @@ def event_form_data(event: Event) -> dict:
 
 def publish(user, event: Event) -> Event:
     require_manage(user, event)
+    event = lock_instance(event)
     if event.status != "draft":
         raise Conflict(_l("Only a draft can be published."))
     if aware(event.ends_at) <= utc_now():
@@ -143,6 +151,7 @@ def publish(user, event: Event) -> Event:
 def cancel(user, event: Event, reason: str) -> Event:
     """Call the event off; every registrant and waiting-list entry is told (on their events page)."""
     require_manage(user, event)
+    event = lock_instance(event)  # cancelled once, and registrations read after any registration committed
     if event.status not in ("draft", "published"):
         raise Conflict(_l("Only a draft or published event can be cancelled."))
     reason = (reason or "").strip()
@@ -151,7 +160,7 @@ def cancel(user, event: Event, reason: str) -> Event:
                                field_errors={"reason": _l("This field is required.")})
     event.status = "cancelled"
     event.cancel_reason = reason[:2000]
-    event.ics_sequence = (event.ics_sequence or 0) + 1
+    bump_sequence(event)
     told = []
     for reg in db.session.scalars(select(Registration).where(Registration.event_id == event.id,
                                                              Registration.status != "cancelled")):
@@ -164,6 +173,7 @@ def cancel(user, event: Event, reason: str) -> Event:
 
 def finish(user, event: Event) -> Event:
     require_manage(user, event)
+    event = lock_instance(event)
     if event.status != "published":
         raise Conflict(_l("Only a published event can be marked finished."))
     event.status = "finished"
