@@ -20,7 +20,8 @@ from marketplace.models import SubmissionKey
 from marketplace.services.errors import Conflict
 
 ARMED = "submission"  # session.info: the key of this request, until the unit of work records it
-RECORDED = "submission_recorded"  # session.info: the key the commit recorded, for storing the response
+OUTCOME = "submission_outcome"  # session.info: (RECORDED or LOST, submission) once a commit tried to record it
+RECORDED, LOST, UNRECORDED = "recorded", "lost", "unrecorded"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 CONSTRAINT = "uq_submission_keys_scope_key"
 MAX_STORED_BODY = 64 * 1024
@@ -59,21 +60,33 @@ def arm(session, submission: Submission) -> None:
     session.info[ARMED] = submission
 
 
-def disarm(session) -> Submission | None:
-    """Forget the key of this request (at its end) and return the one a commit recorded, if any."""
-    session.info.pop(ARMED, None)
-    return session.info.pop(RECORDED, None)
+def disarm(session) -> tuple[str, Submission] | tuple[None, None]:
+    """Forget the key of this request (at its end); return what became of it: (RECORDED, submission) when a
+    commit recorded it, (LOST, submission) when a copy sent at the same time was recorded first,
+    (UNRECORDED, submission) when nothing was committed, and (None, None) without a key."""
+    armed = session.info.pop(ARMED, None)
+    outcome, submission = session.info.pop(OUTCOME, (None, None))
+    if outcome is None and armed is not None:
+        return UNRECORDED, armed
+    return outcome, submission
 
 
-def record(session) -> None:
-    """Called by the unit of work just before it commits: write the armed key into the same transaction."""
-    submission = session.info.pop(ARMED, None)
-    if submission is None:
-        return
+def take_armed(session) -> Submission | None:
+    """The key armed for this request, taken so that only one commit records it."""
+    return session.info.pop(ARMED, None)
+
+
+def record(session, submission: Submission) -> None:
+    """Called by the unit of work just before it commits: write the key into the same transaction. A copy
+    committed first makes this flush (or the commit) fail on the unique constraint."""
     session.add(SubmissionKey(scope=submission.scope, key=submission.key, method=submission.method[:8],
                               path=submission.path[:300]))
     session.flush()
-    session.info[RECORDED] = submission
+
+
+def settle(session, submission: Submission, outcome: str) -> None:
+    """Note whether the commit recorded ``submission`` (RECORDED) or lost it to an identical copy (LOST)."""
+    session.info[OUTCOME] = (outcome, submission)
 
 
 def store_response(submission: Submission, status: int, location: str = "", body: str | None = None) -> None:

@@ -62,13 +62,20 @@ def unit_of_work(commit_despite: tuple[type[BaseException], ...] = ()):
 
 
 def _commit(session, *, record_submission: bool) -> None:
+    submission = idempotency.take_armed(session) if record_submission else None
     try:
-        if record_submission:
-            idempotency.record(session)
+        if submission is not None:
+            idempotency.record(session, submission)
         session.commit()
     except IntegrityError as exc:
         _roll_back(session)
-        raise conflict_from(exc) from exc
+        error = conflict_from(exc)
+        if submission is not None:
+            lost = isinstance(error, idempotency.AlreadySubmitted)
+            idempotency.settle(session, submission, idempotency.LOST if lost else idempotency.UNRECORDED)
+        raise error from exc
+    if submission is not None:
+        idempotency.settle(session, submission, idempotency.RECORDED)
     jobs.dispatch_pending(session)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -109,9 +109,20 @@ def earlier_location(earlier) -> str:
 
 
 def finish_submission(response):
-    """After the view: disarm the key; store the response of a recorded submission for later replays."""
-    submission = idempotency.disarm(db.session)
-    if submission is None or response.status_code >= 400:
+    """After the view: disarm the key. A recorded submission's response is stored for later replays; a page
+    request that lost to an identical copy sent at the same time is sent on to what the copy created."""
+    outcome, submission = idempotency.disarm(db.session)
+    if outcome in (idempotency.LOST, idempotency.UNRECORDED) and not is_api_request() \
+            and not 300 <= response.status_code < 400:
+        # A copy that ran while an identical one committed is refused (by the key, or by the rule the first
+        # copy now satisfies, "already registered"): send it on to what the first one created.
+        earlier = idempotency.find(submission)
+        if earlier is not None:
+            message = str(idempotency.AlreadySubmitted().message)
+            if message not in [text for _category, text in session.get("_flashes", [])]:
+                flash(message, "info")
+            return redirect(earlier_location(earlier))
+    if outcome != idempotency.RECORDED or response.status_code >= 400:
         return response
     body = None
     if is_api_request() and response.is_json and not response.direct_passthrough:
