@@ -5,8 +5,8 @@ request per organisation, one pending access request per person and item
 Revision ID: 0015_submission_keys
 Revises: 0014_outbox_claims
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0015_submission_keys"
 down_revision = "0014_outbox_claims"

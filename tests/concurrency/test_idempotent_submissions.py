@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Introduction, Need, Offer, Registration, SubmissionKey
+from marketplace.models import Introduction, Need, Offer, Registration, SubmissionKey, User
 from marketplace.services import api_tokens
-from marketplace.models import User
 from tests.concurrency.conftest import fire, statuses
 from tests.concurrency.test_event_registration_races import _event
 

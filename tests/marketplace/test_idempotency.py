@@ -119,17 +119,64 @@ def test_key_recorded_but_not_yet_answered_is_reported_as_already_sent(app, clie
 def test_unique_violation_in_a_unit_of_work_is_a_conflict(app, make):
     make.user(email="taken@example.com")
     with app.test_request_context():
-        with pytest.raises(Conflict):
-            with unit_of_work() as session:
-                session.add(User(email="taken@example.com", password_hash="x", display_name="Copy"))
-                session.flush()
+        with pytest.raises(Conflict), unit_of_work() as session:
+            session.add(User(email="taken@example.com", password_hash="x", display_name="Copy"))
+            session.flush()
         assert db.session.scalar(select(func.count(User.id)).where(User.email == "taken@example.com")) == 1
 
 
 def test_unique_violation_at_commit_is_a_conflict(app, make):
     make.user(email="taken@example.com")
     with app.test_request_context():
-        with pytest.raises(Conflict):
-            with unit_of_work() as session:
-                session.add(User(email="taken@example.com", password_hash="x", display_name="Copy"))
+        with pytest.raises(Conflict), unit_of_work() as session:
+            session.add(User(email="taken@example.com", password_hash="x", display_name="Copy"))
         assert db.session.scalar(select(func.count(User.id)).where(User.email == "taken@example.com")) == 1
+
+
+def _pages_with_creating_forms(make) -> list[tuple[str, str]]:
+    """(e-mail of someone who may use the form or None for a visitor, path of the page with the form)."""
+    hospital, _u, hospital_email = make.member("hospital")
+    firm, _u2, _e2 = make.member("firm")
+    offer, need = make.offer(firm), make.need(hospital, visibility="teaser")
+    _b, broker_email = make.staff("broker")
+    _o, organiser_email = make.staff("organiser")
+    _n, loner_email = make.staff("organiser")
+    return [(None, "/register"), (hospital_email, "/needs/new?kind=procurement"),
+            (hospital_email, "/offers/new?kind=product"), (broker_email, "/brokering/propose"),
+            (hospital_email, f"/docking/request?offer_id={offer}"), (organiser_email, "/events/new"),
+            (loner_email, "/account/organization/new"), (hospital_email, f"/orgs/{hospital}/verification"),
+            (make.member("firm")[2], f"/needs/{need}")]
+
+
+def test_every_creating_form_carries_a_submission_key(app, make):
+    for email, path in _pages_with_creating_forms(make):
+        client = app.test_client()
+        if email:
+            login(client, email)
+        page = client.get(path)
+        assert page.status_code == 200, path
+        _key_in(page.get_data(as_text=True))
+
+
+def test_docking_message_sent_twice_is_posted_once(app, client, make):
+    from datetime import datetime, timedelta, timezone
+
+    from marketplace.models import Introduction, IntroductionMessage
+    hospital, _u, hospital_email = make.member("hospital")
+    firm, _u2, _e2 = make.member("firm")
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        intro = Introduction(need_organization_id=hospital, offer_organization_id=firm, source="manual",
+                             stage="accepted", need_response="accepted", offer_response="accepted",
+                             stage_changed_at=now, expires_at=now + timedelta(days=14))
+        db.session.add(intro)
+        db.session.commit()
+        intro_id = intro.id
+    login(client, hospital_email)
+    page = client.get(f"/brokering/{intro_id}").get_data(as_text=True)
+    key = _key_in(page[page.index('id="message-form"'):])
+    for _ in range(2):
+        assert client.post(f"/docking/introductions/{intro_id}/messages",
+                           data={"body": "您好，想约个时间", "submission_key": key}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(IntroductionMessage.id))) == 1
