@@ -29,10 +29,13 @@ def violated_constraint(exc: IntegrityError) -> str:
 
 def conflict_from(exc: IntegrityError) -> Conflict:
     """The domain error for a write the database refused because another request got there first."""
-    if idempotency.is_replay(violated_constraint(exc)):
-        return idempotency.AlreadySubmitted()
-    return Conflict(_l("Someone else changed this at the same moment, or it already exists. "
-                       "Please reload the page and check before trying again."))
+    try:
+        if idempotency.is_replay(violated_constraint(exc)):
+            return idempotency.AlreadySubmitted()
+        return Conflict(_l("Someone else changed this at the same moment, or it already exists. "
+                           "Please reload the page and check before trying again."))
+    except RuntimeError:  # a job or command: no request, so no language to word the message in
+        return Conflict(f"conflicting write refused by the database ({violated_constraint(exc)})")
 
 
 @contextmanager

@@ -51,3 +51,25 @@ def test_two_tabs_proposing_the_same_introduction_at_once_make_one(app, make, li
     assert codes.count(302) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count(Introduction.id)).where(Introduction.need_id == need)) == 1
+
+
+def test_two_invitations_to_one_organisation_accepted_at_once_give_one_membership(app, make, live):
+    from datetime import datetime, timedelta, timezone
+    import secrets
+
+    from marketplace.models import Membership, OrganizationInvitation
+    org, owner, _ = make.member("hospital")
+    user = make.user(email="invitee@example.com")
+    with app.app_context():  # two owners invited the same address; both invitations show on the account page
+        rows = [OrganizationInvitation(organization_id=org, email="invitee@example.com", role="member",
+                                       token_hash=secrets.token_hex(32), invited_by_id=owner,
+                                       expires_at=datetime.now(timezone.utc) + timedelta(days=7))
+                for _ in range(2)]
+        db.session.add_all(rows)
+        db.session.commit()
+        ids = [row.id for row in rows]
+    client = live.client().login("invitee@example.com")
+    responses = fire(lambda i=i: client.post(f"/account/invitations/{i}/accept") for i in ids * 3)
+    assert set(statuses(responses)) <= {302, 303}, statuses(responses)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Membership.id)).where(Membership.user_id == user)) == 1

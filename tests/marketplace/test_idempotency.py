@@ -180,3 +180,10 @@ def test_docking_message_sent_twice_is_posted_once(app, client, make):
                            data={"body": "您好，想约个时间", "submission_key": key}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count(IntroductionMessage.id))) == 1
+
+
+def test_conflict_outside_a_request_is_still_a_conflict(app, make):
+    make.user(email="taken@example.com")
+    with app.app_context(), pytest.raises(Conflict, match="uq_users_email|users.email"):
+        with unit_of_work() as session:
+            session.add(User(email="taken@example.com", password_hash="x", display_name="Copy"))
