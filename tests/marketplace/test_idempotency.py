@@ -187,3 +187,16 @@ def test_conflict_outside_a_request_is_still_a_conflict(app, make):
     with app.app_context(), pytest.raises(Conflict, match="uq_users_email|users.email"):
         with unit_of_work() as session:
             session.add(User(email="taken@example.com", password_hash="x", display_name="Copy"))
+
+
+def test_one_pending_verification_per_organisation_is_kept_by_the_database(app, make):
+    from marketplace.models import OrganizationVerification
+    org, _user, _ = make.member("firm")
+    with app.test_request_context():
+        with unit_of_work() as session:
+            session.add(OrganizationVerification(organization_id=org, uscc="x", status="rejected", reason="blurred"))
+            session.add(OrganizationVerification(organization_id=org, uscc="x", status="pending"))
+        with pytest.raises(Conflict), unit_of_work() as session:  # a second one sent at the same instant
+            session.add(OrganizationVerification(organization_id=org, uscc="x", status="pending"))
+        assert db.session.scalar(select(func.count(OrganizationVerification.id)).where(
+            OrganizationVerification.organization_id == org)) == 2
