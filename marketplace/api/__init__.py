@@ -15,6 +15,13 @@ from marketplace.api.problems import PROBLEM_MIME
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = ("post", "put", "patch", "delete")
+IDEMPOTENCY_METHODS = ("post", "put", "patch")
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
+                                                                          "pattern": "^[A-Za-z0-9_-]{8,80}$"},
+    "description": "A key you choose for this change (a UUID). Sent again with the same token, the change is "
+                   "not made twice: the first response is returned, marked `Idempotent-Replayed: true`, or "
+                   "409 while the first request is still running."}
 
 
 class ProblemSchema(ma.Schema):
@@ -64,7 +71,8 @@ def api_settings(app) -> None:
                 "may see and, with the write scope, to change data. Errors are `application/problem+json` in "
                 "the language asked for with `Accept-Language` (zh or en; zh by default).")},
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                                              "description": "personal access token"}}},
+                                                              "description": "personal access token"}},
+                           "parameters": {"IdempotencyKey": IDEMPOTENCY_KEY_PARAMETER}},
         },
     }
     for key, value in defaults.items():
@@ -92,6 +100,8 @@ def _document_errors(api: TechBridgeApi) -> None:
                 code = str(http.HTTPStatus[name].value)
                 responses.setdefault(code, api.spec.components.get_ref("response", name))
             operation["security"] = [{"bearerAuth": []}] if needs_token else [{}, {"bearerAuth": []}]
+            if method in IDEMPOTENCY_METHODS:
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
 
 
 def init_api(app) -> TechBridgeApi:

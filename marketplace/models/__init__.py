@@ -8,6 +8,7 @@ from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, N
 from marketplace.models.imports import ImportRun
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
+from marketplace.models.idempotency import SubmissionKey
 from marketplace.models.liaison import LiaisonReport, SubParkStaff
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
 from marketplace.models.needs import Need
@@ -26,8 +27,8 @@ __all__ = [
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "ImportRun", "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
-    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "User", "UserRole",
-    "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure", "PolicyMeasureRevision",
-    "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
+    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "SubmissionKey", "User",
+    "UserRole", "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure",
+    "PolicyMeasureRevision", "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
     "FundingProgramme", "ProgrammeEntry",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.accounts import User
@@ -25,6 +25,8 @@ INTRODUCTION_SOURCES = ("suggestion", "manual", "request")
 # Why a member asks for an introduction (the request form's purposes).
 REQUEST_PURPOSES = ("purchase", "licence", "transfer", "co_development", "investment", "trial", "testing")
 SIDES = ("need", "offer")
+LIVE_BROKERED = (f"source <> 'request' AND need_id IS NOT NULL AND offer_id IS NOT NULL "
+                 f"AND stage IN {('proposed',) + OPEN_PIPELINE_STAGES}")
 EVENT_KINDS = ("proposed", "requested", "response", "stage", "reminder", "value", "task", "task_done", "joined",
                "message")
 
@@ -42,6 +44,9 @@ class Introduction(TimestampMixin, Base):
         CheckConstraint(f"requester_side IS NULL OR requester_side IN {SIDES}", name="requester_side"),
         CheckConstraint(f"purpose IS NULL OR purpose IN {REQUEST_PURPOSES}", name="purpose"),
         CheckConstraint("need_organization_id <> offer_organization_id", name="two_organizations"),
+        # one live brokered introduction per need and offer, even when two proposals are sent at once
+        Index("uq_introductions_live_pair", "need_id", "offer_id", unique=True,
+              postgresql_where=text(LIVE_BROKERED), sqlite_where=text(LIVE_BROKERED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.accounts import User
@@ -46,6 +46,9 @@ class AccessRequest(Base):
     __table_args__ = (
         CheckConstraint(f"item_type IN {ITEM_TYPES}", name="item_type"),
         CheckConstraint(f"status IN {ACCESS_REQUEST_STATUSES}", name="status"),
+        # one pending request per person and item, even when the form is sent twice at once
+        Index("uq_access_requests_pending", "requester_id", "item_type", "item_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, bilingual, utcnow
@@ -114,7 +114,12 @@ class OrganizationVerification(Base):
     operator's decision (with the reason for a rejection)."""
 
     __tablename__ = "organization_verifications"
-    __table_args__ = (CheckConstraint(f"status IN {VERIFICATION_STATUSES}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {VERIFICATION_STATUSES}", name="status"),
+        # one request waiting for an operator per organisation, even when an owner sends it twice at once
+        Index("uq_organization_verifications_pending", "organization_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

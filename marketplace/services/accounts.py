@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.extensions import db
@@ -115,10 +116,22 @@ def register_user(email: str, password: str, display_name: str, organization: Ne
         raise AddressTaken(_l("We sent a message to %(email)s. Please check your e-mail to continue.", email=email))
     user = User(email=email, password_hash=generate_password_hash(password), display_name=display_name.strip(),
                 locale=locale)
-    db.session.add(user)
-    if organization is not None:
-        _add_organization(user, organization)
-    db.session.flush()
+    try:  # the same address registered twice at the same instant: the second hears what any taken address hears
+        with db.session.begin_nested():
+            db.session.add(user)
+            if organization is not None:
+                _add_organization(user, organization)
+            db.session.flush()
+    except IntegrityError as exc:
+        from marketplace.services.unit_of_work import violated_constraint
+        constraint = violated_constraint(exc)
+        if constraint != "uq_users_email" and "users.email" not in constraint:
+            raise
+        existing = db.session.scalar(select(User).where(User.email == email))
+        if existing is not None:
+            _tell_owner_of_registration(existing, now=datetime.now(timezone.utc))
+        raise AddressTaken(_l("We sent a message to %(email)s. Please check your e-mail to continue.",
+                              email=email)) from exc
     return user
 
 

@@ -20,3 +20,5 @@ def register_blueprints(app) -> None:
     from marketplace.views import liaison, policy
     app.register_blueprint(policy.bp)
     app.register_blueprint(liaison.bp)
+    from marketplace.views.submissions import init_submissions
+    init_submissions(app)

@@ -1,14 +1,15 @@
 """Error pages in the user's language, and JSON for API/health callers."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api.problems import is_api_request, problem
 from marketplace.extensions import db
 from marketplace.services.errors import DomainError, ValidationFailed
+from marketplace.services.idempotency import AlreadySubmitted
 
 TITLES = {
     400: lambda: _("Bad request"),
@@ -102,6 +103,13 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
+        if isinstance(exc, AlreadySubmitted) and not is_api_request() and not _wants_json():
+            # a copy of a form that lost the race to the first: back to what the first one created
+            from marketplace.services import idempotency
+            from marketplace.views.submissions import current_submission, earlier_location
+            submission = current_submission()
+            flash(str(exc.message), "info")
+            return redirect(earlier_location(idempotency.find(submission) if submission else None))
         status = exc.http_status
         if is_api_request() and isinstance(exc, ValidationFailed):
             status = 422  # the API reports input that parses but breaks a business rule as 422
@@ -112,6 +120,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
+        if isinstance(exc, IntegrityError):  # a race the unit of work did not see (a write outside it)
+            from marketplace.services.unit_of_work import conflict_from
+            return domain_error(conflict_from(exc))
         if not is_database_outage(exc):
             return unexpected_error(exc)
         try:

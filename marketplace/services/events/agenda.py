@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marketplace.services.events.common import aware, parse_local, require_manage, zone
+from marketplace.services.events.common import aware, bump_sequence, parse_local, require_manage, zone
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -81,10 +81,10 @@ def add_item(user, event: Event, data: dict) -> AgendaItem:
                       ends_at=ends, meeting_capacity=c.values["meeting_capacity"]
                       if c.values["meeting_capacity"] is not None else 4)
     db.session.add(item)
-    event.ics_sequence = (event.ics_sequence or 0) + 1
     db.session.flush()
     if presenter is not None:
         notifications.presenter_assigned(item, user)
+    bump_sequence(event)
     return item
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -36,6 +36,15 @@ INTEREST_LABELS = {"license": _l("Want to license"), "invest": _l("Want to inves
 # "Open" alone is a need that is open for offers; a follow-up item that is open waits for someone to act.
 FOLLOW_UP_LABELS = {"open": lazy_pgettext("follow-up", "Open"), "introduced": _l("Introduction proposed"),
                     "closed": lazy_pgettext("follow-up", "Closed")}
+
+
+def bump_sequence(event: Event) -> None:
+    """Tell calendars the event changed: ``ics_sequence + 1`` in SQL, so changes made at the same instant
+    each count (a read-modify-write in Python would let one overwrite the other)."""
+    db.session.execute(update(Event).where(Event.id == event.id)
+                       .values(ics_sequence=func.coalesce(Event.ics_sequence, 0) + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(event, ["ics_sequence"])
 
 
 def utc_now() -> datetime:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.services.events.common import (
     DEFAULT_TZ,
     aware,
+    bump_sequence,
     is_organiser,
     local,
     parse_local,
@@ -26,6 +27,7 @@ from marketplace.models.events import AUDIENCES, EVENT_KINDS
 from marketplace.services import notifications, versions
 from marketplace.services.cleaning import Cleaner
 from marketplace.services.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.services.locks import lock_instance
 
 # --- series and events --------------------------------------------------------------------------------
 
@@ -105,9 +107,10 @@ def create_event(user, data: dict) -> Event:
 
 
 def update_event(user, event: Event, data: dict, *, expected_version=None, keep_unsent: bool = False) -> Event:
-    """Change an event (see ``offers.update_offer`` for the version and ``keep_unsent``)."""
+    """Change an event (see ``offers.update_offer`` for the version and ``keep_unsent``); places added by a higher
+    capacity go to the waiting list, first come first served."""
     require_manage(user, event)
-    event = versions.claim(event, expected_version)
+    event = versions.claim(event, expected_version)  # locks: capacity and status change one change at a time
     if keep_unsent:
         data = {**event_form_data(event), **data}
     if event.status in ("cancelled", "finished"):
@@ -115,8 +118,11 @@ def update_event(user, event: Event, data: dict, *, expected_version=None, keep_
     values = _clean_event(data)
     for key, value in values.items():
         setattr(event, key, value)
-    event.ics_sequence = (event.ics_sequence or 0) + 1
     db.session.flush()
+    bump_sequence(event)
+    if event.status == "published":
+        from marketplace.services.events.registration import promote_waiting
+        promote_waiting(event)
     return event
 
 
@@ -135,6 +141,7 @@ def event_form_data(event: Event) -> dict:
 
 def publish(user, event: Event) -> Event:
     require_manage(user, event)
+    event = lock_instance(event)
     if event.status != "draft":
         raise Conflict(_l("Only a draft can be published."))
     if aware(event.ends_at) <= utc_now():
@@ -149,6 +156,7 @@ def publish(user, event: Event) -> Event:
 def cancel(user, event: Event, reason: str) -> Event:
     """Call the event off; every registrant and waiting-list entry is told (on their events page)."""
     require_manage(user, event)
+    event = lock_instance(event)  # cancelled once, and registrations read after any registration committed
     if event.status not in ("draft", "published"):
         raise Conflict(_l("Only a draft or published event can be cancelled."))
     reason = (reason or "").strip()
@@ -157,7 +165,7 @@ def cancel(user, event: Event, reason: str) -> Event:
                                field_errors={"reason": _l("This field is required.")})
     event.status = "cancelled"
     event.cancel_reason = reason[:2000]
-    event.ics_sequence = (event.ics_sequence or 0) + 1
+    bump_sequence(event)
     told = []
     for reg in db.session.scalars(select(Registration).where(Registration.event_id == event.id,
                                                              Registration.status != "cancelled")):
@@ -170,6 +178,7 @@ def cancel(user, event: Event, reason: str) -> Event:
 
 def finish(user, event: Event) -> Event:
     require_manage(user, event)
+    event = lock_instance(event)
     if event.status != "published":
         raise Conflict(_l("Only a published event can be marked finished."))
     event.status = "finished"

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.services.events.common import (
     PRIORITY_LABELS,
     aware,
+    bump_sequence,
     can_manage,
     require_login,
     require_manage,
@@ -29,6 +30,7 @@ from marketplace.models import (
 from marketplace.services import event_scheduling as scheduling
 from marketplace.services import notifications
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.locks import lock_instance
 
 # --- 1:1 meetings -------------------------------------------------------------------------------------
 
@@ -80,6 +82,7 @@ def answer_meeting(user, meeting: MeetingRequest, decision: str, reason: str = "
     require_login(user)
     if meeting.presenter_id != user.id and not can_manage(user, meeting.event):
         raise NotFound(_l("This meeting request does not exist."))
+    meeting = lock_instance(meeting)  # accept and decline at once: the second sees the first's answer
     if meeting.status != "pending":
         raise Conflict(_l("This request has already been answered."))
     if decision not in ("accepted", "declined"):
@@ -123,6 +126,7 @@ def all_meetings(user, event: Event) -> list[MeetingRequest]:
 def run_scheduler(user, event: Event) -> scheduling.Schedule:
     """Place every accepted request (see ``event_scheduling``) and store slot and table on each."""
     require_manage(user, event)
+    event = lock_instance(event)  # one scheduler run at a time places every request once
     if event.meeting_slots <= 0:
         raise Conflict(_l("Set the number of 1:1 meeting slots first."))
     accepted = list(db.session.scalars(select(MeetingRequest).where(MeetingRequest.event_id == event.id,
@@ -140,8 +144,8 @@ def run_scheduler(user, event: Event) -> scheduling.Schedule:
         p = placed.get(m.id)
         m.slot, m.table_number = (p.slot, p.table) if p else (None, None)
     event.scheduled_at = utc_now()
-    event.ics_sequence = (event.ics_sequence or 0) + 1
     db.session.flush()
+    bump_sequence(event)
     people = {m.requester_id for m in accepted} | {m.presenter_id for m in accepted}
     tell(people, "event_schedule", event, f"/events/{event.id}/meetings")
     return schedule
