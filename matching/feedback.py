@@ -7,6 +7,7 @@ The final score is ``sum(weight[part] * part_value)``. Parts:
 ``graph_text``  PageRank from the need's best text matches, i.e. neighbours of strong matches (0..1)
 ``tags``        share of the need's tags the offer carries (0..1)
 ``rules``       soft fit rules, (met - failed) / applicable (-1..1)
+``dense``       cosine of need and offer sentence vectors (semantic channel; 0 when it is off)
 
 Before there is enough feedback the defaults below apply; they were set so that the text decides
 when the graph does not reach the need, and a graph link can lift a moderately matching offer
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-PARTS = ("text", "graph", "graph_text", "tags", "rules")
-DEFAULT_WEIGHTS = {"text": 1.0, "graph": 0.6, "graph_text": 0.2, "tags": 0.2, "rules": 0.3}
+PARTS = ("text", "graph", "graph_text", "tags", "rules", "dense")
+DEFAULT_WEIGHTS = {"text": 1.0, "graph": 0.6, "graph_text": 0.2, "tags": 0.2, "rules": 0.3, "dense": 0.5}
 POSITIVE_LABELS = {
     "accepted",
     "signed",
