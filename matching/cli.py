@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "dataset", nargs="+", help="directories with offers.jsonl, needs.jsonl, edges.jsonl, qrels.tsv"
     )
-    evaluate.add_argument("--semantic", action="store_true", help="add the semantic channel (sentence vectors)")
+    evaluate.add_argument(
+        "--semantic", action="store_true", help="add the semantic channel (sentence vectors)"
+    )
     evaluate.add_argument("--vector-cache", help="directory keeping sentence vectors between runs")
     evaluate.add_argument("--top-k", type=int, default=100)
     evaluate.add_argument("--no-baseline", action="store_true")

@@ -171,5 +171,8 @@ def format_report(report: dict) -> str:
             )
     if "engine" in report and "bm25" in report and report["bm25"]["ndcg@10"] > 0:
         gain = report["engine"]["ndcg@10"] / report["bm25"]["ndcg@10"] - 1
-        lines.append(f"engine vs bm25 nDCG@10: {gain:+.1%}" + (" (semantic channel on)" if report.get("semantic") else ""))
+        lines.append(
+            f"engine vs bm25 nDCG@10: {gain:+.1%}"
+            + (" (semantic channel on)" if report.get("semantic") else "")
+        )
     return "\n".join(lines)

@@ -316,8 +316,13 @@ class TextIndex:
             out[postings[start:end]] += weights[start:end] * np.float32(weight)
 
     def expand_query(
-        self, query: sp.csr_matrix, row: int, feedback: np.ndarray, feedback_scores: np.ndarray,
-        n_terms: int, original_weight: float,
+        self,
+        query: sp.csr_matrix,
+        row: int,
+        feedback: np.ndarray,
+        feedback_scores: np.ndarray,
+        n_terms: int,
+        original_weight: float,
     ) -> tuple[np.ndarray, np.ndarray]:
         """RM3-style pseudo-relevance feedback: (terms, weights) of query ``row`` mixed with the
         ``n_terms`` terms that weigh most in its best matches ``feedback`` (offer indices,
