@@ -139,6 +139,10 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
             vectors[missing] = encoder.encode([record_text(offers[row]) for row in missing])
         return DenseIndex(encoder.name, vectors)
 
+    def encoder_name(self) -> str:
+        """Name of the encoder this engine's semantic channel uses (stored beside the vectors)."""
+        return make_encoder(self.config.encoder).name
+
     def encode_offers(self, offers: list[dict]) -> dict[str, np.ndarray]:
         """Sentence vectors of ``offers`` by id, with this engine's encoder (to store and pass
         back to ``fit`` as ``offer_vectors``, so unchanged offers are not encoded again)."""

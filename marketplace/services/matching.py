@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, UserRole
-from marketplace.services import access, match_reasons
+from marketplace.services import access, embeddings, match_reasons
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.visibility import BROKER_ROLES
 from matching import MatchingEngine
@@ -119,17 +119,21 @@ def _store(need_id: int, matches: list[dict]) -> None:
                                        reasons=match.get("reasons", []), computed_at=now))
 
 
-def rebuild() -> tuple[dict, MatchingEngine | None]:
+def rebuild(semantic: bool = False) -> tuple[dict, MatchingEngine | None]:
     """Fit on all published offers, learn from feedback, rank every open need and store the top pairings.
 
+    ``semantic`` adds the engine's semantic channel, with offer vectors stored in ``offer_embeddings``.
     Returns the summary and the fitted engine, which the caller saves once the suggestions are committed.
     """
     offers = _published_offers()
     needs = _open_needs()
     if not offers:
         return {"offers": 0, "needs": 0}, None
-    engine = MatchingEngine()
-    engine.fit([offer_record(o) for o in offers], graph_edges(needs))
+    # --- semantic channel hook (matchquality): stored offer vectors, see services/embeddings.py ---
+    engine = MatchingEngine(semantic=semantic)
+    records = [offer_record(o) for o in offers]
+    vectors = embeddings.offer_vectors(engine, records) if semantic else None
+    engine.fit(records, graph_edges(needs), offer_vectors=vectors)
     trained = engine.train_feedback(_feedback_triples({n.id: n for n in needs}))
     results = engine.rank([need_record(n) for n in needs], top_k=TOP_K)
     db.session.execute(delete(MatchSuggestion))
