@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         "--semantic", action="store_true", help="add the semantic channel (sentence vectors)"
     )
     evaluate.add_argument("--vector-cache", help="directory keeping sentence vectors between runs")
+    evaluate.add_argument(
+        "--learn",
+        action="store_true",
+        help="also learn weights from judged outcomes, scored on held-out needs",
+    )
     evaluate.add_argument("--top-k", type=int, default=100)
     evaluate.add_argument("--no-baseline", action="store_true")
     evaluate.add_argument("--config")
@@ -123,7 +128,12 @@ def _run_evaluate(args) -> None:
     reports = []
     for dataset in args.dataset:  # one settings object for every collection
         report = evaluate_dataset(
-            dataset, config, top_k=args.top_k, baseline=not args.no_baseline, vector_cache=args.vector_cache
+            dataset,
+            config,
+            top_k=args.top_k,
+            baseline=not args.no_baseline,
+            vector_cache=args.vector_cache,
+            learn=args.learn,
         )
         reports.append(report)
         if not args.json:

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from .config import EngineConfig
 from .encoders import DenseIndex, make_encoder
-from .feedback import DEFAULT_WEIGHTS, PARTS, fit_weights, label_value
+from .feedback import DEFAULT_WEIGHTS, PARTS, guarded_weights, label_value
 from .graph import GraphIndex
 from .idmap import IdMap
 from .persistence import FORMAT_VERSION, PersistenceMixin
@@ -69,6 +69,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         self.config.hard_rules = tuple(self.config.hard_rules)
         self.weights: dict[str, float] = {**DEFAULT_WEIGHTS, **self.config.weights}
         self.feedback_trained = False
+        self.feedback_report: dict = {}
         self.offers = IdMap()
         self.text: TextIndex | None = None
         self.graph: GraphIndex | None = None
@@ -230,7 +231,9 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
 
         Labels: "accepted" / "signed" (positive), "dismissed" (negative), or booleans / 0-1.
         Weights change only once there are ``config.min_feedback`` labelled pairs including both
-        classes; returns True when they did.
+        classes, and only when weights learnt without a held-out quarter of the needs order that
+        quarter's outcomes better than the current ones (``feedback_report`` says how it went);
+        returns True when they changed.
         """
         self._check_fitted()
         triples = [(need, offer_id, label_value(label)) for need, offer_id, label in labelled]
@@ -239,7 +242,11 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
             return False
         parts = self.score_pairs([(need, offer_id) for need, offer_id, _ in triples])
         labels = np.array([label for _, _, label in triples])
-        weights = fit_weights(parts, labels, DEFAULT_WEIGHTS, self.config.min_feedback)
+        groups = [str(need.get("id", position)) for position, (need, _, _) in enumerate(triples)]
+        # Guard: learnt weights replace the current ones only if they order held-out outcomes better.
+        weights, self.feedback_report = guarded_weights(
+            parts, labels, groups, self.weights, DEFAULT_WEIGHTS, self.config.min_feedback
+        )
         if weights is None:
             return False
         self.weights = weights

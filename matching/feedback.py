@@ -76,3 +76,48 @@ def fit_weights(
     if scale > 0:
         weights = weights / scale  # keep the familiar magnitude (text weight around 1)
     return {part: float(w) for part, w in zip(PARTS, weights)}
+
+
+def ranking_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Share of (positive, negative) pairs the scores order correctly (ties count half)."""
+    positive, negative = scores[labels == 1], scores[labels == 0]
+    if len(positive) == 0 or len(negative) == 0:
+        return 0.5
+    diff = positive[:, None] - negative[None, :]
+    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
+
+
+def held_out_fold(key: str, salt: str = "guard", folds: int = 4) -> bool:
+    """Stable choice of the outcomes kept out of training (by need, so a need is never in both);
+    a different ``salt`` draws a different quarter."""
+    import zlib
+
+    return zlib.crc32(f"{salt}:{key}".encode()) % folds == 0
+
+
+def guarded_weights(
+    parts: np.ndarray,
+    labels: np.ndarray,
+    groups: list[str],
+    current: dict[str, float],
+    defaults: dict[str, float],
+    min_labelled: int = 30,
+) -> tuple[dict[str, float] | None, dict]:
+    """Learn weights on most outcomes, compare them with ``current`` on held-out needs' outcomes,
+    and return (weights learnt on all outcomes, report) only when the learnt ones order the
+    held-out outcomes better; otherwise (None, report). ``groups`` names each row's need."""
+    labels = np.asarray(labels, dtype=int)
+    held = np.array([held_out_fold(g) for g in groups], dtype=bool)
+    report = {"outcomes": len(labels), "held_out": int(held.sum()), "accepted": False}
+    trial = fit_weights(parts[~held], labels[~held], defaults, max(min_labelled * 3 // 4, 1))
+    if trial is None or len(set(labels[held].tolist())) < 2 or len(labels) < min_labelled:
+        report["reason"] = "not enough outcomes of both kinds to learn and check"
+        return None, report
+    vector = lambda weights: np.array([weights.get(p, 0.0) for p in PARTS])
+    report["auc_current"] = ranking_auc(parts[held] @ vector(current), labels[held])
+    report["auc_learnt"] = ranking_auc(parts[held] @ vector(trial), labels[held])
+    if report["auc_learnt"] <= report["auc_current"]:
+        report["reason"] = "learnt weights do not order held-out outcomes better"
+        return None, report
+    report["accepted"] = True
+    return fit_weights(parts, labels, defaults, min_labelled), report

@@ -135,3 +135,25 @@ def test_query_expansion_adds_words_of_the_best_matches():
     assert {m["offer"] for m in plain.rank(need, top_k=4)[0]["matches"]} == {"1", "2"}
     found = [m["offer"] for m in expanded.rank(need, top_k=4)[0]["matches"]]
     assert found[:2] in (["1", "2"], ["2", "1"]) and "3" in found and "4" not in found
+
+
+def test_learnt_weights_replace_the_defaults_only_when_they_order_held_out_outcomes_better():
+    from matching.feedback import DEFAULT_WEIGHTS, PARTS, guarded_weights
+
+    rng = np.random.default_rng(5)
+    parts = rng.random((200, len(PARTS)))
+    groups = [f"need{i // 2}" for i in range(200)]
+    # Outcomes follow the tags part only: learnt weights order held-out needs better than the defaults.
+    labels = (parts[:, PARTS.index("tags")] > 0.5).astype(int)
+    weights, report = guarded_weights(parts, labels, groups, DEFAULT_WEIGHTS, DEFAULT_WEIGHTS)
+    assert report["accepted"] and report["auc_learnt"] > report["auc_current"] and report["held_out"] > 0
+    assert weights["tags"] > weights["text"]
+    # Outcomes the current weights already order perfectly: nothing to gain, the current ones stay.
+    labels = (parts @ np.array([DEFAULT_WEIGHTS[p] for p in PARTS]) > 1.2).astype(int)
+    weights, report = guarded_weights(parts, labels, groups, DEFAULT_WEIGHTS, DEFAULT_WEIGHTS)
+    assert weights is None and not report["accepted"] and report["auc_current"] == 1.0
+    # Only one kind of outcome: nothing learnt.
+    weights, report = guarded_weights(
+        parts, np.ones(200, dtype=int), groups, DEFAULT_WEIGHTS, DEFAULT_WEIGHTS
+    )
+    assert weights is None and not report["accepted"]
