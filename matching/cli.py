@@ -3,7 +3,9 @@
     python -m matching rank --offers OFFERS.jsonl --needs NEEDS.jsonl [--edges EDGES.jsonl] --top-k 10 --out OUT.jsonl
     python -m matching fit --offers OFFERS.jsonl [--edges EDGES.jsonl] --model DIR
     python -m matching rank --model DIR --needs NEEDS.jsonl --out OUT.jsonl
-    python -m matching evaluate DATASET_DIR
+    python -m matching evaluate DATASET_DIR [DATASET_DIR ...] [--semantic]
+
+``--semantic`` adds the semantic channel (sentence vectors; off by default here).
 
 Bad input (malformed JSON, missing id, edge end naming no record) prints ``error: FILE:LINE: ...``
 on stderr and exits with status 2.
@@ -39,15 +41,28 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of each reason's 'text'")
     rank.add_argument("--no-reasons", action="store_true", help="skip reasons (faster)")
     rank.add_argument("--config", help='JSON object of EngineConfig fields, e.g. \'{"text_model": "tfidf"}\'')
+    rank.add_argument("--semantic", action="store_true", help="add the semantic channel (sentence vectors)")
 
     fit = commands.add_parser("fit", help="fit on offers (and edges) and save the engine")
     fit.add_argument("--offers", required=True)
     fit.add_argument("--edges")
     fit.add_argument("--model", required=True, help="output directory")
     fit.add_argument("--config")
+    fit.add_argument("--semantic", action="store_true", help="add the semantic channel (sentence vectors)")
 
     evaluate = commands.add_parser("evaluate", help="engine vs BM25 on a dataset with qrels.tsv")
-    evaluate.add_argument("dataset", help="directory with offers.jsonl, needs.jsonl, edges.jsonl, qrels.tsv")
+    evaluate.add_argument(
+        "dataset", nargs="+", help="directories with offers.jsonl, needs.jsonl, edges.jsonl, qrels.tsv"
+    )
+    evaluate.add_argument(
+        "--semantic", action="store_true", help="add the semantic channel (sentence vectors)"
+    )
+    evaluate.add_argument("--vector-cache", help="directory keeping sentence vectors between runs")
+    evaluate.add_argument(
+        "--learn",
+        action="store_true",
+        help="also learn weights from judged outcomes, scored on held-out needs",
+    )
     evaluate.add_argument("--top-k", type=int, default=100)
     evaluate.add_argument("--no-baseline", action="store_true")
     evaluate.add_argument("--config")
@@ -55,13 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(text: str | None) -> EngineConfig:
-    if not text:
-        return EngineConfig()
+def _config(text: str | None, semantic: bool = False) -> EngineConfig:
     try:
-        return EngineConfig.from_json(json.loads(text))
+        config = EngineConfig.from_json(json.loads(text)) if text else EngineConfig()
     except (json.JSONDecodeError, TypeError) as err:
         raise InputError("--config", None, f"not a JSON object of engine settings ({err})") from None
+    if semantic:
+        from .encoders import EncoderUnavailable, make_encoder
+
+        config.semantic = True
+        try:
+            make_encoder(config.encoder)
+        except (EncoderUnavailable, ValueError) as err:
+            raise InputError("--semantic", None, str(err)) from None
+    return config
 
 
 def _records(path: str) -> list[dict]:
@@ -87,7 +109,7 @@ def _run_rank(args) -> None:
         edges = (
             read_edges(args.edges, {o["id"] for o in offers}, {n["id"] for n in needs}) if args.edges else []
         )
-        engine = MatchingEngine(_config(args.config)).fit(offers, edges)
+        engine = MatchingEngine(_config(args.config, args.semantic)).fit(offers, edges)
     write_jsonl(args.out, engine.rank(needs, top_k=args.top_k, lang=args.lang, explain=not args.no_reasons))
 
 
@@ -96,16 +118,28 @@ def _run_fit(args) -> None:
     if not offers:
         raise InputError(args.offers, None, "no offers")
     edges = read_edges(args.edges, {o["id"] for o in offers}, None) if args.edges else []
-    MatchingEngine(_config(args.config)).fit(offers, edges).save(args.model)
+    MatchingEngine(_config(args.config, args.semantic)).fit(offers, edges).save(args.model)
 
 
 def _run_evaluate(args) -> None:
     from .evaluate import evaluate_dataset, format_report
 
-    report = evaluate_dataset(
-        args.dataset, _config(args.config), top_k=args.top_k, baseline=not args.no_baseline
-    )
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    config = _config(args.config, args.semantic)
+    reports = []
+    for dataset in args.dataset:  # one settings object for every collection
+        report = evaluate_dataset(
+            dataset,
+            config,
+            top_k=args.top_k,
+            baseline=not args.no_baseline,
+            vector_cache=args.vector_cache,
+            learn=args.learn,
+        )
+        reports.append(report)
+        if not args.json:
+            print(format_report(report), flush=True)
+    if args.json:
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,11 +21,16 @@ class EngineConfig:
     damping: float = 0.85  # PageRank continuation probability
     graph_power: float = 0.25  # graph part = (PageRank / need's max) ** graph_power
     prf_docs: int = 10  # best text matches that seed the text-graph walk
+    prf_terms: int = 0  # words added to each need from its best text matches (0: no expansion)
+    prf_feedback_docs: int = 10  # best text matches those words are taken from
+    prf_original_weight: float = 0.5  # share of the expanded query's weight kept by the need's own words
     candidate_pool: int = 50  # top offers taken from each channel (at least 2 x top_k)
     chunk_size: int = 256  # needs scored together
     hard_rules: tuple = ("kind",)  # rules that exclude offers; the others only lower the score
     relation_weights: dict = dataclasses.field(default_factory=dict)  # edge relation -> weight
     link_entities: bool = True  # seed the walk with graph nodes named in the need's text
+    semantic: bool = False  # add the dense part (sentence vectors of needs and offers)
+    encoder: str = "use"  # "use" or "sentence-transformers:DIR" (see matching.encoders)
     min_feedback: int = 30  # labelled pairs needed before weights are learnt
     as_of: str | None = None  # ISO date for the deadline rule (default: today)
     weights: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_WEIGHTS))

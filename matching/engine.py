@@ -28,15 +28,27 @@ import numpy as np
 import scipy.sparse as sp
 
 from .config import EngineConfig
-from .feedback import DEFAULT_WEIGHTS, PARTS, fit_weights, label_value
+from .encoders import DenseIndex, make_encoder
+from .feedback import DEFAULT_WEIGHTS, PARTS, guarded_weights, label_value
 from .graph import GraphIndex
 from .idmap import IdMap
 from .persistence import FORMAT_VERSION, PersistenceMixin
 from .reasons import ReasonsMixin
 from .records import as_list, normalise_tag, record_id, record_text, record_title
 from .rules import OfferRuleTable, hard_failures, rule_score
-from .sparse_rows import EMPTY_ROW, masked_row, seed_matrix, top_columns, top_dense, values_at
+from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, top_dense, values_at
 from .text import Analyzer, TextIndex
+
+DENSE_BLOCK = 32  # needs whose similarities to every offer are held at once
+SIMILAR_MEANING = 0.5  # cosine from which a match gets the "similar in meaning" reason
+
+
+def similar_meaning_reason(lang: str) -> dict:
+    """Reason of a match whose sentence vectors are close (the semantic channel)."""
+    reason = {"type": "semantic", "zh": "语义相近", "en": "similar in meaning"}
+    reason["text"] = reason["zh"] if lang == "zh" else reason["en"]
+    return reason
+
 
 # EngineConfig and FORMAT_VERSION moved to config and persistence; importers of this module still find them.
 __all__ = ["FORMAT_VERSION", "EngineConfig", "MatchingEngine"]
@@ -57,10 +69,12 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         self.config.hard_rules = tuple(self.config.hard_rules)
         self.weights: dict[str, float] = {**DEFAULT_WEIGHTS, **self.config.weights}
         self.feedback_trained = False
+        self.feedback_report: dict = {}
         self.offers = IdMap()
         self.text: TextIndex | None = None
         self.graph: GraphIndex | None = None
         self.rules: OfferRuleTable | None = None
+        self.dense: DenseIndex | None = None
         self._titles: list[list[str]] = []
         self._tags: list[frozenset[str]] = []
         self._tag_labels: list[list[str]] = []
@@ -68,12 +82,13 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
     # ------------------------------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------------------------------
-    def fit(self, offers: list[dict], edges=(), feedback=None) -> MatchingEngine:
+    def fit(self, offers: list[dict], edges=(), feedback=None, offer_vectors=None) -> MatchingEngine:
         """Index ``offers`` and build the graph from their attributes and ``edges``.
 
         ``edges``: dicts ``{"source", "target", "relation"[, "weight"]}``; an ``offer:X`` end must
         name a fitted offer (``ValueError`` otherwise). ``feedback``: optional labelled pairs, as
-        for ``train_feedback``.
+        for ``train_feedback``. ``offer_vectors`` (semantic channel only): stored sentence vectors
+        by offer id, from the same encoder; offers missing from it are encoded now.
         """
         if not offers:
             raise ValueError("fit() needs at least one offer")
@@ -105,9 +120,36 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         self._titles = [[record_title(o, "zh"), record_title(o, "en")] for o in offers]
         self._tag_labels = [[str(t) for t in as_list(o.get("tags"))] for o in offers]
         self._tags = [frozenset(normalise_tag(t) for t in tags) for tags in self._tag_labels]
+        self.dense = self._fit_dense(offers, offer_vectors) if config.semantic else None
         if feedback:
             self.train_feedback(feedback)
         return self
+
+    def _fit_dense(self, offers: list[dict], offer_vectors) -> DenseIndex:
+        encoder = make_encoder(self.config.encoder)
+        stored = offer_vectors or {}
+        vectors = np.zeros((len(offers), encoder.dim), dtype=np.float32)
+        missing = []
+        for row, offer in enumerate(offers):
+            vector = stored.get(record_id(offer))
+            if vector is not None and len(vector) == encoder.dim:
+                vectors[row] = vector
+            else:
+                missing.append(row)
+        if missing:
+            vectors[missing] = encoder.encode([record_text(offers[row]) for row in missing])
+        return DenseIndex(encoder.name, vectors)
+
+    def encoder_name(self) -> str:
+        """Name of the encoder this engine's semantic channel uses (stored beside the vectors)."""
+        return make_encoder(self.config.encoder).name
+
+    def encode_offers(self, offers: list[dict]) -> dict[str, np.ndarray]:
+        """Sentence vectors of ``offers`` by id, with this engine's encoder (to store and pass
+        back to ``fit`` as ``offer_vectors``, so unchanged offers are not encoded again)."""
+        encoder = make_encoder(self.config.encoder)
+        vectors = encoder.encode([record_text(offer) for offer in offers])
+        return {record_id(offer): vector for offer, vector in zip(offers, vectors)}
 
     def _check_fitted(self) -> None:
         if self.text is None:
@@ -152,7 +194,10 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
             for result in self._rank_chunk(chunk, 1, lang, explain, forced=forced):
                 match = result["matches"][0] if result["matches"] else None
                 # Only needs with some positive evidence (rules alone do not make a match).
-                if match and any(match["parts"][p] > 0 for p in ("text", "graph", "graph_text", "tags")):
+                if match and (
+                    any(match["parts"][p] > 0 for p in ("text", "graph", "graph_text", "tags"))
+                    or match["parts"]["dense"] >= SIMILAR_MEANING
+                ):
                     scored.append(
                         {
                             "need": result["need"],
@@ -186,7 +231,9 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
 
         Labels: "accepted" / "signed" (positive), "dismissed" (negative), or booleans / 0-1.
         Weights change only once there are ``config.min_feedback`` labelled pairs including both
-        classes; returns True when they did.
+        classes, and only when weights learnt without a held-out quarter of the needs order that
+        quarter's outcomes better than the current ones (``feedback_report`` says how it went);
+        returns True when they changed.
         """
         self._check_fitted()
         triples = [(need, offer_id, label_value(label)) for need, offer_id, label in labelled]
@@ -195,7 +242,11 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
             return False
         parts = self.score_pairs([(need, offer_id) for need, offer_id, _ in triples])
         labels = np.array([label for _, _, label in triples])
-        weights = fit_weights(parts, labels, DEFAULT_WEIGHTS, self.config.min_feedback)
+        groups = [str(need.get("id", position)) for position, (need, _, _) in enumerate(triples)]
+        # Guard: learnt weights replace the current ones only if they order held-out outcomes better.
+        weights, self.feedback_report = guarded_weights(
+            parts, labels, groups, self.weights, DEFAULT_WEIGHTS, self.config.min_feedback
+        )
         if weights is None:
             return False
         self.weights = weights
@@ -225,7 +276,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         use_graph = self.graph.n_edges > 0
 
         pool_size = max(config.candidate_pool, 2 * top_k)
-        text_pools, text_scale, confidence, text_seeds = self._text_pass(
+        queries, text_pools, text_scale, confidence, text_seeds = self._text_pass(
             queries, idf_mass, masks, use_graph, pool_size
         )
 
@@ -239,6 +290,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         text_graph_rows = [
             (indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)
         ]
+        need_vectors, dense_pools = self._dense_pass(texts, masks, pool_size)
 
         as_of = self._as_of()
         scratch = np.zeros(n_offers, dtype=np.float64)
@@ -256,6 +308,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
                             text_pools[i],
                             top_columns(graph_rows[i], pool_size),
                             top_columns(text_graph_rows[i], pool_size),
+                            dense_pools[i],
                         ]
                     )
                 )
@@ -268,6 +321,8 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
             need_tags = frozenset(normalise_tag(t) for t in as_list(need.get("tags")))
             if need_tags:
                 parts[:, 3] = [len(need_tags & self._tags[c]) / len(need_tags) for c in candidates.tolist()]
+            if need_vectors is not None:
+                parts[:, 5] = np.maximum(self.dense.at(need_vectors[i], candidates), 0)
             outcomes = self.rules.outcomes(need, candidates, as_of)
             parts[:, 4] = rule_score(outcomes, len(candidates))
             keep = ~hard_failures(outcomes, frozenset(config.hard_rules), len(candidates))
@@ -297,6 +352,8 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
                         {name: int(values[position]) for name, values in outcomes.items()},
                         lang,
                     )
+                    if parts[position, 5] >= SIMILAR_MEANING:
+                        match["reasons"].append(similar_meaning_reason(lang))
                 matches.append(match)
             results.append({"need": need_ids[i], "matches": matches})
         return results
@@ -314,11 +371,14 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         has_edges = np.diff(self.graph.adjacency.indptr)[:n_offers] > 0 if use_graph else None
         pools, scale, confidence, text_seeds = [], np.zeros(n_needs), np.zeros(n_needs), []
         scores = np.zeros(n_offers, dtype=np.float32)
+        expanded_rows = []
         for i in range(n_needs):
             scores.fill(0)
             self.text.accumulate(queries, i, scores)
             if masks[i] is not None:
                 scores *= masks[i]
+            if config.prf_terms > 0:
+                expanded_rows.append(self._expand(queries, i, scores, masks[i]))
             pool = top_dense(scores, pool_size)
             seeds: dict[int, float] = {}
             if len(pool):
@@ -332,7 +392,44 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
                     seeds = {int(o): float(scores[o]) * scale[i] for o in ordered if has_edges[o]}
             pools.append(pool)
             text_seeds.append(seeds)
-        return pools, scale, confidence, text_seeds
+        if expanded_rows:
+            queries = rows_matrix(expanded_rows, queries.shape[1])
+        return queries, pools, scale, confidence, text_seeds
+
+    def _expand(self, queries: sp.csr_matrix, row: int, scores: np.ndarray, mask) -> tuple:
+        """Replace ``scores`` (in place) by those of the need's query expanded with the words
+        of its best matches (pseudo-relevance feedback); returns the expanded (terms, weights)."""
+        config = self.config
+        feedback = top_dense(scores, config.prf_feedback_docs)
+        start, end = queries.indptr[row], queries.indptr[row + 1]
+        if len(feedback) == 0:
+            return queries.indices[start:end], queries.data[start:end]
+        feedback = feedback[np.argsort(-scores[feedback], kind="stable")]
+        terms, weights = self.text.expand_query(
+            queries, row, feedback, scores[feedback], config.prf_terms, config.prf_original_weight
+        )
+        scores.fill(0)
+        self.text.accumulate_terms(terms, weights, scores)
+        if mask is not None:
+            scores *= mask
+        return terms, weights
+
+    def _dense_pass(self, texts: list[str], masks: list, pool_size: int):
+        """Sentence vectors of a chunk of needs and each one's ``pool_size`` nearest offers
+        (None, empty pools when the semantic channel is off)."""
+        if self.dense is None:
+            return None, [np.zeros(0, dtype=np.int64)] * len(texts)
+        need_vectors = make_encoder(self.config.encoder).encode(texts)
+        pools = []
+        # A few needs at a time: the needs x offers block stays small at 100k offers.
+        for start in range(0, len(texts), DENSE_BLOCK):
+            block = self.dense.similarities(need_vectors[start : start + DENSE_BLOCK])
+            for offset, row in enumerate(block):
+                mask = masks[start + offset]
+                if mask is not None:
+                    row = row * mask
+                pools.append(top_dense(row, pool_size) if need_vectors[start + offset].any() else row[:0])
+        return need_vectors, pools
 
     def _graph_rows(self, seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""

@@ -114,17 +114,31 @@ def bm25_baseline(offers: list[dict], needs: list[dict], top_k: int = 100) -> di
 
 
 def evaluate_dataset(
-    directory, config: EngineConfig | None = None, top_k: int = 100, baseline: bool = True
+    directory,
+    config: EngineConfig | None = None,
+    top_k: int = 100,
+    baseline: bool = True,
+    vector_cache=None,
+    learn: bool = False,
 ) -> dict:
     """Fit the engine on a dataset, rank its judged needs and score engine and BM25 alike.
 
+    ``vector_cache``: directory keeping the semantic channel's sentence vectors between runs.
+    ``learn``: also learn fusion weights from the judgments of three quarters of the needs, as the
+    site learns from docking outcomes, and score the held-out quarter with and without them.
     Returns ``{"dataset", "needs", "engine": {metric: value, "seconds": s}, "bm25": {...}}``.
     """
+    config = config or EngineConfig()
+    if config.semantic and vector_cache:
+        from .encoders import use_cache
+
+        use_cache(config.encoder, vector_cache)
     data = load_dataset(directory)
     judged = {need for need, grades in data.qrels.items() if any(g > 0 for g in grades.values())}
     needs = [n for n in data.needs if n["id"] in judged]
     report: dict = {
         "dataset": str(directory),
+        "semantic": config.semantic,
         "needs": len(needs),
         "offers": len(data.offers),
         "edges": len(data.edges),
@@ -135,6 +149,9 @@ def evaluate_dataset(
     results = engine.rank(needs, top_k=top_k, explain=False)
     rankings = {r["need"]: [m["offer"] for m in r["matches"]] for r in results}
     report["engine"] = {**evaluate_rankings(rankings, data.qrels), "seconds": time.perf_counter() - started}
+
+    if learn:
+        report["learning"] = _learning_check(engine, needs, results, data.qrels, top_k)
 
     if baseline:
         started = time.perf_counter()
@@ -158,4 +175,62 @@ def format_report(report: dict) -> str:
             lines.append(
                 f"{system:<8} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} {m['recall@100']:>8.4f} {m['seconds']:>8.1f}"
             )
+    if "engine" in report and "bm25" in report and report["bm25"]["ndcg@10"] > 0:
+        gain = report["engine"]["ndcg@10"] / report["bm25"]["ndcg@10"] - 1
+        lines.append(
+            f"engine vs bm25 nDCG@10: {gain:+.1%}"
+            + (" (semantic channel on)" if report.get("semantic") else "")
+        )
+    learning = report.get("learning")
+    if learning:
+        line = (
+            f"learning from outcomes: {learning.get('outcomes', 0)} outcomes, "
+            f"held-out needs {learning['held_out_needs']}, nDCG@10 default {learning['ndcg@10 default']:.4f}"
+        )
+        if "ndcg@10 learnt" in learning:
+            line += f", learnt {learning['ndcg@10 learnt']:.4f} (guard: held-out AUC "
+            line += f"{learning['auc_current']:.3f} -> {learning['auc_learnt']:.3f}, accepted)"
+        else:
+            line += f"; learnt weights not used: {learning.get('reason', '')}"
+            if "auc_current" in learning:
+                line += f" (held-out AUC {learning['auc_current']:.3f} vs {learning['auc_learnt']:.3f})"
+        lines.append(line)
     return "\n".join(lines)
+
+
+MAX_LEARNING_OUTCOMES = 400  # outcomes scored for learning (each is scored on its own)
+
+
+def _learning_check(engine, needs: list[dict], results: list[dict], qrels: dict, top_k: int) -> dict:
+    """Judgments of the training needs as outcomes (judged relevant = accepted, judged not
+    relevant = dismissed; unjudged pairs are no outcome), learnt with the engine's guard,
+    then nDCG@10 of the held-out needs with the default and the learnt weights."""
+    from .feedback import held_out_fold
+
+    by_id = {need["id"]: need for need in needs}
+    outcomes = []
+    for result in results:
+        need_id = result["need"]
+        if held_out_fold(need_id, salt="evaluation"):
+            continue
+        grades = qrels.get(need_id, {})
+        for offer_id, grade in grades.items():
+            if offer_id in engine.offers:
+                outcomes.append((by_id[need_id], offer_id, "accepted" if grade > 0 else "dismissed"))
+    outcomes = outcomes[:MAX_LEARNING_OUTCOMES]
+    held_out = [need for need in needs if held_out_fold(need["id"], salt="evaluation")]
+    default_rankings = {r["need"]: [m["offer"] for m in r["matches"]] for r in results}
+    held_qrels = {need["id"]: qrels[need["id"]] for need in held_out}
+    report = {
+        "held_out_needs": len(held_out),
+        "ndcg@10 default": evaluate_rankings(default_rankings, held_qrels)["ndcg@10"],
+    }
+    # Train on the outcomes of the other needs; the guard keeps a quarter of them aside again.
+    changed = engine.train_feedback(outcomes)
+    report.update(engine.feedback_report)
+    report["weights"] = {p: round(w, 3) for p, w in engine.weights.items()}
+    if changed:
+        learnt = engine.rank(held_out, top_k=top_k, explain=False)
+        rankings = {r["need"]: [m["offer"] for m in r["matches"]] for r in learnt}
+        report["ndcg@10 learnt"] = evaluate_rankings(rankings, held_qrels)["ndcg@10"]
+    return report

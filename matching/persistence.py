@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .config import EngineConfig
+from .encoders import DenseIndex
 from .graph import GraphIndex
 from .idmap import IdMap
 from .records import normalise_tag
@@ -35,6 +36,7 @@ class PersistenceMixin:
             "config": self.config.to_json(),
             "weights": self.weights,
             "feedback_trained": self.feedback_trained,
+            "encoder": self.dense.encoder_name if self.dense is not None else None,
         }
         _write_json(directory / "manifest.json", manifest)
         _write_json(
@@ -52,6 +54,8 @@ class PersistenceMixin:
         np.save(directory / "text_idf.npy", text_arrays["idf"], allow_pickle=False)
         sp.save_npz(directory / "graph_adjacency.npz", graph_arrays["adjacency"], compressed=False)
         sp.save_npz(directory / "graph_relations.npz", graph_arrays["relation_codes"], compressed=False)
+        if self.dense is not None:
+            np.save(directory / "offer_vectors.npy", self.dense.vectors, allow_pickle=False)
 
     @classmethod
     def load(cls, directory) -> Self:
@@ -63,6 +67,12 @@ class PersistenceMixin:
         engine = cls(EngineConfig.from_json(manifest["config"]))
         engine.weights = {p: float(w) for p, w in manifest["weights"].items()}
         engine.feedback_trained = bool(manifest["feedback_trained"])
+        # Engines saved before the semantic channel have no "dense" weight: it is simply 0 there.
+        engine.weights.setdefault("dense", 0.0)
+        if manifest.get("encoder"):
+            engine.dense = DenseIndex(
+                manifest["encoder"], np.load(directory / "offer_vectors.npy", allow_pickle=False)
+            )
         offers = _read_json(directory / "offers.json")
         engine.offers = IdMap(offers["ids"])
         engine._titles = offers["titles"]

@@ -70,3 +70,12 @@ def seed_matrix(seed_weights: list[dict[int, float]], n_nodes: int) -> sp.csr_ma
             cols.append(node)
             vals.append(weight / total)
     return sp.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(seed_weights), n_nodes))
+
+
+def rows_matrix(rows: list[tuple[np.ndarray, np.ndarray]], n_columns: int) -> sp.csr_matrix:
+    """CSR matrix from (sorted column indices, values) rows."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(indices) for indices, _ in rows])
+    indices = np.concatenate([indices for indices, _ in rows]) if rows else np.zeros(0, np.int64)
+    data = np.concatenate([values for _, values in rows]) if rows else np.zeros(0, np.float32)
+    return sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(len(rows), n_columns))

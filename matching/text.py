@@ -305,13 +305,52 @@ class TextIndex:
     def accumulate(self, query: sp.csr_matrix, row: int, out: np.ndarray) -> None:
         """Add query ``row``'s scores against every offer into the dense vector ``out``
         (posting list by posting list, as inverted-index engines do)."""
+        start, end = query.indptr[row], query.indptr[row + 1]
+        self.accumulate_terms(query.indices[start:end], query.data[start:end], out)
+
+    def accumulate_terms(self, terms: np.ndarray, term_weights: np.ndarray, out: np.ndarray) -> None:
+        """Add the scores of a weighted bag of term columns against every offer into ``out``."""
         indptr, postings, weights = self.term_doc.indptr, self.term_doc.indices, self.term_doc.data
-        for term, weight in zip(
-            query.indices[query.indptr[row] : query.indptr[row + 1]].tolist(),
-            query.data[query.indptr[row] : query.indptr[row + 1]].tolist(),
-        ):
+        for term, weight in zip(terms.tolist(), term_weights.tolist()):
             start, end = indptr[term], indptr[term + 1]
             out[postings[start:end]] += weights[start:end] * np.float32(weight)
+
+    def expand_query(
+        self,
+        query: sp.csr_matrix,
+        row: int,
+        feedback: np.ndarray,
+        feedback_scores: np.ndarray,
+        n_terms: int,
+        original_weight: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """RM3-style pseudo-relevance feedback: (terms, weights) of query ``row`` mixed with the
+        ``n_terms`` terms that weigh most in its best matches ``feedback`` (offer indices,
+        best first, with their text scores).
+
+        Each feedback offer votes for its terms in proportion to their share of its weight and
+        to its own score; the original query keeps ``original_weight`` of the total mass, so
+        the expansion adds related words without drowning the need's own.
+        """
+        start, end = query.indptr[row], query.indptr[row + 1]
+        terms, weights = query.indices[start:end], query.data[start:end].astype(np.float64)
+        if len(feedback) == 0 or n_terms <= 0 or weights.sum() <= 0:
+            return terms, weights.astype(np.float32)
+        doc_rows = self.doc_weights[feedback]
+        row_sums = np.asarray(doc_rows.sum(axis=1)).ravel()
+        row_sums[row_sums == 0] = 1
+        votes = np.asarray(feedback_scores, dtype=np.float64) / max(float(np.sum(feedback_scores)), 1e-12)
+        relevance = np.asarray((sp.diags(votes / row_sums) @ doc_rows).sum(axis=0)).ravel()
+        candidates = np.flatnonzero(relevance)
+        if len(candidates) > n_terms:
+            candidates = candidates[np.argpartition(-relevance[candidates], n_terms - 1)[:n_terms]]
+        expansion = relevance[candidates] / relevance[candidates].sum()
+        total = weights.sum()
+        mixed: dict[int, float] = dict(zip(terms.tolist(), (original_weight * weights / total).tolist()))
+        for term, weight in zip(candidates.tolist(), ((1 - original_weight) * expansion).tolist()):
+            mixed[term] = mixed.get(term, 0.0) + weight
+        order = sorted(mixed)
+        return np.array(order, dtype=np.int64), np.array([mixed[t] * total for t in order], dtype=np.float32)
 
     def score_offers(self, query: sp.csr_matrix, row: int, offer_indices: np.ndarray) -> np.ndarray:
         """Exact scores of query ``row`` for a few offers (their term rows dotted with the query)."""

@@ -3,6 +3,7 @@ from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
+from marketplace.models.embeddings import OfferEmbedding
 from marketplace.models.docking import IntroductionMessage, IntroductionReadMarker
 from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.imports import ImportRun
@@ -22,6 +23,7 @@ from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
 __all__ = [
+    "OfferEmbedding",
     "ApiToken", "AuditEntry", "StoredFile",
     "AccessRequest", "DetailAccessLog", "NdaAcceptance", "NdaTerms",
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
-from marketplace.services import access, match_reasons
+from marketplace.services import access, embeddings, match_reasons
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
                                                 refine_all)
@@ -96,10 +96,11 @@ def _judged_scores() -> list[tuple[float, bool]]:
     return [(float(score), decision != "dismissed") for score, decision in rows]
 
 
-def rebuild() -> tuple[dict, MatchingEngine | None]:
+def rebuild(semantic: bool = False) -> tuple[dict, MatchingEngine | None]:
     """Fit on all published offers, learn from feedback, rank every open need, refine (self-pairs, rules,
     groups), calibrate the strength on this deployment's scores and store the top pairings.
 
+    ``semantic`` adds the engine's semantic channel, with offer vectors stored in ``offer_embeddings``.
     Returns the summary and the fitted engine (its ``calibration`` attribute set), which the caller saves once
     the suggestions are committed.
     """
@@ -109,8 +110,10 @@ def rebuild() -> tuple[dict, MatchingEngine | None]:
         return {"offers": 0, "needs": 0}, None
     offer_records = {str(o.id): offer_record(o) for o in offers}
     need_records = {str(n.id): need_record(n) for n in needs}
-    engine = MatchingEngine()
-    engine.fit(list(offer_records.values()), graph_edges(needs))
+    engine = MatchingEngine(semantic=semantic)
+    records = list(offer_records.values())
+    vectors = embeddings.offer_vectors(engine, records) if semantic else None  # stored, see services/embeddings.py
+    engine.fit(records, graph_edges(needs), offer_vectors=vectors)
     trained = engine.train_feedback(_feedback_triples({n.id: n for n in needs}))
     ranked = engine.rank(list(need_records.values()), top_k=TOP_K * CANDIDATE_FACTOR)
     refined = refine_all(ranked, need_records, offer_records, TOP_K)

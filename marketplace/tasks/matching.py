@@ -15,7 +15,7 @@ def rebuild() -> dict:
     """Refit on published offers, re-rank every open need; save the model once the pairings are committed."""
     settings = current_settings()
     with unit_of_work():
-        summary, engine = matching.rebuild()
+        summary, engine = matching.rebuild(semantic=settings.matching_semantic)
     if engine is not None:
         matching.save_engine(engine, settings.matching_model_dir)
         after_matching()

@@ -1,0 +1,26 @@
+"""Stored sentence vectors of offers for the matching engine's semantic channel.
+
+A vector is kept with the encoder that made it and a hash of the text it was made from, so a
+rebuild reuses it until the offer's text or the encoder changes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.models.base import Base, utcnow
+
+
+class OfferEmbedding(Base):
+    """One offer's sentence vector (float32, little-endian bytes)."""
+
+    __tablename__ = "offer_embeddings"
+
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(200))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
