@@ -55,8 +55,9 @@ def date_in_range(value: date | datetime) -> bool:
     return EARLIEST_DATE <= day <= LATEST_DATE
 
 
-def parse_date(text) -> date | None:
-    """``YYYY-MM-DD`` (also ``2020-2-1``, ``2020/02/01``, ``2020.02.01``) within the accepted range, else None."""
+def parse_date(text, *, bounded: bool = True) -> date | None:
+    """``YYYY-MM-DD`` (also ``2020-2-1``, ``2020/02/01``, ``2020.02.01``) within the accepted range (any date the
+    calendar has when ``bounded`` is False), else None."""
     parts = str(text or "").strip().replace("/", "-").replace(".", "-")[:10].split("-")
     if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
@@ -64,7 +65,7 @@ def parse_date(text) -> date | None:
         parsed = date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         return None
-    return parsed if date_in_range(parsed) else None
+    return parsed if date_in_range(parsed) or not bounded else None
 
 
 def _blank(value) -> bool:
@@ -208,9 +209,11 @@ class Cleaner:
             self.values[key] = value
             return value
         parsed = parse_date(value)
-        if parsed is None:
+        if parsed is None and parse_date(value, bounded=False) is not None:
             self.errors[key] = _l("Enter a date as YYYY-MM-DD between %(a)s and %(b)s.",
                                   a=EARLIEST_DATE.isoformat(), b=LATEST_DATE.isoformat())
+        elif parsed is None:
+            self.errors[key] = _l("Enter a date as YYYY-MM-DD.")
         self.values[key] = parsed
         return parsed
 

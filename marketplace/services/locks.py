@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from marketplace.extensions import db
 
@@ -33,3 +33,16 @@ def lock_instance(instance: Row) -> Row:
     if row is None:
         raise LookupError(f"{type(instance).__name__} {instance.id} no longer exists")
     return row
+
+
+def lock_table(model) -> None:
+    """Serialise a whole kind of work (a full matching rebuild) until the unit of work ends: the second
+    caller waits for the first to commit, then reads what it wrote. PostgreSQL: a table lock that conflicts
+    with itself and with writes; SQLite: the database write lock, taken by a no-op UPDATE."""
+    session = db.session
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f'LOCK TABLE "{table.name}" IN SHARE ROW EXCLUSIVE MODE'))
+    else:
+        key = table.primary_key.columns.values()[0]
+        session.connection().execute(update(table).where(key.is_(None)).values({key: key}))

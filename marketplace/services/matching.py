@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
-from marketplace.services import access, embeddings, match_reasons
+from marketplace.services import access, embeddings, locks, match_reasons
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
                                                 refine_all)
@@ -104,6 +104,7 @@ def rebuild(semantic: bool = False) -> tuple[dict, MatchingEngine | None]:
     Returns the summary and the fitted engine (its ``calibration`` attribute set), which the caller saves once
     the suggestions are committed.
     """
+    locks.lock_table(MatchSuggestion)  # rebuilds run one at a time (each worker may start one after a release)
     offers = _published_offers()
     needs = _open_needs()
     if not offers:

@@ -76,7 +76,7 @@ def test_empty_results_offer_popular_searches_and_posting_a_need(app, client, ma
     html = _page(client, "量子计算机")
     assert "没有找到" not in html.split('id="search-results"')[0]
     empty = html.split('id="search-empty"')[1]
-    assert "还没有人提供？告诉园区您在找什么" in empty and "将“量子计算机”发布为需求" in empty
+    assert "还没有相关成果？告诉园区您在找什么" in empty and "将“量子计算机”发布为需求" in empty
     link = re.search(r'id="post-as-need" href="([^"]+)"', empty).group(1)
     assert unquote(link).endswith("/needs/new?title=量子计算机")
     popular = html.split('id="popular-searches"')[1]
