@@ -27,10 +27,7 @@ WIDTHS = (1366, 390)
 LANGS = ("zh", "en")
 # Pages whose remaining codes belong to work done elsewhere (the import page's column names, the match
 # reasons' wording): layout is still checked there; only these kinds of finding are set aside.
-SET_ASIDE = {
-    "/transfer/import": ("identifier with an underscore",),
-    "/matches/queue": ("field code", "raw value"),
-}
+SET_ASIDE: dict[str, tuple[str, ...]] = {}  # path -> findings excused while their owners fix them (none today)
 SKIP_LINKS = ("/logout", "/lang/")
 PUBLIC_NAV = {"/", "/offers/", "/needs/", "/patents/high-value", "/offers/batches", "/events/", "/login", "/register"}
 MEMBER_NAV = {"/needs/mine", "/docking/", "/brokering/mine", "/events/mine", "/account/saved-searches",

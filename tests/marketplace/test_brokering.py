@@ -413,3 +413,15 @@ def test_forms_carry_and_require_csrf_tokens(csrf_app, make):
                                          "csrf_token": token})
     mine = hospital_client.get("/brokering/mine").get_data(as_text=True)
     assert mine.count('name="csrf_token"') >= 3  # logout, accept, decline
+
+
+def test_the_deal_value_can_be_recorded_once_the_deal_is_signed(app, make):
+    w = _world(app, make)
+    intro_id = _accepted(w)
+    assert w.c_broker.post(f"/brokering/{intro_id}/stage", data={"to_stage": "signed"}).status_code == 302
+    page = w.c_broker.get(f"/brokering/{intro_id}").get_data(as_text=True)
+    assert 'id="signed-value"' in page
+    version = _intro(app, intro_id).version
+    assert w.c_broker.post(f"/brokering/{intro_id}/value",
+                           data={"deal_value_rmb": "5000000", "version": version}).status_code == 302
+    assert int(_intro(app, intro_id).deal_value_rmb) == 5000000

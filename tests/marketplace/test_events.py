@@ -446,3 +446,17 @@ def test_notifications_are_used_only_when_they_know_event_messages(app, make):
             NOTIFICATION_KINDS = ()
         assert svc.tell([w.hospital_user], "event_cancelled", event) == ("event" in NOTIFICATION_KINDS)
         db.session.rollback()
+
+
+def test_an_event_is_marked_finished_only_once_it_has_ended(app, make):
+    w, event_id, _item = _published(app, make)
+    w.c_org.post(f"/events/{event_id}/finish")
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        assert event.status == "published"
+        event.starts_at -= timedelta(days=10)
+        event.ends_at -= timedelta(days=10)
+        db.session.commit()
+    w.c_org.post(f"/events/{event_id}/finish")
+    with app.app_context():
+        assert db.session.get(Event, event_id).status == "finished"

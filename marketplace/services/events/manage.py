@@ -181,6 +181,8 @@ def finish(user, event: Event) -> Event:
     event = lock_instance(event)
     if event.status != "published":
         raise Conflict(_l("Only a published event can be marked finished."))
+    if aware(event.ends_at) > utc_now():
+        raise Conflict(_l("An event can be marked finished only once it has ended."))
     event.status = "finished"
     db.session.flush()
     return event
