@@ -367,6 +367,7 @@ class BrowserSteps:
     def open_menu(page) -> None:
         """On a narrow screen the nav's links sit behind the menu button: open it (nothing to do when wide)."""
         from playwright.sync_api import expect
+        page.wait_for_load_state("load")  # the menu button works once Bootstrap's script has run
         toggler = page.locator("nav .navbar-toggler")
         # Decided by the viewport, not by the button's visibility: before the stylesheet applies, the button of
         # a wide page shows for a moment (the menu collapses below Bootstrap's lg breakpoint, 992 px).

@@ -85,6 +85,7 @@ def audit(page, lang: str) -> list[str]:
 
 def _open_collapsed_nav(page) -> None:
     from playwright.sync_api import expect
+    page.wait_for_load_state("load")  # the menu button works once Bootstrap's script has run
     toggler = page.locator("nav .navbar-toggler")
     if (page.viewport_size or {}).get("width", 1366) < 992 and toggler.get_attribute("aria-expanded") != "true":
         toggler.click()
@@ -94,10 +95,18 @@ def _open_collapsed_nav(page) -> None:
 def open_dropdown(page, toggle_id: str) -> None:
     """Open the navigation's dropdown ``toggle_id`` (opening the phone menu first); nothing if already open."""
     from playwright.sync_api import expect
-    _open_collapsed_nav(page)
+    from playwright.sync_api import Error as PlaywrightError
+    _open_collapsed_nav(page)  # waits for Bootstrap's script, which opens the dropdown
+    # A click landing before that script ran did nothing on a busy machine: click again if it was lost.
     toggle = page.locator(f"#{toggle_id}")
-    if toggle.get_attribute("aria-expanded") != "true":
+    for _ in range(3):
+        if toggle.get_attribute("aria-expanded") == "true":
+            break
         toggle.click()
+        try:
+            expect(toggle).to_have_attribute("aria-expanded", "true", timeout=3000)
+        except (AssertionError, PlaywrightError):
+            continue
     expect(toggle).to_have_attribute("aria-expanded", "true")
 
 
