@@ -76,3 +76,31 @@ def edit_form(html: str) -> dict[str, list[str]]:
                 data.setdefault(name, []).append(value)
             return data
     raise AssertionError("no edit form with a version on the page")
+
+
+def edited_record(app, make, kind: str):
+    """A record of ``kind`` (offer, need, organization, event) and someone who may edit it: (e-mail, edit path,
+    model, id, title field)."""
+    from datetime import datetime, timedelta, timezone
+
+    from marketplace.extensions import db
+    from marketplace.models import Event, Need, Offer, Organization
+    if kind == "offer":
+        org, _, email = make.member()
+        offer = make.offer(org, status="draft")
+        return email, f"/offers/{offer}/edit", Offer, offer, "title_zh"
+    if kind == "need":
+        org, _, email = make.member("hospital")
+        need = make.need(org)
+        return email, f"/needs/{need}/edit", Need, need, "title_zh"
+    if kind == "organization":
+        org, _, email = make.member()
+        return email, f"/orgs/{org}/edit", Organization, org, "name_zh"
+    organiser, email = make.staff("organiser")
+    start = datetime.now(timezone.utc) + timedelta(days=10)
+    with app.app_context():
+        event = Event(kind="spark", status="draft", title_zh="火花活动", title_en="Spark", starts_at=start,
+                      ends_at=start + timedelta(hours=2), capacity=20, organiser_id=organiser)
+        db.session.add(event)
+        db.session.commit()
+        return email, f"/events/{event.id}/edit", Event, event.id, "title_zh"

@@ -1,46 +1,21 @@
 """Several people saving the same record at once, each from the form (or API read) they opened before."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import Event, Need, Offer, Organization, User
+from marketplace.models import Offer, User
 from marketplace.services import api_tokens
 from tests.concurrency.conftest import fire, statuses
-from tests.edit_forms import edit_form
+from tests.edit_forms import edit_form, edited_record
 
 EDITORS = 8
 
 
-def _record(app, make, kind: str):
-    """(e-mail of an editor, edit path, model, id, title field) for one edited record kind."""
-    if kind == "offer":
-        org, _, email = make.member()
-        offer = make.offer(org, status="draft")
-        return email, f"/offers/{offer}/edit", Offer, offer, "title_zh"
-    if kind == "need":
-        org, _, email = make.member("hospital")
-        need = make.need(org)
-        return email, f"/needs/{need}/edit", Need, need, "title_zh"
-    if kind == "organization":
-        org, _, email = make.member()
-        return email, f"/orgs/{org}/edit", Organization, org, "name_zh"
-    organiser, email = make.staff("organiser")
-    start = datetime.now(timezone.utc) + timedelta(days=10)
-    with app.app_context():
-        event = Event(kind="spark", status="draft", title_zh="火花活动", title_en="Spark", starts_at=start,
-                      ends_at=start + timedelta(hours=2), capacity=20, organiser_id=organiser)
-        db.session.add(event)
-        db.session.commit()
-        event_id = event.id
-    return email, f"/events/{event_id}/edit", Event, event_id, "title_zh"
-
-
 @pytest.mark.parametrize("kind", ["offer", "need", "organization", "event"])
 def test_simultaneous_saves_of_one_form_keep_one_and_refuse_the_rest(app, make, live, kind):
-    email, path, model, row_id, title = _record(app, make, kind)
+    email, path, model, row_id, title = edited_record(app, make, kind)
     editors = [live.client().login(email) for _ in range(EDITORS)]
     forms = [edit_form(c.get(path).text) for c in editors]
     for n, form in enumerate(forms):

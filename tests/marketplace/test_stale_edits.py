@@ -6,40 +6,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import Event, Introduction, Need, Offer, Organization
+from marketplace.models import Introduction
 from tests.conftest import login
-from tests.edit_forms import edit_form
+from tests.edit_forms import edit_form, edited_record
 
 STALE_ZH = "其他人已保存了对此记录的修改"
 KEPT_ZH = "您填写的内容保留在下方"
-
-
-def _event(app, organiser_id: int) -> int:
-    start = datetime.now(timezone.utc) + timedelta(days=10)
-    with app.app_context():
-        event = Event(kind="spark", status="draft", title_zh="火花活动", title_en="Spark", starts_at=start,
-                      ends_at=start + timedelta(hours=2), capacity=20, organiser_id=organiser_id)
-        db.session.add(event)
-        db.session.commit()
-        return event.id
-
-
-def _record(app, make, kind: str):
-    """(e-mail of an editor, edit path, model, id, title field) for one edited record kind."""
-    if kind == "offer":
-        org, _, email = make.member()
-        offer = make.offer(org, status="draft")
-        return email, f"/offers/{offer}/edit", Offer, offer, "title_zh"
-    if kind == "need":
-        org, _, email = make.member("hospital")
-        need = make.need(org)
-        return email, f"/needs/{need}/edit", Need, need, "title_zh"
-    if kind == "organization":
-        org, _, email = make.member()
-        return email, f"/orgs/{org}/edit", Organization, org, "name_zh"
-    organiser, email = make.staff("organiser")
-    event = _event(app, organiser)
-    return email, f"/events/{event}/edit", Event, event, "title_zh"
 
 
 def _client(app, email):
@@ -50,7 +22,7 @@ def _client(app, email):
 
 @pytest.mark.parametrize("kind", ["offer", "need", "organization", "event"])
 def test_a_stale_save_is_refused_in_chinese_and_keeps_the_input(app, make, kind):
-    email, path, model, row_id, title = _record(app, make, kind)
+    email, path, model, row_id, title = edited_record(app, make, kind)
     first, second = _client(app, email), _client(app, email)
     first_form = edit_form(first.get(path).get_data(as_text=True))
     second_form = edit_form(second.get(path).get_data(as_text=True))
@@ -75,7 +47,7 @@ def test_a_stale_save_is_refused_in_chinese_and_keeps_the_input(app, make, kind)
 
 
 def test_a_save_without_a_version_still_works(app, make):
-    email, path, model, row_id, title = _record(app, make, "need")
+    email, path, model, row_id, title = edited_record(app, make, "need")
     client = _client(app, email)
     form = edit_form(client.get(path).get_data(as_text=True))
     form.pop("version")
