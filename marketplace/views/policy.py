@@ -122,9 +122,7 @@ def new_filing():
     return render_template("policy/filing_form.html", org=org, orgs=orgs, data=data, errors=errors,
                            measures=policy_q.measures(),
                            direction_options=[(code, names.get(code, code)) for code in filings.DIRECTIONS],
-                           preview=filings.record_title(_today(), org.short_name or "…", [
-                               int(n) for n in data.get("measures") or [] if str(n).isascii() and str(n).isdigit()
-                               and len(str(n)) < 4] or [0]))
+                           preview=filings.preview_title(_today(), org.short_name, data.get("measures")))
 
 
 @bp.route("/filings/<int:filing_id>")

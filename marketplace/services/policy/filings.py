@@ -40,6 +40,14 @@ def record_title(filed_on: date, short_name: str, numbers) -> str:
     return f"{filed_on:%Y%m%d} {short_name.strip()}（第{listed}条）"
 
 
+def preview_title(filed_on: date, short_name: str, values) -> str:
+    """The title a filing would get, for the form (unreadable measure numbers left out, "…" for none)."""
+    numbers = [n for n in map(parse_id, values or []) if n is not None and n <= 1000]
+    if not numbers:
+        return f"{filed_on:%Y%m%d} {(short_name or '…').strip()}（第…条）"
+    return record_title(filed_on, short_name or "…", numbers)
+
+
 def _measure_numbers(values) -> list[int]:
     numbers = []
     for value in values if isinstance(values, (list, tuple)) else [values]:
