@@ -48,3 +48,14 @@ def refuse_nul_bytes() -> None:
         for value in values.values():
             if "\x00" in value:
                 abort(400)
+
+
+def chosen_organization(user):
+    """(the organisation the member acts for here, all of theirs): ``?org=`` among their own, else the first;
+    404 for someone with none."""
+    orgs = user.organizations
+    wanted = request.values.get("org", type=int)
+    chosen = next((o for o in orgs if o.id == wanted), orgs[0] if orgs else None)
+    if chosen is None:
+        abort(404)
+    return chosen, orgs

@@ -13,7 +13,7 @@ from marketplace.services import access
 from marketplace.services.errors import DomainError
 from marketplace.services.policy import liaison
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.views.helpers import flash_domain_error, form_dict
+from marketplace.views.helpers import chosen_organization, flash_domain_error, form_dict
 
 bp = Blueprint("liaison", __name__, url_prefix="/liaison")
 
@@ -25,10 +25,7 @@ def _now() -> datetime:
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def mine():
-    orgs = current_user.organizations
-    if not orgs:
-        abort(404)
-    org = next((o for o in orgs if o.id == request.values.get("org", type=int)), orgs[0])
+    org, orgs = chosen_organization(current_user)
     errors, data = {}, {}
     if request.method == "POST":
         data = form_dict(request.form)

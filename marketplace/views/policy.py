@@ -21,23 +21,13 @@ from marketplace.services.policy import programmes as programme_service
 from marketplace.services.policy.exports import filings_workbook
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.settings import current_settings
-from marketplace.views.helpers import flash_domain_error, form_dict
+from marketplace.views.helpers import chosen_organization, flash_domain_error, form_dict
 
 bp = Blueprint("policy", __name__, url_prefix="/policies")
 
 
 def _today():
     return datetime.now(ZoneInfo(current_settings().default_timezone)).date()
-
-
-def _my_org():
-    """The organisation the member works for here (``?org=`` among theirs), else 404."""
-    orgs = current_user.organizations
-    wanted = request.values.get("org", type=int)
-    chosen = next((o for o in orgs if o.id == wanted), orgs[0] if orgs else None)
-    if chosen is None:
-        abort(404)
-    return chosen, orgs
 
 
 @bp.route("/")
@@ -54,7 +44,7 @@ def measure(measure_id: int):
         abort(404)
     fit = None
     if current_user.is_authenticated and current_user.organizations:
-        org, _orgs = _my_org()
+        org, _orgs = chosen_organization(current_user)
         fit = eligibility.evaluate(item, eligibility.facts_for(org), current_lang())
     conditions = eligibility.evaluate(item, {}, current_lang()).checks
     return render_template("policy/measure.html", measure=item, fit=fit, conditions=conditions,
@@ -83,7 +73,7 @@ def edit(measure_id: int):
 @bp.route("/matches")
 @login_required
 def matches():
-    org, orgs = _my_org()
+    org, orgs = chosen_organization(current_user)
     fits = eligibility.measures_for(org, policy_q.measures(), current_lang())
     return render_template("policy/matches.html", org=org, orgs=orgs, fits=fits,
                            filings=policy_q.filings_of({org.id}))
@@ -92,7 +82,7 @@ def matches():
 @bp.route("/questionnaire", methods=["GET", "POST"])
 @login_required
 def questionnaire():
-    org, orgs = _my_org()
+    org, orgs = chosen_organization(current_user)
     if request.method == "POST":
         with unit_of_work():
             eligibility.save_answers(org, form_dict(request.form))
@@ -105,7 +95,7 @@ def questionnaire():
 @bp.route("/filings/new", methods=["GET", "POST"])
 @login_required
 def new_filing():
-    org, orgs = _my_org()
+    org, orgs = chosen_organization(current_user)
     errors = {}
     data = {"measures": request.args.getlist("measure"), "contact_name": current_user.display_name}
     if request.method == "POST":
@@ -159,7 +149,7 @@ def review(part_id: int):
 @bp.route("/filings.xlsx")
 @login_required
 def export_filings():
-    org, _orgs = _my_org()
+    org, _orgs = chosen_organization(current_user)
     data = filings_workbook(policy_q.filings_of({org.id}), current_lang())
     return send_file(BytesIO(data), as_attachment=True, download_name="filings.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
