@@ -13,7 +13,7 @@ if [ ! -f babel.cfg ]; then
     exit 1
 fi
 
-"$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext -k "lazy_pgettext:1c,2" -k "lazy_ngettext:1,2" -o "$POT" .
+"$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext -k "lazy_pgettext:1c,2" -k "lazy_ngettext:1,2" -k "Plural:1,2" -o "$POT" .
 
 if [ -f "$TRANSLATIONS/$LOCALE/LC_MESSAGES/messages.po" ]; then
     "$PYBABEL" update -i "$POT" -d "$TRANSLATIONS" -l "$LOCALE" --no-fuzzy-matching

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import get_translations
 
 from marketplace.models.notifications import CHANNELS, NOTIFICATION_KINDS
 
@@ -46,6 +47,38 @@ KINDS = {
                     _l("The presenter and the person asking")),
 }
 assert set(KINDS) == set(NOTIFICATION_KINDS), "every kind in the CHECK constraint needs a registry entry"
+
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A message text whose words depend on a count ("1 new result", "3 new results").
+
+    The form is chosen when the message is read, in the reader's language, from the parameter named ``count``.
+    The extraction script knows ``Plural`` as a plural keyword, so both forms reach the catalogue.
+    """
+
+    singular: str
+    plural: str
+    count: str = "count"
+
+    def format(self, params: dict) -> str:
+        """The text for ``params`` (a missing or odd count reads as the plural form)."""
+        try:
+            number = int(str(params.get(self.count, "")).strip())
+        except ValueError:
+            number = 2
+        # The catalogue's own ngettext: flask_babel's would format with its own copy of the parameters,
+        # losing the empty default that a missing parameter gets at reading time.
+        return get_translations().ngettext(self.singular, self.plural, number) % params
+
+
+def format_text(text, params: dict) -> str:
+    """Fill a registry text (plain lazy string or :class:`Plural`) with its parameters."""
+    if isinstance(text, Plural):
+        return text.format(params)
+    return str(text) % params
+
 
 KIND_LABELS = {kind: entry.label for kind, entry in KINDS.items()}
 CHANNEL_LABELS = {"site": _l("On the site"), "email": _l("By e-mail at once"), "digest": _l("In the daily e-mail digest")}
@@ -105,7 +138,7 @@ MESSAGES = {
            "some months ago. Please tell us what has become of it.")),
     "saved_search": (
         _l("New results for your saved search"),
-        _l("%(count)s new results for \"%(name)s\".")),
+        Plural("%(count)s new result for \"%(name)s\".", "%(count)s new results for \"%(name)s\".")),
     "access_requested": (
         _l("%(org)s asks to see the details of \"%(title)s\""),
         _l("%(user)s (%(org)s) asks for access to the details. Message: %(message)s")),
@@ -177,4 +210,5 @@ MESSAGES = {
         _l("You were put on the agenda to present \"%(item)s\" at %(starts)s. Attendees may ask you for "
            "1:1 meetings.")),
 }
-DIGEST_SUBJECT = _l("Your TechBridge digest: %(count)s notifications")
+DIGEST_SUBJECT = Plural("Your TechBridge digest: %(count)s notification",
+                        "Your TechBridge digest: %(count)s notifications")

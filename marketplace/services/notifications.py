@@ -38,6 +38,7 @@ from marketplace.services.notification_kinds import (  # noqa: F401  (the regist
     KIND_LABELS,
     KINDS,
     MESSAGES,
+    format_text,
 )
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.vocabulary import INTRODUCTION_STAGE_LABELS, OFFER_KIND_LABELS, REQUEST_PURPOSE_LABELS
@@ -84,7 +85,12 @@ def render(notification: Notification, lang: str) -> tuple[str, str]:
     """(title, body) in the current locale; ``lang`` picks the language of bilingual parameters."""
     title, body = MESSAGES.get(notification.message_key, (notification.message_key, ""))
     params = _Params({k: _resolve(v, lang) for k, v in (notification.params or {}).items()})
-    return str(title) % params, (str(body) % params).strip()
+    return format_text(title, params), format_text(body, params).strip()
+
+
+def digest_subject(count: int) -> str:
+    """The daily digest's e-mail subject for ``count`` notifications, in the current locale."""
+    return format_text(DIGEST_SUBJECT, {"count": count})
 
 
 def bilingual(obj, stem: str) -> dict:

@@ -63,7 +63,7 @@ def send_daily_digest(limit: int = DIGEST_BATCH) -> dict:
             with force_locale(lang):
                 items = [(*notifications.render(note, "en" if lang.startswith("en") else "zh"),
                           settings.site_url + notifications.safe_link(note.link)) for note in notes]
-                subject = str(notifications.DIGEST_SUBJECT) % {"count": len(notes)}
+                subject = notifications.digest_subject(len(notes))
                 text = render_template(
                     "notifications/digest.txt", user=user, items=items,
                     inbox_link=settings.site_url + path_for("notifications.inbox"),

@@ -288,3 +288,27 @@ def test_pages_need_login(client):
         r = client.get(path)
         assert r.status_code == 302 and "/login" in r.headers["Location"], path
 
+
+
+def test_counted_messages_read_right_for_one_and_for_several(app):
+    """ "1 new results" was shown to English readers; the count picks the form in the reader's language."""
+    from flask_babel import force_locale
+
+    from marketplace.services import notifications
+
+    def saved_search(count):
+        note = Notification(user_id=1, kind="saved_search", message_key="saved_search",
+                            params={"count": count, "name": {"zh": "呼吸机", "en": "ventilators"}})
+        return notifications.render(note, "en")[1]
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert saved_search(1) == '1 new result for "ventilators".'
+            assert saved_search(3) == '3 new results for "ventilators".'
+            assert notifications.digest_subject(1) == "Your TechBridge digest: 1 notification"
+            assert notifications.digest_subject(4) == "Your TechBridge digest: 4 notifications"
+        with force_locale("zh"):
+            assert notifications.digest_subject(1) == "科创桥每日摘要：1条通知"
+            note = Notification(user_id=1, kind="saved_search", message_key="saved_search",
+                                params={"count": 2, "name": {"zh": "呼吸机", "en": "ventilators"}})
+            assert notifications.render(note, "zh")[1] == "“呼吸机”有2条新结果。"
