@@ -238,7 +238,16 @@ def test_product_verified_published_in_batch_and_found_by_visitor(page: Page, ne
     batch_label = operator.locator("#release-batch").inner_text()
     number = int(re.search(r"\d+", batch_label).group())
     operator.locator("#b-note-zh").fill(f"本批含 {word}。")
+    # Once sent, the button is disabled and a progress bar says what runs. The first sending is held in the
+    # page (a listener after the site's own), read, then the form is sent for real.
+    operator.evaluate("() => window.addEventListener('submit', e => e.preventDefault(), {once: true})")
     operator.locator("#release-batch").click()
+    expect(release.locator(".busy-progress .progress-bar")).to_be_visible()
+    expect(release.locator(".busy-progress")).to_have_text(t(
+        live_server, "Publishing the batch: numbering the offers, telling each firm and updating the matches. "
+                     "This can take a few seconds."))
+    expect(operator.locator("#release-batch")).to_be_disabled()
+    operator.evaluate("() => document.getElementById('release-form').submit()")
     expect(operator).to_have_url(re.compile(rf"/offers/batches/{number}$"))
     expect(flash(operator)).to_contain_text(t(live_server, "Batch %(n)d published.", n=number))
     expect(operator.locator("h1")).to_contain_text(str(number))

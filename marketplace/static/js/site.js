@@ -31,4 +31,34 @@
   } else {
     labelTableCells();
   }
+
+  // <form data-busy-text="…">: long work (a batch release, an upload to import). Once sent, the buttons are
+  // disabled so the work is not started twice, and a progress bar with the text says what is under way.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-busy-text") || event.defaultPrevented) { return; }
+    if (form.getAttribute("data-busy") === "1") { event.preventDefault(); return; }
+    form.setAttribute("data-busy", "1");
+    window.setTimeout(function () {  // after the browser has taken the submitter's name and value
+      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit], input[type=submit]"), function (b) {
+        b.disabled = true;
+      });
+    }, 0);
+    var box = document.createElement("div");
+    box.className = "busy-progress mt-3";
+    box.setAttribute("role", "status");
+    box.setAttribute("aria-live", "polite");
+    var bar = document.createElement("div");
+    bar.className = "progress";
+    bar.setAttribute("aria-label", form.getAttribute("data-busy-text"));
+    var fill = document.createElement("div");
+    fill.className = "progress-bar progress-bar-striped progress-bar-animated w-100";
+    bar.appendChild(fill);
+    var text = document.createElement("p");
+    text.className = "small text-muted mt-1 mb-0";
+    text.textContent = form.getAttribute("data-busy-text");
+    box.appendChild(bar);
+    box.appendChild(text);
+    form.appendChild(box);
+  });
 })();
