@@ -109,3 +109,20 @@ def test_instant_results_while_typing_with_links_and_correction(client, make):
     page = _page(client, "")
     assert 'data-instant-url="/search/instant.json"' in page and "js/instant-search.js" in page
     assert "<script>" not in page.split("<body")[1]  # no inline scripts (CSP)
+
+
+def test_search_filters_sit_in_a_drawer_with_removable_chips(client, make):
+    """As in the catalogue: on a phone the filters wait behind a "筛选" button, and each active filter is a chip
+    (in words, never a code) whose link removes only that filter."""
+    org, _, _, _, _ = _catalogue(make)
+    html = _page(client, "呼吸机")
+    assert 'id="filters-button"' in html and 'class="offcanvas-lg offcanvas-start filter-drawer"' in html
+    assert 'id="active-filters"' not in html  # nothing chosen yet
+    kind = re.search(r'name="kind" value="([^"]+)"', html).group(1)
+    html = _page(client, "呼吸机", kind=[kind, "not-a-kind"])
+    chips = html.split('id="active-filters"')[1].split("</div>")[0]
+    assert chips.count('class="badge') == 1  # the hand-typed kind has no label: no chip
+    assert "类型：" in chips and kind not in re.sub(r'href="[^"]*"', "", chips)
+    link = re.search(r'href="([^"]+)"', chips).group(1).replace("&amp;", "&")
+    assert f"kind={kind}" not in link and "q=" in link
+    assert ">1</span>" in html.split('id="filters-button"')[1].split("</button>")[0]  # the count on the button
