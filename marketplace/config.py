@@ -99,7 +99,10 @@ class BaseConfig:
     PER_PAGE = 20
     INTRODUCTION_EXPIRY_DAYS = 14
     INTRODUCTION_REMINDER_DAYS = 3
-    INVITATION_EXPIRY_DAYS = 7  # how long a link inviting a colleague into an organisation works
+    INVITATION_EXPIRY_DAYS = 7
+    # Submission keys answer a form or API call sent again; after this many days nobody resends, so the
+    # sweep deletes them.
+    SUBMISSION_KEY_DAYS = 7  # how long a link inviting a colleague into an organisation works
     # False: only organisations an operator verified may request introductions.
     UNVERIFIED_MAY_REQUEST_INTRODUCTIONS = True
     # Notifications and e-mail: without MAIL_SERVER, messages are written as .eml files to MAIL_FOLDER

@@ -29,6 +29,7 @@ class ServiceSettings:
     default_timezone: str
     home_figures_ttl: int
     invitation_expiry_days: int = 7
+    submission_key_days: int = 7
     unverified_may_request_introductions: bool = True
     matching_semantic: bool = False  # the matching engine's semantic channel (on when its encoder is installed)
 
@@ -57,6 +58,7 @@ class ServiceSettings:
             default_timezone=config["BABEL_DEFAULT_TIMEZONE"],
             home_figures_ttl=int(config.get("HOME_FIGURES_TTL") or 0),
             invitation_expiry_days=int(config.get("INVITATION_EXPIRY_DAYS") or 7),
+            submission_key_days=max(1, int(config.get("SUBMISSION_KEY_DAYS") or 7)),
             unverified_may_request_introductions=_flag(config.get("UNVERIFIED_MAY_REQUEST_INTRODUCTIONS", True)),
             matching_semantic=_flag(config.get("MATCHING_SEMANTIC", True)) and _encoder_installed(),
         )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from marketplace.extensions import db
 from marketplace.models import SubmissionKey
@@ -22,6 +23,7 @@ from marketplace.services.errors import Conflict
 ARMED = "submission"  # session.info: the key of this request, until the unit of work records it
 OUTCOME = "submission_outcome"  # session.info: (RECORDED or LOST, submission) once a commit tried to record it
 RECORDED, LOST, UNRECORDED = "recorded", "lost", "unrecorded"
+PRUNE_JOB = "submissions.prune_keys"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 CONSTRAINT = "uq_submission_keys_scope_key"
 MAX_STORED_BODY = 64 * 1024
@@ -103,3 +105,12 @@ def store_response(submission: Submission, status: int, location: str = "", body
 def is_replay(constraint: str) -> bool:
     """Whether a violated constraint (as ``unit_of_work.violated_constraint`` names it) is the key's own."""
     return constraint == CONSTRAINT or "submission_keys.scope" in constraint
+
+
+def prune(keep_days: int, now: datetime | None = None) -> int:
+    """Delete the keys older than ``keep_days`` (a replay that late is not expected); return how many."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=keep_days)
+    result = db.session.execute(delete(SubmissionKey).where(SubmissionKey.created_at < cutoff)
+                                .execution_options(synchronize_session=False))
+    db.session.flush()
+    return result.rowcount or 0

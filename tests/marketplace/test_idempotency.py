@@ -201,3 +201,22 @@ def test_one_pending_verification_per_organisation_is_kept_by_the_database(app, 
             session.add(OrganizationVerification(organization_id=org, uscc="x", status="pending"))
         assert db.session.scalar(select(func.count(OrganizationVerification.id)).where(
             OrganizationVerification.organization_id == org)) == 2
+
+
+def test_old_submission_keys_are_pruned_by_the_sweep(app, make):
+    """Keys are kept long enough to answer a resend (a week by default), then the sweep deletes them."""
+    from datetime import datetime, timedelta, timezone
+
+    from marketplace.tasks import submissions as submission_tasks
+
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        db.session.add_all([SubmissionKey(scope="user:1", key="old-key-0001", created_at=now - timedelta(days=8)),
+                            SubmissionKey(scope="user:1", key="new-key-0001", created_at=now - timedelta(days=6))])
+        db.session.commit()
+        assert submission_tasks.prune_keys(now=now) == {"submission_keys_pruned": 1}
+        assert db.session.scalars(select(SubmissionKey.key)).all() == ["new-key-0001"]
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["brokering", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 0 old submission keys" in result.output
