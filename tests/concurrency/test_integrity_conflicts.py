@@ -73,3 +73,20 @@ def test_two_invitations_to_one_organisation_accepted_at_once_give_one_membershi
     assert set(statuses(responses)) <= {302, 303}, statuses(responses)
     with app.app_context():
         assert db.session.scalar(select(func.count(Membership.id)).where(Membership.user_id == user)) == 1
+
+
+def test_two_separately_opened_request_forms_sent_at_once_make_one_request(app, make, live):
+    """Two tabs with their own submission keys ask for the same introduction at the same instant: the
+    requesting organisation is locked while the rule "one open request about this" is checked, so one request
+    is made and the other tab is told about it."""
+    hospital, _u, email = make.member("hospital")
+    firm, _u2, _e2 = make.member("firm")
+    offer = make.offer(firm)
+    client = live.client().login(email)
+    forms = [{"offer_id": offer, "purpose": "purchase", "message": "我院需要，请联系。",
+              "submission_key": f"docking-tab-{i:04d}"} for i in range(COPIES)]
+    responses = fire(lambda form=form: client.post("/docking/request", data=form) for form in forms)
+    assert set(statuses(responses)) <= {200, 302, 303, 409}, statuses(responses)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Introduction.id)).where(
+            Introduction.offer_id == offer, Introduction.need_organization_id == hospital)) == 1
