@@ -118,6 +118,9 @@ LIAISON_STATUS_LABELS = {"open": _l("Waiting for an answer"), "answered": _l("An
                          "routed": _l("Passed to an office"), "need_posted": _l("Posted as a need"),
                          "closed": _l("Closed")}
 
+SUPPLIER_STATUS_LABELS = {"blocked": _l("Blocked"), "import_delayed": _l("Imported, delayed"),
+                          "running": _l("Running")}
+
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
     "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,
@@ -130,6 +133,7 @@ ALL_LABELS = {
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
     "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,
+    "supplier_status": SUPPLIER_STATUS_LABELS,
 }
 # Groups added for issue 20 (people saw these codes): time zones and introduction stages.
 ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})

@@ -512,6 +512,21 @@ def liaison_report(w: World) -> Case:
     return Case({"report_id": report_id}, _with_post(w, SubParkStaff, sub_park="haidian"))
 
 
+def supply_chain_input(w: World) -> Case:
+    """A's ventilator chain with a blocked input: A's members, Haidian's staff and operators see it; only A's
+    members change it."""
+    from marketplace.models import Organization, SubParkStaff, SupplyChain, SupplyInput
+    with w.app.app_context():
+        db.session.get(Organization, w.a.org).sub_park = "haidian"
+        chain = SupplyChain(organization_id=w.a.org, sub_park="haidian", product_zh="呼吸机")
+        chain.inputs.append(SupplyInput(part_name="涡轮风机", supplier_name="某厂", status="blocked",
+                                        status_note="停工"))
+        db.session.add(chain)
+        db.session.commit()
+        ids = {"chain_id": chain.id, "input_id": chain.inputs[0].id}
+    return Case(ids, w.a.email)
+
+
 def import_run(w: World) -> Case:
     """A's import run: only the person who started it (and operators) see its progress and report."""
     from marketplace.models.imports import ImportRun
@@ -604,6 +619,10 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "policy.record_entry": (funding_programme,),
     "liaison.detail": (liaison_report,),
     "liaison.handle": (liaison_report,),
+    "supply_chains.detail": (supply_chain_input,),
+    "supply_chains.add_input": (supply_chain_input,),
+    "supply_chains.set_status": (supply_chain_input,),
+    "supply_chains.post_need": (supply_chain_input,),
     "transfer.import_run": (import_run,),
     "transfer.import_run_status": (import_run,),
 }
@@ -633,6 +652,8 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "policy.review": {"status": "declined", "note": "篡改"},
     "policy.record_entry": {"amount_rmb": "1"},
     "liaison.handle": {"action": "close", "text": "篡改"},
+    "supply_chains.add_input": {"part_name": "篡改", "supplier_name": "篡改", "status": "running"},
+    "supply_chains.set_status": {"status": "running"},
     "brokering.move": {"to_stage": "lost", "reason": "篡改"},
     "brokering.deal_value": {"deal_value_rmb": "1000"},
     "brokering.add_task": lambda w, case: {"title": "篡改", "due_on": "2030-01-01", "owner_id": str(w.broker.user)},
