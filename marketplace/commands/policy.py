@@ -17,7 +17,7 @@ policy_cli = AppGroup("policy", help="Support measures and the offices that revi
 def load_measures() -> None:
     """Add the reference measures and offices that are missing (operators' edits are kept)."""
     with unit_of_work() as session:
-        added = catalogue.load_reference(session)
+        added = catalogue.load_reference(session, announce=True)
     click.echo(f"{added} measures added")
 
 

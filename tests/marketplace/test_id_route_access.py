@@ -616,6 +616,8 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "policy.review": (policy_filing_part,),
     "policy.measure": (archived_measure,),
     "policy.edit": (archived_measure,),
+    "policy.candidates": (archived_measure,),
+    "policy.remind": (archived_measure,),
     "policy.record_entry": (funding_programme,),
     "liaison.detail": (liaison_report,),
     "liaison.handle": (liaison_report,),
