@@ -73,6 +73,18 @@ def liaison_reports_of(org_ids) -> list:
                                    .order_by(LiaisonReport.created_at.desc(), LiaisonReport.id.desc())))
 
 
+def liaison_reports_for(viewer, *, status: str | None = None, limit: int = 500) -> list:
+    """Reports ``viewer`` (carrying its sub-park posts) may see: waiting ones first, by deadline."""
+    from marketplace import visibility
+    from marketplace.models import LiaisonReport
+    stmt = (select(LiaisonReport).where(visibility.LIAISON_REPORT_OPEN.clause(viewer))
+            .options(selectinload(LiaisonReport.organization), selectinload(LiaisonReport.routed_office)))
+    if status:
+        stmt = stmt.where(LiaisonReport.status == status)
+    return list(db.session.scalars(stmt.order_by((LiaisonReport.status != "open"), LiaisonReport.respond_by,
+                                                 LiaisonReport.id).limit(limit)))
+
+
 def liaison_desk(sub_parks, *, everything: bool = False) -> dict:
     """A sub-park desk: its firms, reports waiting (overdue first), answered ones with response times, filings.
 
