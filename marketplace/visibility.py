@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import and_, false, or_, true
 
 from marketplace.models import (Event, Introduction, LiaisonReport, Need, Offer, Organization, PolicyMeasure,
-                                SupplyChain)
+                                SupplyChain, Survey)
 from marketplace.models.base import bilingual
 
 STAFF_ROLES = ("operator", "admin")
@@ -238,10 +238,12 @@ LIAISON_REPORT_HANDLE = Rule(LiaisonReport, (STAFF, SUB_PARK))
 SUPPLY_CHAIN_OPEN = Rule(SupplyChain, (STAFF, OWNER, SUB_PARK))
 # Support measures in force are public; archived ones only for operators.
 POLICY_MEASURE_OPEN = Rule(PolicyMeasure, (STAFF, Grant(PUBLIC, Is("status", "active"))))
+# A survey's questions are not secret once it is sent; who may answer is the survey's audience (services).
+SURVEY_OPEN = Rule(Survey, (STAFF, Grant(PUBLIC, Is("status", "draft", negate=True))))
 
 OPEN = {Offer: OFFER_OPEN, Need: NEED_OPEN, Organization: ORGANIZATION_OPEN, Introduction: INTRODUCTION_OPEN,
         Event: EVENT_OPEN, LiaisonReport: LIAISON_REPORT_OPEN, SupplyChain: SUPPLY_CHAIN_OPEN,
-        PolicyMeasure: POLICY_MEASURE_OPEN}
+        PolicyMeasure: POLICY_MEASURE_OPEN, Survey: SURVEY_OPEN}
 DETAIL = {Offer: OFFER_DETAIL, Need: NEED_DETAIL}
 
 

@@ -120,6 +120,9 @@ LIAISON_STATUS_LABELS = {"open": _l("Waiting for an answer"), "answered": _l("An
 
 SUPPLIER_STATUS_LABELS = {"blocked": _l("Blocked"), "import_delayed": _l("Imported, delayed"),
                           "running": _l("Running")}
+SURVEY_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+SURVEY_QUESTION_KIND_LABELS = {"number": _l("A number"), "single": _l("One choice among several"),
+                               "text": _l("A short text")}
 
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
@@ -133,7 +136,8 @@ ALL_LABELS = {
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
     "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,
-    "supplier_status": SUPPLIER_STATUS_LABELS,
+    "supplier_status": SUPPLIER_STATUS_LABELS, "survey_status": SURVEY_STATUS_LABELS,
+    "survey_question_kind": SURVEY_QUESTION_KIND_LABELS,
 }
 # Groups added for issue 20 (people saw these codes): time zones and introduction stages.
 ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})

@@ -44,6 +44,14 @@ def escalate() -> None:
     click.echo(f"{policy_tasks.escalate_overdue_reports()['escalated']} reports escalated")
 
 
+@policy_cli.command("survey-reminders")
+def survey_reminders() -> None:
+    """Close surveys past their date and remind firms that have not answered (run daily from cron)."""
+    from marketplace.tasks import policy as policy_tasks
+    outcome = policy_tasks.remind_surveys()
+    click.echo(f"{outcome['closed']} surveys closed, {outcome['reminded']} organisations reminded")
+
+
 @policy_cli.command("assign-sub-park")
 @click.argument("email")
 @click.argument("sub_park")

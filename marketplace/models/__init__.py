@@ -20,6 +20,7 @@ from marketplace.models.policy import (FundingProgramme, PolicyAnswer, PolicyFil
                                        PolicyMeasureRevision, PolicyOffice, PolicyOfficeStaff, ProgrammeEntry)
 from marketplace.models.search_terms import SearchTerm
 from marketplace.models.supply_chains import SupplyChain, SupplyInput
+from marketplace.models.surveys import Survey, SurveyQuestion, SurveyResponse
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
@@ -34,4 +35,5 @@ __all__ = [
     "UserRole", "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure",
     "PolicyMeasureRevision", "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
     "FundingProgramme", "ProgrammeEntry", "SupplyChain", "SupplyInput",
+    "Survey", "SurveyQuestion", "SurveyResponse",
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from marketplace.services.policy import announcements, liaison
+from marketplace.services.policy import announcements, liaison, surveys
 from marketplace.services.policy.announcements import ANNOUNCE_JOB
+from marketplace.services.policy.surveys import REMIND_JOB
 from marketplace.settings import current_settings
 from marketplace.services.policy.liaison import ESCALATE_JOB
 from marketplace.tasks.base import task
@@ -24,3 +25,10 @@ def announce_measure(measure_id: int, today: str | None = None) -> dict:
     """Tell the firms a new or changed measure may fit (once a day per firm and measure)."""
     day = date.fromisoformat(today) if today else datetime.now(ZoneInfo(current_settings().default_timezone)).date()
     return {"organizations": announcements.announce(measure_id, today=day)}
+
+
+@task(REMIND_JOB)
+def remind_surveys(today: str | None = None) -> dict:
+    """Close surveys past their date and remind the firms that have not answered the open ones (once a day)."""
+    day = date.fromisoformat(today) if today else datetime.now(ZoneInfo(current_settings().default_timezone)).date()
+    return surveys.remind(today=day)

@@ -527,6 +527,30 @@ def supply_chain_input(w: World) -> Case:
     return Case(ids, w.a.email)
 
 
+def _survey(w: World, status: str) -> tuple[int, int]:
+    from marketplace.models import Organization, Survey, SurveyQuestion
+    with w.app.app_context():
+        db.session.get(Organization, w.a.org).sub_park = "haidian"
+        survey = Survey(title_zh="复工周报", status=status, audience_sub_parks=["haidian"],
+                        closes_on=date.today() + timedelta(days=30),
+                        questions=[SurveyQuestion(position=1, kind="number", prompt_zh="返岗比例")])
+        db.session.add(survey)
+        db.session.commit()
+        return survey.id, survey.questions[0].id
+
+
+def draft_survey(w: World) -> Case:
+    """A survey not yet sent: only operators open, send, close or export it."""
+    survey_id, question_id = _survey(w, "draft")
+    return Case({"survey_id": survey_id}, w.operator.email, extra={"question_id": question_id})
+
+
+def open_survey(w: World) -> Case:
+    """A survey asking Haidian's organisations (A among them): A answers; B, elsewhere, is not asked."""
+    survey_id, question_id = _survey(w, "open")
+    return Case({"survey_id": survey_id}, w.a.email, extra={"question_id": question_id})
+
+
 def import_run(w: World) -> Case:
     """A's import run: only the person who started it (and operators) see its progress and report."""
     from marketplace.models.imports import ImportRun
@@ -625,6 +649,11 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "supply_chains.add_input": (supply_chain_input,),
     "supply_chains.set_status": (supply_chain_input,),
     "supply_chains.post_need": (supply_chain_input,),
+    "surveys.detail": (draft_survey, open_survey),
+    "surveys.answer": (draft_survey, open_survey),
+    "surveys.send": (draft_survey,),
+    "surveys.close": (draft_survey,),
+    "surveys.export": (draft_survey, open_survey),
     "transfer.import_run": (import_run,),
     "transfer.import_run_status": (import_run,),
 }
@@ -656,6 +685,7 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "liaison.handle": {"action": "close", "text": "篡改"},
     "supply_chains.add_input": {"part_name": "篡改", "supplier_name": "篡改", "status": "running"},
     "supply_chains.set_status": {"status": "running"},
+    "surveys.answer": lambda w, case: {f"q{case.extra['question_id']}": "99"},
     "brokering.move": {"to_stage": "lost", "reason": "篡改"},
     "brokering.deal_value": {"deal_value_rmb": "1000"},
     "brokering.add_task": lambda w, case: {"title": "篡改", "due_on": "2030-01-01", "owner_id": str(w.broker.user)},
@@ -687,12 +717,14 @@ RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
     "events.claim": lambda w: w.broker,                # technology managers take follow-ups over
     "events.introduce": lambda w: w.broker,            # only brokers propose introductions
     ("uploads.delete_attachment", "teaser_offer_attachment"): lambda w: w.operator,  # A stops editing once published
+    ("surveys.export", "open_survey"): lambda w: w.operator,  # firms answer; operators read the answers
 }
 # (endpoint, builder) where nobody may use the route at all, so there is no rightful user to compare with.
 NO_RIGHTFUL_USER: dict[tuple[str, str], str] = {
     ("catalogue.submit", "published_offer"): "a published offer is never submitted again",
     ("confidentiality.accept_nda", "draft_offer"): "nobody outside A sees a draft, and A accepts no NDA of its own",
     ("events.feed", "deactivated_users_calendar_token"): "a switched-off account's feed is closed for everybody",
+    ("surveys.answer", "draft_survey"): "nobody answers a survey before it is sent, operators included",
 }
 # How a prefix's users sign in (default: the session login form). The API would add a bearer-token function.
 SIGN_IN: dict[str, Callable] = {}
