@@ -26,6 +26,12 @@ def measure(measure_id) -> PolicyMeasure | None:
     return db.session.get(PolicyMeasure, parse_id(measure_id) or 0)
 
 
+def filing_organization(filing: PolicyFiling):
+    """The organisation that filed (for the printable record)."""
+    from marketplace.models import Organization
+    return db.session.get(Organization, filing.organization_id)
+
+
 def filings_of(org_ids) -> list[PolicyFiling]:
     if not org_ids:
         return []

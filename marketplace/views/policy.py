@@ -160,6 +160,19 @@ def filing(filing_id: int):
                            print_view=request.args.get("print") == "1")
 
 
+@bp.route("/filings/<int:filing_id>/print")
+@login_required
+def filing_print(filing_id: int):
+    """The filing record laid out for paper; the browser's "Save as PDF" keeps it as a PDF (no PDF library is
+    installed, and none is added for one page)."""
+    try:
+        item = filings.get_filing(current_user, filing_id)
+    except DomainError:
+        abort(404)
+    return render_template("policy/filing_print.html", filing=item, org=policy_q.filing_organization(item),
+                           direction_name=field_names([item.direction], current_lang()).get(item.direction, ""))
+
+
 @bp.route("/parts/<int:part_id>/review", methods=["POST"])
 @login_required
 def review(part_id: int):

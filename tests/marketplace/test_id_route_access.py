@@ -637,6 +637,7 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "notifications.delete_saved_search": (saved_search,),
     "notifications.rating": (followup_rating,),
     "policy.filing": (policy_filing_part,),
+    "policy.filing_print": (policy_filing_part,),
     "policy.review": (policy_filing_part,),
     "policy.measure": (archived_measure,),
     "policy.edit": (archived_measure,),
