@@ -120,7 +120,7 @@ LIAISON_STATUS_LABELS = {"open": _l("Waiting for an answer"), "answered": _l("An
 
 SUPPLIER_STATUS_LABELS = {"blocked": _l("Blocked"), "import_delayed": _l("Imported, delayed"),
                           "running": _l("Running")}
-SURVEY_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+SURVEY_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open for answers"), "closed": _l("Closed")}
 SURVEY_QUESTION_KIND_LABELS = {"number": _l("A number"), "single": _l("One choice among several"),
                                "text": _l("A short text")}
 
