@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from marketplace.demo.supply_chains import add_supply_chain
 from marketplace.models import (LiaisonReport, Organization, PolicyAnswer, PolicyFiling, PolicyFilingPart,
                                 PolicyMeasure, PolicyOfficeStaff, SubParkStaff, User)
-from marketplace.demo.supply_chains import add_supply_chain
 from marketplace.models.policy import PART_STATUSES
 from marketplace.services.policy.filings import record_title
 

@@ -515,7 +515,7 @@ def liaison_report(w: World) -> Case:
 def supply_chain_input(w: World) -> Case:
     """A's ventilator chain with a blocked input: A's members, Haidian's staff and operators see it; only A's
     members change it."""
-    from marketplace.models import Organization, SubParkStaff, SupplyChain, SupplyInput
+    from marketplace.models import Organization, SupplyChain, SupplyInput
     with w.app.app_context():
         db.session.get(Organization, w.a.org).sub_park = "haidian"
         chain = SupplyChain(organization_id=w.a.org, sub_park="haidian", product_zh="呼吸机")

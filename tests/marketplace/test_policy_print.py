@@ -30,7 +30,7 @@ def test_the_printable_record_shows_the_title_measures_and_decisions(app, make):
                               contact_phone="010-88880000", filed_on=date(2020, 2, 6))
         filing.parts.append(PolicyFilingPart(measure_id=measures[2].id, measure_number=2, status="received"))
         filing.parts.append(PolicyFilingPart(measure_id=measures[7].id, measure_number=7, status="supported",
-                                             amount_rmb=Decimal("150000"), note="同意支持"))
+                                             amount_rmb=Decimal(150000), note="同意支持"))
         db.session.add(filing)
         db.session.commit()
         filing_id = filing.id

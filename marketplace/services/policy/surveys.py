@@ -23,7 +23,7 @@ from marketplace.services.locks import lock_instance
 REMIND_JOB = "policy.remind_surveys"
 MAX_QUESTIONS = 12
 MAX_CHOICES = 12
-MAX_NUMBER = Decimal("1000000000000")
+MAX_NUMBER = Decimal(10) ** 12
 
 
 def _require_staff(user) -> None:
