@@ -12,8 +12,8 @@ from marketplace.models import Organization, Survey, SurveyResponse
 
 def all_surveys() -> list[dict]:
     """Every survey, newest first, with how many organisations answered."""
-    counts = dict(db.session.execute(select(SurveyResponse.survey_id, func.count(SurveyResponse.id))
-                                     .group_by(SurveyResponse.survey_id)).tuples())
+    counts = {survey_id: n for survey_id, n in db.session.execute(
+        select(SurveyResponse.survey_id, func.count(SurveyResponse.id)).group_by(SurveyResponse.survey_id))}
     return [{"survey": s, "responses": counts.get(s.id, 0)}
             for s in db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()))]
 

@@ -87,6 +87,8 @@ def test_an_operator_sends_a_survey_its_audience_answers_and_may_change_until_it
     assert _as(app, elsewhere_email).post(f"/surveys/{survey_id}/answer", data=answers).status_code == 404
     results = operator.get(f"/surveys/{survey_id}").get_data(as_text=True)
     assert 'id="chart-q' in results and "95.0" in results and "需要替代的流量传感器供应商" in results
+    listing = operator.get("/surveys/").get_data(as_text=True)
+    assert "复工复产情况周报" in listing and f"/surveys/{survey_id}" in listing
     assert operator.post(f"/surveys/{survey_id}/close").status_code == 302
     assert firm.post(f"/surveys/{survey_id}/answer?org={asked}", data={**answers, "version": "2"}).status_code == 200
     with app.app_context():

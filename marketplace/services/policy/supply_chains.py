@@ -144,12 +144,14 @@ def post_need(user, input_id) -> SupplyInput:
     if item.need_id is not None:
         raise Conflict(_l("This input is already posted as a need."))
     chain = item.chain
-    supplier = item.supplier_label("zh")
-    description = str(_l("Input \"%(part)s\" of our product \"%(product)s\" is held back (supplier: %(supplier)s). "
-                         "%(note)s We are looking for other suppliers.", part=item.part_name,
-                         product=chain.product("zh"), supplier=supplier, note=item.status_note))
+    # The need's Chinese and English fields get the text in their own language, whoever clicks.
+    supplier_zh, supplier_en = item.supplier_label("zh"), item.supplier_label("en")
     need = need_service.post_need_for(user, chain.organization_id, "manufacturing_supply", {
-        "title_zh": f"{item.part_name}（{chain.product('zh')}）"[:300], "description_zh": description})
+        "title_zh": f"{item.part_name}（{chain.product('zh')}）"[:300],
+        "description_zh": f"我们的产品“{chain.product('zh')}”所需的“{item.part_name}”供应受阻（供应商：{supplier_zh}）。"
+                          f"{item.status_note} 现寻求其他供应商。",
+        "description_en": f"Input \"{item.part_name}\" of our product \"{chain.product('en')}\" is held back "
+                          f"(supplier: {supplier_en}). {item.status_note} We are looking for other suppliers."})
     item.need_id = need.id
     db.session.flush()
     audit.record(db.session, actor_id=audit.actor_of(user), action="policy", object_type="supply_chain",
