@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from marketplace.demo.supply_chains import add_supply_chain
+from marketplace.demo.surveys import add_surveys
 from marketplace.models import (LiaisonReport, Organization, PolicyAnswer, PolicyFiling, PolicyFilingPart,
                                 PolicyMeasure, PolicyOfficeStaff, SubParkStaff, User)
 from marketplace.models.policy import PART_STATUSES
@@ -77,6 +78,7 @@ def add_policy_activity(session, rng: random.Random, *, today: date, orgs: dict,
         session.add(filing)
         filings += 1
     chain = add_supply_chain(session, rng, today=today, firms=firms)
+    survey_responses = add_surveys(session, rng, today=today, firms=firms, operator_id=getattr(operator, "id", None))
     reports = 0
     for n, (topic, title, body, state) in enumerate(REPORTS):
         firm = firms[(n * 5) % len(firms)] if firms else None
@@ -106,4 +108,4 @@ def add_policy_activity(session, rng: random.Random, *, today: date, orgs: dict,
         reports += 1
     session.flush()
     return {"policy_filings": filings, "liaison_reports": reports,
-            "supply_chain_inputs": len(chain.inputs) if chain is not None else 0}
+            "supply_chain_inputs": len(chain.inputs) if chain is not None else 0, "survey_responses": survey_responses}

@@ -170,3 +170,24 @@ def test_indicators_over_surveys_and_the_excel_export(app, make):
     assert len(rows) == 3 and "员工返岗比例（%）" in str(rows[0])
     assert all(not str(cell).startswith("=") for row in rows for cell in row if cell is not None)
     assert means == [50.0, 90.0]
+
+
+def test_the_demo_surveys_show_recovery_over_three_weeks(app, make):
+    import random
+
+    from marketplace.demo.surveys import add_surveys
+    from marketplace.services.policy import survey_results
+    ids = [make.member("firm")[0] for _ in range(6)]
+    with app.app_context():
+        firms = [db.session.get(Organization, i) for i in ids]
+        assert add_surveys(db.session, random.Random(3), today=_today(), firms=firms, operator_id=None) > 0
+        db.session.commit()
+        points = survey_results.indicators()["staff_back_pct"]
+        assert len(points) == 3 and points[0]["mean"] < points[-1]["mean"]
+        assert [p["survey"].status for p in points] == ["closed", "closed", "open"]
+    operator = _operator(app, make)
+    assert 'data-indicator="capacity_pct"' in operator.get("/surveys/indicators").get_data(as_text=True)
+    with app.app_context():
+        survey_id = db.session.scalar(select(Survey.id).where(Survey.status == "open"))
+    page = operator.get(f"/surveys/{survey_id}").get_data(as_text=True)
+    assert 'id="chart-survey-days"' in page and "chart-q" in page
