@@ -17,11 +17,12 @@ the item's public fields, and its detail fields only when the details are shown.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import and_, false, or_, true
 
-from marketplace.models import Event, Introduction, Need, Offer, Organization
+from marketplace.models import (Event, Introduction, LiaisonReport, Need, Offer, Organization, PolicyMeasure,
+                                SupplyChain, Survey)
 from marketplace.models.base import bilingual
 
 STAFF_ROLES = ("operator", "admin")
@@ -40,6 +41,8 @@ class Viewer:
     user_id: int | None = None
     org_ids: frozenset[int] = frozenset()
     roles: frozenset[str] = frozenset()
+    # The sub-parks whose firms this viewer serves (SubParkStaff posts); filled in by ``with_sub_parks``.
+    sub_parks: frozenset[str] = frozenset()
 
     @property
     def is_staff(self) -> bool:
@@ -65,6 +68,7 @@ class Viewer:
             tokens.add("role:broker")
         if self.is_staff:
             tokens.add("role:operator")
+        tokens.update(f"subpark:{code}" for code in self.sub_parks)
         return frozenset(tokens)
 
 
@@ -78,6 +82,11 @@ def viewer_of(user) -> Viewer:
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     return Viewer(user_id=user.id, org_ids=frozenset(user.org_ids), roles=frozenset(user.role_names))
+
+
+def with_sub_parks(user, sub_parks) -> Viewer:
+    """The viewer of ``user`` holding also the tokens of the sub-parks it serves (policy desk rules)."""
+    return replace(viewer_of(user), sub_parks=frozenset(sub_parks or ()))
 
 
 def viewer_tokens(user) -> list[str]:
@@ -163,8 +172,10 @@ class Grant:
     def sql(self, model, tokens: frozenset[str]):
         if self.column is None:
             return self.when.sql(model) if self.token in tokens else false()
-        ids = sorted(int(t[len(self.prefix):]) for t in tokens if t.startswith(self.prefix))
-        return and_(getattr(model, self.column).in_(ids), self.when.sql(model)) if ids else false()
+        column = getattr(model, self.column)
+        cast = column.type.python_type  # ids are numbers, sub-park codes are words
+        ids = sorted(cast(t[len(self.prefix):]) for t in tokens if t.startswith(self.prefix))
+        return and_(column.in_(ids), self.when.sql(model)) if ids else false()
 
 
 @dataclass(frozen=True)
@@ -217,8 +228,22 @@ INTRODUCTION_OPEN = Rule(Introduction, (STAFF, Grant("user:{broker_id}"), Grant(
                                         Grant("role:broker", AWAITING_MEDIATOR, name="mediation")))
 EVENT_OPEN = Rule(Event, (STAFF, Grant("organiser:{organiser_id}"), Grant(PUBLIC, Is("status", "draft", negate=True))))
 
+# Policy desk. A sub-park's staff hold ``subpark:<code>`` (``with_sub_parks``), so these rules see them only when
+# the caller built the viewer with its posts. Liaison reports: the firm, its sub-park's staff, operators.
+SUB_PARK = Grant("subpark:{sub_park}", name="sub_park")
+LIAISON_REPORT_OPEN = Rule(LiaisonReport, (STAFF, OWNER, SUB_PARK))
+# Who acts on a report: its sub-park's staff and operators (who also take reports of firms with no sub-park).
+LIAISON_REPORT_HANDLE = Rule(LiaisonReport, (STAFF, SUB_PARK))
+# A manufacturer's supply chain: its members, its sub-park's staff and operators; nobody else, suppliers included.
+SUPPLY_CHAIN_OPEN = Rule(SupplyChain, (STAFF, OWNER, SUB_PARK))
+# Support measures in force are public; archived ones only for operators.
+POLICY_MEASURE_OPEN = Rule(PolicyMeasure, (STAFF, Grant(PUBLIC, Is("status", "active"))))
+# A survey's questions are not secret once it is sent; who may answer is the survey's audience (services).
+SURVEY_OPEN = Rule(Survey, (STAFF, Grant(PUBLIC, Is("status", "draft", negate=True))))
+
 OPEN = {Offer: OFFER_OPEN, Need: NEED_OPEN, Organization: ORGANIZATION_OPEN, Introduction: INTRODUCTION_OPEN,
-        Event: EVENT_OPEN}
+        Event: EVENT_OPEN, LiaisonReport: LIAISON_REPORT_OPEN, SupplyChain: SUPPLY_CHAIN_OPEN,
+        PolicyMeasure: POLICY_MEASURE_OPEN, Survey: SURVEY_OPEN}
 DETAIL = {Offer: OFFER_DETAIL, Need: NEED_DETAIL}
 
 

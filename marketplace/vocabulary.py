@@ -118,6 +118,12 @@ LIAISON_STATUS_LABELS = {"open": _l("Waiting for an answer"), "answered": _l("An
                          "routed": _l("Passed to an office"), "need_posted": _l("Posted as a need"),
                          "closed": _l("Closed")}
 
+SUPPLIER_STATUS_LABELS = {"blocked": _l("Blocked"), "import_delayed": _l("Imported, delayed"),
+                          "running": _l("Running")}
+SURVEY_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open for answers"), "closed": _l("Closed")}
+SURVEY_QUESTION_KIND_LABELS = {"number": _l("A number"), "single": _l("One choice among several"),
+                               "text": _l("A short text")}
+
 ALL_LABELS = {
     "org_kind": ORG_KIND_LABELS, "size_class": SIZE_CLASS_LABELS, "sub_park": SUB_PARK_LABELS,
     "offer_kind": OFFER_KIND_LABELS, "offer_status": OFFER_STATUS_LABELS, "regulatory": REGULATORY_LABELS,
@@ -130,6 +136,8 @@ ALL_LABELS = {
     "membership_role": MEMBERSHIP_ROLE_LABELS, "verification_status": VERIFICATION_STATUS_LABELS,
     "policy_part_status": POLICY_PART_STATUS_LABELS, "policy_measure_status": POLICY_MEASURE_STATUS_LABELS,
     "liaison_topic": LIAISON_TOPIC_LABELS, "liaison_status": LIAISON_STATUS_LABELS,
+    "supplier_status": SUPPLIER_STATUS_LABELS, "survey_status": SURVEY_STATUS_LABELS,
+    "survey_question_kind": SURVEY_QUESTION_KIND_LABELS,
 }
 # Groups added for issue 20 (people saw these codes): time zones and introduction stages.
 ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})

@@ -17,7 +17,7 @@ policy_cli = AppGroup("policy", help="Support measures and the offices that revi
 def load_measures() -> None:
     """Add the reference measures and offices that are missing (operators' edits are kept)."""
     with unit_of_work() as session:
-        added = catalogue.load_reference(session)
+        added = catalogue.load_reference(session, announce=True)
     click.echo(f"{added} measures added")
 
 
@@ -42,6 +42,14 @@ def escalate() -> None:
     """Flag liaison reports past their answer date (run from cron, e.g. hourly)."""
     from marketplace.tasks import policy as policy_tasks
     click.echo(f"{policy_tasks.escalate_overdue_reports()['escalated']} reports escalated")
+
+
+@policy_cli.command("survey-reminders")
+def survey_reminders() -> None:
+    """Close surveys past their date and remind firms that have not answered (run daily from cron)."""
+    from marketplace.tasks import policy as policy_tasks
+    outcome = policy_tasks.remind_surveys()
+    click.echo(f"{outcome['closed']} surveys closed, {outcome['reminded']} organisations reminded")
 
 
 @policy_cli.command("assign-sub-park")

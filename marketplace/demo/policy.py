@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from marketplace.demo.supply_chains import add_supply_chain
+from marketplace.demo.surveys import add_surveys
 from marketplace.models import (LiaisonReport, Organization, PolicyAnswer, PolicyFiling, PolicyFilingPart,
                                 PolicyMeasure, PolicyOfficeStaff, SubParkStaff, User)
 from marketplace.models.policy import PART_STATUSES
@@ -75,16 +77,21 @@ def add_policy_activity(session, rng: random.Random, *, today: date, orgs: dict,
                 decided_at=_at(filed_on + timedelta(days=2)) if decided else None))
         session.add(filing)
         filings += 1
+    chain = add_supply_chain(session, rng, today=today, firms=firms)
+    survey_responses = add_surveys(session, rng, today=today, firms=firms, operator_id=getattr(operator, "id", None))
     reports = 0
     for n, (topic, title, body, state) in enumerate(REPORTS):
         firm = firms[(n * 5) % len(firms)] if firms else None
         if firm is None:
             break
+        if topic == "supply_chain" and chain is not None:
+            firm = chain.organization  # the ventilator maker reports its blocked chain
         created = today - timedelta(days=1 + 2 * n)
         report = LiaisonReport(organization_id=firm.id, reported_by_id=getattr(members.get(firm.id), "id", None),
                                sub_park=firm.sub_park, topic=topic, title=title, body=body,
                                status="open" if state in ("open", "overdue") else state,
-                               respond_by=_at(created + timedelta(days=3)), created_at=_at(created, 9))
+                               respond_by=_at(created + timedelta(days=3)), created_at=_at(created, 9),
+                               supply_chain_id=chain.id if chain is not None and topic == "supply_chain" else None)
         if state == "overdue":
             report.respond_by = _at(today - timedelta(days=1))
             report.escalated_at = _at(today, 8)
@@ -100,4 +107,5 @@ def add_policy_activity(session, rng: random.Random, *, today: date, orgs: dict,
         session.add(report)
         reports += 1
     session.flush()
-    return {"policy_filings": filings, "liaison_reports": reports}
+    return {"policy_filings": filings, "liaison_reports": reports,
+            "supply_chain_inputs": len(chain.inputs) if chain is not None else 0, "survey_responses": survey_responses}

@@ -19,6 +19,8 @@ from marketplace.models.outbox import SearchOutboxEntry
 from marketplace.models.policy import (FundingProgramme, PolicyAnswer, PolicyFiling, PolicyFilingPart, PolicyMeasure,
                                        PolicyMeasureRevision, PolicyOffice, PolicyOfficeStaff, ProgrammeEntry)
 from marketplace.models.search_terms import SearchTerm
+from marketplace.models.supply_chains import SupplyChain, SupplyInput
+from marketplace.models.surveys import Survey, SurveyQuestion, SurveyResponse
 from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
@@ -32,5 +34,6 @@ __all__ = [
     "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "SubmissionKey", "User",
     "UserRole", "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure",
     "PolicyMeasureRevision", "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
-    "FundingProgramme", "ProgrammeEntry",
+    "FundingProgramme", "ProgrammeEntry", "SupplyChain", "SupplyInput",
+    "Survey", "SurveyQuestion", "SurveyResponse",
 ]

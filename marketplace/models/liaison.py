@@ -52,6 +52,10 @@ class LiaisonReport(TimestampMixin, Base):
     routed_office_id: Mapped[int | None] = mapped_column(ForeignKey("policy_offices.id", ondelete="SET NULL"))
     need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="SET NULL"))
     result: Mapped[str] = mapped_column(Text, default="")
+    # A supply-chain report may name the manufacturer's chain it is about (its staff then see the inputs).
+    supply_chain_id: Mapped[int | None] = mapped_column(ForeignKey("supply_chains.id", ondelete="SET NULL"),
+                                                        index=True)
 
     organization = relationship("Organization")
     routed_office = relationship("PolicyOffice")
+    supply_chain = relationship("SupplyChain")

@@ -13,7 +13,7 @@ from marketplace.models.brokering import Introduction
 
 NOTIFICATION_KINDS = ("introduction", "reply", "stage", "followup_due", "strong_match", "rating_request",
                       "saved_search", "access", "event", "security", "message", "organization", "review",
-                      "submission", "meeting")
+                      "submission", "meeting", "policy", "survey")
 # "email" sends each notification at once; "digest" gathers them into one e-mail a day.
 CHANNELS = ("site", "email", "digest")
 # "digest": waiting for the daily digest e-mail.

@@ -26,6 +26,12 @@ def measure(measure_id) -> PolicyMeasure | None:
     return db.session.get(PolicyMeasure, parse_id(measure_id) or 0)
 
 
+def filing_organization(filing: PolicyFiling):
+    """The organisation that filed (for the printable record)."""
+    from marketplace.models import Organization
+    return db.session.get(Organization, filing.organization_id)
+
+
 def filings_of(org_ids) -> list[PolicyFiling]:
     if not org_ids:
         return []
@@ -71,6 +77,18 @@ def liaison_reports_of(org_ids) -> list:
         return []
     return list(db.session.scalars(select(LiaisonReport).where(LiaisonReport.organization_id.in_(list(org_ids)))
                                    .order_by(LiaisonReport.created_at.desc(), LiaisonReport.id.desc())))
+
+
+def liaison_reports_for(viewer, *, status: str | None = None, limit: int = 500) -> list:
+    """Reports ``viewer`` (carrying its sub-park posts) may see: waiting ones first, by deadline."""
+    from marketplace import visibility
+    from marketplace.models import LiaisonReport
+    stmt = (select(LiaisonReport).where(visibility.LIAISON_REPORT_OPEN.clause(viewer))
+            .options(selectinload(LiaisonReport.organization), selectinload(LiaisonReport.routed_office)))
+    if status:
+        stmt = stmt.where(LiaisonReport.status == status)
+    return list(db.session.scalars(stmt.order_by((LiaisonReport.status != "open"), LiaisonReport.respond_by,
+                                                 LiaisonReport.id).limit(limit)))
 
 
 def liaison_desk(sub_parks, *, everything: bool = False) -> dict:

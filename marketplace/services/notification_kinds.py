@@ -45,6 +45,10 @@ KINDS = {
                        "digest"),
     "meeting": Kind(_l("1:1 meeting requests, answers, and items I present"),
                     _l("The presenter and the person asking")),
+    "policy": Kind(_l("Support measures my organisation may qualify for (new, changed, not yet filed)"),
+                   _l("Members of the organisations that may qualify")),
+    "survey": Kind(_l("Surveys of the park for my organisation, and reminders to answer"),
+                   _l("Members of the organisations surveyed")),
 }
 assert set(KINDS) == set(NOTIFICATION_KINDS), "every kind in the CHECK constraint needs a registry entry"
 
@@ -209,6 +213,20 @@ MESSAGES = {
         _l("You present at \"%(title)s\""),
         _l("You were put on the agenda to present \"%(item)s\" at %(starts)s. Attendees may ask you for "
            "1:1 meetings.")),
+    "measure_changed": (
+        _l("A support measure may fit %(org)s: %(measure)s"),
+        _l("The park published or changed \"%(measure)s\". From what it knows, %(org)s may qualify: see the "
+           "conditions, what is missing, and file a project.")),
+    "measure_reminder": (
+        _l("%(org)s may qualify for %(measure)s"),
+        _l("%(org)s likely qualifies for \"%(measure)s\" and has not filed for it yet. See the conditions and "
+           "file a project.")),
+    "survey_invitation": (
+        _l("Survey for %(org)s: %(survey)s"),
+        _l("The park asks %(org)s to answer \"%(survey)s\" by %(closes)s. It takes a few minutes.")),
+    "survey_reminder": (
+        _l("Reminder: %(survey)s"),
+        _l("%(org)s has not answered \"%(survey)s\" yet; it closes on %(closes)s.")),
 }
 DIGEST_SUBJECT = Plural("Your TechBridge digest: %(count)s notification",
                         "Your TechBridge digest: %(count)s notifications")

@@ -20,5 +20,8 @@ def register_blueprints(app) -> None:
     from marketplace.views import liaison, policy
     app.register_blueprint(policy.bp)
     app.register_blueprint(liaison.bp)
+    from marketplace.views import supply_chains, surveys
+    app.register_blueprint(supply_chains.bp)
+    app.register_blueprint(surveys.bp)
     from marketplace.views.submissions import init_submissions
     init_submissions(app)

@@ -7,8 +7,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace.i18n import current_lang
 from marketplace.models.liaison import REPORT_TOPICS
 from marketplace.queries import policy as policy_q
+from marketplace.queries import supply_chains as chains_q
 from marketplace.services import access
 from marketplace.services.errors import DomainError
 from marketplace.services.policy import liaison
@@ -38,7 +40,8 @@ def mine():
         except DomainError as exc:
             errors = flash_domain_error(exc)
     return render_template("liaison/mine.html", org=org, orgs=orgs, reports=policy_q.liaison_reports_of({org.id}),
-                           topics=REPORT_TOPICS, data=data, errors=errors)
+                           topics=REPORT_TOPICS, data=data, errors=errors, chains=[(c.id, c.product(current_lang()))
+                                                                        for c in chains_q.chains_of(org.id)])
 
 
 @bp.route("/<int:report_id>")

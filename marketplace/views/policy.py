@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from marketplace import vocabulary
@@ -16,7 +17,7 @@ from marketplace.queries import policy as policy_q
 from marketplace.queries.taxonomy import field_names
 from marketplace.services import access
 from marketplace.services.errors import DomainError
-from marketplace.services.policy import catalogue, eligibility, filings
+from marketplace.services.policy import announcements, catalogue, eligibility, filings
 from marketplace.services.policy import programmes as programme_service
 from marketplace.services.policy.exports import filings_workbook
 from marketplace.services.unit_of_work import unit_of_work
@@ -68,6 +69,35 @@ def edit(measure_id: int):
         except DomainError as exc:
             errors = flash_domain_error(exc)
     return render_template("policy/edit.html", measure=item, data=data or catalogue.snapshot(item), errors=errors)
+
+
+@bp.route("/<int:measure_id>/candidates")
+@login_required
+def candidates(measure_id: int):
+    """Operators: the firms that likely qualify for a measure, those that have not filed first."""
+    item = policy_q.measure(measure_id)
+    if item is None or not access.is_staff(current_user):
+        abort(404)
+    rows = announcements.candidates(item, current_lang(), verdicts=("likely",))
+    return render_template("policy/candidates.html", measure=item, unfiled=[c for c in rows if not c.filed],
+                           filed=[c for c in rows if c.filed])
+
+
+@bp.route("/<int:measure_id>/remind", methods=["POST"])
+@login_required
+def remind(measure_id: int):
+    item = policy_q.measure(measure_id)
+    if item is None or not access.is_staff(current_user):
+        abort(404)
+    try:
+        with unit_of_work():
+            told = announcements.remind_unfiled(current_user, item, today=_today())
+        flash(ngettext("%(num)d organisation was told.", "%(num)d organisations were told.", told)
+              if told else _("Nobody new to tell today: each firm hears of a measure at most once a day."),
+              "success" if told else "info")
+    except DomainError as exc:
+        flash_domain_error(exc)
+    return redirect(url_for("policy.candidates", measure_id=measure_id))
 
 
 @bp.route("/matches")
@@ -128,6 +158,19 @@ def filing(filing_id: int):
     return render_template("policy/filing.html", filing=item, reviewable=reviewable, transitions=decisions,
                            direction_name=field_names([item.direction], current_lang()).get(item.direction, ""),
                            print_view=request.args.get("print") == "1")
+
+
+@bp.route("/filings/<int:filing_id>/print")
+@login_required
+def filing_print(filing_id: int):
+    """The filing record laid out for paper; the browser's "Save as PDF" keeps it as a PDF (no PDF library is
+    installed, and none is added for one page)."""
+    try:
+        item = filings.get_filing(current_user, filing_id)
+    except DomainError:
+        abort(404)
+    return render_template("policy/filing_print.html", filing=item, org=policy_q.filing_organization(item),
+                           direction_name=field_names([item.direction], current_lang()).get(item.direction, ""))
 
 
 @bp.route("/parts/<int:part_id>/review", methods=["POST"])

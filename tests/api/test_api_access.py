@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (Event, Introduction, IntroductionMessage, Membership, Need, Offer, Organization,
-                                OrganizationInvitation, PolicyFiling, PolicyFilingPart, PolicyMeasure)
+from marketplace.models import (Event, Introduction, IntroductionMessage, LiaisonReport, Membership, Need, Offer,
+                                Organization, OrganizationInvitation, PolicyFiling, PolicyFilingPart, PolicyMeasure)
 
 # Operations whose object is public on purpose (what a visitor may see anyway).
 PUBLIC = {("get", "/api/v1/organizations/{org_id}"), ("get", "/api/v1/policy/measures/{measure_id}")}
@@ -29,6 +29,7 @@ BODIES = {  # a valid body, so the refusal comes from the access rules and not f
     ("post", "/api/v1/introductions/{intro_id}/messages"): {"body": "Taken over"},
     ("patch", "/api/v1/events/{event_id}"): {"title_en": "Taken over"},
     ("post", "/api/v1/events/{event_id}/cancel"): {"reason": "x"},
+    ("post", "/api/v1/liaison/reports/{report_id}"): {"action": "close", "text": "x"},
 }
 
 
@@ -66,10 +67,14 @@ def private_world(app, make):
         filing = PolicyFiling(organization_id=org_a, title="20200206 甲（第5条）", project_name="p", filed_on=now.date())
         filing.parts.append(PolicyFilingPart(measure_id=measure.id, measure_number=5))
         db.session.add(filing)
+        report = LiaisonReport(organization_id=org_a, sub_park="haidian", topic="legal", title="t", body="b",
+                               respond_by=now + timedelta(days=3))
+        db.session.add(report)
         db.session.commit()
         membership_id = db.session.scalar(select(Membership.id).where(Membership.organization_id == org_a))
         ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
-               "membership_id": membership_id, "filing_id": filing.id, "measure_id": measure.id}
+               "membership_id": membership_id, "filing_id": filing.id, "measure_id": measure.id,
+               "report_id": report.id}
     return ids
 
 
@@ -84,7 +89,8 @@ def _snapshot(app, ids) -> dict:
         return {"members": members, "invited": invited,"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
                 "intro": (intro.stage, intro.deal_value_rmb), "event": (event.status, event.title_en),
                 "messages": db.session.query(IntroductionMessage).filter_by(introduction_id=intro.id).count(),
-                "org": org.website}
+                "org": org.website, "reports": [(r.status, r.result) for r in db.session.scalars(
+                    select(LiaisonReport))]}
 
 
 def test_every_id_operation_is_refused_to_another_organisation(app, client, make, token_for, private_world):

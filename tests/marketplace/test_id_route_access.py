@@ -512,6 +512,45 @@ def liaison_report(w: World) -> Case:
     return Case({"report_id": report_id}, _with_post(w, SubParkStaff, sub_park="haidian"))
 
 
+def supply_chain_input(w: World) -> Case:
+    """A's ventilator chain with a blocked input: A's members, Haidian's staff and operators see it; only A's
+    members change it."""
+    from marketplace.models import Organization, SupplyChain, SupplyInput
+    with w.app.app_context():
+        db.session.get(Organization, w.a.org).sub_park = "haidian"
+        chain = SupplyChain(organization_id=w.a.org, sub_park="haidian", product_zh="呼吸机")
+        chain.inputs.append(SupplyInput(part_name="涡轮风机", supplier_name="某厂", status="blocked",
+                                        status_note="停工"))
+        db.session.add(chain)
+        db.session.commit()
+        ids = {"chain_id": chain.id, "input_id": chain.inputs[0].id}
+    return Case(ids, w.a.email)
+
+
+def _survey(w: World, status: str) -> tuple[int, int]:
+    from marketplace.models import Organization, Survey, SurveyQuestion
+    with w.app.app_context():
+        db.session.get(Organization, w.a.org).sub_park = "haidian"
+        survey = Survey(title_zh="复工周报", status=status, audience_sub_parks=["haidian"],
+                        closes_on=date.today() + timedelta(days=30),
+                        questions=[SurveyQuestion(position=1, kind="number", prompt_zh="返岗比例")])
+        db.session.add(survey)
+        db.session.commit()
+        return survey.id, survey.questions[0].id
+
+
+def draft_survey(w: World) -> Case:
+    """A survey not yet sent: only operators open, send, close or export it."""
+    survey_id, question_id = _survey(w, "draft")
+    return Case({"survey_id": survey_id}, w.operator.email, extra={"question_id": question_id})
+
+
+def open_survey(w: World) -> Case:
+    """A survey asking Haidian's organisations (A among them): A answers; B, elsewhere, is not asked."""
+    survey_id, question_id = _survey(w, "open")
+    return Case({"survey_id": survey_id}, w.a.email, extra={"question_id": question_id})
+
+
 def import_run(w: World) -> Case:
     """A's import run: only the person who started it (and operators) see its progress and report."""
     from marketplace.models.imports import ImportRun
@@ -598,12 +637,24 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "notifications.delete_saved_search": (saved_search,),
     "notifications.rating": (followup_rating,),
     "policy.filing": (policy_filing_part,),
+    "policy.filing_print": (policy_filing_part,),
     "policy.review": (policy_filing_part,),
     "policy.measure": (archived_measure,),
     "policy.edit": (archived_measure,),
+    "policy.candidates": (archived_measure,),
+    "policy.remind": (archived_measure,),
     "policy.record_entry": (funding_programme,),
     "liaison.detail": (liaison_report,),
     "liaison.handle": (liaison_report,),
+    "supply_chains.detail": (supply_chain_input,),
+    "supply_chains.add_input": (supply_chain_input,),
+    "supply_chains.set_status": (supply_chain_input,),
+    "supply_chains.post_need": (supply_chain_input,),
+    "surveys.detail": (draft_survey, open_survey),
+    "surveys.answer": (draft_survey, open_survey),
+    "surveys.send": (draft_survey,),
+    "surveys.close": (draft_survey,),
+    "surveys.export": (draft_survey, open_survey),
     "transfer.import_run": (import_run,),
     "transfer.import_run_status": (import_run,),
 }
@@ -633,6 +684,9 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "policy.review": {"status": "declined", "note": "篡改"},
     "policy.record_entry": {"amount_rmb": "1"},
     "liaison.handle": {"action": "close", "text": "篡改"},
+    "supply_chains.add_input": {"part_name": "篡改", "supplier_name": "篡改", "status": "running"},
+    "supply_chains.set_status": {"status": "running"},
+    "surveys.answer": lambda w, case: {f"q{case.extra['question_id']}": "99"},
     "brokering.move": {"to_stage": "lost", "reason": "篡改"},
     "brokering.deal_value": {"deal_value_rmb": "1000"},
     "brokering.add_task": lambda w, case: {"title": "篡改", "due_on": "2030-01-01", "owner_id": str(w.broker.user)},
@@ -664,12 +718,14 @@ RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
     "events.claim": lambda w: w.broker,                # technology managers take follow-ups over
     "events.introduce": lambda w: w.broker,            # only brokers propose introductions
     ("uploads.delete_attachment", "teaser_offer_attachment"): lambda w: w.operator,  # A stops editing once published
+    ("surveys.export", "open_survey"): lambda w: w.operator,  # firms answer; operators read the answers
 }
 # (endpoint, builder) where nobody may use the route at all, so there is no rightful user to compare with.
 NO_RIGHTFUL_USER: dict[tuple[str, str], str] = {
     ("catalogue.submit", "published_offer"): "a published offer is never submitted again",
     ("confidentiality.accept_nda", "draft_offer"): "nobody outside A sees a draft, and A accepts no NDA of its own",
     ("events.feed", "deactivated_users_calendar_token"): "a switched-off account's feed is closed for everybody",
+    ("surveys.answer", "draft_survey"): "nobody answers a survey before it is sent, operators included",
 }
 # How a prefix's users sign in (default: the session login form). The API would add a bearer-token function.
 SIGN_IN: dict[str, Callable] = {}

@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import PolicyMeasure, PolicyMeasureRevision, PolicyOffice
 from marketplace.reference import policies as reference
@@ -19,9 +20,10 @@ from marketplace.services.policy.eligibility import validate_conditions
 EDITABLE = ("title_zh", "title_en", "beneficiaries_zh", "beneficiaries_en", "benefit_zh", "benefit_en", "source_text")
 
 
-def load_reference(session) -> int:
+def load_reference(session, *, announce: bool = False) -> int:
     """Add the offices and measures of the reference set that are missing (by code / source and number);
-    returns how many measures were added. Existing records, possibly edited by operators, are kept."""
+    returns how many measures were added. Existing records, possibly edited by operators, are kept. With
+    ``announce`` the firms a newly added measure may fit are told (not on a first load of an empty catalogue)."""
     offices = {o.code: o for o in session.scalars(select(PolicyOffice))}
     for code, zh, en, contacts in reference.OFFICES:
         if code not in offices:
@@ -42,6 +44,11 @@ def load_reference(session) -> int:
             offices=[offices[c] for c in office_codes]))
         added += 1
     session.flush()
+    if announce and existing:
+        from marketplace.services.policy.announcements import ANNOUNCE_JOB
+        for measure in session.scalars(select(PolicyMeasure)):
+            if (measure.source_code, measure.number) not in existing:
+                jobs.enqueue(session, ANNOUNCE_JOB, measure_id=measure.id)
     from marketplace.services.policy import programmes
     programmes.load_reference(session)
     return added
@@ -77,7 +84,8 @@ def update_measure(user, measure: PolicyMeasure, data: dict) -> PolicyMeasure:
         c.errors["conditions"] = " ".join(problems)
     if c.errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=dict(c.errors))
-    db.session.add(PolicyMeasureRevision(measure_id=measure.id, version=measure.version, snapshot=snapshot(measure),
+    before = snapshot(measure)
+    db.session.add(PolicyMeasureRevision(measure_id=measure.id, version=measure.version, snapshot=before,
                                          changed_by_id=audit.actor_of(user)))
     for key, value in values.items():
         setattr(measure, key, value)
@@ -85,6 +93,11 @@ def update_measure(user, measure: PolicyMeasure, data: dict) -> PolicyMeasure:
     measure.conditions = conditions
     measure.version += 1
     db.session.flush()
+    if measure.status == "active" and snapshot(measure) != before:
+        # Published content changed (or the measure came back into force): tell the firms it may fit, after
+        # the commit, in a job (every organisation is evaluated).
+        from marketplace.services.policy.announcements import ANNOUNCE_JOB
+        jobs.enqueue(db.session, ANNOUNCE_JOB, measure_id=measure.id)
     audit.record(db.session, actor_id=audit.actor_of(user), action="policy", object_type="policy_measure",
                  object_id=measure.id, summary=f"第{measure.number}条 {measure.title_zh}",
                  details={"version": measure.version})

@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace import visibility
 from marketplace.extensions import db
-from marketplace.models import LiaisonReport, PolicyOffice, SubParkStaff
+from marketplace.models import LiaisonReport, PolicyOffice, SupplyChain
 from marketplace.models.liaison import REPORT_OPEN, REPORT_TOPICS
 from marketplace.services import access, audit
 from marketplace.services import needs as need_service
 from marketplace.services.cleaning import Cleaner, parse_id
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locks import lock_instance
+from marketplace.services.policy import posts
 
 RESPONSE_DAYS = 3
 ESCALATE_JOB = "policy.escalate_overdue_reports"
@@ -26,19 +28,17 @@ NEED_KIND_FOR_TOPIC = {"materials": "manufacturing_supply", "supply_chain": "man
                        "financing": "financing", "space": "space"}
 
 
-def sub_parks_of(user) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return set(db.session.scalars(select(SubParkStaff.sub_park).where(SubParkStaff.user_id == user.id)))
+sub_parks_of = posts.sub_parks_of
 
 
 def can_handle(user, report: LiaisonReport) -> bool:
     """Staff of the report's sub-park, and operators (who also take reports of firms with no sub-park)."""
-    return access.is_staff(user) or (report.sub_park is not None and report.sub_park in sub_parks_of(user))
+    return visibility.LIAISON_REPORT_HANDLE.allows(posts.viewer(user), report)
 
 
 def can_see(user, report: LiaisonReport) -> bool:
-    return access.is_member_of(user, report.organization_id) or can_handle(user, report)
+    """The firm's members, its sub-park's staff and operators (``visibility.LIAISON_REPORT_OPEN``)."""
+    return visibility.LIAISON_REPORT_OPEN.allows(posts.viewer(user), report)
 
 
 def get_report(user, report_id) -> LiaisonReport:
@@ -56,10 +56,19 @@ def submit(user, org, data: dict, *, now: datetime, response_days: int = RESPONS
     topic = c.choice("topic", REPORT_TOPICS, required=True)
     title = c.text("title", required=True, max_length=200)
     body = c.text("body", required=True, max_length=5000)
+    chain_id = None
+    if data.get("supply_chain_id") not in (None, ""):
+        chain = db.session.get(SupplyChain, parse_id(data.get("supply_chain_id")) or 0)
+        if chain is None or chain.organization_id != org.id:
+            c.errors["supply_chain_id"] = _l("Choose one of your organisation's supply chains.")
+        elif topic != "supply_chain":
+            c.errors["supply_chain_id"] = _l("Only a supply-chain report names a supply chain.")
+        else:
+            chain_id = chain.id
     if c.errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=dict(c.errors))
     report = LiaisonReport(organization_id=org.id, reported_by_id=audit.actor_of(user), sub_park=org.sub_park,
-                           topic=topic, title=title, body=body, status="open",
+                           topic=topic, title=title, body=body, status="open", supply_chain_id=chain_id,
                            respond_by=now + timedelta(days=response_days))
     db.session.add(report)
     db.session.flush()
