@@ -183,6 +183,8 @@ class MeetingRequest(TimestampMixin, Base):
     answer_reason: Mapped[str] = mapped_column(Text, default="")
     slot: Mapped[int | None] = mapped_column(Integer)
     table_number: Mapped[int | None] = mapped_column(Integer)
+    # The time the person asking proposed (a slot number); the person asked may choose another common one.
+    proposed_slot: Mapped[int | None] = mapped_column(Integer)
     # A pending request lapses at this time (the meeting window's start, or some days after asking).
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     requester_checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -232,6 +234,7 @@ class Participant(TimestampMixin, Base):
     looks_for_text: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20), default="")       # an organisation kind code
     fields: Mapped[list] = mapped_column(JSON, default=list)        # top-level field codes
+    looking_for: Mapped[list] = mapped_column(JSON, default=list)   # purpose codes (licence, investment…)
     meetings_opt_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # Slot numbers the person is free in; None means every slot.
     free_slots: Mapped[list | None] = mapped_column(JSON)

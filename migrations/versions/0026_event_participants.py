@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('looks_for_text', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('looking_for', sa.JSON(), nullable=False),
     sa.Column('meetings_opt_in', sa.Boolean(), server_default='1', nullable=False),
     sa.Column('free_slots', sa.JSON(), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
@@ -92,6 +93,7 @@ def upgrade():
                                          "agenda_item_id IS NOT NULL OR meeting_id IS NOT NULL")
 
     with op.batch_alter_table('event_meeting_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('proposed_slot', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('requester_checked_in_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('presenter_checked_in_at', sa.DateTime(timezone=True), nullable=True))
@@ -133,6 +135,7 @@ def downgrade():
         batch_op.drop_column('presenter_checked_in_at')
         batch_op.drop_column('requester_checked_in_at')
         batch_op.drop_column('expires_at')
+        batch_op.drop_column('proposed_slot')
 
     with op.batch_alter_table('event_interests', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_event_interests_item_or_meeting'), type_='check')

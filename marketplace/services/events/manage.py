@@ -83,6 +83,8 @@ def _clean_event(data: dict) -> dict:
     c.integer("meeting_minutes", min_value=5, max_value=120)
     c.integer("meeting_slots", min_value=0, max_value=48)
     c.integer("meeting_tables", min_value=1, max_value=200)
+    c.integer("max_meetings_per_person", min_value=1, max_value=200)
+    c.integer("meeting_request_days", min_value=1, max_value=60)
     series_id = c.integer("series_id", min_value=1)
     if series_id and db.session.get(EventSeries, series_id) is None:
         c.error("series_id", _l("Unknown series."))
@@ -90,7 +92,8 @@ def _clean_event(data: dict) -> dict:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=c.errors)
     values = dict(c.values)
     values["title_zh"] = values["title_zh"] or values["title_en"]
-    for key, default in (("meeting_minutes", 15), ("meeting_slots", 0), ("meeting_tables", 4)):
+    for key, default in (("meeting_minutes", 15), ("meeting_slots", 0), ("meeting_tables", 4),
+                         ("meeting_request_days", 3)):
         if values[key] is None:
             values[key] = default
     return values
@@ -132,7 +135,8 @@ def event_form_data(event: Event) -> dict:
         return local(value, event.timezone).strftime("%Y-%m-%dT%H:%M") if value else ""
     data = {k: getattr(event, k) for k in ("kind", "title_zh", "title_en", "description_zh", "description_en",
                                            "timezone", "meeting_url", "capacity", "meeting_minutes",
-                                           "meeting_slots", "meeting_tables", "series_id")}
+                                           "meeting_slots", "meeting_tables", "max_meetings_per_person",
+                                           "meeting_request_days", "series_id")}
     data.update(starts_at=fmt(event.starts_at), ends_at=fmt(event.ends_at),
                 registration_deadline=fmt(event.registration_deadline),
                 meetings_start_at=fmt(event.meetings_start_at), audience=list(event.audience or []))
