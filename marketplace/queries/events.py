@@ -170,7 +170,7 @@ class AgendaEntry:
 def my_agenda(viewer, event: Event) -> dict:
     """A person's schedule at the event: talks (those they give marked), their booked meetings in time order
     with table or video link and their own note, accepted meetings still without a time, and open requests."""
-    event_service.require_login(viewer)
+    event_service.require_participants_view(viewer, event)
     tz = viewer_zone(viewer, event)
     entries: list[AgendaEntry] = []
     for item in event.items:
