@@ -41,8 +41,9 @@ def request_person(event_id: int, user_id: int):
 def answer_meeting(event_id: int, meeting_id: int):
     event = load_event(event_id)
     meeting = svc.get_meeting(current_user, event, meeting_id)
-    target = (url_for("events.meetings", event_id=event_id) if svc.can_manage(current_user, event)
-              else _agenda(event_id))
+    # Back where the answer was given: My agenda, or the meetings page (presenters, organisers).
+    target = _agenda(event_id) if request.form.get("back") == "agenda" else url_for("events.meetings",
+                                                                                    event_id=event_id)
     return act(event_id, lambda: svc.answer_meeting(current_user, meeting, request.form.get("decision", ""),
                                                     request.form.get("reason", ""), request.form.get("slot")),
                _("Your answer was recorded."), target)
