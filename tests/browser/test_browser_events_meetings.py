@@ -19,6 +19,7 @@ if os.environ.get("CI") != "true":
         pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed", allow_module_level=True)
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
+from page_audit import audit
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -172,6 +173,9 @@ def test_participants_book_a_common_free_slot_and_follow_up_after_the_meeting(ne
     # the note stays the firm's own
     lab.goto(f"{event_url}/my-agenda")
     expect(lab.locator("#agenda-entries")).not_to_contain_text("对方可提供样品")
-    # nothing on a phone scrolls sideways
-    for pg in (firm, lab):
-        assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # every page of the journey reads cleanly at this width: no sideways scrolling, no internal codes
+    lab_id = re.search(r"/participants/(\d+)", vc.url).group(1)
+    for path in ("", "/participants", f"/participants/{lab_id}", "/profile", "/availability", "/my-agenda",
+                 "/meetings"):
+        firm.goto(f"{event_url}{path}")
+        assert audit(firm, "zh") == [], f"{event_url}{path}: {audit(firm, 'zh')}"
