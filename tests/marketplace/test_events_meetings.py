@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from marketplace.extensions import db
-from marketplace.models import Event, EventInterest, MeetingRequest, Notification
+from marketplace.models import Event, EventInterest, MeetingRequest, Notification, User
 from marketplace.models.events import AgendaItem, MeetingNote, Participant
 from marketplace.services import events as svc
 from marketplace.tasks import events as event_tasks
@@ -229,3 +229,42 @@ def test_organiser_adds_meeting_windows_and_sees_the_organiser_on_the_event_page
     assert w.c_hospital.post(f"/events/{event_id}/meetings/windows", data={}).status_code == 403
     page = w.c_hospital.get(f"/events/{event_id}").get_data(as_text=True)
     assert 'id="organiser-info"' in page
+
+
+def test_the_scheduler_keeps_booked_meetings_and_places_the_others_only_where_both_are_free(app, make):
+    w, event_id, _ = _published(app, make)
+    _register(w, event_id, w.c_hospital, w.c_vc, w.c_broker)
+    w.c_broker.post(f"/events/{event_id}/availability", data={"slot": ["2"]})
+    w.c_hospital.post(f"/events/{event_id}/participants/{w.vc_user}/meetings", data={"reason": "Booked"})
+    w.c_broker.post(f"/events/{event_id}/participants/{w.vc_user}/meetings", data={"reason": "Loose"})
+    booked, loose = _meetings(app)
+    w.c_vc.post(f"/events/{event_id}/meetings/{booked.id}/answer", data={"decision": "accepted", "slot": "0"})
+    w.c_vc.post(f"/events/{event_id}/meetings/{loose.id}/answer", data={"decision": "accepted", "slot": ""})
+    assert _meetings(app)[1].status == "accepted" and _meetings(app)[1].slot is None
+    w.c_org.post(f"/events/{event_id}/meetings/schedule")
+    booked, loose = _meetings(app)
+    assert (booked.slot, booked.table_number) == (0, 1)  # kept as the people booked it
+    assert loose.slot in (None, 2)  # only where the broker is free (or left for the organiser to see)
+    page = w.c_broker.get(f"/events/{event_id}/my-agenda").get_data(as_text=True)
+    assert ('class="list-group-item agenda-meeting"' in page) == (loose.slot is not None)
+
+
+def test_withdrawing_a_request_and_the_personal_feed_with_meetings(app, make):
+    w, event_id, _ = _published(app, make)
+    _register(w, event_id, w.c_hospital, w.c_vc)
+    w.c_hospital.post(f"/events/{event_id}/participants/{w.vc_user}/meetings", data={"reason": "Once"})
+    [meeting] = _meetings(app)
+    r = w.c_hospital.post(f"/events/{event_id}/participants/{w.vc_user}/meetings", data={"reason": "Twice"},
+                          follow_redirects=True)
+    assert "alert-danger" in _flash(r) and len(_meetings(app)) == 1  # one open request between two people
+    w.c_hospital.post(f"/events/{event_id}/meetings/{meeting.id}/cancel")
+    assert _meetings(app)[0].status == "withdrawn"
+    w.c_vc.post(f"/events/{event_id}/participants/{w.hospital_user}/meetings", data={"reason": "Back", "slot": "2"})
+    back = _meetings(app)[1]
+    assert back.proposed_slot == 2
+    w.c_hospital.post(f"/events/{event_id}/meetings/{back.id}/answer", data={"decision": "accepted", "slot": "2"})
+    with app.app_context():
+        token = svc.calendar_token(db.session.get(User, w.hospital_user))
+        db.session.commit()
+    feed = w.c_other.get(f"/events/calendar/{token}.ics").get_data(as_text=True)
+    assert f"UID:meeting-{back.id}@" in feed
