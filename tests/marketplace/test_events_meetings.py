@@ -268,3 +268,15 @@ def test_withdrawing_a_request_and_the_personal_feed_with_meetings(app, make):
         db.session.commit()
     feed = w.c_other.get(f"/events/calendar/{token}.ics").get_data(as_text=True)
     assert f"UID:meeting-{back.id}@" in feed
+
+
+def test_leaving_the_event_calls_off_ones_meetings_and_tells_the_other_side(app, make):
+    w, event_id, _ = _published(app, make)
+    _register(w, event_id, w.c_hospital, w.c_vc)
+    w.c_hospital.post(f"/events/{event_id}/participants/{w.vc_user}/meetings", data={"reason": "Kits"})
+    [meeting] = _meetings(app)
+    w.c_vc.post(f"/events/{event_id}/meetings/{meeting.id}/answer", data={"decision": "accepted", "slot": "1"})
+    assert w.c_hospital.post(f"/events/{event_id}/unregister").status_code == 302
+    [meeting] = _meetings(app)
+    assert (meeting.status, meeting.slot) == ("cancelled", None)
+    assert "meeting_cancelled" in _keys(app, w.vc_user)
