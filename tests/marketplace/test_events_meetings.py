@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.models import Event, EventInterest, MeetingRequest, Notification, User
 from marketplace.models.events import AgendaItem, MeetingNote, Participant
 from marketplace.services import events as svc
+from marketplace.services import notifications
 from marketplace.tasks import events as event_tasks
 from tests.marketplace.test_events import _add_item, _as, _create_event, _items, _local, _published
 
@@ -88,6 +89,11 @@ def test_any_two_participants_meet_at_a_common_free_slot_and_an_occupied_slot_is
     [meeting] = _meetings(app)
     assert (meeting.status, meeting.slot, meeting.table_number) == ("accepted", 1, 1)
     assert "meeting_booked" in _keys(app, w.hospital_user)
+    with app.test_request_context("/"):
+        note = db.session.scalar(select(Notification).where(Notification.user_id == w.hospital_user,
+                                                            Notification.message_key == "meeting_booked"))
+        title, body = notifications.render(note, "zh")
+        assert "UTC+08:00" in title + body and "Asia/" not in title + body
     # a third participant asking the investor for the same slot is refused
     r = w.c_broker.post(f"/events/{event_id}/participants/{w.vc_user}/meetings",
                         data={"reason": "Brokering", "slot": "1"}, follow_redirects=True)

@@ -11,7 +11,10 @@ def _when(meeting: MeetingRequest) -> str:
     start = meeting_time(meeting.event, meeting.slot if meeting.slot is not None else meeting.proposed_slot)
     if start is None:
         return ""
-    return f"{local(start, meeting.event.timezone):%Y-%m-%d %H:%M} ({meeting.event.timezone})"
+    # The offset, not the zone's name: names are codes (Asia/Shanghai), an offset reads the same in any language.
+    moment = local(start, meeting.event.timezone)
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _params(meeting: MeetingRequest, actor_id: int | None = None) -> dict:
