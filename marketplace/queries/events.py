@@ -180,7 +180,7 @@ def my_agenda(viewer, event: Event) -> dict:
     waiting, incoming, outgoing = [], [], []
     for m in event_service.my_meetings(viewer, event):
         other = other_party(m, viewer.id)
-        if m.status == "accepted" and m.slot is not None:
+        if m.status == "accepted" and event_service.meeting_time(event, m.slot) is not None:
             entries.append(AgendaEntry("meeting", event_service.local(event_service.meeting_time(event, m.slot), tz),
                                        event_service.local(event_service.meeting_end(event, m.slot), tz),
                                        item=m.item, meeting=m, other=other,

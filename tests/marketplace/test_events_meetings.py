@@ -286,3 +286,21 @@ def test_leaving_the_event_calls_off_ones_meetings_and_tells_the_other_side(app,
     [meeting] = _meetings(app)
     assert (meeting.status, meeting.slot) == ("cancelled", None)
     assert "meeting_cancelled" in _keys(app, w.vc_user)
+
+
+def test_the_first_windows_size_changes_only_while_no_booked_slot_would_move(app, make):
+    w, event_id, _ = _published(app, make)
+    _register(w, event_id, w.c_hospital, w.c_vc)
+    w.c_hospital.post(f"/events/{event_id}/participants/{w.vc_user}/meetings", data={"reason": "Kits"})
+    [meeting] = _meetings(app)
+    w.c_vc.post(f"/events/{event_id}/meetings/{meeting.id}/answer", data={"decision": "accepted", "slot": "2"})
+    form = w.c_org.get(f"/events/{event_id}/edit")
+    assert form.status_code == 200
+    with app.app_context():
+        data = svc.event_form_data(db.session.get(Event, event_id))
+    data.update(meeting_slots="2", version=str(data.get("version") or ""))
+    data = {k: v for k, v in data.items() if v not in (None, "")}
+    r = w.c_org.post(f"/events/{event_id}/edit", data={**data, "meeting_slots": "2"})
+    assert r.status_code == 400 and _meetings(app)[0].slot == 2
+    r = w.c_org.post(f"/events/{event_id}/edit", data={**data, "meeting_slots": "4"})
+    assert r.status_code == 302

@@ -21,6 +21,7 @@ from marketplace.extensions import db
 from marketplace.models import (
     Event,
     EventSeries,
+    MeetingRequest,
     Registration,
 )
 from marketplace.models.events import AUDIENCES, EVENT_KINDS
@@ -119,6 +120,7 @@ def update_event(user, event: Event, data: dict, *, expected_version=None, keep_
     if event.status in ("cancelled", "finished"):
         raise Conflict(_l("A cancelled or finished event can no longer be changed."))
     values = _clean_event(data)
+    _keep_booked_slots(event, values["meeting_slots"])
     for key, value in values.items():
         setattr(event, key, value)
     db.session.flush()
@@ -127,6 +129,21 @@ def update_event(user, event: Event, data: dict, *, expected_version=None, keep_
         from marketplace.services.events.registration import promote_waiting
         promote_waiting(event)
     return event
+
+
+def _keep_booked_slots(event: Event, new_count: int) -> None:
+    """Slot numbers run on into the added windows, so the first window's size changes only while no meeting
+    is booked or proposed at or after the slots that would move."""
+    old_count = event.meeting_slots or 0
+    if new_count == old_count:
+        return
+    low = min(old_count, new_count)
+    moved = db.session.scalar(select(MeetingRequest.id).where(
+        MeetingRequest.event_id == event.id, MeetingRequest.status.in_(("pending", "accepted")),
+        (MeetingRequest.slot >= low) | (MeetingRequest.proposed_slot >= low)).limit(1))
+    if moved is not None:
+        message = _l("Meetings are booked in slots this change would move: move or cancel them first.")
+        raise ValidationFailed(message, field_errors={"meeting_slots": message})
 
 
 def event_form_data(event: Event) -> dict:
