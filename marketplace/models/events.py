@@ -1,4 +1,5 @@
-"""Online roadshows and Spark events: series, events, agendas, registrations, 1:1 meetings and follow-ups."""
+"""Online roadshows and Spark events: series, events, agendas, registrations, participant profiles, meeting
+windows, 1:1 meetings (with check-in and notes) and follow-ups."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,7 +18,7 @@ EVENT_KINDS = ("roadshow", "spark", "other")
 EVENT_STATUSES = ("draft", "published", "cancelled", "finished")
 AUDIENCES = ("investors", "firms", "hospitals", "banks", "incubators")
 REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
-MEETING_STATUSES = ("pending", "accepted", "declined", "withdrawn")
+MEETING_STATUSES = ("pending", "accepted", "declined", "withdrawn", "cancelled", "expired")
 INTEREST_KINDS = ("license", "invest", "trial")
 FOLLOW_UP_STATUSES = ("open", "introduced", "closed")
 
@@ -73,6 +74,9 @@ class Event(TimestampMixin, Base):
     meeting_minutes: Mapped[int] = mapped_column(Integer, default=15)
     meeting_slots: Mapped[int] = mapped_column(Integer, default=0)
     meeting_tables: Mapped[int] = mapped_column(Integer, default=4)
+    # At most this many meetings per person (None: no limit); requests wait this many days for an answer.
+    max_meetings_per_person: Mapped[int | None] = mapped_column(Integer)
+    meeting_request_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -147,13 +151,18 @@ class Registration(TimestampMixin, Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     event_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
 
 
 class MeetingRequest(TimestampMixin, Base):
-    """A registrant asks a presenter for a short 1:1 meeting about an agenda item."""
+    """A participant asks another one (an agenda item's presenter, or anybody registered) for a short 1:1 meeting.
+
+    ``presenter_id`` is the person asked. ``slot`` indexes the event's meeting slots (see
+    ``services.events.windows``): chosen by the person asked when accepting, or by the scheduler.
+    """
 
     __tablename__ = "event_meeting_requests"
     __table_args__ = (
@@ -164,8 +173,8 @@ class MeetingRequest(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("event_agenda_items.id", ondelete="CASCADE"),
-                                                index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("event_agenda_items.id", ondelete="CASCADE"),
+                                                       index=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -174,27 +183,100 @@ class MeetingRequest(TimestampMixin, Base):
     answer_reason: Mapped[str] = mapped_column(Text, default="")
     slot: Mapped[int | None] = mapped_column(Integer)
     table_number: Mapped[int | None] = mapped_column(Integer)
+    # The time the person asking proposed (a slot number); the person asked may choose another common one.
+    proposed_slot: Mapped[int | None] = mapped_column(Integer)
+    # A pending request lapses at this time (the meeting window's start, or some days after asking).
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    requester_checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    presenter_checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once the meeting ended: the side that did not come while the other checked in.
+    no_show_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     event: Mapped[Event] = relationship()
-    item: Mapped[AgendaItem] = relationship()
+    item: Mapped[AgendaItem | None] = relationship()
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     presenter: Mapped[User | None] = relationship(foreign_keys=[presenter_id])
 
 
+class MeetingWindow(Base):
+    """A block of 1:1 meeting slots an organiser adds to an event, after the event's own first window.
+
+    Slots are numbered across windows in the order the windows were added (the event's own
+    ``meetings_start_at`` / ``meeting_slots`` first), so adding a window never moves a placed meeting.
+    """
+
+    __tablename__ = "event_meeting_windows"
+    __table_args__ = (
+        CheckConstraint("slots > 0", name="slots_positive"),
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    slots: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer, default=15)
+
+
+class Participant(TimestampMixin, Base):
+    """A registrant's profile for one event: who they are, what they offer and look for, when they are free."""
+
+    __tablename__ = "event_participants"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    offers_text: Mapped[str] = mapped_column(Text, default="")
+    looks_for_text: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="")       # an organisation kind code
+    fields: Mapped[list] = mapped_column(JSON, default=list)        # top-level field codes
+    looking_for: Mapped[list] = mapped_column(JSON, default=list)   # purpose codes (licence, investment…)
+    meetings_opt_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Slot numbers the person is free in; None means every slot.
+    free_slots: Mapped[list | None] = mapped_column(JSON)
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+
+    event: Mapped[Event] = relationship()
+    user: Mapped[User] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+
+class MeetingNote(TimestampMixin, Base):
+    """What one side wrote about a meeting; only its author reads it."""
+
+    __tablename__ = "event_meeting_notes"
+    __table_args__ = (UniqueConstraint("meeting_id", "author_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("event_meeting_requests.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
 class EventInterest(TimestampMixin, Base):
-    """An attendee's interest in an agenda item; it is the follow-up, owned by the item's owner or a broker."""
+    """An attendee's interest in an agenda item or from a 1:1 meeting; it is the follow-up, owned by the item's
+    presenter (the other side of the meeting) or a broker. ``offer_id`` is what a meeting's interest is about."""
 
     __tablename__ = "event_interests"
     __table_args__ = (
         UniqueConstraint("agenda_item_id", "user_id", "kind"),
+        UniqueConstraint("meeting_id", "user_id", "kind"),
+        CheckConstraint("agenda_item_id IS NOT NULL OR meeting_id IS NOT NULL", name="item_or_meeting"),
         CheckConstraint(f"kind IN {INTEREST_KINDS}", name="kind"),
         CheckConstraint(f"status IN {FOLLOW_UP_STATUSES}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("event_agenda_items.id", ondelete="CASCADE"),
-                                                index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("event_agenda_items.id", ondelete="CASCADE"),
+                                                       index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("event_meeting_requests.id", ondelete="CASCADE"),
+                                                   index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(10))
@@ -205,7 +287,9 @@ class EventInterest(TimestampMixin, Base):
     closed_reason: Mapped[str] = mapped_column(Text, default="")
 
     event: Mapped[Event] = relationship()
-    item: Mapped[AgendaItem] = relationship()
+    item: Mapped[AgendaItem | None] = relationship()
+    meeting: Mapped[MeetingRequest | None] = relationship()
+    offer: Mapped[Offer | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     organization: Mapped[Organization | None] = relationship()

@@ -209,6 +209,30 @@ MESSAGES = {
     "meeting_declined": (
         _l("Your 1:1 meeting request was declined"),
         _l("%(presenter)s declined to meet about \"%(item)s\" at \"%(title)s\". %(reason)s")),
+    # 1:1 meetings between any two participants of an event (services/events/meeting_news.py)
+    "meeting_asked": (
+        _l("%(requester)s asks to meet you at \"%(title)s\""),
+        _l("Reason: %(reason)s Proposed time: %(when)s. Accept with a time you are both free, or decline.")),
+    "meeting_booked": (
+        _l("1:1 meeting booked: %(when)s"),
+        _l("The meeting between %(requester)s and %(presenter)s at \"%(title)s\" is at %(when)s. It is in "
+           "your agenda and calendar.")),
+    "meeting_accepted_untimed": (
+        _l("Your 1:1 meeting request was accepted"),
+        _l("%(presenter)s accepted to meet you at \"%(title)s\". The time follows with the meeting schedule.")),
+    "meeting_turned_down": (
+        _l("Your 1:1 meeting request was declined"),
+        _l("%(presenter)s declined to meet at \"%(title)s\". %(reason)s")),
+    "meeting_moved": (
+        _l("A 1:1 meeting was moved: %(when)s"),
+        _l("%(who)s moved your meeting at \"%(title)s\" to %(when)s.")),
+    "meeting_cancelled": (
+        _l("A 1:1 meeting was cancelled"),
+        _l("%(who)s cancelled your meeting at \"%(title)s\". %(reason)s")),
+    "meeting_expired": (
+        _l("Your 1:1 meeting request lapsed"),
+        _l("%(presenter)s did not answer your request at \"%(title)s\" in time. You may ask again or ask "
+           "someone else.")),
     "presenter_assigned": (
         _l("You present at \"%(title)s\""),
         _l("You were put on the agenda to present \"%(item)s\" at %(starts)s. Attendees may ask you for "

@@ -1,59 +1,27 @@
-"""Events: roadshows and Spark events, agendas, registration, calendars, 1:1 meetings, follow-ups, reports."""
+"""Events: roadshows and Spark events, agendas, registration, calendars, follow-ups, reports.
+
+1:1 meetings are in ``event_meetings``, participants and personal agendas in ``event_people``; all share the
+``events`` blueprint of ``event_common``.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.i18n import current_lang
+from marketplace.links import site_url
 from marketplace.queries import events as events_q
 from marketplace.services import events as svc
 from marketplace.services.errors import DomainError
-from marketplace.services.versions import StaleEdit
 from marketplace.services.unit_of_work import unit_of_work
+from marketplace.services.versions import StaleEdit
 from marketplace.settings import current_settings
-from marketplace.links import site_url
+from marketplace.views import event_meetings, event_people  # noqa: F401  (their routes join the blueprint)
+from marketplace.views.event_common import act as _act
+from marketplace.views.event_common import bp
+from marketplace.views.event_common import load_event as _event
 from marketplace.views.helpers import flash_domain_error, flash_stale_edit, form_dict
-
-bp = Blueprint("events", __name__, url_prefix="/events")
-
-
-@bp.context_processor
-def _helpers():
-    def at(value, event, fmt="%Y-%m-%d %H:%M"):
-        moment = svc.local(value, event.timezone)
-        return moment.strftime(fmt) if moment else ""
-
-    def iso(value):
-        return svc.aware(value).isoformat() if value else ""
-
-    return {"at": at, "iso": iso, "kind_labels": svc.KIND_LABELS, "status_labels": svc.STATUS_LABELS,
-            "audience_labels": svc.AUDIENCE_LABELS, "registration_labels": svc.REGISTRATION_LABELS,
-            "meeting_labels": svc.MEETING_LABELS, "priority_labels": svc.PRIORITY_LABELS,
-            "interest_labels": svc.INTEREST_LABELS, "follow_up_labels": svc.FOLLOW_UP_LABELS,
-            "meeting_time": svc.meeting_time, "can_manage_event": lambda e: svc.can_manage(current_user, e)}
-
-
-def _event(event_id: int, manage: bool = False):
-    event = events_q.get_event(current_user, event_id)
-    if manage:
-        svc.require_manage(current_user, event)
-    return event
-
-
-def _act(event_id: int, action, success: str, target: str | None = None):
-    """Run one change in a unit of work; 403/404 propagate, other domain errors flash."""
-    try:
-        with unit_of_work():
-            action()
-    except DomainError as exc:
-        if exc.http_status in (403, 404):
-            raise
-        flash_domain_error(exc)
-    else:
-        flash(success, "success")
-    return redirect(target or url_for("events.detail", event_id=event_id))
-
 
 # --- lists, series ------------------------------------------------------------------------------------
 
@@ -169,7 +137,8 @@ def detail(event_id: int):
     return render_template(
         "events/detail.html", event=event, reg=reg, position=svc.waiting_position(reg) if reg else None,
         confirmed=svc.confirmed_count(event), can_manage=svc.can_manage(current_user, event),
-        attendee=svc.is_attendee(current_user, event), meetings=svc.my_meetings(current_user, event))
+        attendee=svc.is_attendee(current_user, event), meetings=svc.my_meetings(current_user, event),
+        participant=svc.is_participant(current_user, event), slot_total=svc.slot_count(event))
 
 
 # --- agenda -------------------------------------------------------------------------------------------
@@ -195,7 +164,7 @@ def agenda(event_id: int):
     q = request.args.get("q", "")
     return render_template("events/agenda.html", event=event, data=data, errors=errors, q=q,
                            candidates=svc.catalogue_candidates(current_user, q),
-                           presenters=svc.presenter_choices(event),
+                           presenters=svc.presenter_choices(event, data.get("offer_id")),
                            suggestions={i.id: svc.attendance_suggestions(current_user, i) for i in event.items}), (
         400 if errors else 200)
 
@@ -248,7 +217,7 @@ def _calendar(body: str, filename: str) -> Response:
 def event_ics(event_id: int):
     event = _event(event_id)
     meetings = svc.my_meetings(current_user, event, scheduled_only=True)
-    return _calendar(svc.ics([(event, meetings)], request.host, current_lang(),
+    return _calendar(svc.ics([(event, meetings)], request.host, current_lang(), viewer_id=current_user.get_id() and current_user.id,
                              links=svc.may_see_meeting_link(current_user, event)), f"event-{event.id}.ics")
 
 
@@ -257,7 +226,8 @@ def feed(token: str):
     user = svc.user_for_token(token)
     if user is None or not user.is_active:
         abort(404)
-    return _calendar(svc.ics(svc.feed_events(user), request.host, user.locale or "zh", "TechBridge"),
+    return _calendar(svc.ics(svc.feed_events(user), request.host, user.locale or "zh", "TechBridge",
+                             viewer_id=user.id),
                      "techbridge-events.ics")
 
 
@@ -269,53 +239,6 @@ def mine():
     regs = svc.my_registrations(current_user)
     return render_template("events/mine.html", regs=regs, feed_url=site_url("events.feed", token=token),
                            positions={r.id: svc.waiting_position(r) for r in regs})
-
-
-# --- 1:1 meetings -------------------------------------------------------------------------------------
-
-@bp.route("/<int:event_id>/items/<int:item_id>/meetings", methods=["POST"])
-@login_required
-def request_meeting(event_id: int, item_id: int):
-    event = _event(event_id)
-    item = svc.get_item(current_user, event, item_id)
-    return _act(event_id, lambda: svc.request_meeting(current_user, event, item, request.form.get("reason", ""),
-                                                      request.form.get("priority", 2)),
-                _("Meeting requested; the presenter will accept or decline."))
-
-
-@bp.route("/<int:event_id>/meetings/<int:meeting_id>/answer", methods=["POST"])
-@login_required
-def answer_meeting(event_id: int, meeting_id: int):
-    event = _event(event_id)
-    meeting = svc.get_meeting(current_user, event, meeting_id)
-    return _act(event_id, lambda: svc.answer_meeting(current_user, meeting, request.form.get("decision", ""),
-                                                     request.form.get("reason", "")),
-                _("Your answer was recorded."), url_for("events.meetings", event_id=event_id))
-
-
-@bp.route("/<int:event_id>/meetings")
-@login_required
-def meetings(event_id: int):
-    event = _event(event_id)
-    can_manage = svc.can_manage(current_user, event)
-    rows = svc.all_meetings(current_user, event) if can_manage else svc.my_meetings(current_user, event)
-    return render_template("events/meetings.html", event=event, rows=rows, can_manage=can_manage)
-
-
-@bp.route("/<int:event_id>/meetings/schedule", methods=["POST"])
-@login_required
-def schedule(event_id: int):
-    event = _event(event_id, manage=True)
-    result = {}
-
-    def run():
-        result["schedule"] = svc.run_scheduler(current_user, event)
-
-    response = _act(event_id, run, _("Timetable computed; everybody sees their meetings."),
-                    url_for("events.meetings", event_id=event_id))
-    if "schedule" in result and result["schedule"].unplaced:
-        flash(_("%(n)d accepted requests did not fit in the slots.", n=len(result["schedule"].unplaced)), "warning")
-    return response
 
 
 # --- interests, follow-ups, report --------------------------------------------------------------------

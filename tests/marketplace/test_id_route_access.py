@@ -39,6 +39,7 @@ from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarTok
                                 FollowupRating, Introduction, IntroductionMessage, IntroductionTask, MatchSuggestion,
                                 MeetingRequest, Membership, NdaTerms, Notification, OrganizationInvitation,
                                 OrganizationVerification, Registration, SavedSearch, StoredFile, User)
+from marketplace.models.events import MeetingWindow
 from marketplace.services.confidentiality import text_hash
 from tests.conftest import login
 from tests.factories import other_uscc
@@ -293,6 +294,20 @@ def meeting_request(w: World) -> Case:
     (meeting_id,) = w.add(MeetingRequest(event_id=case.values["event_id"], agenda_item_id=case.values["item_id"],
                                          requester_id=w.c.user, presenter_id=w.a.user, reason="谈许可"))
     return Case({**case.values, "meeting_id": meeting_id}, w.a.email)
+
+
+def event_participant(w: World) -> Case:
+    """A's presenter is a participant of the published event; C (registered) may see and ask them."""
+    case = published_event(w)
+    return Case({**case.values, "user_id": w.a.user}, w.c.email)
+
+
+def meeting_window(w: World) -> Case:
+    """An extra window of meeting slots on the organiser's published event."""
+    case = published_event(w)
+    (window_id,) = w.add(MeetingWindow(event_id=case.values["event_id"], starts_at=_now() + timedelta(days=4),
+                                       slots=2, minutes=15))
+    return Case({**case.values, "window_id": window_id}, w.organiser.email)
 
 
 def follow_up(w: World) -> Case:
@@ -607,6 +622,20 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "events.request_meeting": EVENT,
     "events.interest": EVENT,
     "events.answer_meeting": (meeting_request,),
+    "events.reschedule": (meeting_request,),
+    "events.cancel_meeting": (meeting_request,),
+    "events.check_in_meeting": (meeting_request,),
+    "events.meeting_note": (meeting_request,),
+    "events.meeting_interest": (meeting_request,),
+    "events.participants": (published_event,),
+    "events.profile": (published_event,),
+    "events.availability": (published_event,),
+    "events.my_agenda": (published_event,),
+    "events.check_in": (published_event,),
+    "events.participant": (event_participant,),
+    "events.request_person": (event_participant,),
+    "events.add_window": EVENT,
+    "events.remove_window": (meeting_window,),
     "events.claim": (follow_up,),
     "events.close": (follow_up,),
     "events.introduce": (follow_up,),
@@ -695,6 +724,15 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "events.cancel": {"reason": "篡改"},
     "events.request_meeting": {"reason": "篡改", "priority": "2"},
     "events.answer_meeting": {"decision": "accepted"},
+    "events.reschedule": {"slot": "1"},
+    "events.cancel_meeting": {"reason": "篡改"},
+    "events.meeting_note": {"body": "篡改"},
+    "events.meeting_interest": {"kind": "invest"},
+    "events.profile": {"headline": "篡改"},
+    "events.availability": {"slot": ["0"]},
+    "events.request_person": {"reason": "篡改"},
+    "events.add_window": lambda w, case: {"window_starts_at": _event_form(w, case)["starts_at"], "window_slots": "2",
+                                          "window_minutes": "15"},
     "events.interest": {"kind": "invest"},
     "events.close": {"reason": "篡改"},
     "events.introduce": lambda w, case: {"need_id": str(case.extra["need_id"])},
@@ -715,6 +753,11 @@ RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
     "confidentiality.accept_nda": lambda w: w.broker,  # brokers (and approved requesters) accept NDAs
     "brokering.respond": lambda w: w.a,                # the sides answer, not the broker
     ("events.request_meeting", "published_event"): lambda w: w.c,  # a registrant asks for a meeting
+    "events.participants": lambda w: w.c,              # registrants see the participant list
+    "events.profile": lambda w: w.c,                   # ... and keep their own profile, free times, agenda
+    "events.availability": lambda w: w.c,
+    "events.my_agenda": lambda w: w.c,
+    "events.check_in": lambda w: w.c,
     "events.claim": lambda w: w.broker,                # technology managers take follow-ups over
     "events.introduce": lambda w: w.broker,            # only brokers propose introductions
     ("uploads.delete_attachment", "teaser_offer_attachment"): lambda w: w.operator,  # A stops editing once published

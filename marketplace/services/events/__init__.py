@@ -5,7 +5,10 @@ Services take plain data, check access, validate, raise DomainError subclasses a
 unit of work commits. Times are stored in UTC; each event keeps the IANA time zone it is shown in.
 
 One module per part: ``common`` (labels, access, time zones), ``manage``, ``agenda``, ``registration``,
-``calendars``, ``meetings``, ``follow_ups``; the names below are the public API used by views and the API.
+``calendars``, ``windows`` (meeting slots), ``participants`` (profiles, availability), ``booking`` (free and busy
+slots, tables, locks), ``meetings`` (requests, answers, moves, lapses, the scheduler run), ``meeting_news``
+(telling the other side), ``on_the_day`` (check-in, no-shows, notes, video links, interests after a meeting),
+``follow_ups``; the names below are the public API used by views and the API.
 """
 from __future__ import annotations
 
@@ -28,10 +31,23 @@ from marketplace.services.events.registration import (  # noqa: F401
 from marketplace.services.events.calendars import (  # noqa: F401
     calendar_token, user_for_token, ics, feed_events,
 )
+from marketplace.services.events.windows import (  # noqa: F401
+    windows, slot_times, slot_count, meeting_time, meeting_end, add_window, remove_window,
+)
+from marketplace.services.events.participants import (  # noqa: F401
+    participant_ids, is_participant, may_see_participants, require_participants_view, profile_of,
+    profile_form_data, field_choices, save_profile, free_slots, set_availability, meets,
+)
+from marketplace.services.events.booking import busy_slots, open_slots, common_slots  # noqa: F401
 from marketplace.services.events.meetings import (  # noqa: F401
-    meeting_time, request_meeting, answer_meeting, get_meeting, my_meetings, all_meetings, run_scheduler,
+    EXPIRY_JOB, request_meeting, request_person, answer_meeting, reschedule, cancel_meeting, expire_requests,
+    get_meeting, my_meetings, all_meetings, run_scheduler,
+)
+from marketplace.services.events.on_the_day import (  # noqa: F401
+    NO_SHOW_JOB, check_in, check_in_meeting, record_no_shows, video_link, note_of, save_note, other_side,
+    interest_offers, mark_meeting_interest,
 )
 from marketplace.services.events.follow_ups import (  # noqa: F401
-    mark_interest, can_handle_follow_up, get_interest, follow_ups, claim, close_follow_up, interest_needs,
+    mark_interest, can_handle_follow_up, interest_offer_id, interest_title, get_interest, follow_ups, claim, close_follow_up, interest_needs,
     to_introduction, report, series_summary,
 )

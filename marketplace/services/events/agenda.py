@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marketplace.services.events.common import aware, bump_sequence, parse_local, require_manage, zone
+from marketplace.services.events.common import aware, bump_sequence, parse_local, require_manage, to_int, zone
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -65,6 +65,15 @@ def add_item(user, event: Event, data: dict) -> AgendaItem:
     presenter = db.session.get(User, presenter_id) if presenter_id else None
     if presenter_id and presenter is None:
         c.error("presenter_id", _l("Unknown user."))
+    if offer is not None and not c.errors:
+        members = organisation_members(offer.organization_id)
+        if presenter is None and members:  # the item's own organisation presents it by default
+            presenter, presenter_id = members[0], members[0].id
+        elif presenter is not None and presenter.id not in {m.id for m in members}:
+            c.error("presenter_id", _l("The presenter must be a member of the offer's organisation."))
+    capacity = c.values["meeting_capacity"] if c.values["meeting_capacity"] is not None else 4
+    if capacity > 0 and presenter is None and "presenter_id" not in c.errors:
+        c.error("presenter_id", _l("Items with 1:1 meetings need a presenter (or set the meetings to 0)."))
     if starts and ends:
         if ends <= starts:
             c.error("ends_at", _l("The end must be after the start."))
@@ -78,8 +87,7 @@ def add_item(user, event: Event, data: dict) -> AgendaItem:
     item = AgendaItem(event_id=event.id, offer_id=offer.id if offer else None, presenter_id=presenter_id,
                       project_title_zh=c.values["project_title_zh"], project_title_en=c.values["project_title_en"],
                       project_summary=c.values["project_summary"], organization_id=org_id, starts_at=starts,
-                      ends_at=ends, meeting_capacity=c.values["meeting_capacity"]
-                      if c.values["meeting_capacity"] is not None else 4)
+                      ends_at=ends, meeting_capacity=capacity)
     db.session.add(item)
     db.session.flush()
     if presenter is not None:
@@ -96,11 +104,31 @@ def remove_item(user, event: Event, item: AgendaItem) -> None:
     db.session.flush()
 
 
-def presenter_choices(event: Event) -> list[User]:
-    """Active members of organisations (the people who can present an offer or a project)."""
-    return list(db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(
+def organisation_members(org_id: int | None) -> list[User]:
+    """Active members of one organisation, owners first (the first is the default presenter)."""
+    if org_id is None:
+        return []
+    rows = db.session.execute(select(User, Membership.role).join(Membership, Membership.user_id == User.id)
+                              .where(Membership.organization_id == org_id, User.active.is_(True))
+                              .order_by(User.display_name, User.id)).all()
+    return [user for user, role in sorted(rows, key=lambda r: r[1] != "owner")]
+
+
+def presenter_choices(event: Event, offer_id=None) -> list[tuple[Organization | None, list[User]]]:
+    """Who may present, grouped by organisation: for an offer, the members of its organisation only; for a
+    free project, members of organisations (the project belongs to the presenter's organisation)."""
+    offer = db.session.get(Offer, to_int(offer_id) or 0) if offer_id else None
+    if offer is not None and offer.status == "published":
+        return [(offer.organization, organisation_members(offer.organization_id))]
+    users = list(db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(
         select(Membership.user_id))).options(selectinload(User.memberships)).order_by(User.display_name)
         .limit(500)))
+    groups: dict[int, list[User]] = {}
+    for user in users:
+        groups.setdefault(min(user.org_ids), []).append(user)
+    orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(groups)))}
+    return sorted(((orgs.get(org_id), members) for org_id, members in groups.items()),
+                  key=lambda group: group[0].name_zh if group[0] else "")
 
 
 def attendance_suggestions(user, item: AgendaItem, limit: int = 8) -> dict:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from marketplace.services.events.common import aware, require_login, utc_now
-from marketplace.services.events.meetings import meeting_time, my_meetings
-from sqlalchemy import select
+from marketplace.services.events.meetings import my_meetings
+from marketplace.services.events.on_the_day import video_link
+from marketplace.services.events.windows import meeting_end, meeting_time
+from sqlalchemy import or_, select
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -56,8 +58,16 @@ def _fold(line: str) -> list[str]:
     return [out[0]] + [" " + part for part in out[1:]]
 
 
+def _meeting_subject(meeting: MeetingRequest, viewer_id: int | None, lang: str) -> str:
+    """An agenda item's title, else the other person's name."""
+    if meeting.item is not None:
+        return meeting.item.title(lang)
+    other = meeting.presenter if viewer_id == meeting.requester_id else meeting.requester
+    return other.display_name if other else ""
+
+
 def ics(events: list[tuple[Event, list[MeetingRequest]]], host: str, lang: str = "zh", name: str = "",
-        *, links: bool = True) -> str:
+        *, links: bool = True, viewer_id: int | None = None) -> str:
     """An iCalendar document with one VEVENT per event (and one per scheduled 1:1 meeting); ``links=False``
     leaves out the online meeting link (for people who may not see it, see ``may_see_meeting_link``)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//TechBridge//Events//EN", "CALSCALE:GREGORIAN",
@@ -80,21 +90,30 @@ def ics(events: list[tuple[Event, list[MeetingRequest]]], host: str, lang: str =
             if start is None:
                 continue
             lines += ["BEGIN:VEVENT", f"UID:meeting-{m.id}@{host}", f"DTSTAMP:{stamp}",
-                      f"DTSTART:{_ics_time(start)}",
-                      f"DTEND:{_ics_time(start + timedelta(minutes=event.meeting_minutes))}",
-                      f"SUMMARY:{_ics_text('1:1 ' + m.item.title(lang))}",
-                      f"DESCRIPTION:{_ics_text(m.reason)}", "END:VEVENT"]
+                      f"DTSTART:{_ics_time(start)}", f"DTEND:{_ics_time(meeting_end(event, m.slot))}",
+                      f"SEQUENCE:{event.ics_sequence or 0}",
+                      f"SUMMARY:{_ics_text('1:1 ' + _meeting_subject(m, viewer_id, lang))}",
+                      f"DESCRIPTION:{_ics_text(m.reason)}"]
+            if m.table_number:
+                lines.append(f"LOCATION:{_ics_text(f'#{m.table_number}')}")
+            if links and video_link(event, m):
+                lines.append(f"URL:{video_link(event, m)}")
+            lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "\r\n".join(part for line in lines for part in _fold(line)) + "\r\n"
 
 
 def feed_events(user) -> list[tuple[Event, list[MeetingRequest]]]:
-    """The user's registered (not cancelled) events and their scheduled meetings, for the personal feed."""
-    regs = db.session.scalars(select(Registration).where(Registration.user_id == user.id,
-                                                         Registration.status == "confirmed"))
+    """The user's registered (not cancelled) events, and events where they have a booked meeting (presenters
+    need not register), each with the user's booked meetings, for the personal feed."""
+    registered = set(db.session.scalars(select(Registration.event_id).where(
+        Registration.user_id == user.id, Registration.status == "confirmed")))
+    meeting_events = set(db.session.scalars(select(MeetingRequest.event_id).where(
+        or_(MeetingRequest.requester_id == user.id, MeetingRequest.presenter_id == user.id),
+        MeetingRequest.status == "accepted", MeetingRequest.slot.isnot(None))))
     out = []
-    for reg in regs:
-        event = reg.event
+    for event in db.session.scalars(select(Event).where(Event.id.in_(registered | meeting_events))
+                                    .order_by(Event.starts_at)):
         if event.status == "draft":
             continue
         out.append((event, my_meetings(user, event, scheduled_only=True)))

@@ -29,8 +29,9 @@ AUDIENCE_LABELS = {"investors": _l("Investors"), "firms": _l("Firms"), "hospital
                    "banks": _l("Banks"), "incubators": _l("Incubators")}
 REGISTRATION_LABELS = {"confirmed": _l("Registered"), "waitlisted": _l("On the waiting list"),
                        "cancelled": _l("Cancelled")}
-MEETING_LABELS = {"pending": _l("Waiting for the presenter"), "accepted": _l("Accepted"),
-                  "declined": _l("Declined"), "withdrawn": _l("Withdrawn")}
+MEETING_LABELS = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"),
+                  "declined": _l("Declined"), "withdrawn": _l("Withdrawn"),
+                  "cancelled": lazy_pgettext("meeting", "Cancelled"), "expired": _l("Lapsed unanswered")}
 PRIORITY_LABELS = {1: _l("Nice to have"), 2: _l("Important"), 3: _l("Essential")}
 INTEREST_LABELS = {"license": _l("Want to license"), "invest": _l("Want to invest"), "trial": _l("Want a trial")}
 # "Open" alone is a need that is open for offers; a follow-up item that is open waits for someone to act.

@@ -63,8 +63,33 @@ def mark_interest(user, event: Event, item: AgendaItem, kind: str, note: str = "
 def can_handle_follow_up(user, interest: EventInterest) -> bool:
     if user_id_of(user) is None:
         return False
+    org_id = interest_org_id(interest)
     return (interest.owner_id == user.id or access.is_broker(user) or can_manage(user, interest.event)
-            or (interest.item.organization_id is not None and access.is_member_of(user, interest.item.organization_id)))
+            or (org_id is not None and access.is_member_of(user, org_id)))
+
+
+def interest_offer_id(interest: EventInterest) -> int | None:
+    """The offer an interest is about: its agenda item's, or the one named after a meeting."""
+    return interest.item.offer_id if interest.item is not None else interest.offer_id
+
+
+def interest_org_id(interest: EventInterest) -> int | None:
+    """The organisation whose members handle the follow-up (the item's, or the named offer's)."""
+    if interest.item is not None:
+        return interest.item.organization_id
+    return interest.offer.organization_id if interest.offer is not None else None
+
+
+def interest_title(interest: EventInterest, lang: str = "zh") -> str:
+    """What the interest is about, for lists and messages."""
+    if interest.item is not None:
+        return interest.item.title(lang)
+    if interest.offer is not None:
+        return interest.offer.title(lang)
+    meeting = interest.meeting
+    other = meeting.presenter if meeting and meeting.requester_id == interest.user_id else (
+        meeting.requester if meeting else None)
+    return str(_l("1:1 meeting with %(name)s", name=other.display_name if other else "—"))
 
 
 def get_interest(user, interest_id) -> EventInterest:
@@ -124,7 +149,8 @@ def to_introduction(user, interest: EventInterest, need_id=None, message: str = 
         raise PermissionDenied(_l("You do not handle this follow-up."))
     if interest.status != "open":
         raise Conflict(_l("This follow-up is no longer open."))
-    if interest.item.offer_id is None:
+    offer_id = interest_offer_id(interest)
+    if offer_id is None:
         raise Conflict(_l("Only items from the catalogue can become introductions."))
     needs = interest_needs(interest)
     if need_id:
@@ -139,8 +165,8 @@ def to_introduction(user, interest: EventInterest, need_id=None, message: str = 
     message = (message or "").strip() or str(_l(
         "Follow-up from %(event)s: %(who)s marked \"%(kind)s\" for %(item)s.", event=event.title("en"),
         who=interest.user.display_name if interest.user else "—", kind=INTEREST_LABELS[interest.kind],
-        item=interest.item.title("en")))
-    intro = brokering.propose(user, need.id, interest.item.offer_id, message, expiry_days=expiry_days)
+        item=interest_title(interest, "en")))
+    intro = brokering.propose(user, need.id, offer_id, message, expiry_days=expiry_days)
     interest.introduction_id = intro.id
     interest.status = "introduced"
     if interest.owner_id is None:

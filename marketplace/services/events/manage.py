@@ -21,6 +21,7 @@ from marketplace.extensions import db
 from marketplace.models import (
     Event,
     EventSeries,
+    MeetingRequest,
     Registration,
 )
 from marketplace.models.events import AUDIENCES, EVENT_KINDS
@@ -83,6 +84,8 @@ def _clean_event(data: dict) -> dict:
     c.integer("meeting_minutes", min_value=5, max_value=120)
     c.integer("meeting_slots", min_value=0, max_value=48)
     c.integer("meeting_tables", min_value=1, max_value=200)
+    c.integer("max_meetings_per_person", min_value=1, max_value=200)
+    c.integer("meeting_request_days", min_value=1, max_value=60)
     series_id = c.integer("series_id", min_value=1)
     if series_id and db.session.get(EventSeries, series_id) is None:
         c.error("series_id", _l("Unknown series."))
@@ -90,7 +93,8 @@ def _clean_event(data: dict) -> dict:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=c.errors)
     values = dict(c.values)
     values["title_zh"] = values["title_zh"] or values["title_en"]
-    for key, default in (("meeting_minutes", 15), ("meeting_slots", 0), ("meeting_tables", 4)):
+    for key, default in (("meeting_minutes", 15), ("meeting_slots", 0), ("meeting_tables", 4),
+                         ("meeting_request_days", 3)):
         if values[key] is None:
             values[key] = default
     return values
@@ -116,6 +120,7 @@ def update_event(user, event: Event, data: dict, *, expected_version=None, keep_
     if event.status in ("cancelled", "finished"):
         raise Conflict(_l("A cancelled or finished event can no longer be changed."))
     values = _clean_event(data)
+    _keep_booked_slots(event, values["meeting_slots"])
     for key, value in values.items():
         setattr(event, key, value)
     db.session.flush()
@@ -126,13 +131,29 @@ def update_event(user, event: Event, data: dict, *, expected_version=None, keep_
     return event
 
 
+def _keep_booked_slots(event: Event, new_count: int) -> None:
+    """Slot numbers run on into the added windows, so the first window's size changes only while no meeting
+    is booked or proposed at or after the slots that would move."""
+    old_count = event.meeting_slots or 0
+    if new_count == old_count:
+        return
+    low = min(old_count, new_count)
+    moved = db.session.scalar(select(MeetingRequest.id).where(
+        MeetingRequest.event_id == event.id, MeetingRequest.status.in_(("pending", "accepted")),
+        (MeetingRequest.slot >= low) | (MeetingRequest.proposed_slot >= low)).limit(1))
+    if moved is not None:
+        message = _l("Meetings are booked in slots this change would move: move or cancel them first.")
+        raise ValidationFailed(message, field_errors={"meeting_slots": message})
+
+
 def event_form_data(event: Event) -> dict:
     """An event as the form's plain data (times in its own zone)."""
     def fmt(value):
         return local(value, event.timezone).strftime("%Y-%m-%dT%H:%M") if value else ""
     data = {k: getattr(event, k) for k in ("kind", "title_zh", "title_en", "description_zh", "description_en",
                                            "timezone", "meeting_url", "capacity", "meeting_minutes",
-                                           "meeting_slots", "meeting_tables", "series_id")}
+                                           "meeting_slots", "meeting_tables", "max_meetings_per_person",
+                                           "meeting_request_days", "series_id")}
     data.update(starts_at=fmt(event.starts_at), ends_at=fmt(event.ends_at),
                 registration_deadline=fmt(event.registration_deadline),
                 meetings_start_at=fmt(event.meetings_start_at), audience=list(event.audience or []))

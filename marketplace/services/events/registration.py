@@ -21,9 +21,11 @@ from sqlalchemy.orm import selectinload
 from marketplace.extensions import db
 from marketplace.models import (
     Event,
+    MeetingRequest,
     Registration,
 )
 from marketplace.services.errors import Conflict
+from marketplace.services.events.meeting_news import changed as meeting_changed
 from marketplace.services.locks import lock_instance
 
 # --- registration -------------------------------------------------------------------------------------
@@ -76,9 +78,27 @@ def cancel_registration(user, event: Event) -> Registration:
     was_confirmed = reg.status == "confirmed"
     reg.status, reg.cancelled_at = "cancelled", utc_now()
     db.session.flush()
+    _call_off_meetings(user, event)
     if was_confirmed:
         promote_waiting(event)
     return reg
+
+
+def _call_off_meetings(user, event: Event) -> None:
+    """Someone who leaves (and presents nothing) no longer holds meeting slots: their open requests and
+    meetings at the event are cancelled and the other side is told."""
+    if any(item.presenter_id == user.id for item in event.items):
+        return
+    rows = db.session.scalars(select(MeetingRequest).where(
+        MeetingRequest.event_id == event.id, MeetingRequest.status.in_(("pending", "accepted")),
+        or_(MeetingRequest.requester_id == user.id, MeetingRequest.presenter_id == user.id)))
+    for meeting in rows:
+        meeting.status = "withdrawn" if meeting.status == "pending" and meeting.requester_id == user.id \
+            else "cancelled"
+        meeting.slot = meeting.table_number = None
+        meeting.answer_reason = str(_l("The participant cancelled their registration."))
+        db.session.flush()
+        meeting_changed(meeting, user.id, "meeting_cancelled")
 
 
 def promote_waiting(event: Event) -> list[Registration]:
