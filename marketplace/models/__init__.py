@@ -9,6 +9,7 @@ from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, N
 from marketplace.models.imports import ImportRun
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
+from marketplace.models.event_feedback import EventFeedback, EventOutcome
 from marketplace.models.idempotency import SubmissionKey
 from marketplace.models.liaison import LiaisonReport, SubParkStaff
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
@@ -33,4 +34,5 @@ __all__ = [
     "UserRole", "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure",
     "PolicyMeasureRevision", "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
     "FundingProgramme", "ProgrammeEntry",
+    "EventFeedback", "EventOutcome",
 ]

@@ -176,5 +176,9 @@ MESSAGES = {
         _l("You present at \"%(title)s\""),
         _l("You were put on the agenda to present \"%(item)s\" at %(starts)s. Attendees may ask you for "
            "1:1 meetings.")),
+    "event_feedback_request": (
+        _l("How was \"%(title)s\"?"),
+        _l("The event \"%(title)s\" has ended. Please rate it from 1 to 5 and tell the organiser what to "
+           "improve; it takes a minute.")),
 }
 DIGEST_SUBJECT = _l("Your TechBridge digest: %(count)s notifications")
