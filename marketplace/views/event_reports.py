@@ -96,6 +96,8 @@ def remove_outcome(event_id: int, outcome_id: int):
 def feedback(event_id: int):
     """The rating form: open to the event's participants once it has ended; sending it again replaces it."""
     event = _event(event_id)
+    if not (svc.is_attendee(current_user, event) or svc.can_manage(current_user, event)):
+        abort(403)
     mine = report_svc.my_feedback(current_user, event)
     data = {"rating": str(mine.rating), "comment": mine.comment} if mine else {}
     errors: dict = {}

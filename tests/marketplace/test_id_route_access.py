@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarToken, Event, EventInterest,
+                                EventOutcome,
                                 FollowupRating, Introduction, IntroductionMessage, IntroductionTask, MatchSuggestion,
                                 MeetingRequest, Membership, NdaTerms, Notification, OrganizationInvitation,
                                 OrganizationVerification, Registration, SavedSearch, StoredFile, User)
@@ -293,6 +294,14 @@ def meeting_request(w: World) -> Case:
     (meeting_id,) = w.add(MeetingRequest(event_id=case.values["event_id"], agenda_item_id=case.values["item_id"],
                                          requester_id=w.c.user, presenter_id=w.a.user, reason="谈许可"))
     return Case({**case.values, "meeting_id": meeting_id}, w.a.email)
+
+
+def event_outcome(w: World) -> Case:
+    """An outcome the organiser recorded for the event; only the organiser and operators remove it."""
+    case = published_event(w)
+    (outcome_id,) = w.add(EventOutcome(event_id=case.values["event_id"], organization_id=w.a.org, kind="deal",
+                                       note="许可合同", recorded_by_id=w.organiser.user))
+    return Case({**case.values, "outcome_id": outcome_id}, w.organiser.email)
 
 
 def follow_up(w: World) -> Case:
@@ -572,6 +581,12 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "events.close": (follow_up,),
     "events.introduce": (follow_up,),
     "events.feed": (guessed_calendar_token, deactivated_users_calendar_token),
+    "event_reports.report": EVENT,
+    "event_reports.report_export": EVENT,
+    "event_reports.record_outcome": EVENT,
+    "event_reports.remove_outcome": (event_outcome,),
+    "event_reports.feedback": EVENT,
+    "event_reports.recommendations": EVENT,
     "account.revoke_token": (api_token,),
     "account.revoke_session": (user_session,),
     "operator.change_role": (member_account, own_account),
@@ -654,6 +669,8 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "memberships.invite": {"email": "intruder@example.com", "role": "owner"},
     "memberships.change_role": {"role": "owner"},
     "account.contact": {"contact_email": "intruder@example.com", "contact_phone": "1"},
+    "event_reports.record_outcome": {"kind": "deal", "note": "篡改"},
+    "event_reports.feedback": {"rating": "1", "comment": "篡改"},
 }
 
 # Who is the rightful user when it is not the builder's: by (endpoint, builder) or by endpoint.
@@ -663,6 +680,7 @@ RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
     ("events.request_meeting", "published_event"): lambda w: w.c,  # a registrant asks for a meeting
     "events.claim": lambda w: w.broker,                # technology managers take follow-ups over
     "events.introduce": lambda w: w.broker,            # only brokers propose introductions
+    ("event_reports.feedback", "published_event"): lambda w: w.c,  # a participant rates the event
     ("uploads.delete_attachment", "teaser_offer_attachment"): lambda w: w.operator,  # A stops editing once published
 }
 # (endpoint, builder) where nobody may use the route at all, so there is no rightful user to compare with.

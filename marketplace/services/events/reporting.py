@@ -247,7 +247,7 @@ def export_report(user, event, locale: str = "zh", now: datetime | None = None) 
         ExportTable("outcomes", (
             ExportColumn("日期", "Date", lambda o: o.happened_on),
             ExportColumn("机构", "Organisation", lambda o: o.organization.name(locale) if o.organization else ""),
-            ExportColumn("成效", "Outcome", lambda o: str(OUTCOME_LABELS[o.kind])),
+            ExportColumn("结果", "Outcome", lambda o: str(OUTCOME_LABELS[o.kind])),
             ExportColumn("金额（元）", "Amount (RMB)", lambda o: o.amount_rmb),
             ExportColumn("说明", "Note", lambda o: o.note),
             ExportColumn("记录人", "Recorded by", lambda o: o.recorded_by.display_name if o.recorded_by else "")),
