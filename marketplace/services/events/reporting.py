@@ -24,7 +24,6 @@ from marketplace.services.exports import ExportColumn, ExportTable
 from marketplace.services.events.common import (
     REGISTRATION_LABELS,
     aware,
-    can_manage,
     require_login,
     require_manage,
     utc_now,
@@ -58,6 +57,7 @@ def _meeting_held(meeting: MeetingRequest, event_ended: bool) -> bool:
 
 
 def has_ended(event, now: datetime | None = None) -> bool:
+    """The event took place (published or finished) and its end has passed."""
     return event.status in ("published", "finished") and aware(event.ends_at) <= (now or utc_now())
 
 
@@ -78,6 +78,7 @@ def feedback_open(user, event, now: datetime | None = None) -> bool:
 
 
 def my_feedback(user, event) -> EventFeedback | None:
+    """This person's rating of the event, if any."""
     if not getattr(user, "is_authenticated", False):
         return None
     return db.session.scalar(select(EventFeedback).where(EventFeedback.event_id == event.id,
@@ -200,10 +201,6 @@ def event_report(user, event, now: datetime | None = None) -> dict:
         "participants": confirmed,
     })
     return data
-
-
-def may_see_report(user, event) -> bool:
-    return can_manage(user, event)
 
 
 # --- export ------------------------------------------------------------------------------------------
