@@ -193,6 +193,21 @@ def test_large_events_use_the_heuristic_and_stay_conflict_free_and_close_to_the_
     assert schedule.total_weight >= 0.9 * optimum.total_weight
 
 
+def test_a_solver_stopped_by_its_time_limit_still_gives_a_valid_schedule(monkeypatch):
+    import random
+
+    from marketplace.services.event_scheduling import exact
+    rng = random.Random(3)
+    people = [f"u{i}" for i in range(40)]
+    requests = [MeetingRequest(i + 1, *rng.sample(people, 2), rng.randint(1, 3)) for i in range(120)]
+    available = {p: set(rng.sample(range(8), 5)) for p in people}
+    monkeypatch.setattr(exact, "TIME_LIMIT_SECONDS", 1e-9)
+    schedule = schedule_meetings(requests, 8, 6, default_capacity=5, available=available)
+    assert not schedule.exact and schedule.method in ("milp", "greedy")
+    assert conflicts(requests, schedule, 8, 6, default_capacity=5, available=available) == []
+    assert schedule.placements
+
+
 def test_busy_slots_turn_talks_and_other_meetings_into_blocked_slots():
     start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
     slot_starts = [start + timedelta(minutes=15 * i) for i in range(6)]  # 09:00 .. 10:15

@@ -28,7 +28,7 @@ MAX_VARIABLES = 20_000
 TIME_LIMIT_SECONDS = 10.0  # the organiser waits for the page (gunicorn stops a worker after 30 s)
 
 
-def solve(instance: Instance, time_limit: float = TIME_LIMIT_SECONDS) -> tuple[dict[int, int], bool] | None:
+def solve(instance: Instance, time_limit: float | None = None) -> tuple[dict[int, int], bool] | None:
     """``({request id: slot}, proven optimal)``, or None when the solver returned no solution."""
     variables: list[tuple[MeetingRequest, int]] = [(r, s) for r in instance.free for s in instance.options[r.id]]
     if not variables:
@@ -53,7 +53,7 @@ def solve(instance: Instance, time_limit: float = TIME_LIMIT_SECONDS) -> tuple[d
         matrix = coo_array((np.ones(len(col_index)), (row_index, col_index)), shape=(len(rows), len(variables)))
         constraints = [LinearConstraint(matrix.tocsr(), -np.inf, np.array([bound for _, bound in rows], float))]
     result = milp(cost, integrality=np.ones(len(variables)), bounds=Bounds(0, 1), constraints=constraints,
-                  options={"mip_rel_gap": 0.0, "time_limit": time_limit})
+                  options={"mip_rel_gap": 0.0, "time_limit": time_limit or TIME_LIMIT_SECONDS})
     if result.x is None:
         return None
     chosen = {variables[i][0].id: variables[i][1] for i in np.flatnonzero(result.x > 0.5)}
