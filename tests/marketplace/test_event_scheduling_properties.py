@@ -145,3 +145,30 @@ def test_the_heuristic_beyond_the_exact_size_is_conflict_free(data):
     assert _valid(inst, _free_placed(inst, schedule))
     assert schedule.method != "milp"
 
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_meetings_never_overlap_a_persons_talks_or_meetings_at_other_events(data):
+    """Times end to end: talks and other events' meetings (intervals) -> busy slots -> no placed meeting overlaps."""
+    from datetime import datetime, timedelta, timezone
+
+    from marketplace.services.event_scheduling import busy_slots
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    minutes = data.draw(st.sampled_from([10, 15, 20]))
+    slots = data.draw(st.integers(1, 5))
+    slot_starts = [start + timedelta(minutes=minutes * i) for i in range(slots)]
+    people = [f"u{i}" for i in range(data.draw(st.integers(2, 5)))]
+    moment = st.integers(-30, minutes * slots + 30).map(lambda m: start + timedelta(minutes=m))
+    interval = st.tuples(moment, st.integers(5, 60)).map(lambda t: (t[0], t[0] + timedelta(minutes=t[1])))
+    elsewhere = {p: data.draw(st.lists(interval, max_size=3)) for p in people}
+    pairs = st.lists(st.sampled_from(people), min_size=2, max_size=2, unique=True)
+    requests = [MeetingRequest(i + 1, a, b) for i, (a, b) in enumerate(data.draw(st.lists(pairs, max_size=6)))]
+    busy = {p: busy_slots(slot_starts, minutes, spans) for p, spans in elsewhere.items()}
+    schedule = schedule_meetings(requests, slots, data.draw(st.integers(1, 3)), busy=busy)
+    by_id = {r.id: r for r in requests}
+    for p in schedule.placements:
+        begin = slot_starts[p.slot]
+        end = begin + timedelta(minutes=minutes)
+        for person in by_id[p.request_id].people:
+            assert not any(b < end and begin < e for b, e in elsewhere[person]), (person, p)
