@@ -1,12 +1,12 @@
 """Reads behind meeting recommendations: an event's participants and the engine's pairings between them."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace import visibility
 from marketplace.extensions import db
-from marketplace.models import Membership, MatchSuggestion, Need, Offer, Registration, User
+from marketplace.models import MatchSuggestion, MeetingRequest, Membership, Need, Offer, Registration, User
 from marketplace.services.events.recommendations import (
     DEFAULT_LIMIT,
     Attendee,
@@ -67,15 +67,24 @@ def people(user_ids: list[int]) -> dict[int, User]:
     return {u.id: u for u in users}
 
 
-def for_viewer(user, event, *, limit: int = DEFAULT_LIMIT, exclude: set | None = None) -> list[Recommendation]:
+def already_asked(event, user_id: int) -> set[int]:
+    """People the user already has a pending or accepted meeting request with at the event (either side)."""
+    rows = db.session.execute(select(MeetingRequest.requester_id, MeetingRequest.presenter_id).where(
+        MeetingRequest.event_id == event.id, MeetingRequest.status.in_(("pending", "accepted")),
+        or_(MeetingRequest.requester_id == user_id, MeetingRequest.presenter_id == user_id))).all()
+    return {other for pair in rows for other in pair if other is not None and other != user_id}
+
+
+def for_viewer(user, event, *, limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
     """The viewer's own recommendations at ``event`` (pairings they may open, reasons they may read), each
-    with ``participant`` the user to meet; empty unless the viewer is a confirmed participant."""
+    with ``participant`` the user to meet, leaving out people they already asked or were asked by; empty
+    unless the viewer is a confirmed participant."""
     everyone = attendees(event)
     uid = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
     if uid is None or not any(a.person == uid for a in everyone):
         return []
     org_ids = {o for a in everyone for o in a.organization_ids}
     recs = recommend_meetings(everyone, pairings(user, org_ids), org_groups(), limit=limit,
-                              exclude={uid: set(exclude or ())})[uid]
+                              exclude={uid: already_asked(event, uid)})[uid]
     users = people([r.participant for r in recs])
     return [Recommendation(users[r.participant], r.score, r.reasons) for r in recs if r.participant in users]

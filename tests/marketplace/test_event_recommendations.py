@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Event, MatchSuggestion, Organization, Registration
+from marketplace.models import AgendaItem, Event, MatchSuggestion, MeetingRequest, Organization, Registration
 from marketplace.services.events.recommendations import Attendee, Pairing, recommend_meetings
 from tests.conftest import login
 
@@ -84,6 +84,16 @@ def test_the_page_lists_whom_to_meet_with_reasons_for_participants_only(app, mak
     html = _as(app, lab_email).get(url).get_data(as_text=True)
     assert f'data-participant="{hospital_user}"' in html and 'data-direction="you_offer"' in html
     assert f'data-participant="{colleague_user}"' not in html  # own organisation
+    with app.app_context():  # once the lab asked the hospital for a meeting, it is no longer recommended
+        item = AgendaItem(event_id=event_id, project_title_zh="检测项目", presenter_id=hospital_user,
+                          starts_at=start, ends_at=start + timedelta(minutes=20))
+        db.session.add(item)
+        db.session.flush()
+        db.session.add(MeetingRequest(event_id=event_id, agenda_item_id=item.id, requester_id=lab_user,
+                                      presenter_id=hospital_user, reason="谈合作", status="pending"))
+        db.session.commit()
+    html = _as(app, lab_email).get(url).get_data(as_text=True)
+    assert f'data-participant="{hospital_user}"' not in html
     assert _as(app, stranger_email).get(url).status_code == 403
     assert "no-recommendations" in _as(app, organiser_email).get(url).get_data(as_text=True)
     assert app.test_client().get(url).status_code == 302
