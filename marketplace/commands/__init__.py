@@ -11,3 +11,5 @@ def register_commands(app: Flask) -> None:
                   brokering.brokering_cli, events.events_cli, notifications.notifications_cli, policy.policy_cli,
                   *ops.COMMANDS):
         app.cli.add_command(group)
+    from marketplace.commands.event_feedback import event_feedback_cli
+    app.cli.add_command(event_feedback_cli)

@@ -9,6 +9,7 @@ from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, N
 from marketplace.models.imports import ImportRun
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
                                        MeetingRequest, Registration)
+from marketplace.models.event_feedback import EventFeedback, EventOutcome
 from marketplace.models.idempotency import SubmissionKey
 from marketplace.models.liaison import LiaisonReport, SubParkStaff
 from marketplace.models.matching import MatchFeedback, MatchSuggestion
@@ -36,4 +37,5 @@ __all__ = [
     "PolicyMeasureRevision", "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
     "FundingProgramme", "ProgrammeEntry", "SupplyChain", "SupplyInput",
     "Survey", "SurveyQuestion", "SurveyResponse",
+    "EventFeedback", "EventOutcome",
 ]

@@ -265,21 +265,27 @@ def export_batch(user, number: int) -> ExportTable:
 
 def xlsx_bytes(table: ExportTable) -> bytes:
     """The table as an .xlsx workbook (one sheet, bold bilingual header, frozen first row)."""
+    return xlsx_workbook_bytes([table])
+
+
+def xlsx_workbook_bytes(tables: list[ExportTable]) -> bytes:
+    """Several tables as the sheets of one .xlsx workbook (each named after its table)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(table.name[:31])
-    sheet.freeze_panes = "A2"
-    header = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=neutralise_formula(column.header))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in table.rows():
-        sheet.append(row)
+    for table in tables:
+        sheet = workbook.create_sheet(table.name[:31])
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in table.columns:
+            cell = WriteOnlyCell(sheet, value=neutralise_formula(column.header))
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        for row in table.rows():
+            sheet.append(row)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -251,6 +251,10 @@ MESSAGES = {
     "survey_reminder": (
         _l("Reminder: %(survey)s"),
         _l("%(org)s has not answered \"%(survey)s\" yet; it closes on %(closes)s.")),
+    "event_feedback_request": (
+        _l("How was \"%(title)s\"?"),
+        _l("The event \"%(title)s\" has ended. Please rate it from 1 to 5 and tell the organiser what to "
+           "improve; it takes a minute.")),
 }
 DIGEST_SUBJECT = Plural("Your TechBridge digest: %(count)s notification",
                         "Your TechBridge digest: %(count)s notifications")

@@ -12,3 +12,4 @@ def register_tasks() -> None:
     """Import every task module so that its jobs are registered (idempotent)."""
     from marketplace.tasks import (alerts, brokering, events, imports, matching, notifications,  # noqa: F401
                                    organizations, policy, search, submissions)
+    from marketplace.tasks import event_feedback  # noqa: F401

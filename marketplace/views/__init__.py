@@ -2,12 +2,12 @@
 
 
 def register_blueprints(app) -> None:
-    from marketplace.views import (account, auth, brokering, catalogue, events, main, matches, needs, operator,
-                                   organizations, patents, search, transfer)
+    from marketplace.views import (account, auth, brokering, catalogue, event_reports, events, main, matches, needs,
+                                   operator, organizations, patents, search, transfer)
     from marketplace.views import confidentiality, docking, memberships, notifications, uploads
 
     for module in (main, auth, account, catalogue, needs, organizations, operator, patents, transfer, search, matches,
-                   brokering, events):
+                   brokering, event_reports, events):  # event_reports first: it answers /events/<id>/report
         app.register_blueprint(module.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.funnel_bp)

@@ -291,11 +291,3 @@ def close(interest_id: int):
     return _follow_up_action(interest_id, lambda i: svc.close_follow_up(current_user, i,
                                                                         request.form.get("reason", "")),
                              _("Follow-up closed."))
-
-
-@bp.route("/<int:event_id>/report")
-@login_required
-def report(event_id: int):
-    event = _event(event_id, manage=True)
-    return render_template("events/report.html", event=event, data=svc.report(current_user, event),
-                           registrants=svc.registrants(current_user, event))

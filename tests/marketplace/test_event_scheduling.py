@@ -6,7 +6,16 @@ import random
 
 import pytest
 
-from marketplace.services.event_scheduling import MeetingRequest, Schedule, conflicts, schedule_meetings
+from datetime import datetime, timedelta, timezone
+
+from marketplace.services.event_scheduling import (
+    MeetingRequest,
+    Placement,
+    Schedule,
+    busy_slots,
+    conflicts,
+    schedule_meetings,
+)
 
 
 def _feasible(subset, slots, tables, caps) -> bool:
@@ -116,13 +125,95 @@ def test_degenerate_inputs():
         schedule_meetings([MeetingRequest(1, "a", "a")], 1, 1)
 
 
-def test_scheduler_module_does_not_import_flask():
+def test_scheduler_package_does_not_import_flask_or_the_app():
     import ast
     from pathlib import Path
 
-    import marketplace.services.event_scheduling as module
-    tree = ast.parse(Path(module.__file__).read_text())
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-             for a in getattr(n, "names", [])} | {(n.module or "").split(".")[0] for n in ast.walk(tree)
-                                                  if isinstance(n, ast.ImportFrom)}
-    assert not names & {"flask", "flask_babel", "sqlalchemy", "marketplace"}
+    import marketplace.services.event_scheduling as package
+    for path in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | {
+            n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        outside = {m for m in modules if m.split(".")[0] in {"flask", "flask_babel", "sqlalchemy", "marketplace"}
+                   and not m.startswith("marketplace.services.event_scheduling")}
+        assert not outside, (path.name, outside)
+
+
+def test_a_triangle_of_people_is_placed_exactly():
+    # a meets b, b meets c, c meets a: not bipartite; three slots fit all three meetings
+    requests = [MeetingRequest(1, "a", "b"), MeetingRequest(2, "b", "c"), MeetingRequest(3, "c", "a")]
+    schedule = schedule_meetings(requests, slots=3, tables=1)
+    assert schedule.unplaced == [] and schedule.exact and schedule.method == "milp"
+    assert conflicts(requests, schedule, 3, 1) == []
+    assert len({p.slot for p in schedule.placements}) == 3
+
+
+def test_availability_busy_slots_and_fixed_meetings_are_respected():
+    requests = [MeetingRequest(1, "a", "b"), MeetingRequest(2, "a", "c"), MeetingRequest(3, "b", "c")]
+    available = {"a": {0, 1}, "b": {1, 2}}
+    busy = {"c": {2}}  # c gives a talk in slot 2
+    fixed = [Placement(3, 1, 2)]  # b and c already meet in slot 1 at table 2
+    schedule = schedule_meetings(requests, 3, 2, available=available, busy=busy, fixed=fixed)
+    by_request = schedule.by_request()
+    assert by_request[3] == Placement(3, 1, 2)
+    # a-b: common slot 1 only, but b is held there by the fixed meeting -> unplaced; a-c: slot 0
+    assert schedule.unplaced == [1] and by_request[2].slot == 0
+    assert conflicts(requests, schedule, 3, 2, available=available, busy=busy, fixed=fixed) == []
+
+
+def test_a_fixed_meeting_without_a_table_gets_a_free_one_and_uses_up_capacity():
+    requests = [MeetingRequest(1, "a", "b"), MeetingRequest(2, "a", "c")]
+    schedule = schedule_meetings(requests, 2, 1, {"a": 1}, fixed=[Placement(1, 0)])
+    assert schedule.placements == [Placement(1, 0, 1)] and schedule.unplaced == [2]
+    with pytest.raises(ValueError):
+        schedule_meetings(requests, 2, 1, fixed=[Placement(9, 0)])
+
+
+def test_capacity_applies_to_every_person_whatever_their_role():
+    requests = [MeetingRequest(1, "a", "b"), MeetingRequest(2, "c", "a"), MeetingRequest(3, "a", "d")]
+    schedule = schedule_meetings(requests, slots=3, tables=3, default_capacity=2)
+    assert len(schedule.placements) == 2
+    assert conflicts(requests, schedule, 3, 3, default_capacity=2) == []
+
+
+def test_large_events_use_the_heuristic_and_stay_conflict_free_and_close_to_the_optimum(monkeypatch):
+    import random
+
+    from marketplace.services.event_scheduling import exact
+    rng = random.Random(8)
+    people = [f"u{i}" for i in range(60)]
+    requests = [MeetingRequest(i + 1, *rng.sample(people, 2), rng.randint(1, 3)) for i in range(240)]
+    available = {p: set(rng.sample(range(12), 8)) for p in people}
+    optimum = schedule_meetings(requests, 12, 20, default_capacity=6, available=available)
+    assert optimum.exact and optimum.method == "milp"
+    monkeypatch.setattr(exact, "MAX_VARIABLES", 100)
+    schedule = schedule_meetings(requests, 12, 20, default_capacity=6, available=available)
+    assert not schedule.exact and schedule.method == "greedy"
+    assert conflicts(requests, schedule, 12, 20, default_capacity=6, available=available) == []
+    assert schedule.total_weight >= 0.9 * optimum.total_weight
+
+
+def test_a_solver_stopped_by_its_time_limit_still_gives_a_valid_schedule(monkeypatch):
+    import random
+
+    from marketplace.services.event_scheduling import exact
+    rng = random.Random(3)
+    people = [f"u{i}" for i in range(40)]
+    requests = [MeetingRequest(i + 1, *rng.sample(people, 2), rng.randint(1, 3)) for i in range(120)]
+    available = {p: set(rng.sample(range(8), 5)) for p in people}
+    monkeypatch.setattr(exact, "TIME_LIMIT_SECONDS", 1e-9)
+    schedule = schedule_meetings(requests, 8, 6, default_capacity=5, available=available)
+    assert not schedule.exact and schedule.method in ("milp", "greedy")
+    assert conflicts(requests, schedule, 8, 6, default_capacity=5, available=available) == []
+    assert schedule.placements
+
+
+def test_busy_slots_turn_talks_and_other_meetings_into_blocked_slots():
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    slot_starts = [start + timedelta(minutes=15 * i) for i in range(6)]  # 09:00 .. 10:15
+    talk = (datetime(2026, 3, 2, 9, 20, tzinfo=timezone.utc), datetime(2026, 3, 2, 9, 45, tzinfo=timezone.utc))
+    other_event = (datetime(2026, 3, 2, 10, 15, tzinfo=timezone.utc), datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc))
+    touching = (datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc), start)  # ends when the first slot starts
+    assert busy_slots(slot_starts, 15, [talk, other_event, touching]) == {1, 2, 5}
+    assert busy_slots(slot_starts, 15, []) == set()
+    assert busy_slots(slot_starts, 15, [(talk[1], talk[0])]) == set()  # an empty interval blocks nothing

@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarToken, Event, EventInterest,
+                                EventOutcome,
                                 FollowupRating, Introduction, IntroductionMessage, IntroductionTask, MatchSuggestion,
                                 MeetingRequest, Membership, NdaTerms, Notification, OrganizationInvitation,
                                 OrganizationVerification, Registration, SavedSearch, StoredFile, User)
@@ -308,6 +309,14 @@ def meeting_window(w: World) -> Case:
     (window_id,) = w.add(MeetingWindow(event_id=case.values["event_id"], starts_at=_now() + timedelta(days=4),
                                        slots=2, minutes=15))
     return Case({**case.values, "window_id": window_id}, w.organiser.email)
+
+
+def event_outcome(w: World) -> Case:
+    """An outcome the organiser recorded for the event; only the organiser and operators remove it."""
+    case = published_event(w)
+    (outcome_id,) = w.add(EventOutcome(event_id=case.values["event_id"], organization_id=w.a.org, kind="deal",
+                                       note="许可合同", recorded_by_id=w.organiser.user))
+    return Case({**case.values, "outcome_id": outcome_id}, w.organiser.email)
 
 
 def follow_up(w: World) -> Case:
@@ -616,7 +625,6 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "events.cancel": EVENT,
     "events.finish": EVENT,
     "events.agenda": EVENT,
-    "events.report": EVENT,
     "events.schedule": EVENT,
     "events.remove_item": EVENT,
     "events.request_meeting": EVENT,
@@ -640,6 +648,12 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "events.close": (follow_up,),
     "events.introduce": (follow_up,),
     "events.feed": (guessed_calendar_token, deactivated_users_calendar_token),
+    "event_reports.report": EVENT,
+    "event_reports.report_export": EVENT,
+    "event_reports.record_outcome": EVENT,
+    "event_reports.remove_outcome": (event_outcome,),
+    "event_reports.feedback": EVENT,
+    "event_reports.recommendations": EVENT,
     "account.revoke_token": (api_token,),
     "account.revoke_session": (user_session,),
     "operator.change_role": (member_account, own_account),
@@ -746,6 +760,8 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "memberships.invite": {"email": "intruder@example.com", "role": "owner"},
     "memberships.change_role": {"role": "owner"},
     "account.contact": {"contact_email": "intruder@example.com", "contact_phone": "1"},
+    "event_reports.record_outcome": {"kind": "deal", "note": "篡改"},
+    "event_reports.feedback": {"rating": "1", "comment": "篡改"},
 }
 
 # Who is the rightful user when it is not the builder's: by (endpoint, builder) or by endpoint.
@@ -760,6 +776,7 @@ RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
     "events.check_in": lambda w: w.c,
     "events.claim": lambda w: w.broker,                # technology managers take follow-ups over
     "events.introduce": lambda w: w.broker,            # only brokers propose introductions
+    ("event_reports.feedback", "published_event"): lambda w: w.c,  # a participant rates the event
     ("uploads.delete_attachment", "teaser_offer_attachment"): lambda w: w.operator,  # A stops editing once published
     ("surveys.export", "open_survey"): lambda w: w.operator,  # firms answer; operators read the answers
 }

@@ -2,7 +2,6 @@
 moving, cancelling, lapsing, and the scheduler that places accepted requests left without a time."""
 from __future__ import annotations
 
-import inspect
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +27,7 @@ from marketplace.services.events.common import (
     user_id_of,
     utc_now,
 )
-from marketplace.services.events.participants import is_participant, meets, participant_ids
+from marketplace.services.events.participants import free_slots, is_participant, meets, participant_ids
 from marketplace.services.events.registration import is_attendee
 from marketplace.services.events.windows import first_slot_start, meeting_time, slot_count  # noqa: F401
 from marketplace.services.locks import lock_instance
@@ -272,11 +271,6 @@ def all_meetings(user, event: Event) -> list[MeetingRequest]:
                                              MeetingRequest.id)))
 
 
-def _scheduler_takes_constraints() -> bool:
-    """Whether the scheduler accepts availability, busy slots and fixed placements (issue 18, part B)."""
-    return "available" in inspect.signature(scheduling.schedule_meetings).parameters
-
-
 def run_scheduler(user, event: Event) -> scheduling.Schedule:
     """Place every accepted request without a time (see ``event_scheduling``), keeping the meetings people
     booked themselves, then store slot and table on each; a placement that would break a rule is dropped."""
@@ -296,20 +290,14 @@ def run_scheduler(user, event: Event) -> scheduling.Schedule:
             capacity[item.presenter_id] = max(capacity.get(item.presenter_id, 0), item.meeting_capacity)
     people = {m.requester_id for m in accepted} | {m.presenter_id for m in accepted}
     default_capacity = event.max_meetings_per_person or slots
-    if _scheduler_takes_constraints():
-        from marketplace.services.events.participants import free_slots
-        requests = [scheduling.MeetingRequest(id=m.id, requester=m.requester_id, presenter=m.presenter_id,
-                                              weight=m.priority) for m in accepted]
-        schedule = scheduling.schedule_meetings(
-            requests, slots, event.meeting_tables, capacity, default_capacity=default_capacity,
-            available={p: free_slots(event, p) for p in people},
-            busy={p: _busy_elsewhere(event, p) for p in people},
-            fixed=[scheduling.Placement(m.id, m.slot, m.table_number or 1) for m in fixed])
-    else:  # the scheduler before part B: place the loose requests only, every rule checked below
-        requests = [scheduling.MeetingRequest(id=m.id, requester=m.requester_id, presenter=m.presenter_id,
-                                              weight=m.priority) for m in loose]
-        schedule = scheduling.schedule_meetings(requests, slots, event.meeting_tables, capacity,
-                                                default_capacity=default_capacity)
+    requests = [scheduling.MeetingRequest(id=m.id, requester=m.requester_id, presenter=m.presenter_id,
+                                          weight=m.priority) for m in accepted]
+    schedule = scheduling.schedule_meetings(
+        requests, slots, event.meeting_tables, capacity, default_capacity=default_capacity,
+        available={p: free_slots(event, p) for p in people},
+        busy={p: _busy_elsewhere(event, p) for p in people},
+        # a booked meeting keeps its slot; one without a table yet gets a free one from the scheduler
+        fixed=[scheduling.Placement(m.id, m.slot, m.table_number) for m in fixed])
     placed = schedule.by_request()
     newly = []
     for m in sorted(loose, key=lambda m: (-m.priority, m.id)):
