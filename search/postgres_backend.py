@@ -19,8 +19,8 @@ class PostgresBackend(EmbeddedBackend):
 
     kind = "postgres"
 
-    def __init__(self, engine, index_prefix: str = "") -> None:
-        super().__init__(engine, index_prefix)
+    def __init__(self, engine, index_prefix: str = "", column_cache: bool = True) -> None:
+        super().__init__(engine, index_prefix, column_cache)
         self._has_trgm = False
 
     def _prepare(self, conn: Connection) -> None:
@@ -56,7 +56,8 @@ class PostgresBackend(EmbeddedBackend):
         for statement in statements:
             conn.execute(sa.text(statement))
 
-    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams) -> str:
+    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams,
+                   conn: Connection | None = None) -> str:
         # The GIN trigram index serves LIKE '%term%' for terms of 3+ characters; shorter
         # terms make PostgreSQL scan, which is fine at marketplace sizes.
         return " AND ".join(
