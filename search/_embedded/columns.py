@@ -61,8 +61,10 @@ class SortKey:
     """One sortable field per position: its number (NaN if none) and the rank of its string value (-1 if none)
     among ``ranked``, the sorted distinct strings."""
 
-    def __init__(self, numbers: np.ndarray, ranks: np.ndarray, ranked: list[str]) -> None:
+    def __init__(self, numbers: np.ndarray, ranks: np.ndarray, ranked: list[str],
+                 rank_of: dict[str, int] | None = None) -> None:
         self.numbers, self.ranks, self.ranked = numbers, ranks, ranked
+        self.rank_of = rank_of if rank_of is not None else {s: n for n, s in enumerate(ranked)}
 
     @classmethod
     def build(cls, numbers: np.ndarray, strings: Sequence[str | None]) -> SortKey:
@@ -70,7 +72,7 @@ class SortKey:
         rank_of = {s: n for n, s in enumerate(ranked)}
         ranks = np.fromiter((rank_of[s] if s is not None else -1 for s in strings), dtype=np.int64,
                             count=len(strings))
-        return cls(numbers, ranks, ranked)
+        return cls(numbers, ranks, ranked, rank_of)
 
 
 class ColumnStore:
@@ -116,15 +118,19 @@ class ColumnStore:
         sort_keys = {}
         for name, key in self.sort_keys.items():
             numbers, strings = sort_rows[name]
-            ranked = sorted(set(key.ranked) | {s for s in strings if s is not None})
-            rank_of = {s: n for n, s in enumerate(ranked)}
-            remap = np.fromiter((rank_of[s] for s in key.ranked), dtype=np.int64, count=len(key.ranked))
             old_ranks = key.ranks[kept]
-            old_ranks = np.where(old_ranks >= 0, remap[np.maximum(old_ranks, 0)] if len(remap) else -1, -1)
+            unseen = {s for s in strings if s is not None} - key.rank_of.keys()
+            if unseen:  # new strings shift the ranks after them: rank everything again
+                ranked = sorted([*key.ranked, *unseen])
+                rank_of = {s: n for n, s in enumerate(ranked)}
+                remap = np.fromiter((rank_of[s] for s in key.ranked), dtype=np.int64, count=len(key.ranked))
+                old_ranks = np.where(old_ranks >= 0, remap[np.maximum(old_ranks, 0)] if len(remap) else -1, -1)
+            else:
+                ranked, rank_of = key.ranked, key.rank_of
             new_ranks = np.fromiter((rank_of[s] if s is not None else -1 for s in strings), dtype=np.int64,
                                     count=len(strings))
             sort_keys[name] = SortKey(np.concatenate([key.numbers[kept], numbers])[order],
-                                      np.concatenate([old_ranks, new_ranks])[order], ranked)
+                                      np.concatenate([old_ranks, new_ranks])[order], ranked, rank_of)
         fields = {}
         for name, postings in self.fields.items():
             row_seqs, values, numbers = _read_values(conn, layout, name, changed_arr)
@@ -168,9 +174,10 @@ class ColumnStore:
             for texts, weight in zip(self.rank_texts, weights):
                 if not len(open_):
                     break
-                chosen = texts[candidates[open_]]
-                hit = np.fromiter((any(a in text for a in alternatives) for text in chosen), dtype=bool,
-                                  count=len(open_))
+                chosen = texts[candidates[open_]].tolist()
+                hit = np.zeros(len(open_), dtype=bool)
+                for alternative in alternatives:  # a plain `in` per text is the fastest test here
+                    hit |= np.array([alternative in text for text in chosen], dtype=bool)
                 score[open_[hit]] = weight
                 open_ = open_[~hit]
             total += score

@@ -67,10 +67,12 @@ class EmbeddedQueries(EmbeddedStorage):
             variants = sorted(edit1_variants(group.typo_source))
             if not variants:
                 continue
-            params = SqlParams()
-            found = conn.execute(
-                sa.text(f'SELECT word FROM "{layout.vocab}" WHERE word IN ({params.add_list(variants)})'),
-                params.values,
+            # Hundreds of candidate words: sent through the driver, as compiling that many bound parameters costs
+            # more than the lookup itself.
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            found = conn.exec_driver_sql(
+                f'SELECT word FROM "{layout.vocab}" WHERE word IN ({", ".join([mark] * len(variants))})',
+                tuple(variants),
             ).scalars().all()
             group.typo_variants = sorted(found)
         return groups
