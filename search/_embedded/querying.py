@@ -229,6 +229,9 @@ class EmbeddedQueries(EmbeddedStorage):
             layout = self._layout(conn, name)
             query = SearchQuery(filters=filters or {})
             check_query_against_spec(layout.spec, query)
+            if self.column_cache:
+                rows = self._suggest_columns(conn, layout, typed, query.normalized_filters(), limit * 25)
+                return rank_suggestions((json.loads(doc) for doc in rows), layout.spec.suggest_fields, typed, limit)
             params = SqlParams()
             where = self._where(layout, [TermGroup([typed])], query.normalized_filters(), params)
             title_columns = [c for c, f in zip(layout.rank_columns, layout.rank_fields)
@@ -241,6 +244,29 @@ class EmbeddedQueries(EmbeddedStorage):
                 params.values,
             ).scalars().all()
         return rank_suggestions((json.loads(doc) for doc in rows), layout.spec.suggest_fields, typed, limit)
+
+
+    def _suggest_columns(self, conn: Connection, layout: Layout, typed: str, filters: dict, wanted: int) -> list[str]:
+        """The first ``wanted`` documents (by seq) holding ``typed`` in a title, through the columns."""
+        store = self._columns_for(conn, layout)
+        positions, known = store.positions_of(self._match_seqs(conn, layout, [TermGroup([typed])]))
+        base = np.zeros(store.size, dtype=bool)
+        base[positions[known]] = True
+        candidates = np.flatnonzero(store.filter_mask(filters, base))
+        titles = [store.rank_texts[i] for i, f in enumerate(layout.rank_fields) if f in layout.spec.suggest_fields]
+        chosen = []
+        for position in candidates:
+            if not titles or any(typed in texts[position] for texts in titles):
+                chosen.append(int(store.seqs[position]))
+                if len(chosen) >= wanted:
+                    break
+        if not chosen:
+            return []
+        params = SqlParams()
+        docs = dict(conn.execute(
+            sa.text(f'SELECT seq, doc FROM "{layout.docs}" WHERE seq IN ({params.add_list(chosen)})'), params.values,
+        ).all())
+        return [docs[seq] for seq in chosen if seq in docs]
 
 
 def _has_long_cjk_run(q: str) -> bool:

@@ -113,3 +113,19 @@ def test_character_pairs_skip_spaces_and_stay_distinct():
     assert bigram_tokens("测温 门") == f"{ord('测'):x}x{ord('温'):x}"
     assert bigram_tokens("aaa") == f"{ord('a'):x}x{ord('a'):x}"
     assert bigram_tokens("x") == ""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_suggestions_through_the_columns_equal_suggestions_in_sql(kind, search_make_backend, search_spec,
+                                                                 search_corpus):
+    backend = search_make_backend(kind)
+    backend.ensure_index(search_spec)
+    backend.upsert("offers", search_corpus)
+    for prefix, filters in [("核酸", {"visibility": ["public"]}), ("呼", None), ("robot", {"kind": ["product"]}),
+                            ("vent", {"visibility": ["org:7"]}), ("temperature scr", None), ("zzz", None)]:
+        backend.column_cache = True
+        with_columns = backend.suggest("offers", prefix, filters=filters)
+        backend.column_cache = False
+        in_sql = backend.suggest("offers", prefix, filters=filters)
+        backend.column_cache = True
+        assert with_columns == in_sql, prefix
