@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 HEADERS = ["external_id", "application_number", "title_zh", "title_en", "summary_zh", "field_codes", "legal_status",
            "filing_date", "claims_count", "citations", "family_size", "transfer_willingness", "market_prospect",
            "ipc_classes"]
-PASSWORD = "bench-password-1"  # noqa: S105 (a throwaway local database)
+PASSWORD = "bench-password-1"
 BASELINE_ROWS = 2000  # the per-file cap before patent files could be larger
 
 
@@ -160,9 +160,8 @@ def rescore(app, operator_id: int, baseline: bool) -> tuple[float, float, int]:
                                          .where(PatentDetail.curation_stage.in_(curation.RESCORED_STAGES),
                                                 curation.in_funnel()))
             count = 0
-            for detail in details:
+            for count, detail in enumerate(details, start=1):
                 detail.value_score, _ = value_score(indicators_of(detail), weights)
-                count += 1
             db.session.flush()
         else:
             count = curation.rescore_funnel(user, weights)

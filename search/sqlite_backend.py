@@ -86,8 +86,9 @@ class SQLiteBackend(EmbeddedBackend):
                 # Two-character alternatives through the pair table, longer ones through the trigram table.
                 short = [a for a in group.all_alternatives if len(a) == 2]
                 long = [a for a in group.all_alternatives if len(a) > 2]
-                parts = [f'd.seq IN (SELECT rowid FROM "{_pairs(layout)}" WHERE "{_pairs(layout)}" MATCH '
-                         f'{params.add(" OR ".join(_fts_string(bigram_token(a)) for a in short))})']
+                pair_expression = " OR ".join(_fts_string(bigram_token(a)) for a in short)
+                pair_table = _pairs(layout)
+                parts = [f'd.seq IN (SELECT rowid FROM "{pair_table}" WHERE "{pair_table}" MATCH {params.add(pair_expression)})']
                 if long:
                     parts.append(f'd.seq IN (SELECT rowid FROM "{layout.fts}" WHERE "{layout.fts}" MATCH '
                                  f'{params.add(" OR ".join(_fts_string(a) for a in long))})')

@@ -141,7 +141,7 @@ def test_ipc_filter_matches_class_prefixes_in_sql(make, app):
     with app.test_request_context("/"):
         from flask_login import AnonymousUserMixin
         viewer = AnonymousUserMixin()
-        ids = lambda ipc: {o.id for o in patents_q.list_patents(viewer, ipc=ipc, per_page=50).items}  # noqa: E731
+        ids = lambda ipc: {o.id for o in patents_q.list_patents(viewer, ipc=ipc, per_page=50).items}
         assert ids("a61b") == {a61}
         assert ids("G06") == {a61}
         assert ids("C12Q") == {c12}
