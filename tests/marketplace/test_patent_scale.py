@@ -68,7 +68,7 @@ def test_funnel_pages_in_score_order_with_unscored_patents_last(client, make, ap
     _, email = make.staff()
     login(client, email)
     html = client.get("/operator/patents?stage=screened").get_data(as_text=True)
-    assert funnel_order(html) == [ids[1], ids[0], ids[2], unscored]
+    assert funnel_order(html) == [ids[1], ids[2], ids[0], unscored]  # equal scores: newest first
 
 
 def test_bulk_rescoring_gives_each_patent_its_own_score(make, app):
