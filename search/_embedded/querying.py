@@ -229,7 +229,7 @@ class EmbeddedQueries(EmbeddedStorage):
             layout = self._layout(conn, name)
             query = SearchQuery(filters=filters or {})
             check_query_against_spec(layout.spec, query)
-            if self.column_cache:
+            if self.column_cache and len(typed) >= 2:  # one character: the SQL scan stops at the first titles
                 rows = self._suggest_columns(conn, layout, typed, query.normalized_filters(), limit * 25)
                 return rank_suggestions((json.loads(doc) for doc in rows), layout.spec.suggest_fields, typed, limit)
             params = SqlParams()
