@@ -148,6 +148,11 @@ class BaseConfig:
     IMPORT_BLANK_ROWS_STOP = 100
     IMPORT_MAX_CELL_CHARS = 32767
     IMPORT_MAX_SECONDS = 300
+    # Patents come by the hundred thousand (a park screens 100,000+ to publish 50): a patent file may hold more
+    # rows, be larger (still within MAX_CONTENT_LENGTH) and run longer; the workbook checks above still apply.
+    IMPORT_PATENT_MAX_ROWS = 100_000
+    IMPORT_PATENT_MAX_BYTES = 16 * 1024 * 1024
+    IMPORT_PATENT_MAX_SECONDS = 3600
     # Rate limits per client address (Flask-Limiter syntax, several joined by ";"), read on each request.
     LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # log-in posts (guessing is also locked per account)
     REGISTER_RATE_LIMIT = "5 per minute; 30 per hour"  # registration form posts

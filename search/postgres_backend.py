@@ -1,15 +1,17 @@
 """Embedded backend on PostgreSQL: substring matching with LIKE on a normalised text column,
 accelerated by a pg_trgm GIN index when the extension is available (it works for Chinese:
-pg_trgm builds trigrams of CJK characters in a UTF-8 database)."""
+pg_trgm builds trigrams of CJK characters in a UTF-8 database); terms of two characters, which trigrams
+cannot index, through a table of each document's character pairs (a text array under a GIN index)."""
 from __future__ import annotations
 
 import logging
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ._embedded import EmbeddedBackend, Layout, SqlParams, like_pattern
-from .text import TermGroup
+from .text import MIN_TRIGRAM_LEN, TermGroup, bigram_token, bigram_tokens
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +21,10 @@ class PostgresBackend(EmbeddedBackend):
 
     kind = "postgres"
 
-    def __init__(self, engine, index_prefix: str = "") -> None:
-        super().__init__(engine, index_prefix)
+    def __init__(self, engine, index_prefix: str = "", column_cache: bool = True) -> None:
+        super().__init__(engine, index_prefix, column_cache)
         self._has_trgm = False
+        self._pair_tables: dict[str, bool] = {}  # generations built before the pair table have none
 
     def _prepare(self, conn: Connection) -> None:
         installed = conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
@@ -53,10 +56,15 @@ class PostgresBackend(EmbeddedBackend):
             statements.append(
                 f'CREATE INDEX "{layout.base}_trgm" ON "{layout.docs}" USING gin (search_text gin_trgm_ops)'
             )
+        statements += [
+            f'CREATE TABLE "{_pairs(layout)}" (seq BIGINT PRIMARY KEY, pairs TEXT[] NOT NULL)',
+            f'CREATE INDEX "{layout.base}_pgin" ON "{_pairs(layout)}" USING gin (pairs)',
+        ]
         for statement in statements:
             conn.execute(sa.text(statement))
 
-    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams) -> str:
+    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams,
+                   conn: Connection | None = None) -> str:
         # The GIN trigram index serves LIKE '%term%' for terms of 3+ characters; shorter
         # terms make PostgreSQL scan, which is fine at marketplace sizes.
         return " AND ".join(
@@ -65,6 +73,55 @@ class PostgresBackend(EmbeddedBackend):
             ) + ")"
             for group in groups
         )
+
+    def _drop_tables(self, conn: Connection, layout: Layout) -> None:
+        super()._drop_tables(conn, layout)
+        conn.execute(sa.text(f'DROP TABLE IF EXISTS "{_pairs(layout)}"'))
+
+    def _has_pairs(self, conn: Connection, layout: Layout) -> bool:
+        known = self._pair_tables.get(layout.docs)
+        if known is None:
+            known = self._pair_tables[layout.docs] = conn.execute(
+                sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": f'"{_pairs(layout)}"'}).scalar_one()
+        return known
+
+    def _after_docs_inserted(self, conn: Connection, layout: Layout, rows: list[dict]) -> None:
+        if rows and self._has_pairs(conn, layout):
+            conn.execute(sa.text(f'INSERT INTO "{_pairs(layout)}" (seq, pairs) VALUES (:seq, :pairs)'),
+                         [{"seq": r["seq"], "pairs": bigram_tokens(r["search_text"]).split()} for r in rows])
+
+    def _before_docs_deleted(self, conn: Connection, layout: Layout, rows: list[tuple[int, str]]) -> None:
+        if rows and self._has_pairs(conn, layout):
+            params = SqlParams()
+            conn.execute(sa.text(f'DELETE FROM "{_pairs(layout)}" WHERE seq IN ({params.add_list(s for s, _ in rows)})'),
+                         params.values)
+
+    def _match_seqs(self, conn: Connection, layout: Layout, groups: list[TermGroup]):
+        """Groups of long terms in one statement (the trigram index combines them); each group with
+        two-character terms through the pair table; the seqs intersected here."""
+        if not self._has_pairs(conn, layout) or any(len(a) < 2 for g in groups for a in g.all_alternatives):
+            return super()._match_seqs(conn, layout, groups)
+        long_groups = [g for g in groups if all(len(a) >= MIN_TRIGRAM_LEN for a in g.all_alternatives)]
+        found = None
+        if long_groups:
+            params = SqlParams()
+            found = _seqs(conn, f'SELECT d.seq FROM "{layout.docs}" d WHERE {self._match_sql(layout, long_groups, params)}',
+                          params.values)
+        for group in groups:
+            if group in long_groups:
+                continue
+            short = [bigram_token(a) for a in group.all_alternatives if len(a) == 2]
+            seqs = _seqs(conn, f'SELECT seq FROM "{_pairs(layout)}" WHERE pairs && CAST(:pairs AS TEXT[])',
+                          {"pairs": short})
+            longer = [a for a in group.all_alternatives if len(a) > 2]
+            if longer:
+                params = SqlParams()
+                seqs = np.union1d(seqs, _seqs(conn, f'SELECT d.seq FROM "{layout.docs}" d WHERE '
+                                              f"{self._match_sql(layout, [TermGroup(longer)], params)}", params.values))
+            found = seqs if found is None else np.intersect1d(found, seqs, assume_unique=True)
+            if not len(found):
+                break
+        return found
 
     def _lock_for_write(self, conn: Connection, layout: Layout) -> None:
         # Writers of one generation queue on an advisory lock released at commit (read committed: each
@@ -79,3 +136,13 @@ class PostgresBackend(EmbeddedBackend):
         with self.engine.connect() as conn:
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()
         return {"server_version": version, "pg_trgm": self._has_trgm}
+
+
+def _pairs(layout: Layout) -> str:
+    """The character-pair table of a generation."""
+    return f"{layout.base}_pairs"
+
+
+def _seqs(conn: Connection, sql: str, params: dict) -> np.ndarray:
+    """Sorted distinct seqs a statement returns."""
+    return np.unique(np.fromiter(conn.execute(sa.text(sql), params).scalars(), dtype=np.int64))

@@ -142,6 +142,20 @@ def _dedupe_groups(groups: list[TermGroup]) -> list[TermGroup]:
     return out
 
 
+def bigram_token(pair: str) -> str:
+    """The index token of two adjacent characters: their code points in hex (ASCII letters and digits
+    only, so any tokenizer keeps it whole)."""
+    return "x".join(f"{ord(c):x}" for c in pair)
+
+
+def bigram_tokens(text: str) -> str:
+    """The distinct tokens of every two adjacent non-space characters of normalised ``text``, space
+    separated: a two-character term occurs in the text exactly when its token is among them."""
+    tokens = {bigram_token(text[i:i + 2]) for i in range(len(text) - 1)
+              if not text[i].isspace() and not text[i + 1].isspace()}
+    return " ".join(sorted(tokens))
+
+
 def latin_words(text: str) -> set[str]:
     """Vocabulary words used for typo correction (latin words of 4+ characters)."""
     return {w for w in LATIN_WORD_RE.findall(normalize(text)) if 4 <= len(w) <= 40}

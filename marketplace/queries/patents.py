@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.models import Offer, PatentDetail
 from marketplace.queries.catalogue import CARD_LOAD, OFFER_LOAD, get_offer
-from marketplace.queries.paging import Page, fetch_page, slice_page
+from marketplace.queries.paging import Page, fetch_page
 from marketplace.services import access, curation
 from marketplace.services.errors import NotFound
 
@@ -49,8 +50,12 @@ def top_high_value_patents(limit: int = 6) -> list[Offer]:
 
 
 def funnel_stage_offers(stage: str, page: int, per_page: int) -> list[Offer]:
-    """One page of the patents at a curation stage, best score first (staff only; the caller checks)."""
+    """One page of the patents at a curation stage, best score first (staff only; the caller checks).
+
+    The page's details come with the join the stage is selected by, and its organisations in one more query,
+    so the page costs the same number of queries at 100 patents or 100,000."""
     query = curation.stage_query(stage)  # the funnel's own definition of its stages and order
+    query = query.options(contains_eager(Offer.patent), selectinload(Offer.organization))
     return list(db.session.scalars(query.offset((max(page, 1) - 1) * per_page).limit(per_page)))
 
 
@@ -71,13 +76,11 @@ def list_patents(viewer, *, q: str | None = None, legal_status: str | None = Non
         like = f"%{q}%"
         query = query.where(or_(Offer.title_zh.ilike(like), Offer.title_en.ilike(like),
                                 PatentDetail.application_number.ilike(like) & visibility.OFFER_DETAIL.clause(viewer)))
+    if ipc and ipc.strip():
+        # IPC classes are a JSON list of strings: a class starting with the prefix appears in the stored text
+        # as a quote followed by the prefix (in SQL, so a page reads 20 rows, not every matching patent).
+        query = query.where(cast(PatentDetail.ipc_classes, String).icontains(f'"{ipc.strip().upper()}', autoescape=True),
+                            visibility.OFFER_DETAIL.clause(viewer))
     order = ((PatentDetail.value_score.desc().nulls_last(),) if sort == "value"
              else (Offer.published_at.desc().nulls_last(),)) + (Offer.id.desc(),)
-    query = query.order_by(*order)
-    if not ipc:
-        return fetch_page(query, page, per_page)
-    # IPC classes are a JSON list; filter in Python over the (bounded) matching set.
-    prefix = ipc.strip().upper()
-    rows = [o for o in db.session.scalars(query) if any(
-        str(c).upper().startswith(prefix) for c in (visibility.static_view(viewer, o).patent.ipc_classes or []))]
-    return slice_page(rows, page, per_page)
+    return fetch_page(query.order_by(*order), page, per_page)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 
 from marketplace import jobs
 from marketplace.extensions import db
@@ -20,7 +20,14 @@ from marketplace.models.catalogue import CURATION_STAGES
 from marketplace.services import access
 from marketplace.services.errors import PermissionDenied, ValidationFailed
 from marketplace.services.matching import REBUILD_JOB
-from marketplace.services.patent_value import DEFAULT_WEIGHTS, indicators_of, normalised_parts, value_score
+from marketplace.services.patent_value import (
+    DEFAULT_WEIGHTS,
+    INDICATOR_ATTRIBUTES,
+    PatentIndicators,
+    indicators_of,
+    normalised_parts,
+    value_score,
+)
 from marketplace.services.verification import lock_batch_numbering, next_batch_number  # batches of both kinds share numbers
 
 # Offers that left the pipeline take no part in curation; members' unsubmitted drafts stay private to them
@@ -123,25 +130,43 @@ def stage_counts() -> dict[str, int]:
 
 
 def stage_query(stage: str):
-    """Patents at one funnel stage, best score first (unscored last)."""
+    """Patents at one funnel stage, best score first (unscored last, equal scores newest first)."""
     if stage not in CURATION_STAGES:
         stage = "screened"
+    # Ordered on the detail's own columns, equal scores newest first, so the (stage, score, offer) index read
+    # backwards serves the whole order and the paging (no sort of the stage's 100,000+ patents).
     return (select(Offer).join(PatentDetail, PatentDetail.offer_id == Offer.id)
             .where(PatentDetail.curation_stage == stage, in_funnel())
-            .order_by(PatentDetail.value_score.desc().nulls_last(), Offer.id))
+            .order_by(PatentDetail.value_score.desc().nulls_last(), PatentDetail.offer_id.desc()))
+
+
+RESCORE_CHUNK = 1000  # rows per UPDATE statement when rescoring
 
 
 def rescore_funnel(user, weights: dict) -> int:
-    """Recompute the value score of every screened and shortlisted patent with ``weights``; returns how many."""
+    """Recompute the value score of every screened and shortlisted patent with ``weights``; returns how many.
+
+    Reads only the indicator columns and writes the scores back in bulk by primary key (no record objects:
+    the funnel holds 100,000+ patents)."""
     require_staff(user)
-    details = db.session.scalars(select(PatentDetail).join(Offer, Offer.id == PatentDetail.offer_id)
-                                 .where(PatentDetail.curation_stage.in_(RESCORED_STAGES), in_funnel()))
-    count = 0
-    for detail in details:
-        detail.value_score, _ = value_score(indicators_of(detail), weights)
-        count += 1
+    rows = db.session.execute(
+        select(PatentDetail.offer_id, *(getattr(PatentDetail, name) for name in INDICATOR_ATTRIBUTES)).join(Offer, Offer.id == PatentDetail.offer_id)
+        .where(PatentDetail.curation_stage.in_(RESCORED_STAGES), in_funnel())).all()
+    today = date.today()
+    scores = [{"offer_id": row.offer_id,
+               "value_score": value_score(PatentIndicators(*row[1:]), weights, today)[0]} for row in rows]
+    for start in range(0, len(scores), RESCORE_CHUNK):
+        db.session.execute(update(PatentDetail), scores[start:start + RESCORE_CHUNK])
     db.session.flush()
-    return count
+    _forget_loaded_details()
+    return len(scores)
+
+
+def _forget_loaded_details() -> None:
+    """Bulk statements bypass the loaded records: expire the patent details this session holds."""
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, PatentDetail):
+            db.session.expire(instance)
 
 
 def _details_for(offer_ids: list[int], stage: str) -> list[PatentDetail]:
@@ -184,11 +209,16 @@ def _positive_count(value, limit: int) -> int:
 
 
 def shortlist_top(user, k) -> int:
-    """Shortlist the K best-scoring screened patents; returns how many moved."""
+    """Shortlist the K best-scoring screened patents; returns how many moved (one UPDATE, whatever K)."""
     require_staff(user)
     k = _positive_count(k, 100_000)
-    ids = list(db.session.scalars(stage_query("screened").with_only_columns(Offer.id).limit(k)))
-    return shortlist(user, ids)
+    best = stage_query("screened").with_only_columns(Offer.id).limit(k).subquery()
+    moved = db.session.execute(
+        update(PatentDetail).where(PatentDetail.offer_id.in_(select(best.c.id)),
+                                   PatentDetail.curation_stage == "screened")
+        .values(curation_stage="shortlisted").execution_options(synchronize_session=False)).rowcount
+    _forget_loaded_details()
+    return moved
 
 
 def publish_top_shortlisted(user, n) -> Batch:

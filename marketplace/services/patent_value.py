@@ -57,6 +57,11 @@ def value_score(ind: PatentIndicators, weights: dict | None = None, today: date 
     return round(sum(contributions.values()), 2), contributions
 
 
+# PatentDetail attributes in the order of PatentIndicators' fields (rescoring reads just these columns).
+INDICATOR_ATTRIBUTES = ("legal_status", "filing_date", "patent_type", "claims_count", "citations", "family_size",
+                        "transfer_willingness", "market_prospect")
+
+
 def indicators_of(detail) -> PatentIndicators:
     """Indicators from a PatentDetail row."""
     return PatentIndicators(legal_status=detail.legal_status, filing_date=detail.filing_date,

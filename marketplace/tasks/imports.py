@@ -47,8 +47,9 @@ def run(run_id: int) -> str:
     with unit_of_work():
         if not import_runs.claim_run(run_id):
             return "skipped"
-    limits = ReadLimits.from_config(current_app.config)
-    time_limit = current_app.config.get("IMPORT_MAX_SECONDS")
+        entity = import_runs.entity_of(run_id)
+    limits = ReadLimits.for_entity(current_app.config, entity)
+    time_limit = current_app.config.get("IMPORT_PATENT_MAX_SECONDS" if entity == "patents" else "IMPORT_MAX_SECONDS")
     try:
         with unit_of_work():
             import_runs.execute_run(run_id, limits=limits, progress=_progress_writer(run_id),

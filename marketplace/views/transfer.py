@@ -59,7 +59,7 @@ def _grouped_problems(entity: str, problems) -> list[tuple[int, list[tuple[str, 
 
 
 def _page_context(entity: str, orgs) -> dict:
-    limits = imports.ReadLimits.from_config(current_app.config)
+    limits = imports.ReadLimits.for_entity(current_app.config, entity)
     return {"orgs": orgs, "entity": entity, "entity_labels": {k: v() for k, v in ENTITY_LABELS.items()},
             "chosen_org": request.form.get("organization_id", ""), "max_rows": limits.max_rows,
             "max_mb": max(1, limits.max_bytes // (1024 * 1024)), "is_staff": access.is_staff(current_user),
@@ -91,7 +91,7 @@ def import_page():
     if upload is None or not upload.filename:
         flash(_("Choose a file to upload."), "danger")
         return render_template("transfer/import.html", **context), 400
-    limits = imports.ReadLimits.from_config(current_app.config)
+    limits = imports.ReadLimits.for_entity(current_app.config, entity)
     content = upload.stream.read(limits.max_bytes + 1)
     weights = curation.weights_or_default(session.get("patent_weights")) if context["is_staff"] else None
     try:

@@ -93,6 +93,7 @@ class EmbeddedIndexing(EmbeddedStorage):
                 written += self._write_batch(layout, batch)
             self._refresh_statistics(layout)
             with self._begin() as conn:
+                self._forget_changes(conn, layout)
                 old = self._layout_or_none(conn, spec.name)
                 if old is None:
                     conn.execute(
@@ -184,6 +185,7 @@ class EmbeddedIndexing(EmbeddedStorage):
             self._after_docs_inserted(conn, layout, rows)
             if words:
                 self._insert_vocab(conn, layout, words)
+            self._bump_revision(conn, layout, [*old_seq.values(), *seqs.values()])
         return len(by_id)
 
     def _delete_rows(self, conn: Connection, layout: Layout, rows: list[tuple[int, str]]) -> None:
@@ -197,7 +199,7 @@ class EmbeddedIndexing(EmbeddedStorage):
         """Delete documents by id; committed when this returns. Returns how many existed."""
         self._ensure_registry()
         ids = [str(i) for i in ids]
-        deleted = 0
+        deleted, touched = 0, []
         with self._begin() as conn:
             layout = self._layout(conn, name)
             self._lock_for_write(conn, layout)
@@ -209,7 +211,10 @@ class EmbeddedIndexing(EmbeddedStorage):
                 ).all()
                 if rows:
                     self._delete_rows(conn, layout, [(r.seq, r.search_text) for r in rows])
+                    touched += [r.seq for r in rows]
                 deleted += len(rows)
+            if deleted:
+                self._bump_revision(conn, layout, touched)
         return deleted
 
 

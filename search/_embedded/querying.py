@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -66,10 +67,12 @@ class EmbeddedQueries(EmbeddedStorage):
             variants = sorted(edit1_variants(group.typo_source))
             if not variants:
                 continue
-            params = SqlParams()
-            found = conn.execute(
-                sa.text(f'SELECT word FROM "{layout.vocab}" WHERE word IN ({params.add_list(variants)})'),
-                params.values,
+            # Hundreds of candidate words: sent through the driver, as compiling that many bound parameters costs
+            # more than the lookup itself.
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            found = conn.exec_driver_sql(
+                f'SELECT word FROM "{layout.vocab}" WHERE word IN ({", ".join([mark] * len(variants))})',
+                tuple(variants),
             ).scalars().all()
             group.typo_variants = sorted(found)
         return groups
@@ -119,6 +122,65 @@ class EmbeddedQueries(EmbeddedStorage):
         return ", ".join(order)
 
     def _run(self, conn: Connection, layout: Layout, query: SearchQuery, groups: list[TermGroup]) -> SearchResult:
+        if self.column_cache:
+            return self._run_columns(conn, layout, query, groups)
+        return self._run_sql(conn, layout, query, groups)
+
+    def _run_columns(self, conn: Connection, layout: Layout, query: SearchQuery,
+                     groups: list[TermGroup]) -> SearchResult:
+        """SQL finds and scores the text matches; the in-memory columns filter, count facets and order
+        them, and SQL then reads the documents of the page only."""
+        store = self._columns_for(conn, layout)
+        base = None
+        if groups:
+            positions, known = store.positions_of(self._match_seqs(conn, layout, groups))
+            base = np.zeros(store.size, dtype=bool)
+            base[positions[known]] = True
+        mask = store.filter_mask(query.normalized_filters(), base)
+        total = int(np.count_nonzero(mask))
+        hits: list[Hit] = []
+        if total > query.offset:
+            page = store.page(mask, query.parsed_sort(), [g.alternatives for g in groups], query.offset,
+                              query.per_page)
+            page_seqs = [int(s) for s in store.seqs[page]]
+            params = SqlParams()
+            rows = {row.seq: row for row in conn.execute(
+                sa.text(f'SELECT seq, id, doc FROM "{layout.docs}" WHERE seq IN ({params.add_list(page_seqs)})'),
+                params.values,
+            )}
+            needles = [a for g in groups for a in g.all_alternatives]
+            for seq in page_seqs:
+                row = rows.get(seq)
+                if row is None:  # deleted since the columns were read
+                    continue
+                hits.append(self._hit(layout, query, row, needles))
+        facets: dict[str, dict[str, int]] = {name: {} for name in query.facets or ()}
+        if query.facets and total:
+            facets.update(store.facet_counts(query.facets, mask, MAX_FACET_VALUES))
+        return SearchResult(hits=hits, total=total, facets=facets, page=query.page, per_page=query.per_page,
+                            took_ms=0.0, backend=self.kind)
+
+    def _match_seqs(self, conn: Connection, layout: Layout, groups: list[TermGroup]) -> list[int]:
+        """Seqs of the documents whose text matches every group (dialects may answer from their text index
+        alone, without reading the documents)."""
+        params = SqlParams()
+        return list(conn.execute(
+            sa.text(f'SELECT d.seq FROM "{layout.docs}" d WHERE {self._match_sql(layout, groups, params, conn)}'),
+            params.values,
+        ).scalars())
+
+    @staticmethod
+    def _hit(layout: Layout, query: SearchQuery, row, needles: list[str]) -> Hit:
+        doc = json.loads(row.doc)
+        highlights = (
+            highlight_document(doc, layout.spec.searchable, needles, query.crop_length * CHARS_PER_WORD)
+            if query.highlight and needles else {}
+        )
+        return Hit(id=row.id, document=doc, highlights=highlights)
+
+    def _run_sql(self, conn: Connection, layout: Layout, query: SearchQuery, groups: list[TermGroup]) -> SearchResult:
+        """The whole search in SQL (the implementation before the in-memory columns, kept for comparison:
+        ``column_cache=False``)."""
         filters = query.normalized_filters()
         params = SqlParams()
         where = self._where(layout, groups, filters, params)
@@ -136,13 +198,7 @@ class EmbeddedQueries(EmbeddedStorage):
                 page_params.values,
             ).all()
             needles = [a for g in groups for a in g.all_alternatives]
-            for row in rows:
-                doc = json.loads(row.doc)
-                highlights = (
-                    highlight_document(doc, layout.spec.searchable, needles, query.crop_length * CHARS_PER_WORD)
-                    if query.highlight and needles else {}
-                )
-                hits.append(Hit(id=row.id, document=doc, highlights=highlights))
+            hits = [self._hit(layout, query, row, needles) for row in rows]
 
         facets: dict[str, dict[str, int]] = {name: {} for name in query.facets or ()}
         if query.facets and total:
@@ -173,6 +229,9 @@ class EmbeddedQueries(EmbeddedStorage):
             layout = self._layout(conn, name)
             query = SearchQuery(filters=filters or {})
             check_query_against_spec(layout.spec, query)
+            if self.column_cache and len(typed) >= 2:  # one character: the SQL scan stops at the first titles
+                rows = self._suggest_columns(conn, layout, typed, query.normalized_filters(), limit * 25)
+                return rank_suggestions((json.loads(doc) for doc in rows), layout.spec.suggest_fields, typed, limit)
             params = SqlParams()
             where = self._where(layout, [TermGroup([typed])], query.normalized_filters(), params)
             title_columns = [c for c, f in zip(layout.rank_columns, layout.rank_fields)
@@ -185,6 +244,29 @@ class EmbeddedQueries(EmbeddedStorage):
                 params.values,
             ).scalars().all()
         return rank_suggestions((json.loads(doc) for doc in rows), layout.spec.suggest_fields, typed, limit)
+
+
+    def _suggest_columns(self, conn: Connection, layout: Layout, typed: str, filters: dict, wanted: int) -> list[str]:
+        """The first ``wanted`` documents (by seq) holding ``typed`` in a title, through the columns."""
+        store = self._columns_for(conn, layout)
+        positions, known = store.positions_of(self._match_seqs(conn, layout, [TermGroup([typed])]))
+        base = np.zeros(store.size, dtype=bool)
+        base[positions[known]] = True
+        candidates = np.flatnonzero(store.filter_mask(filters, base))
+        titles = [store.rank_texts[i] for i, f in enumerate(layout.rank_fields) if f in layout.spec.suggest_fields]
+        chosen = []
+        for position in candidates:
+            if not titles or any(typed in texts[position] for texts in titles):
+                chosen.append(int(store.seqs[position]))
+                if len(chosen) >= wanted:
+                    break
+        if not chosen:
+            return []
+        params = SqlParams()
+        docs = dict(conn.execute(
+            sa.text(f'SELECT seq, doc FROM "{layout.docs}" WHERE seq IN ({params.add_list(chosen)})'), params.values,
+        ).all())
+        return [docs[seq] for seq in chosen if seq in docs]
 
 
 def _has_long_cjk_run(q: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,21 +13,32 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..base import IndexSpec, SearchBackend, SearchError, SearchUnavailable
 from ..text import TermGroup
+from .columns import ColumnStore
 from .layout import Layout
 from .sql import SqlParams
 
 REGISTRY_TABLE = "search_indexes"
+# One counter per generation (keyed by its docs table), bumped by every write in the write's transaction:
+# readers holding columns in memory (``columns.ColumnStore``) compare it to know when to reload them.
+REVISIONS_TABLE = "search_index_revisions"
+# The seqs each revision touched, so readers bring their columns up to date without reading everything again;
+# the last CHANGES_KEPT revisions are kept (a reader further behind reads everything).
+CHANGES_TABLE = "search_index_changes"
+CHANGES_KEPT = 200
 
 
 class EmbeddedStorage(SearchBackend):
     """Connection, registry and dialect hooks; ``EmbeddedBackend`` adds the writes and the queries."""
 
-    def __init__(self, engine: Engine | str, index_prefix: str = "") -> None:
+    def __init__(self, engine: Engine | str, index_prefix: str = "", column_cache: bool = True) -> None:
         self.engine = sa.create_engine(engine) if isinstance(engine, str) else engine
         if index_prefix and not all(c.isalnum() or c == "_" for c in index_prefix):
             raise SearchError(f"invalid index_prefix {index_prefix!r}")
         self.index_prefix = index_prefix.lower()
         self._registry_ready = False
+        self.column_cache = column_cache
+        self._columns: dict[str, ColumnStore] = {}
+        self._columns_lock = threading.Lock()
 
     # ------------------------------------------------------------------ dialect hooks
 
@@ -39,9 +51,13 @@ class EmbeddedStorage(SearchBackend):
     def _drop_tables(self, conn: Connection, layout: Layout) -> None:
         for table in layout.tables():
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+        conn.execute(sa.text(f"DELETE FROM {REVISIONS_TABLE} WHERE name = :name"), {"name": layout.docs})
+        conn.execute(sa.text(f"DELETE FROM {CHANGES_TABLE} WHERE name = :name"), {"name": layout.docs})
 
-    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams) -> str:
-        """SQL condition on alias `d` true when every group matches."""
+    def _match_sql(self, layout: Layout, groups: list[TermGroup], params: SqlParams,
+                   conn: Connection | None = None) -> str:
+        """SQL condition on alias `d` true when every group matches (``conn`` lets a dialect check which
+        optional tables the generation has; without it, only those every generation has are used)."""
         raise NotImplementedError
 
     def _insert_vocab(self, conn: Connection, layout: Layout, words: set[str]) -> None:
@@ -92,6 +108,16 @@ class EmbeddedStorage(SearchBackend):
                 " name VARCHAR(100) PRIMARY KEY, generation VARCHAR(16) NOT NULL,"
                 " spec TEXT NOT NULL, updated_at VARCHAR(40) NOT NULL)"
             ))
+            conn.execute(sa.text(
+                f"CREATE TABLE IF NOT EXISTS {REVISIONS_TABLE} (name VARCHAR(100) PRIMARY KEY, revision BIGINT NOT NULL)"
+            ))
+            conn.execute(sa.text(
+                f"CREATE TABLE IF NOT EXISTS {CHANGES_TABLE} (name VARCHAR(100) NOT NULL, revision BIGINT NOT NULL,"
+                " seq BIGINT NOT NULL)"
+            ))
+            conn.execute(sa.text(
+                f"CREATE INDEX IF NOT EXISTS {CHANGES_TABLE}_by_revision ON {CHANGES_TABLE} (name, revision)"
+            ))
         self._registry_ready = True
 
     def _layout(self, conn: Connection, name: str) -> Layout:
@@ -108,6 +134,62 @@ class EmbeddedStorage(SearchBackend):
             return self._layout(conn, name)
         except SearchError:
             return None
+
+    # ------------------------------------------------------------------ revisions and in-memory columns
+
+    def _bump_revision(self, conn: Connection, layout: Layout, seqs: list[int]) -> None:
+        """Count a write to ``layout`` touching ``seqs`` (in the writer's transaction, so readers see the
+        documents and the revision together), and forget the changes older than ``CHANGES_KEPT`` revisions."""
+        name = {"name": layout.docs}
+        conn.execute(
+            sa.text(f"INSERT INTO {REVISIONS_TABLE} (name, revision) VALUES (:name, 1)"
+                    f" ON CONFLICT (name) DO UPDATE SET revision = {REVISIONS_TABLE}.revision + 1"),
+            name,
+        )
+        revision = conn.execute(sa.text(f"SELECT revision FROM {REVISIONS_TABLE} WHERE name = :name"),
+                                name).scalar_one()
+        conn.execute(sa.text(f"INSERT INTO {CHANGES_TABLE} (name, revision, seq) VALUES (:name, :revision, :seq)"),
+                     [{"name": layout.docs, "revision": revision, "seq": int(seq)} for seq in seqs])
+        if revision > CHANGES_KEPT:
+            conn.execute(sa.text(f"DELETE FROM {CHANGES_TABLE} WHERE name = :name AND revision <= :old"),
+                         {"name": layout.docs, "old": revision - CHANGES_KEPT})
+
+    def _forget_changes(self, conn: Connection, layout: Layout) -> None:
+        """Drop the change log of a generation nobody reads yet (a reindex being built)."""
+        conn.execute(sa.text(f"DELETE FROM {CHANGES_TABLE} WHERE name = :name"), {"name": layout.docs})
+
+    def _columns_for(self, conn: Connection, layout: Layout) -> ColumnStore:
+        """This process's columns of ``layout``, brought up to date when writes happened since they were
+        read: from the change log when it covers them, else read again in full."""
+        revision = conn.execute(sa.text(f"SELECT revision FROM {REVISIONS_TABLE} WHERE name = :name"),
+                                {"name": layout.docs}).scalar() or 0
+        store = self._columns.get(layout.physical)
+        if store is not None and store.docs_table == layout.docs and store.revision == revision:
+            return store
+        with self._columns_lock:
+            store = self._columns.get(layout.physical)
+            if store is not None and store.docs_table == layout.docs and store.revision == revision:
+                return store
+            changed = None
+            if store is not None and store.docs_table == layout.docs and store.revision < revision:
+                changed = self._changed_since(conn, layout, store.revision)
+            if changed is not None and len(changed) <= max(store.size // 4, 1000):
+                store = store.updated(conn, layout, changed, revision)
+            else:
+                store = ColumnStore.load(conn, layout, revision)
+            self._columns[layout.physical] = store
+        return store
+
+    def _changed_since(self, conn: Connection, layout: Layout, revision: int) -> list[int] | None:
+        """Seqs touched after ``revision``, or None when the log no longer reaches back that far."""
+        oldest = conn.execute(sa.text(f"SELECT min(revision) FROM {CHANGES_TABLE} WHERE name = :name"),
+                              {"name": layout.docs}).scalar()
+        if oldest is None or oldest > revision + 1:
+            return None
+        return list(conn.execute(
+            sa.text(f"SELECT DISTINCT seq FROM {CHANGES_TABLE} WHERE name = :name AND revision > :revision"),
+            {"name": layout.docs, "revision": revision},
+        ).scalars())
 
     @staticmethod
     def _new_generation() -> str:

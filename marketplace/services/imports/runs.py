@@ -100,6 +100,11 @@ def claim_run(run_id: int) -> bool:
     return claimed.rowcount == 1
 
 
+def entity_of(run_id: int) -> str:
+    """What a run imports (its limits depend on it)."""
+    return db.session.get(ImportRun, run_id).entity
+
+
 def execute_run(run_id: int, *, limits: ReadLimits, progress=None,
                 time_limit_seconds: float | None = None) -> ImportResult:
     """Import a claimed run's file and record the result on it, in the caller's unit of work (all rows and

@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from flask_babel import lazy_gettext as _l
 
@@ -61,6 +61,20 @@ class ReadLimits:
             if key and config.get(key) is not None:
                 values[item.name] = int(config[key])
         return cls(**values)
+
+    @classmethod
+    def for_entity(cls, config, entity: str) -> ReadLimits:
+        """Limits for files of ``entity``: patent files may hold ``IMPORT_PATENT_MAX_ROWS`` rows and
+        ``IMPORT_PATENT_MAX_BYTES`` bytes; every other limit is the common one."""
+        limits = cls.from_config(config)
+        if entity == "patents":
+            overrides = {name: int(config[key]) for name, key in _PATENT_CONFIG_KEYS.items()
+                         if config.get(key) is not None}
+            limits = replace(limits, **overrides)
+        return limits
+
+
+_PATENT_CONFIG_KEYS = {"max_rows": "IMPORT_PATENT_MAX_ROWS", "max_bytes": "IMPORT_PATENT_MAX_BYTES"}
 
 
 def _too_large(what=None) -> ValidationFailed:

@@ -1,0 +1,150 @@
+"""The patent funnel at 100,000 patents: pages cost the same number of queries whatever the funnel holds,
+rescoring and shortlisting work in bulk with the same results, patent files may be larger than other imports
+(the workbook checks unchanged), and the IPC filter runs in SQL."""
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import event, select
+
+from marketplace.extensions import db
+from marketplace.models import PatentDetail, User
+from marketplace.queries import patents as patents_q
+from marketplace.services import curation
+from marketplace.services.imports import ReadLimits, read_table
+from marketplace.services.patent_value import DEFAULT_WEIGHTS, indicators_of, value_score
+from tests.conftest import login
+from tests.marketplace.test_patents import funnel_order, patent
+
+
+@contextlib.contextmanager
+def counted_queries(app):
+    """Collects the statements run on the app's engine inside the block."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _funnel_queries(client, app, url: str) -> int:
+    client.get(url)  # the first request of a session loads things once (translations, settings)
+    with counted_queries(app) as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def test_funnel_pages_cost_the_same_queries_with_more_patents(client, make, app):
+    org = make.org("university")
+    other = make.org("university")
+    for n in range(3):
+        patent(make, app, org if n % 2 else other, score=float(n))
+    patent(make, app, org, stage="shortlisted", score=5.0)
+    _, email = make.staff()
+    login(client, email)
+    few = {stage: _funnel_queries(client, app, f"/operator/patents?stage={stage}")
+           for stage in ("screened", "shortlisted")}
+    for n in range(12):
+        patent(make, app, org if n % 2 else other, score=float(10 + n))
+        patent(make, app, other, stage="shortlisted", score=float(n))
+    many = {stage: _funnel_queries(client, app, f"/operator/patents?stage={stage}")
+            for stage in ("screened", "shortlisted")}
+    assert many == few
+    html = client.get("/operator/patents?stage=screened").get_data(as_text=True)
+    assert len(funnel_order(html)) == 15
+
+
+def test_funnel_pages_in_score_order_with_unscored_patents_last(client, make, app):
+    org = make.org("university")
+    unscored = patent(make, app, org, score=None)
+    ids = [patent(make, app, org, score=float(s)) for s in (30, 80, 30)]
+    _, email = make.staff()
+    login(client, email)
+    html = client.get("/operator/patents?stage=screened").get_data(as_text=True)
+    assert funnel_order(html) == [ids[1], ids[2], ids[0], unscored]  # equal scores: newest first
+
+
+def test_bulk_rescoring_gives_each_patent_its_own_score(make, app):
+    org = make.org("university")
+    ids = [patent(make, app, org, citations=c, claims_count=20 - c, transfer_willingness=1 + c % 5)
+           for c in range(0, 20, 4)]
+    patent(make, app, org, stage="high_value", status="published", score=12.5)  # published: keeps its score
+    _, email = make.staff()
+    weights = dict(DEFAULT_WEIGHTS, citations=40.0)
+    with app.test_request_context("/"):
+        operator = db.session.scalar(select(User).where(User.email == email))
+        loaded = db.session.get(PatentDetail, ids[0])
+        loaded.value_score = -1.0  # a loaded record sees the bulk result, not its stale copy
+        db.session.flush()
+        assert curation.rescore_funnel(operator, weights) == len(ids)
+        assert loaded.value_score == value_score(indicators_of(loaded), weights)[0]
+        db.session.commit()
+    with app.app_context():
+        details = {d.offer_id: d for d in db.session.scalars(select(PatentDetail))}
+        for offer_id in ids:
+            assert details[offer_id].value_score == value_score(indicators_of(details[offer_id]), weights)[0]
+        assert 12.5 in {d.value_score for d in details.values()}
+
+
+def test_shortlisting_the_top_k_is_one_statement_and_moves_the_best(make, app):
+    org = make.org("university")
+    ids = [patent(make, app, org, score=float(s)) for s in (10, 90, 50, 70, 20)]
+    _, email = make.staff()
+    with app.test_request_context("/"):
+        operator = db.session.scalar(select(User).where(User.email == email))
+        best = db.session.get(PatentDetail, ids[1])
+        assert best.curation_stage == "screened"
+        with counted_queries(app) as statements:
+            assert curation.shortlist_top(operator, "3") == 3
+        assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+        assert best.curation_stage == "shortlisted"
+        db.session.commit()
+    with app.app_context():
+        stages = {d.offer_id: d.curation_stage for d in db.session.scalars(select(PatentDetail))}
+    assert [stages[i] for i in ids] == ["screened", "shortlisted", "shortlisted", "shortlisted", "screened"]
+
+
+def _patent_csv(rows: int) -> bytes:
+    lines = ["application_number,title_zh,legal_status"]
+    lines += [f"20201{n:07d}.X,专利{n},granted" for n in range(rows)]
+    return "\n".join(lines).encode()
+
+
+def test_patent_files_may_hold_more_rows_than_other_imports(app):
+    limits = ReadLimits.for_entity(app.config, "patents")
+    common = ReadLimits.for_entity(app.config, "offers")
+    assert common == ReadLimits.from_config(app.config)
+    assert limits.max_rows == app.config["IMPORT_PATENT_MAX_ROWS"] >= 100_000 > common.max_rows
+    assert limits.max_bytes == app.config["IMPORT_PATENT_MAX_BYTES"] <= app.config["MAX_CONTENT_LENGTH"]
+    # the checks against hostile workbooks are the common ones
+    assert (limits.max_columns, limits.max_zip_entries, limits.max_compression_ratio, limits.max_shared_strings,
+            limits.max_uncompressed_bytes) == (common.max_columns, common.max_zip_entries,
+                                               common.max_compression_ratio, common.max_shared_strings,
+                                               common.max_uncompressed_bytes)
+    content = _patent_csv(common.max_rows + 500)
+    with app.test_request_context("/"):
+        assert len(read_table("patents", "p.csv", content, limits=limits).rows) == common.max_rows + 500
+
+
+def test_ipc_filter_matches_class_prefixes_in_sql(make, app):
+    org = make.org("university")
+    a61 = patent(make, app, org, status="published", ipc_classes=["A61B 5/00", "G06T 7/00"])
+    c12 = patent(make, app, org, status="published", ipc_classes=["C12Q1/68"])
+    odd = patent(make, app, org, status="published", ipc_classes=["X%_1"])
+    with app.test_request_context("/"):
+        from flask_login import AnonymousUserMixin
+        viewer = AnonymousUserMixin()
+        ids = lambda ipc: {o.id for o in patents_q.list_patents(viewer, ipc=ipc, per_page=50).items}
+        assert ids("a61b") == {a61}
+        assert ids("G06") == {a61}
+        assert ids("C12Q") == {c12}
+        assert ids("6/") == set()  # a prefix, not any part of a class
+        assert ids("%") == set() and ids("X%_") == {odd}  # wildcards are literal
+        assert ids("") == {a61, c12, odd}
