@@ -9,6 +9,7 @@ from marketplace.models.challenges import (Challenge, ChallengeAward, ChallengeC
                                            ChallengeCriterion, ChallengeInvitation, ChallengeMilestone,
                                            ChallengePanelMember, ChallengeProposal, ChallengeQuestion,
                                            ChallengeScore, ChallengeSolver)
+from marketplace.models.challenge_requests import ChallengeInfoRequest
 from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.imports import ImportRun
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
@@ -39,5 +40,5 @@ __all__ = [
     "FundingProgramme", "ProgrammeEntry",
     "Challenge", "ChallengeAward", "ChallengeClarification", "ChallengeConflict", "ChallengeCriterion",
     "ChallengeInvitation", "ChallengeMilestone", "ChallengePanelMember", "ChallengeProposal", "ChallengeQuestion",
-    "ChallengeScore", "ChallengeSolver",
+    "ChallengeScore", "ChallengeSolver", "ChallengeInfoRequest",
 ]

@@ -23,9 +23,11 @@ from marketplace.extensions import db
 from marketplace.models import Membership, User, UserRole
 from marketplace.models.challenges import (PANEL_ROLES, SCORE_MAX, SCORE_MIN, Challenge, ChallengeConflict,
                                            ChallengePanelMember, ChallengeProposal, ChallengeScore)
-from marketplace.services import access, audit, locks
+from marketplace.links import path_for
+from marketplace.services import access, locks, notifications
 from marketplace.services.cleaning import parse_id, plain_text
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.notifications import bilingual
 from marketplace.visibility import BROKER_ROLES
 
 EVALUATED_STATUSES = ("submitted", "shortlisted", "awarded", "not_selected")  # proposals the panel reads
@@ -113,7 +115,7 @@ def panel_candidates(challenge: Challenge) -> list[User]:
     operators)."""
     staff = select(Membership.user_id).where(Membership.organization_id == challenge.organization_id)
     experts = select(UserRole.user_id).where(UserRole.role.in_(BROKER_ROLES))
-    return list(db.session.scalars(select(User).where(User.id.in_(staff.union(experts)), User.is_active.is_(True))
+    return list(db.session.scalars(select(User).where(User.id.in_(staff.union(experts)), User.active.is_(True))
                                    .order_by(User.id)))
 
 
@@ -141,9 +143,9 @@ def add_panel_member(user, challenge: Challenge, user_id, role: str = "evaluator
     seat = ChallengePanelMember(challenge_id=challenge.id, user_id=chosen, role=role, added_by_id=user.id)
     db.session.add(seat)
     db.session.flush()
-    audit.record(db.session, actor_id=user.id, action="update", object_type="challenge", object_id=challenge.id,
-                 organization_id=challenge.organization_id, summary=f"panel + user {chosen}",
-                 details={"role": role})
+    notifications.notify([chosen], "challenge_panel", "challenge_panel_named",
+                         {"title": bilingual(challenge, "title"), "org": bilingual(challenge.organization, "name")},
+                         path_for("challenge_eval.overview", challenge_id=challenge.id), exclude=[user.id])
     return seat
 
 
@@ -219,17 +221,14 @@ def declare(user, challenge: Challenge, proposal: ChallengeProposal, has_conflic
         if existing.has_conflict:
             raise Conflict(_l("A declared conflict of interest cannot be withdrawn."))
     if has_conflict:
-        for score in db.session.scalars(select(ChallengeScore).where(
+        for row in db.session.scalars(select(ChallengeScore).where(
                 ChallengeScore.panel_member_id == seat.id, ChallengeScore.proposal_id == proposal.id)):
-            db.session.delete(score)
+            db.session.delete(row)
     if existing is None:
         existing = ChallengeConflict(panel_member_id=seat.id, proposal_id=proposal.id)
         db.session.add(existing)
     existing.has_conflict, existing.note, existing.declared_at = has_conflict, note, _now()
     db.session.flush()
-    audit.record(db.session, actor_id=user.id, action="update", object_type="challenge", object_id=challenge.id,
-                 organization_id=challenge.organization_id, summary=f"conflict declared on proposal {proposal.id}",
-                 details={"has_conflict": has_conflict})
     return existing
 
 
@@ -291,9 +290,6 @@ def score(user, challenge: Challenge, proposal: ChallengeProposal, entries: dict
                            comment=comment) for cid, (value, comment) in cleaned.items()]
     db.session.add_all(rows)
     db.session.flush()
-    audit.record(db.session, actor_id=user.id, action="update", object_type="challenge", object_id=challenge.id,
-                 organization_id=challenge.organization_id, summary=f"proposal {proposal.id} scored",
-                 details={"criteria": len(rows)})
     return rows
 
 

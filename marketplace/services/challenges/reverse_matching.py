@@ -3,8 +3,8 @@
 A challenge is turned into a need-like record (only its public parts: the problem, requirements and targets,
 never the part behind the NDA, so reasons cannot quote it) and ranked by the matching engine against the
 published offers (financial products left out: a challenge asks for a solution, not a loan). The engine's
-output goes through ``matching.refine`` as for needs (no pairs with the challenger's organisation or its
-declared group), then offers are grouped by organisation: an organisation's score is its best offer's score
+output loses the challenger's own organisation and its declared group (``matching.grouping.exclude_own``, the
+self-pair step of ``refine``), then offers are grouped by organisation: an organisation's score is its best offer's score
 plus a little for each further fitting offer. Reasons are trimmed per viewer by ``services.match_reasons``.
 
 Inviting an organisation records a ``ChallengeInvitation`` (with the offers and reasons that led to it) and
@@ -29,9 +29,9 @@ from marketplace.services import access, locks, match_reasons, notifications
 from marketplace.services.cleaning import parse_id, plain_text
 from marketplace.services.errors import Conflict, NotFound, ValidationFailed
 from marketplace.services.notifications import bilingual, members_of
-from marketplace.services.match_records import CANDIDATE_FACTOR, field_labeller, offer_record, org_groups
+from marketplace.services.match_records import offer_record, org_groups
 from matching import MatchingEngine
-from matching.refine import refine
+from matching.grouping import exclude_own
 
 SOLUTION_KINDS = ("technology", "product", "service", "patent")
 EXTRA_OFFER_BONUS = 0.05  # each further fitting offer of an organisation adds this share of its best score
@@ -101,27 +101,28 @@ def _fitted_engine() -> tuple[MatchingEngine | None, dict[str, dict]]:
 
 
 def rank_offers(record: dict, limit: int) -> list[dict]:
-    """The engine's refined matches for a need-like record (``{"offer", "score", "reasons", ...}``), best first,
-    without the record's own organisation or group."""
+    """The engine's matches for a need-like record (``{"offer", "score", "reasons", ...}``), best first, without
+    the record's own organisation or group (``matching.grouping.exclude_own``, as ``refine`` does for needs;
+    its other steps concern procurement and financing needs, and organisations are grouped here anyway)."""
     engine, records = _fitted_engine()
     if engine is None:
         return []
-    result = engine.rank_one(record, top_k=limit * CANDIDATE_FACTOR)
-    return refine(record, result["matches"], records, org_groups=org_groups(), top_k=limit * CANDIDATE_FACTOR,
-                  field_label=field_labeller())
+    result = engine.rank_one(record, top_k=limit)
+    return exclude_own(record, result["matches"], records, org_groups())
 
 
 def rank_organisations(user, record: dict, reader_view, *, limit: int = 20,
                        invited_org_ids: set[int] = frozenset()) -> list[SolverCandidate]:
     """Organisations ranked for a need-like ``record``; reasons trimmed for ``user`` against ``reader_view``
     (the record's side as this reader may see it)."""
-    matches = rank_offers(record, limit * OFFERS_SHOWN)
+    matches = rank_offers(record, limit * OFFERS_SHOWN * 2)
     if not matches:
         return []
     offers = {o.id: o for o in db.session.scalars(
         select(Offer).where(Offer.id.in_([int(m["offer"]) for m in matches]))
         .options(selectinload(Offer.organization)))}
     by_org: dict[int, SolverCandidate] = {}
+    raw_reasons: dict[int, list] = {}
     for match in matches:
         offer = offers.get(int(match["offer"]))
         if offer is None or offer.organization is None:
@@ -134,12 +135,15 @@ def rank_organisations(user, record: dict, reader_view, *, limit: int = 20,
         else:
             candidate.score += EXTRA_OFFER_BONUS * float(candidate.offers[0].score)
         if len(candidate.offers) < OFFERS_SHOWN:
-            reasons = match_reasons.safe_reasons_for_view(user, reader_view, offer, match.get("reasons"))
-            candidate.offers.append(CandidateOffer(offer, score, reasons))
+            candidate.offers.append(CandidateOffer(offer, score))
+            raw_reasons[offer.id] = match.get("reasons") or []
     ranked = sorted(by_org.values(), key=lambda c: (-c.score, c.organization.id))[:limit]
     best = ranked[0].score if ranked and ranked[0].score > 0 else 1.0
-    for candidate in ranked:
+    for candidate in ranked:  # reasons only for what is shown
         candidate._strength = max(0, min(100, round(100 * candidate.score / best)))
+        for shown in candidate.offers:
+            shown.reasons = match_reasons.safe_reasons_for_view(user, reader_view, shown.offer,
+                                                                raw_reasons[shown.offer.id])
     return ranked
 
 
