@@ -29,6 +29,10 @@ BODIES = {  # a valid body, so the refusal comes from the access rules and not f
     ("post", "/api/v1/introductions/{intro_id}/messages"): {"body": "Taken over"},
     ("patch", "/api/v1/events/{event_id}"): {"title_en": "Taken over"},
     ("post", "/api/v1/events/{event_id}/cancel"): {"reason": "x"},
+    ("put", "/api/v1/challenges/{challenge_id}/evaluation/proposals/{proposal_id}/conflict"): {"has_conflict": True,
+                                                                                             "note": "x"},
+    ("put", "/api/v1/challenges/{challenge_id}/evaluation/proposals/{proposal_id}/scores"): {
+        "scores": [{"criterion_id": 1, "score": 10}]},
 }
 
 
@@ -70,6 +74,8 @@ def private_world(app, make):
         membership_id = db.session.scalar(select(Membership.id).where(Membership.organization_id == org_a))
         ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
                "membership_id": membership_id, "filing_id": filing.id, "measure_id": measure.id}
+    from tests.marketplace.test_challenge_evaluation_routes import _challenge_rows
+    ids.update(_challenge_rows(app, org_a, user_a, org_c))  # A's challenge in evaluation, C's proposal
     return ids
 
 

@@ -41,6 +41,7 @@ from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarTok
                                 OrganizationVerification, Registration, SavedSearch, StoredFile, User)
 from marketplace.services.confidentiality import text_hash
 from tests.conftest import login
+from tests.marketplace import test_challenge_evaluation_routes as challenge_evaluation_routes
 from tests.factories import other_uscc
 
 # The JSON API's blueprints (``api_offers.…``, ``api_docs.…`` under /api/v1) sign in with bearer tokens and are
@@ -607,6 +608,7 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "transfer.import_run": (import_run,),
     "transfer.import_run_status": (import_run,),
 }
+ROUTE_OBJECTS.update(challenge_evaluation_routes.ROUTES)  # open challenges, the deciding side
 
 
 def _event_form(w: World, case: Case) -> dict:
@@ -655,6 +657,7 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "memberships.change_role": {"role": "owner"},
     "account.contact": {"contact_email": "intruder@example.com", "contact_phone": "1"},
 }
+FORMS.update(challenge_evaluation_routes.FORMS)
 
 # Who is the rightful user when it is not the builder's: by (endpoint, builder) or by endpoint.
 RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
