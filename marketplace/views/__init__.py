@@ -20,5 +20,7 @@ def register_blueprints(app) -> None:
     from marketplace.views import liaison, policy
     app.register_blueprint(policy.bp)
     app.register_blueprint(liaison.bp)
+    from marketplace.views import challenges
+    app.register_blueprint(challenges.bp)
     from marketplace.views.submissions import init_submissions
     init_submissions(app)
