@@ -124,6 +124,7 @@ class Challenge(TimestampMixin, Base):
     fields: Mapped[list[Field]] = relationship(secondary=challenge_fields, order_by="Field.sort_order")
     criteria: Mapped[list[ChallengeCriterion]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan", order_by="ChallengeCriterion.position")
+    panel_members: Mapped[list[ChallengePanelMember]] = relationship(viewonly=True)
 
     def title(self, locale: str = "zh") -> str:
         return bilingual(self, "title", locale)
@@ -146,6 +147,12 @@ class Challenge(TimestampMixin, Base):
     @property
     def has_confidential_part(self) -> bool:
         return bool(self.confidential_zh or self.confidential_en)
+
+    @property
+    def visibility(self) -> str:
+        """The confidentiality tier: "teaser" (public parts for all, the confidential part after the NDA) when
+        there is a confidential part, else "public"."""
+        return "teaser" if self.has_confidential_part else "public"
 
     def __repr__(self) -> str:
         return f"<Challenge {self.id} {self.status}>"

@@ -20,6 +20,8 @@ def register_blueprints(app) -> None:
     from marketplace.views import liaison, policy
     app.register_blueprint(policy.bp)
     app.register_blueprint(liaison.bp)
+    from marketplace.views import challenges
+    app.register_blueprint(challenges.bp)
     from marketplace.views import challenge_evaluation
     app.register_blueprint(challenge_evaluation.bp)
     from marketplace.views.submissions import init_submissions
