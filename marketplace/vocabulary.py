@@ -163,10 +163,3 @@ def label(group: str, value) -> str:
 def options(group: str) -> list[tuple[str, str]]:
     """(value, translated label) pairs for a select or checkbox group."""
     return [(value, str(text)) for value, text in ALL_LABELS[group].items()]
-# Open challenges, evaluation side (issue 17): panel seats and delivery milestones.
-CHALLENGE_PANEL_ROLE_LABELS = {"chair": _l("Chair of the panel"), "evaluator": _l("Evaluator"),
-                               "expert": _l("Park expert")}
-CHALLENGE_MILESTONE_STATUS_LABELS = {"due": _l("Due"), "delivered": _l("Delivered, awaiting acceptance"),
-                                     "accepted": _l("Accepted")}
-ALL_LABELS.update({"panel_role": CHALLENGE_PANEL_ROLE_LABELS,
-                   "milestone_status": CHALLENGE_MILESTONE_STATUS_LABELS})
