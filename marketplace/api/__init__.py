@@ -106,12 +106,13 @@ def _document_errors(api: TechBridgeApi) -> None:
 
 def init_api(app) -> TechBridgeApi:
     """Bind the API to the app: blueprints, docs, auth hook, rate limit, no CSRF (tokens, not cookies)."""
-    from marketplace.api import activity, catalogue, challenge_scores, docking, docs, needs, organizations, policy
+    from marketplace.api import (activity, catalogue, challenge_scores, challenges, docking, docs, needs,
+                                 organizations, policy)
 
     api_settings(app)
     api = TechBridgeApi(app)
     blueprints = (catalogue.bp, catalogue.patents_bp, needs.bp, organizations.bp, organizations.me_bp,
-                  activity.intros_bp, docking.bp, activity.events_bp, policy.measures_bp, policy.filings_bp,
+                  activity.intros_bp, docking.bp, activity.events_bp, policy.measures_bp, policy.filings_bp, challenges.bp,
                   challenge_scores.bp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -11,12 +11,12 @@ Part B (reverse matching, evaluation, award, reports) writes: ``ChallengeInvitat
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, Numeric, String,
                         Table, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.models.accounts import User
 from marketplace.models.base import Base, TimestampMixin, bilingual, utcnow
@@ -125,6 +125,14 @@ class Challenge(TimestampMixin, Base):
     criteria: Mapped[list[ChallengeCriterion]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan", order_by="ChallengeCriterion.position")
     panel_members: Mapped[list[ChallengePanelMember]] = relationship(viewonly=True)
+
+    @validates("deadline")
+    def _deadline_in_utc(self, _key, value: datetime | None) -> datetime | None:
+        """Store the instant in UTC: SQLite keeps no offset, so 23:59 in Beijing must not come back as 23:59 UTC.
+        A naive value is taken as UTC, as everywhere in the application."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
     def title(self, locale: str = "zh") -> str:
         return bilingual(self, "title", locale)

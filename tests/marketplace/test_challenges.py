@@ -232,3 +232,26 @@ def test_editing_is_versioned_and_stops_at_submission(app, client, make):
     client.post(f"/challenges/{cid}/submit")
     assert client.post(f"/challenges/{cid}/edit", data=_form(title_zh="提交后修改")).status_code == 409
     assert make.get(Challenge, cid)["title_zh"] == "改后的标题"
+
+
+def test_closing_job_closes_only_challenges_past_their_deadline(app, make):
+    from marketplace.tasks import challenges as challenge_tasks
+    org, _u, _e = make.member("hospital")
+    past = build.challenge(app, org, deadline=datetime.now(UTC) - timedelta(minutes=5))
+    future = build.challenge(app, org)
+    with app.app_context():
+        assert challenge_tasks.close_due() == {"closed": 1}
+    assert make.get(Challenge, past)["status"] == "closed" and make.get(Challenge, past)["closed_at"] is not None
+    assert make.get(Challenge, future)["status"] == "published"
+
+
+def test_challenger_withdraws_before_the_award(app, client, make):
+    org, _u, email = make.member("hospital")
+    cid = build.challenge(app, org)
+    awarded = build.challenge(app, org, status="awarded")
+    login(client, email)
+    assert client.post(f"/challenges/{cid}/withdraw").status_code == 302
+    assert make.get(Challenge, cid)["status"] == "withdrawn"
+    assert app.test_client().get(f"/challenges/{cid}").status_code == 404
+    client.post(f"/challenges/{awarded}/withdraw")
+    assert make.get(Challenge, awarded)["status"] == "awarded"

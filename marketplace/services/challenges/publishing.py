@@ -21,6 +21,7 @@ TEXT_FIELDS = (("title_zh", 300), ("title_en", 300), ("summary_zh", 2000), ("sum
                ("problem_zh", 20000), ("problem_en", 20000), ("requirements_zh", 20000), ("requirements_en", 20000),
                ("ip_terms_zh", 5000), ("ip_terms_en", 5000), ("confidential_zh", 20000),
                ("confidential_en", 20000), ("award_note", 2000))
+CLOSE_JOB = "challenges.close_due"
 DECISIONS = {"approve": "published", "request_changes": "sent_back", "reject": "rejected"}
 MESSAGE_OF = {"approve": "challenge_approved", "request_changes": "challenge_sent_back",
               "reject": "challenge_rejected"}
