@@ -90,7 +90,6 @@ def private_world(app, make):
         ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
                "membership_id": membership_id, "filing_id": filing.id, "measure_id": measure.id,
                "challenge_id": challenge.id, "question_id": question.id, "proposal_id": proposal.id}
->>>>>>> challenges
     return ids
 
 
