@@ -22,6 +22,30 @@ from marketplace.views.helpers import flash_domain_error
 bp = Blueprint("challenge_eval", __name__, url_prefix="/challenges")
 
 
+@bp.app_context_processor
+def _evaluation_links():
+    """``challenge_eval_links(challenge)``: the deciding pages the signed-in person may open for a challenge
+    (shown on the challenge's page)."""
+    def links(challenge) -> list[tuple[str, str]]:
+        if not getattr(current_user, "is_authenticated", False):
+            return []
+        out = []
+        if evaluation.may_see_evaluation(current_user, challenge) and challenge.status not in ("draft", "submitted"):
+            out.append((_("Evaluation"), url_for("challenge_eval.overview", challenge_id=challenge.id)))
+        if reverse_matching.may_invite(current_user, challenge) and challenge.status == "published":
+            out.append((_("Find and invite solvers"), url_for("challenge_eval.solvers", challenge_id=challenge.id)))
+        if challenge.status in ("awarded", "delivered"):
+            try:
+                awards.get_tracked_challenge(current_user, challenge.id)
+                out.append((_("Awards and milestones"), url_for("challenge_eval.milestones", challenge_id=challenge.id)))
+            except DomainError:
+                pass
+        if evaluation.is_challenger(current_user, challenge) and challenge.published_at is not None:
+            out.append((_("Report"), url_for("challenge_eval.report", challenge_id=challenge.id)))
+        return out
+    return {"challenge_eval_links": links}
+
+
 def _or_abort(call, *args, **kwargs):
     """Run a read that may refuse; 403/404 become the same status (nothing is told about hidden items)."""
     try:

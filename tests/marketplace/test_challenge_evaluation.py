@@ -342,3 +342,15 @@ def test_bad_score_input_keeps_the_form_and_changes_nothing(app, client, make):
     with app.test_request_context():
         assert sorted(db.session.scalars(select(ChallengeScore.score))) == [7, 8]
         assert db.session.scalar(select(func.count(ChallengePanelMember.id))) == 2
+
+
+def test_challenge_page_links_the_deciding_pages_only_for_those_who_may_open_them(app, client, make):
+    s = build_challenge(make)
+    seat_panel(app, s)
+    login(client, s.hospital_email)
+    html = client.get(f"/challenges/{s.challenge}").get_data(as_text=True)
+    assert f"/challenges/{s.challenge}/evaluation" in html and f"/challenges/{s.challenge}/report" in html
+    client.post("/logout")
+    login(client, s.lab_a_email)
+    html = client.get(f"/challenges/{s.challenge}").get_data(as_text=True)
+    assert 'id="challenge-eval-links"' not in html and f"/challenges/{s.challenge}/evaluation" not in html
