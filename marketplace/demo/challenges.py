@@ -97,7 +97,8 @@ def _award(session, challenge: Challenge, proposal: ChallengeProposal, hospital_
                          expires_at=awarded + timedelta(days=30), need_response="accepted",
                          need_responded_at=awarded, offer_response="accepted", offer_responded_at=awarded,
                          need_responded_by_id=getattr(hospital_user, "id", None),
-                         offer_responded_by_id=proposal.created_by_id)
+                         offer_responded_by_id=proposal.created_by_id,
+                         deal_value_rmb=challenge.award_max_rmb if delivered else None)
     session.add(intro)
     session.flush()
     session.add(IntroductionEvent(introduction_id=intro.id, actor_id=intro.requested_by_id, kind="stage",
