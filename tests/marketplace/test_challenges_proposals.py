@@ -72,6 +72,10 @@ def test_draft_submit_and_withdraw(app, make):
     assert make.get(ChallengeProposal, pid)["approach"] == "改进的路线"
     assert solver.post(f"/challenges/{cid}/proposals/{pid}/withdraw").status_code == 302
     assert make.get(ChallengeProposal, pid)["status"] == "withdrawn"
+    # before the deadline a withdrawn proposal can be taken up again: the same row, a draft
+    assert 'id="restart-proposal"' in solver.get(f"/challenges/{cid}/proposals/{pid}").get_data(as_text=True)
+    assert solver.post(f"/challenges/{cid}/proposals/new", data={"lead_organization_id": str(lab)}).status_code == 302
+    assert make.get(ChallengeProposal, pid)["status"] == "draft" and _count(app) == 1
 
 
 def test_eligibility_and_consortium_rules(app, make):
