@@ -201,6 +201,7 @@ def test_attachments_follow_the_proposals_visibility(app, make):
     assert solver.get(url).status_code == 200
     assert _signed_in(app, h_email).get(url).status_code == 200
     assert _signed_in(app, b_email).get(url).status_code == 404
+    assert _signed_in(app, b_email).get(f"/files/{file_id}").status_code == 404  # not through the offers' route
     # a file that is not an accepted type is refused with a message
     solver.post(f"/challenges/{cid}/proposals/{pid}/files", data={"file": (io.BytesIO(b"MZ\x90\x00"), "x.exe")},
                 content_type="multipart/form-data")
