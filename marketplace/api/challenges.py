@@ -2,6 +2,8 @@
 questions, and proposals (owner-scoped: a solver reads and changes only its own organisation's)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marketplace import vocabulary
 from marketplace.api import auth
 from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
@@ -27,6 +29,10 @@ DETAIL_FIELDS = ("version", "problem_zh", "problem_en", "requirements_zh", "requ
 
 def _money(value):
     return float(value) if value is not None else None
+
+
+def _decimal(value) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
 
 
 def challenge_summary(challenge) -> dict:
@@ -77,8 +83,8 @@ def _challenge(user, challenge_id: int):
 def list_challenges(page, per_page=None, status=None, field=None, kind=None, award_min=None, award_max=None):
     """Published challenges (open ones by deadline with `status=open`), filtered like the site's list."""
     user = auth.caller()
-    found = challenges_q.list_challenges(user, status=status, field=field, kind=kind, award_min=award_min,
-                                         award_max=award_max, page=page, per_page=api_per_page(per_page))
+    found = challenges_q.list_challenges(user, status=status, field=field, kind=kind, award_min=_decimal(award_min),
+                                         award_max=_decimal(award_max), page=page, per_page=api_per_page(per_page))
     return page_envelope(found, challenge_summary)
 
 

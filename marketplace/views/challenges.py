@@ -324,6 +324,8 @@ def proposal(challenge_id: int, proposal_id: int):
     from marketplace.services import uploads
     return render_template("challenges/proposal.html", challenge=challenge, proposal=found,
                            files=proposals.files_of(found), can_edit=proposals.may_edit(current_user, found),
+                           can_restart=found.status == "withdrawn" and proposals.is_solver(current_user, found)
+                           and common.accepts_submissions(challenge),
                            accept=uploads.accept_attribute("attachment"), types=uploads.allowed_names("attachment"))
 
 

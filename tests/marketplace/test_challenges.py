@@ -35,7 +35,7 @@ def _count(app, model, **where) -> int:
 
 def test_hospital_publishes_after_operator_verification(app, client, make):
     org, user, email = make.member("hospital")
-    _op, op_email = make.staff("operator")
+    operator, op_email = make.staff("operator")
     login(client, email)
     reply = client.post("/challenges/new", data=_form())
     assert reply.status_code == 302, reply.get_data(as_text=True)
@@ -52,6 +52,7 @@ def test_hospital_publishes_after_operator_verification(app, client, make):
     assert anonymous.get(f"/challenges/{cid}").status_code == 404
     assert client.post(f"/challenges/{cid}/submit").status_code == 302
     assert make.get(Challenge, cid)["status"] == "submitted"
+    assert _count(app, Notification, user_id=operator, message_key="challenge_submitted") == 1
     op = app.test_client()
     login(op, op_email)
     assert "手术机器人力反馈" in op.get("/challenges/review").get_data(as_text=True)

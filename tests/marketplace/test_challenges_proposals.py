@@ -72,6 +72,10 @@ def test_draft_submit_and_withdraw(app, make):
     assert make.get(ChallengeProposal, pid)["approach"] == "改进的路线"
     assert solver.post(f"/challenges/{cid}/proposals/{pid}/withdraw").status_code == 302
     assert make.get(ChallengeProposal, pid)["status"] == "withdrawn"
+    # before the deadline a withdrawn proposal can be taken up again: the same row, a draft
+    assert 'id="restart-proposal"' in solver.get(f"/challenges/{cid}/proposals/{pid}").get_data(as_text=True)
+    assert solver.post(f"/challenges/{cid}/proposals/new", data={"lead_organization_id": str(lab)}).status_code == 302
+    assert make.get(ChallengeProposal, pid)["status"] == "draft" and _count(app) == 1
 
 
 def test_eligibility_and_consortium_rules(app, make):
@@ -197,6 +201,7 @@ def test_attachments_follow_the_proposals_visibility(app, make):
     assert solver.get(url).status_code == 200
     assert _signed_in(app, h_email).get(url).status_code == 200
     assert _signed_in(app, b_email).get(url).status_code == 404
+    assert _signed_in(app, b_email).get(f"/files/{file_id}").status_code == 404  # not through the offers' route
     # a file that is not an accepted type is refused with a message
     solver.post(f"/challenges/{cid}/proposals/{pid}/files", data={"file": (io.BytesIO(b"MZ\x90\x00"), "x.exe")},
                 content_type="multipart/form-data")

@@ -11,9 +11,11 @@ from marketplace.services.challenges.common import CHALLENGER_KINDS, SOLVER_KIND
 from marketplace.vocabulary import TIMEZONE_LABELS
 
 
+MONEY = validate.Range(min=0, max=1e13)
+
+
 def _money(**kw):
-    return fields.Decimal(as_string=False, places=2, allow_none=True, validate=validate.Range(min=0, max=10**13),
-                          **kw)
+    return fields.Float(validate=MONEY, allow_none=True, **kw)
 
 
 class CriterionIn(ApiSchema):
@@ -121,8 +123,8 @@ class ChallengeListArgs(PageArgs):
     field = Text(40)
     kind = fields.String(validate=validate.OneOf(CHALLENGER_KINDS),
                          metadata={"description": "the challenger's kind of organisation"})
-    award_min = fields.Decimal(validate=validate.Range(min=0, max=10**13))
-    award_max = fields.Decimal(validate=validate.Range(min=0, max=10**13))
+    award_min = fields.Float(validate=MONEY)
+    award_max = fields.Float(validate=MONEY)
 
 
 class QuestionIn(ApiSchema):
