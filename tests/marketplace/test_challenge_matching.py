@@ -2,6 +2,9 @@
 reasons, never the challenger or its group, never on the confidential part; one click invites and tells them."""
 from __future__ import annotations
 
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -91,3 +94,15 @@ def test_outsiders_do_not_see_candidates_and_bad_invitations_change_nothing(app,
     client.post(f"/challenges/{closed.challenge}/solvers/invite", data={"organization_id": str(closed.lab_a)})
     with app.app_context():
         assert db.session.scalar(select(func.count(ChallengeInvitation.id))) == 0
+
+
+def test_the_invitation_gives_the_deadline_in_the_challenges_time_zone(app, make):
+    s = build_challenge(make, status="published", deadline_days=10)
+    _catalogue(make, s)
+    with app.test_request_context():
+        challenge = db.session.get(Challenge, s.challenge)
+        expected = challenge.deadline.replace(tzinfo=challenge.deadline.tzinfo or timezone.utc)
+        reverse_matching.invite(db.session.get(User, s.hospital_user), challenge, s.lab_a)
+        db.session.commit()
+        note = db.session.scalars(select(Notification).where(Notification.user_id == s.lab_a_user)).one()
+        assert note.params["deadline"] == expected.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")

@@ -13,6 +13,7 @@ tells its members (notification ``challenge_invitation``).
 from __future__ import annotations
 
 import threading
+from datetime import timezone
 from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -227,7 +228,8 @@ def invite(user, challenge: Challenge, organization_id, message: str = "") -> Ch
         reasons=[r for c in offers for r in c.reasons][:10])
     db.session.add(invitation)
     db.session.flush()
-    deadline = challenge.deadline.astimezone(ZoneInfo(challenge.timezone or "Asia/Shanghai"))
+    stored = challenge.deadline if challenge.deadline.tzinfo else challenge.deadline.replace(tzinfo=timezone.utc)
+    deadline = stored.astimezone(ZoneInfo(challenge.timezone or "Asia/Shanghai"))  # SQLite returns naive UTC
     params = {"title": bilingual(challenge, "title"), "org": bilingual(challenge.organization, "name"),
               "deadline": deadline.strftime("%Y-%m-%d %H:%M"), "message": message}
     notifications.notify(members_of(org.id), "challenge_invitation", "challenge_invited", params,
