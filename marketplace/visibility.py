@@ -21,10 +21,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, false, or_, select, true
 
-from marketplace.models import (Challenge, ChallengePanelMember, ChallengeProposal, Event, Introduction, Need, Offer,
-                                Organization)
-from marketplace.models.challenges import challenge_proposal_members
+from marketplace.models import (
+    Challenge,
+    ChallengePanelMember,
+    ChallengeProposal,
+    Event,
+    Introduction,
+    Need,
+    Offer,
+    Organization,
+)
 from marketplace.models.base import bilingual
+from marketplace.models.challenges import challenge_proposal_members
 
 STAFF_ROLES = ("operator", "admin")
 BROKER_ROLES = ("broker", "operator", "admin")

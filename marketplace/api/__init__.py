@@ -65,8 +65,8 @@ def api_settings(app) -> None:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {"description": (
-                "Offers, needs, patents, organisations, matches, introductions and events of the TechBridge "
-                "marketplace. Reads work without a token and show what a visitor sees; send a personal access "
+                "Offers, needs, patents, organisations, matches, introductions, events and open challenges of "
+                "the TechBridge marketplace. Reads work without a token and show what a visitor sees; send a personal access "
                 "token (account page → API tokens) as `Authorization: Bearer <token>` to see what your account "
                 "may see and, with the write scope, to change data. Errors are `application/problem+json` in "
                 "the language asked for with `Accept-Language` (zh or en; zh by default).")},

@@ -8,10 +8,21 @@ from marketplace import vocabulary
 from marketplace.api import auth
 from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
 from marketplace.api.representations import organization_ref
-from marketplace.api.schemas.challenges import (AnswerIn, ChallengeCreateIn, ChallengeDetailOut, ChallengeListArgs,
-                                                ChallengePage, ChallengeUpdateIn, ProposalCreateIn, ProposalListOut,
-                                                ProposalOut, ProposalWriteIn, QuestionIn, QuestionListOut,
-                                                QuestionOut)
+from marketplace.api.schemas.challenges import (
+    AnswerIn,
+    ChallengeCreateIn,
+    ChallengeDetailOut,
+    ChallengeListArgs,
+    ChallengePage,
+    ChallengeUpdateIn,
+    ProposalCreateIn,
+    ProposalListOut,
+    ProposalOut,
+    ProposalWriteIn,
+    QuestionIn,
+    QuestionListOut,
+    QuestionOut,
+)
 from marketplace.queries import challenges as challenges_q
 from marketplace.queries.paging import api_per_page
 from marketplace.services import confidentiality

@@ -11,11 +11,24 @@ Part B (reverse matching, evaluation, award, reports) writes: ``ChallengeInvitat
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, Numeric, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.models.accounts import User
@@ -132,7 +145,7 @@ class Challenge(TimestampMixin, Base):
         A naive value is taken as UTC, as everywhere in the application."""
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def title(self, locale: str = "zh") -> str:
         return bilingual(self, "title", locale)

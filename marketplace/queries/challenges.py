@@ -10,8 +10,14 @@ from sqlalchemy.orm import selectinload
 
 from marketplace import visibility
 from marketplace.extensions import db
-from marketplace.models import (Challenge, ChallengeClarification, ChallengeProposal, ChallengeQuestion, Field,
-                                Organization)
+from marketplace.models import (
+    Challenge,
+    ChallengeClarification,
+    ChallengeProposal,
+    ChallengeQuestion,
+    Field,
+    Organization,
+)
 from marketplace.queries.paging import Page, fetch_page, valid_id
 from marketplace.services.challenges import common
 from marketplace.services.errors import NotFound

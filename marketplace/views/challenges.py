@@ -19,8 +19,8 @@ from marketplace.services.errors import DomainError
 from marketplace.services.events.common import local
 from marketplace.services.unit_of_work import unit_of_work
 from marketplace.services.versions import StaleEdit
-from marketplace.vocabulary import label
 from marketplace.views.helpers import abort_for, flash_domain_error, flash_stale_edit, form_dict, page_arg
+from marketplace.vocabulary import label
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 LIST_KEYS = ("eligible_kinds", "field_codes")

@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (Challenge, ChallengeClarification, ChallengeQuestion, ChallengeSolver, Notification,
-                                SubParkStaff)
+from marketplace.models import (
+    Challenge,
+    ChallengeClarification,
+    ChallengeQuestion,
+    ChallengeSolver,
+    Notification,
+    SubParkStaff,
+)
 from tests import challenge_builders as build
 from tests.conftest import login
 

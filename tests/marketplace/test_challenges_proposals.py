@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import ChallengePanelMember, ChallengeProposal, Notification
-from marketplace.services.challenges import common, proposals as proposal_service
+from marketplace.services.challenges import common
+from marketplace.services.challenges import proposals as proposal_service
 from marketplace.services.errors import Conflict
 from tests import challenge_builders as build
 from tests.conftest import login

@@ -4,12 +4,20 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from marketplace.api.schemas.common import ApiSchema, ChoiceList, Id, OrganizationRef, PageArgs, Text, TextList, \
-    UtcDateTime, page_of
+from marketplace.api.schemas.common import (
+    ApiSchema,
+    ChoiceList,
+    Id,
+    OrganizationRef,
+    PageArgs,
+    Text,
+    TextList,
+    UtcDateTime,
+    page_of,
+)
 from marketplace.models.challenges import ANSWER_VISIBILITIES, CHALLENGE_STATUSES, PROPOSAL_STATUSES
 from marketplace.services.challenges.common import CHALLENGER_KINDS, SOLVER_KINDS
 from marketplace.vocabulary import TIMEZONE_LABELS
-
 
 MONEY = validate.Range(min=0, max=1e13)
 

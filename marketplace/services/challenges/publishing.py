@@ -151,7 +151,7 @@ def create(user, organization_id: int, data: dict, *, need_id: int | None = None
     parks = common.sub_parks_of(user)
     challenge = Challenge(organization_id=org.id, created_by_id=user.id, need_id=need.id if need else None,
                           status="draft", sub_park=org.sub_park if org.sub_park in parks else
-                          (sorted(parks)[0] if parks and org.kind not in common.CHALLENGER_KINDS else None))
+                          (min(parks) if parks and org.kind not in common.CHALLENGER_KINDS else None))
     _apply(challenge, values)
     db.session.add(challenge)
     db.session.flush()

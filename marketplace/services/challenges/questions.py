@@ -3,6 +3,7 @@ registered solver is told of) or privately (only the asker sees it). Services on
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+
 from marketplace.extensions import db
 from marketplace.models import Challenge, ChallengeClarification, ChallengeQuestion
 from marketplace.models.challenges import ANSWER_VISIBILITIES
