@@ -19,11 +19,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, select, true
 
-from marketplace.models import (Event, Introduction, LiaisonReport, Need, Offer, Organization, PolicyMeasure,
-                                SupplyChain, Survey)
+from marketplace.models import (
+    Challenge,
+    ChallengePanelMember,
+    ChallengeProposal,
+    Event,
+    Introduction,
+    LiaisonReport,
+    Need,
+    Offer,
+    Organization,
+    PolicyMeasure,
+    SupplyChain,
+    Survey,
+)
 from marketplace.models.base import bilingual
+from marketplace.models.challenges import challenge_proposal_members
 
 STAFF_ROLES = ("operator", "admin")
 BROKER_ROLES = ("broker", "operator", "admin")
@@ -141,6 +154,20 @@ class All(Cond):
         return all(p.test(obj) for p in self.parts)
 
 
+@dataclass(frozen=True)
+class In(Cond):
+    """``attr`` is one of ``values``."""
+
+    attr: str
+    values: tuple
+
+    def sql(self, model):
+        return getattr(model, self.attr).in_(self.values)
+
+    def test(self, obj) -> bool:
+        return getattr(obj, self.attr) in self.values
+
+
 ALWAYS = Always()
 
 
@@ -241,14 +268,68 @@ POLICY_MEASURE_OPEN = Rule(PolicyMeasure, (STAFF, Grant(PUBLIC, Is("status", "ac
 # A survey's questions are not secret once it is sent; who may answer is the survey's audience (services).
 SURVEY_OPEN = Rule(Survey, (STAFF, Grant(PUBLIC, Is("status", "draft", negate=True))))
 
+# Challenges are public once an operator approved them; before, their organisation and operators see them.
+CHALLENGE_PUBLIC_STATUSES = ("published", "closed", "in_evaluation", "awarded", "delivered")
+CHALLENGE_OPEN = Rule(Challenge, (STAFF, OWNER, Grant(PUBLIC, In("status", CHALLENGE_PUBLIC_STATUSES))))
+# The confidential part of a challenge: its organisation and operators; others after an approved request and
+# the NDA (services.confidentiality). ``Challenge.visibility`` is "teaser" when there is a confidential part.
+CHALLENGE_DETAIL = Rule(Challenge, (Grant(PUBLIC, Is("visibility", "public"), name="public"), OWNER, STAFF))
+
+
+class ProposalRule:
+    """Who may open a proposal: the members of its lead and consortium organisations always; once it left the
+    draft, the challenger's members and the challenge's evaluation panel; operators. Never other solvers.
+
+    Consortium and panel membership live in other tables, so this rule is written out rather than as grants; it
+    has the same two forms (``allows`` for a loaded row, ``clause`` for queries)."""
+
+    model = ChallengeProposal
+    SHOWN_TO_CHALLENGER = ("submitted", "withdrawn", "shortlisted", "awarded", "not_selected")
+
+    def allows(self, user, proposal) -> bool:
+        viewer = viewer_of(user)
+        if viewer.is_staff:
+            return True
+        if viewer.user_id is None:
+            return False
+        if proposal.lead_organization_id in viewer.org_ids or \
+                any(o.id in viewer.org_ids for o in proposal.members):
+            return True
+        if proposal.status not in self.SHOWN_TO_CHALLENGER:
+            return False
+        challenge = proposal.challenge
+        return challenge.organization_id in viewer.org_ids or \
+            any(m.user_id == viewer.user_id for m in challenge.panel_members)
+
+    def clause(self, user):
+        viewer = viewer_of(user)
+        if viewer.is_staff:
+            return true()
+        if viewer.user_id is None:
+            return false()
+        orgs = sorted(viewer.org_ids)
+        model = ChallengeProposal
+        member_of = select(challenge_proposal_members.c.proposal_id).where(
+            challenge_proposal_members.c.organization_id.in_(orgs))
+        challenger_of = select(Challenge.id).where(Challenge.organization_id.in_(orgs))
+        panel_of = select(ChallengePanelMember.challenge_id).where(ChallengePanelMember.user_id == viewer.user_id)
+        return or_(model.lead_organization_id.in_(orgs), model.id.in_(member_of),
+                   and_(model.status.in_(self.SHOWN_TO_CHALLENGER),
+                        or_(model.challenge_id.in_(challenger_of), model.challenge_id.in_(panel_of))))
+
+
+PROPOSAL_OPEN = ProposalRule()
+
 OPEN = {Offer: OFFER_OPEN, Need: NEED_OPEN, Organization: ORGANIZATION_OPEN, Introduction: INTRODUCTION_OPEN,
         Event: EVENT_OPEN, LiaisonReport: LIAISON_REPORT_OPEN, SupplyChain: SUPPLY_CHAIN_OPEN,
-        PolicyMeasure: POLICY_MEASURE_OPEN, Survey: SURVEY_OPEN}
-DETAIL = {Offer: OFFER_DETAIL, Need: NEED_DETAIL}
+        PolicyMeasure: POLICY_MEASURE_OPEN, Survey: SURVEY_OPEN, Challenge: CHALLENGE_OPEN,
+        ChallengeProposal: PROPOSAL_OPEN}
+DETAIL = {Offer: OFFER_DETAIL, Need: NEED_DETAIL, Challenge: CHALLENGE_DETAIL}
 
 
 def can_open(user, obj) -> bool:
-    """May ``user`` list and open ``obj`` (an offer, need, organisation, introduction or event)?"""
+    """May ``user`` list and open ``obj`` (an offer, need, organisation, introduction, event, challenge or
+    challenge proposal)?"""
     return OPEN[type(obj)].allows(user, obj)
 
 

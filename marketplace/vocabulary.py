@@ -139,6 +139,24 @@ ALL_LABELS = {
     "supplier_status": SUPPLIER_STATUS_LABELS, "survey_status": SURVEY_STATUS_LABELS,
     "survey_question_kind": SURVEY_QUESTION_KIND_LABELS,
 }
+# Open challenges (issue 17): statuses of challenges and proposals, the list's filter, answers, the panel.
+CHALLENGE_STATUS_LABELS = {
+    "draft": _l("Draft"), "submitted": _l("Waiting for verification"), "sent_back": _l("Sent back for changes"),
+    "rejected": _l("Rejected"), "published": _l("Open for proposals"), "closed": _l("Deadline passed"),
+    "in_evaluation": _l("In evaluation"), "awarded": _l("Awarded"), "delivered": _l("Delivered"),
+    "withdrawn": _l("Withdrawn"),
+}
+PROPOSAL_STATUS_LABELS = {
+    "draft": _l("Draft"), "submitted": _l("Submitted"), "withdrawn": _l("Withdrawn"), "shortlisted": _l("Shortlisted"),
+    "awarded": _l("Awarded"), "not_selected": _l("Not selected"),
+}
+CHALLENGE_FILTER_LABELS = {"open": _l("Open for proposals"), "closed": _l("Deadline passed"), "awarded": _l("Awarded")}
+ANSWER_VISIBILITY_LABELS = {"public": _l("Public clarification"), "private": _l("Private answer")}
+PANEL_ROLE_LABELS = {"chair": _l("Panel chair"), "evaluator": _l("Evaluator"), "expert": _l("Park expert")}
+MILESTONE_STATUS_LABELS = {"due": _l("Due"), "delivered": _l("Delivered"), "accepted": _l("Accepted")}
+ALL_LABELS.update({"challenge_status": CHALLENGE_STATUS_LABELS, "proposal_status": PROPOSAL_STATUS_LABELS,
+                   "challenge_filter": CHALLENGE_FILTER_LABELS, "answer_visibility": ANSWER_VISIBILITY_LABELS,
+                   "panel_role": PANEL_ROLE_LABELS, "milestone_status": MILESTONE_STATUS_LABELS})
 # Groups added for issue 20 (people saw these codes): time zones and introduction stages.
 ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})
 

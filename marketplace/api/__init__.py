@@ -65,8 +65,8 @@ def api_settings(app) -> None:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {"description": (
-                "Offers, needs, patents, organisations, matches, introductions and events of the TechBridge "
-                "marketplace. Reads work without a token and show what a visitor sees; send a personal access "
+                "Offers, needs, patents, organisations, matches, introductions, events and open challenges of "
+                "the TechBridge marketplace. Reads work without a token and show what a visitor sees; send a personal access "
                 "token (account page → API tokens) as `Authorization: Bearer <token>` to see what your account "
                 "may see and, with the write scope, to change data. Errors are `application/problem+json` in "
                 "the language asked for with `Accept-Language` (zh or en; zh by default).")},
@@ -106,13 +106,14 @@ def _document_errors(api: TechBridgeApi) -> None:
 
 def init_api(app) -> TechBridgeApi:
     """Bind the API to the app: blueprints, docs, auth hook, rate limit, no CSRF (tokens, not cookies)."""
-    from marketplace.api import activity, catalogue, docking, docs, liaison, needs, organizations, policy
+    from marketplace.api import (activity, catalogue, challenge_scores, challenges, docking, docs, liaison, needs,
+                                 organizations, policy)
 
     api_settings(app)
     api = TechBridgeApi(app)
     blueprints = (catalogue.bp, catalogue.patents_bp, needs.bp, organizations.bp, organizations.me_bp,
                   activity.intros_bp, docking.bp, activity.events_bp, policy.measures_bp, policy.filings_bp,
-                  liaison.bp)
+                  liaison.bp, challenges.bp, challenge_scores.bp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _document_errors(api)

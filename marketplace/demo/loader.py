@@ -29,6 +29,7 @@ from marketplace.reference.taxonomy import load_taxonomy
 from marketplace.services.policy import catalogue as policy_catalogue
 from marketplace.demo.policy import add_policy_activity
 from marketplace.demo.event_feedback import add_event_feedback
+from marketplace.demo.challenges import add_challenges
 from marketplace.services.patent_value import indicators_of, value_score
 
 DEMO_ACCOUNTS = [
@@ -378,5 +379,6 @@ def load_demo(session, *, today: date | None = None, reset_passwords: bool = Fal
                             offers=financial + regular)
     activity.update(add_policy_activity(session, rng, today=today, orgs=orgs, members=members))
     activity.update(add_event_feedback(session, rng, today=today))
+    activity.update(add_challenges(session, rng, today=today, orgs=orgs, members=members))
     return {"created": True, "organizations": sum(len(v) for v in orgs.values()),
             "offers": len(financial) + len(regular), "needs": len(needs), "accounts": accounts, **activity}

@@ -5,6 +5,11 @@ from marketplace.models.brokering import Introduction, IntroductionEvent, Introd
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
 from marketplace.models.embeddings import OfferEmbedding
 from marketplace.models.docking import IntroductionMessage, IntroductionReadMarker
+from marketplace.models.challenges import (Challenge, ChallengeAward, ChallengeClarification, ChallengeConflict,
+                                           ChallengeCriterion, ChallengeInvitation, ChallengeMilestone,
+                                           ChallengePanelMember, ChallengeProposal, ChallengeQuestion,
+                                           ChallengeScore, ChallengeSolver)
+from marketplace.models.challenge_requests import ChallengeInfoRequest
 from marketplace.models.confidentiality import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms
 from marketplace.models.imports import ImportRun
 from marketplace.models.events import (AgendaItem, CalendarToken, Event, EventInterest, EventSeries,
@@ -38,4 +43,7 @@ __all__ = [
     "FundingProgramme", "ProgrammeEntry", "SupplyChain", "SupplyInput",
     "Survey", "SurveyQuestion", "SurveyResponse",
     "EventFeedback", "EventOutcome",
+    "Challenge", "ChallengeAward", "ChallengeClarification", "ChallengeConflict", "ChallengeCriterion",
+    "ChallengeInvitation", "ChallengeMilestone", "ChallengePanelMember", "ChallengeProposal", "ChallengeQuestion",
+    "ChallengeScore", "ChallengeSolver", "ChallengeInfoRequest",
 ]

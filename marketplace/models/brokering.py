@@ -21,7 +21,7 @@ CLOSED_PIPELINE_STAGES = ("signed", "lost")
 PIPELINE_STAGES = OPEN_PIPELINE_STAGES + CLOSED_PIPELINE_STAGES
 INTRODUCTION_STAGES = REQUEST_STAGES + PIPELINE_STAGES
 RESPONSES = ("pending", "accepted", "declined")
-INTRODUCTION_SOURCES = ("suggestion", "manual", "request")
+INTRODUCTION_SOURCES = ("suggestion", "manual", "request", "challenge")  # challenge: an award
 # Why a member asks for an introduction (the request form's purposes).
 REQUEST_PURPOSES = ("purchase", "licence", "transfer", "co_development", "investment", "trial", "testing")
 SIDES = ("need", "offer")

@@ -15,7 +15,7 @@ from marketplace.models.accounts import User
 from marketplace.models.base import Base, utcnow
 from marketplace.models.organizations import Organization
 
-ITEM_TYPES = ("offer", "need")
+ITEM_TYPES = ("offer", "need", "challenge")
 ACCESS_REQUEST_STATUSES = ("pending", "approved", "declined")
 ACCESS_LOG_KINDS = ("view", "nda_accept")
 
@@ -30,7 +30,7 @@ class NdaTerms(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_type: Mapped[str] = mapped_column(String(8))
+    item_type: Mapped[str] = mapped_column(String(12))
     item_id: Mapped[int] = mapped_column(Integer)
     text_zh: Mapped[str] = mapped_column(Text, default="")
     text_en: Mapped[str] = mapped_column(Text, default="")
@@ -52,7 +52,7 @@ class AccessRequest(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_type: Mapped[str] = mapped_column(String(8))
+    item_type: Mapped[str] = mapped_column(String(12))
     item_id: Mapped[int] = mapped_column(Integer, index=True)
     owner_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
                                                        index=True)
@@ -80,7 +80,7 @@ class NdaAcceptance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    item_type: Mapped[str] = mapped_column(String(8))
+    item_type: Mapped[str] = mapped_column(String(12))
     item_id: Mapped[int] = mapped_column(Integer)
     text_hash: Mapped[str] = mapped_column(String(64))
     accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -97,7 +97,7 @@ class DetailAccessLog(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_type: Mapped[str] = mapped_column(String(8))
+    item_type: Mapped[str] = mapped_column(String(12))
     item_id: Mapped[int] = mapped_column(Integer, index=True)
     owner_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
                                                        index=True)

@@ -13,7 +13,11 @@ from marketplace.models.brokering import Introduction
 
 NOTIFICATION_KINDS = ("introduction", "reply", "stage", "followup_due", "strong_match", "rating_request",
                       "saved_search", "access", "event", "security", "message", "organization", "review",
-                      "submission", "meeting", "policy", "survey")
+                      "submission", "meeting", "policy", "survey",
+                      # open challenges: verification decisions, questions and proposals for the challenger,
+                      # clarifications for solvers, invitations, feedback, awards and the evaluation panel
+                      "challenge_review", "challenge_question", "challenge_update", "challenge_invitation",
+                      "proposal_feedback", "challenge_awarded", "challenge_panel")
 # "email" sends each notification at once; "digest" gathers them into one e-mail a day.
 CHANNELS = ("site", "email", "digest")
 # "digest": waiting for the daily digest e-mail.
@@ -40,7 +44,7 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
     message_key: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     link: Mapped[str] = mapped_column(String(500), default="")
@@ -70,7 +74,7 @@ class NotificationPreference(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(8))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -12,13 +12,15 @@ from marketplace.visibility import Viewer
 
 def waiting(user, viewer: Viewer) -> dict[str, int]:
     """{"follow_ups": overdue follow-ups the user owns, "offers": offers awaiting review, "organizations":
-    organisations awaiting verification}; the last two only for operators (one counting statement each)."""
+    organisations awaiting verification}; the last two only for operators (one counting statement each); and the
+    challenge counts of ``_challenges``."""
     if not getattr(user, "is_authenticated", False):
         return {}
     counts = {"follow_ups": db.session.scalar(select(func.count(IntroductionTask.id)).where(
         IntroductionTask.owner_id == user.id, IntroductionTask.done_at.is_(None),
         IntroductionTask.due_on < date.today())) or 0}
     counts.update(_park_services(user))
+    counts.update(_challenges(user, viewer))
     if viewer.is_staff:
         counts["offers"] = db.session.scalar(select(func.count(Offer.id)).where(Offer.status == "submitted")) or 0
         counts["organizations"] = db.session.scalar(select(func.count(OrganizationVerification.id)).where(
@@ -40,4 +42,20 @@ def _park_services(user) -> dict[str, int]:
     if parks:
         counts["sub_park"] = db.session.scalar(select(func.count(LiaisonReport.id)).where(
             LiaisonReport.sub_park.in_(parks), LiaisonReport.status == "open")) or 0
+    return counts
+
+
+def _challenges(user, viewer: Viewer) -> dict[str, int]:
+    """Unanswered questions on the challenges of the user's organisations ("challenge_questions", only for
+    challengers) and, for operators, challenges waiting for verification ("challenges")."""
+    from marketplace.models import Challenge, ChallengeQuestion
+    counts = {}
+    if viewer.org_ids:
+        mine = select(Challenge.id).where(Challenge.organization_id.in_(sorted(viewer.org_ids)))
+        if db.session.scalar(select(func.count()).select_from(mine.subquery())):
+            counts["challenge_questions"] = db.session.scalar(select(func.count(ChallengeQuestion.id)).where(
+                ChallengeQuestion.challenge_id.in_(mine), ChallengeQuestion.answered_at.is_(None))) or 0
+    if viewer.is_staff:
+        counts["challenges"] = db.session.scalar(select(func.count(Challenge.id)).where(
+            Challenge.status == "submitted")) or 0
     return counts

@@ -34,6 +34,7 @@ ACTION_LABELS = {
 OBJECT_TYPE_LABELS = {
     "offer": _l("Offer"), "need": _l("Need"), "introduction": _l("Introduction"), "batch": _l("Batch"),
     "user": _l("User"), "organization": _l("Organisation"), "api_token": _l("Access token"),
+    "challenge": _l("Challenge"),
 }
 EXPORT_LIMIT = 50_000
 CSV_COLUMNS = ("id", "at_utc", "action", "actor_id", "actor_email", "object_type", "object_id", "organization_id",

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from marketplace import visibility
 from marketplace.extensions import db
 from marketplace.links import path_for
-from marketplace.models import AccessRequest, DetailAccessLog, NdaAcceptance, NdaTerms, Need, Offer
+from marketplace.models import AccessRequest, Challenge, DetailAccessLog, NdaAcceptance, NdaTerms, Need, Offer
 from marketplace.services import access, audit
 from marketplace.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -50,8 +50,12 @@ def _uid(user) -> int | None:
     return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
 
 
+# A challenge's confidential part follows the same tiers (issue 17): it is a "teaser" item while it has one.
+ITEM_MODELS = {"offer": Offer, "need": Need, "challenge": Challenge}
+
+
 def item_type_of(item) -> str:
-    return "offer" if isinstance(item, Offer) else "need"
+    return "offer" if isinstance(item, Offer) else "challenge" if isinstance(item, Challenge) else "need"
 
 
 def get_item(user, item_type: str, item_id: int):
@@ -60,6 +64,10 @@ def get_item(user, item_type: str, item_id: int):
         return access.require_offer_view(user, db.session.get(Offer, item_id))
     if item_type == "need":
         return access.require_need_view(user, db.session.get(Need, item_id))
+    if item_type == "challenge":
+        challenge = db.session.get(Challenge, item_id)
+        if challenge is not None and visibility.can_open(user, challenge):
+            return challenge
     raise NotFound(_l("This item does not exist."))
 
 
@@ -237,6 +245,8 @@ def _item_path(item) -> str:
     from marketplace.services.notifications import path_for
     if isinstance(item, Offer):
         return path_for("catalogue.detail", offer_id=item.id)
+    if isinstance(item, Challenge):
+        return path_for("challenges.detail", challenge_id=item.id)
     return path_for("needs.detail", need_id=item.id)
 
 
@@ -276,8 +286,7 @@ def request_access(user, item, message: str = "", organization_id: int | None = 
 
 
 def item_of(req: AccessRequest):
-    model = Offer if req.item_type == "offer" else Need
-    return db.session.get(model, req.item_id)
+    return db.session.get(ITEM_MODELS.get(req.item_type, Need), req.item_id)
 
 
 def get_request_to_decide(user, request_id: int) -> AccessRequest:
@@ -354,7 +363,7 @@ def outgoing_requests(user) -> list[AccessRequest]:
 def items_for(requests) -> dict[tuple[str, int], object]:
     """The offers and needs the requests are about, keyed by (type, id)."""
     found: dict[tuple[str, int], object] = {}
-    for item_type, model in (("offer", Offer), ("need", Need)):
+    for item_type, model in ITEM_MODELS.items():
         ids = {r.item_id for r in requests if r.item_type == item_type}
         if ids:
             for item in db.session.scalars(select(model).where(model.id.in_(ids))):

@@ -170,10 +170,12 @@ def funnel(user) -> dict:
     for intro in intros:
         times = _timeline(intro, intro.events)
         _add(total, times)
-        _add(row("batch", intro.offer.batch_id, batch_label(intro.offer.batch_id)), times)
+        # Requests from an organisation's page and challenge awards name no offer: no batch, no field.
+        batch_id = intro.offer.batch_id if intro.offer is not None else None
+        _add(row("batch", batch_id, batch_label(batch_id)), times)
         broker = row("broker", intro.broker_id, intro.broker or _l("No technology manager"))
         _add(broker, times)
-        for code in {_direction(f.code) for f in intro.offer.fields} or {None}:
+        for code in {_direction(f.code) for f in (intro.offer.fields if intro.offer is not None else [])} or {None}:
             _add(row("field", code, direction_label(code)), times)
 
     for r in groups["broker"].values():

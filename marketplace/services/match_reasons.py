@@ -104,7 +104,13 @@ def _named(node: str, names: dict, index: int) -> str:
 
 def safe_reasons(user, need, offer, reasons) -> list[dict]:
     """The stored ``reasons`` of a need–offer pairing that ``user`` may read (rebuilt where trimmed)."""
-    need_view, offer_view = visibility.static_view(user, need), visibility.static_view(user, offer)
+    return safe_reasons_for_view(user, visibility.static_view(user, need), offer, reasons)
+
+
+def safe_reasons_for_view(user, need_view, offer, reasons) -> list[dict]:
+    """As ``safe_reasons``, with the need side given as a view (``title_*``, ``description_*``, ``tags``,
+    ``details_shown``): a challenge ranked as a need-like record passes the parts its reader may see."""
+    offer_view = visibility.static_view(user, offer)
     views = {"need": need_view, "offer": offer_view}
     need_text, offer_text = _text(need_view, NEED_TEXT), _text(offer_view, OFFER_TEXT)
     out = []

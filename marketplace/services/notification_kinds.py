@@ -49,6 +49,17 @@ KINDS = {
                    _l("Members of the organisations that may qualify")),
     "survey": Kind(_l("Surveys of the park for my organisation, and reminders to answer"),
                    _l("Members of the organisations surveyed")),
+    "challenge_review": Kind(_l("My challenges: approved, sent back, rejected"),
+                             _l("Members of the organisation that submitted the challenge")),
+    "challenge_question": Kind(_l("Questions and proposals on my challenges"),
+                               _l("Members of the challenger organisation")),
+    "challenge_update": Kind(_l("Challenges I follow: clarifications and answers to my questions"),
+                             _l("People who asked, registered interest or prepare a proposal")),
+    "challenge_invitation": Kind(_l("Invitations to take on a challenge"), _l("Members of the invited organisation")),
+    "proposal_feedback": Kind(_l("My proposals: shortlisted, requests for more, feedback"),
+                              _l("Members of the organisations of the proposal")),
+    "challenge_awarded": Kind(_l("Challenge awards"), _l("The challenger, the awarded solvers and the panel")),
+    "challenge_panel": Kind(_l("Evaluation panels I sit on"), _l("Members of the evaluation panel")),
 }
 assert set(KINDS) == set(NOTIFICATION_KINDS), "every kind in the CHECK constraint needs a registry entry"
 
@@ -255,6 +266,61 @@ MESSAGES = {
         _l("How was \"%(title)s\"?"),
         _l("The event \"%(title)s\" has ended. Please rate it from 1 to 5 and tell the organiser what to "
            "improve; it takes a minute.")),
+    # open challenges (kinds challenge_*, proposal_feedback)
+    "challenge_submitted": (
+        _l("New challenge to verify: \"%(title)s\""),
+        _l("%(org)s submitted the challenge \"%(title)s\" for verification.")),
+    "challenge_approved": (
+        _l("Your challenge \"%(title)s\" is published"),
+        _l("A platform operator approved \"%(title)s\". Solvers can now ask questions and submit proposals "
+           "until %(deadline)s.")),
+    "challenge_sent_back": (
+        _l("Your challenge \"%(title)s\" was sent back for changes"),
+        _l("A platform operator asks for changes to \"%(title)s\": %(reason)s Edit the challenge and submit it "
+           "again.")),
+    "challenge_rejected": (
+        _l("Your challenge \"%(title)s\" was not approved"),
+        _l("A platform operator did not approve \"%(title)s\". Reason: %(reason)s")),
+    "challenge_question_asked": (
+        _l("New question on \"%(title)s\""),
+        _l("%(org)s asks: %(question)s")),
+    "challenge_clarified": (
+        _l("Clarification %(number)s of \"%(title)s\""),
+        _l("The challenger published clarification %(number)s: %(body)s")),
+    "challenge_answered_privately": (
+        _l("Your question on \"%(title)s\" was answered"),
+        _l("Answer (only you see it): %(answer)s")),
+    "proposal_submitted": (
+        _l("New proposal for \"%(title)s\""),
+        _l("%(org)s submitted a proposal: \"%(proposal)s\".")),
+    "proposal_withdrawn": (
+        _l("A proposal for \"%(title)s\" was withdrawn"),
+        _l("%(org)s withdrew the proposal \"%(proposal)s\".")),
+    "challenge_invited": (
+        _l("You are invited to take on \"%(title)s\""),
+        _l("%(org)s invites your organisation to propose a solution before %(deadline)s. %(message)s")),
+    "proposal_shortlisted": (
+        _l("Your proposal for \"%(title)s\" is shortlisted"),
+        _l("\"%(proposal)s\" is on the shortlist. %(feedback)s")),
+    "proposal_more_requested": (
+        _l("More information asked for \"%(proposal)s\""),
+        _l("The challenger of \"%(title)s\" asks: %(request)s")),
+    "proposal_not_selected": (
+        _l("Your proposal for \"%(title)s\" was not selected"),
+        _l("\"%(proposal)s\" was not selected. Feedback: %(feedback)s")),
+    "challenge_award_won": (
+        _l("Your proposal won \"%(title)s\""),
+        _l("\"%(proposal)s\" was awarded. An introduction with %(org)s is open in the deal pipeline.")),
+    "challenge_award_made": (
+        _l("\"%(title)s\" was awarded"),
+        _l("The challenge was awarded to %(org)s (\"%(proposal)s\").")),
+    "challenge_panel_named": (
+        _l("You are on the evaluation panel of \"%(title)s\""),
+        _l("%(org)s named you to evaluate the proposals of \"%(title)s\". Declare conflicts of interest, then "
+           "score each proposal against the criteria.")),
+    "challenge_milestone_delivered": (
+        _l("Milestone delivered: %(milestone)s"),
+        _l("%(org)s delivered \"%(milestone)s\" of \"%(title)s\". Please check and accept it.")),
 }
 DIGEST_SUBJECT = Plural("Your TechBridge digest: %(count)s notification",
                         "Your TechBridge digest: %(count)s notifications")

@@ -10,6 +10,6 @@ from __future__ import annotations
 
 def register_tasks() -> None:
     """Import every task module so that its jobs are registered (idempotent)."""
-    from marketplace.tasks import (alerts, brokering, events, imports, matching, notifications,  # noqa: F401
-                                   organizations, policy, search, submissions)
+    from marketplace.tasks import (alerts, brokering, challenges, events, imports, matching,  # noqa: F401
+                                   notifications, organizations, policy, search, submissions)
     from marketplace.tasks import event_feedback  # noqa: F401

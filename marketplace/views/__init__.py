@@ -23,5 +23,9 @@ def register_blueprints(app) -> None:
     from marketplace.views import supply_chains, surveys
     app.register_blueprint(supply_chains.bp)
     app.register_blueprint(surveys.bp)
+    from marketplace.views import challenges
+    app.register_blueprint(challenges.bp)
+    from marketplace.views import challenge_evaluation
+    app.register_blueprint(challenge_evaluation.bp)
     from marketplace.views.submissions import init_submissions
     init_submissions(app)

@@ -12,12 +12,14 @@ from marketplace.views.helpers import flash_domain_error
 
 bp = Blueprint("confidentiality", __name__, url_prefix="/confidentiality")
 
-ITEM = "<any(offer, need):item_type>/<int:item_id>"
+ITEM = "<any(offer, need, challenge):item_type>/<int:item_id>"
 
 
 def _detail_url(item_type: str, item_id: int) -> str:
     if item_type == "offer":
         return url_for("catalogue.detail", offer_id=item_id)
+    if item_type == "challenge":
+        return url_for("challenges.detail", challenge_id=item_id)
     return url_for("needs.detail", need_id=item_id)
 
 

@@ -5,7 +5,7 @@ maximum meetings per person and request expiry, meetings between any two partici
 expiry, check-in of both sides, no-show, private notes), interests from a meeting, event check-in.
 
 Revision ID: 0026_event_participants
-Revises: 0019_offer_embeddings
+Revises: 0032_surveys
 """
 from alembic import op
 import sqlalchemy as sa

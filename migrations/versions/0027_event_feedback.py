@@ -1,7 +1,7 @@
 """event feedback and outcomes: participants' ratings after an event, outcomes recorded months later
 
 Revision ID: 0027_event_feedback
-Revises: 0019_offer_embeddings
+Revises: 0026_event_participants
 """
 from alembic import op
 import sqlalchemy as sa

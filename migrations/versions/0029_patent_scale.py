@@ -1,7 +1,7 @@
 """Patents at scale: an index serving the curation funnel's pages (stage, best score first).
 
 Revision ID: 0029_patent_scale
-Revises: 0019_offer_embeddings
+Revises: 0027_event_feedback
 """
 from alembic import op
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import (Event, Introduction, IntroductionMessage, LiaisonReport, Membership, Need, Offer,
-                                Organization, OrganizationInvitation, PolicyFiling, PolicyFilingPart, PolicyMeasure)
+from marketplace.models import (Challenge, ChallengeProposal, ChallengeQuestion, Event, Introduction,
+                                IntroductionMessage, LiaisonReport, Membership, Need, Offer, Organization,
+                                OrganizationInvitation, PolicyFiling, PolicyFilingPart, PolicyMeasure)
 
 # Operations whose object is public on purpose (what a visitor may see anyway).
 PUBLIC = {("get", "/api/v1/organizations/{org_id}"), ("get", "/api/v1/policy/measures/{measure_id}")}
@@ -30,6 +31,15 @@ BODIES = {  # a valid body, so the refusal comes from the access rules and not f
     ("patch", "/api/v1/events/{event_id}"): {"title_en": "Taken over"},
     ("post", "/api/v1/events/{event_id}/cancel"): {"reason": "x"},
     ("post", "/api/v1/liaison/reports/{report_id}"): {"action": "close", "text": "x"},
+    ("put", "/api/v1/challenges/{challenge_id}/evaluation/proposals/{proposal_id}/conflict"): {"has_conflict": True,
+                                                                                             "note": "x"},
+    ("put", "/api/v1/challenges/{challenge_id}/evaluation/proposals/{proposal_id}/scores"): {
+        "scores": [{"criterion_id": 1, "score": 10}]},
+    ("patch", "/api/v1/challenges/{challenge_id}"): {"title_en": "Taken over"},
+    ("post", "/api/v1/challenges/{challenge_id}/questions"): {"text": "Taken over"},
+    ("post", "/api/v1/challenges/{challenge_id}/questions/{question_id}/answer"): {"answer": "x", "visibility": "public"},
+    ("post", "/api/v1/challenges/{challenge_id}/proposals"): {"lead_organization_id": 1},
+    ("patch", "/api/v1/challenges/{challenge_id}/proposals/{proposal_id}"): {"title": "Taken over"},
 }
 
 
@@ -70,11 +80,21 @@ def private_world(app, make):
         report = LiaisonReport(organization_id=org_a, sub_park="haidian", topic="legal", title="t", body="b",
                                respond_by=now + timedelta(days=3))
         db.session.add(report)
+        # a challenge of A waiting for verification, with C's question and C's proposal: B sees none of them
+        challenge = Challenge(organization_id=org_a, status="submitted", title_zh="待审核榜单",
+                              deadline=now + timedelta(days=9))
+        db.session.add(challenge)
+        db.session.flush()
+        question = ChallengeQuestion(challenge_id=challenge.id, asker_id=_uc, text="私下的问题")
+        proposal = ChallengeProposal(challenge_id=challenge.id, lead_organization_id=org_c, status="submitted",
+                                     title="丙的方案")
+        db.session.add_all([question, proposal])
         db.session.commit()
         membership_id = db.session.scalar(select(Membership.id).where(Membership.organization_id == org_a))
         ids = {"offer_id": draft_offer, "need_id": need, "org_id": org_a, "intro_id": intro.id, "event_id": event.id,
                "membership_id": membership_id, "filing_id": filing.id, "measure_id": measure.id,
-               "report_id": report.id}
+               "report_id": report.id,
+               "challenge_id": challenge.id, "question_id": question.id, "proposal_id": proposal.id}
     return ids
 
 
@@ -86,11 +106,15 @@ def _snapshot(app, ids) -> dict:
         members = sorted(db.session.execute(select(Membership.user_id, Membership.role).where(
             Membership.organization_id == org.id)).all())
         invited = db.session.scalar(select(func.count(OrganizationInvitation.id)))
-        return {"members": members, "invited": invited,"offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
+        return {"members": members, "invited": invited, "offer": (offer.status, offer.title_en), "need": (need.status, need.title_en),
                 "intro": (intro.stage, intro.deal_value_rmb), "event": (event.status, event.title_en),
                 "messages": db.session.query(IntroductionMessage).filter_by(introduction_id=intro.id).count(),
                 "org": org.website, "reports": [(r.status, r.result) for r in db.session.scalars(
-                    select(LiaisonReport))]}
+                    select(LiaisonReport))],
+                "challenge": (db.session.get(Challenge, ids["challenge_id"]).status,
+                                                   db.session.get(Challenge, ids["challenge_id"]).title_en),
+                "proposal": db.session.get(ChallengeProposal, ids["proposal_id"]).title,
+                "questions": db.session.scalar(select(func.count(ChallengeQuestion.id)))}
 
 
 def test_every_id_operation_is_refused_to_another_organisation(app, client, make, token_for, private_world):
@@ -111,4 +135,6 @@ def test_every_id_operation_is_refused_to_another_organisation(app, client, make
     assert {("get", "/api/v1/introductions/{intro_id}/messages"),
             ("post", "/api/v1/introductions/{intro_id}/messages")} <= set(checked)
     assert {("post", "/api/v1/needs/{need_id}/publish"), ("post", "/api/v1/needs/{need_id}/reopen")} <= set(checked)
+    assert {("get", "/api/v1/challenges/{challenge_id}/proposals/{proposal_id}"),
+            ("post", "/api/v1/challenges/{challenge_id}/proposals/{proposal_id}/withdraw")} <= set(checked)
     assert len(checked) >= 19  # the document lists the id-taking operations; none may slip through

@@ -43,6 +43,7 @@ from marketplace.models import (AccessRequest, AgendaItem, ApiToken, CalendarTok
 from marketplace.models.events import MeetingWindow
 from marketplace.services.confidentiality import text_hash
 from tests.conftest import login
+from tests.marketplace import test_challenge_evaluation_routes as challenge_evaluation_routes
 from tests.factories import other_uscc
 
 # The JSON API's blueprints (``api_offers.…``, ``api_docs.…`` under /api/v1) sign in with bearer tokens and are
@@ -583,6 +584,48 @@ def import_run(w: World) -> Case:
     return Case({"run_id": run_id}, w.a.email)
 
 
+def _challenge(w: World, status: str) -> int:
+    from tests import challenge_builders
+    return challenge_builders.challenge(w.app, w.a.org, status=status)
+
+
+def draft_challenge(w: World) -> Case:
+    """A's draft challenge: nobody outside A (and operators) sees it."""
+    return Case({"challenge_id": _challenge(w, "draft")}, w.a.email)
+
+
+def submitted_challenge(w: World) -> Case:
+    """A's challenge waiting for verification: operators decide it."""
+    return Case({"challenge_id": _challenge(w, "submitted")}, w.operator.email)
+
+
+def challenge_question(w: World) -> Case:
+    """C's unanswered question on A's published challenge: only C and A read it, only A answers."""
+    from marketplace.models import ChallengeQuestion
+    challenge_id = _challenge(w, "published")
+    (question_id,) = w.add(ChallengeQuestion(challenge_id=challenge_id, asker_id=w.c.user, text="私下的问题"))
+    return Case({"challenge_id": challenge_id, "question_id": question_id}, w.a.email)
+
+
+def challenge_proposal(w: World) -> Case:
+    """C's submitted proposal to A's published challenge: never shown to another solver (B)."""
+    from tests import challenge_builders
+    challenge_id = _challenge(w, "published")
+    proposal_id = challenge_builders.proposal(w.app, challenge_id, w.c.org)
+    return Case({"challenge_id": challenge_id, "proposal_id": proposal_id}, w.c.email)
+
+
+def challenge_proposal_file(w: World) -> Case:
+    from marketplace.models.challenges import challenge_proposal_files
+    case = challenge_proposal(w)
+    file_id = _stored_file(w, "attachment", PDF, "pdf")
+    with w.app.app_context():
+        db.session.execute(challenge_proposal_files.insert().values(proposal_id=case.values["proposal_id"],
+                                                                    file_id=file_id))
+        db.session.commit()
+    return Case(dict(case.values, file_id=file_id), w.a.email)
+
+
 Builder = Callable[[World], Case]
 EVENT = (draft_event, published_event)
 
@@ -700,7 +743,23 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "surveys.export": (draft_survey, open_survey),
     "transfer.import_run": (import_run,),
     "transfer.import_run_status": (import_run,),
+    "challenges.detail": (draft_challenge,),
+    "challenges.edit": (draft_challenge,),
+    "challenges.submit": (draft_challenge,),
+    "challenges.withdraw": (draft_challenge,),
+    "challenges.follow": (draft_challenge,),
+    "challenges.ask": (draft_challenge,),
+    "challenges.start_proposal": (draft_challenge,),
+    "challenges.review": (submitted_challenge,),
+    "challenges.answer": (challenge_question,),
+    "challenges.proposal": (challenge_proposal,),
+    "challenges.edit_proposal": (challenge_proposal,),
+    "challenges.submit_proposal": (challenge_proposal,),
+    "challenges.withdraw_proposal": (challenge_proposal,),
+    "challenges.upload_file": (challenge_proposal,),
+    "challenges.download_file": (challenge_proposal_file,),
 }
+ROUTE_OBJECTS.update(challenge_evaluation_routes.ROUTES)  # open challenges, the deciding side
 
 
 def _event_form(w: World, case: Case) -> dict:
@@ -762,7 +821,15 @@ FORMS: dict[str, dict | Callable[[World, Case], dict]] = {
     "account.contact": {"contact_email": "intruder@example.com", "contact_phone": "1"},
     "event_reports.record_outcome": {"kind": "deal", "note": "篡改"},
     "event_reports.feedback": {"rating": "1", "comment": "篡改"},
+    "challenges.edit": {"title_zh": "篡改"},
+    "challenges.review": {"decision": "approve"},
+    "challenges.ask": {"text": "篡改"},
+    "challenges.answer": {"answer": "篡改", "visibility": "public"},
+    "challenges.start_proposal": {"title": "篡改", "approach": "篡改"},
+    "challenges.edit_proposal": {"title": "篡改", "approach": "篡改"},
+    "challenges.upload_file": lambda w, case: {"file": (io.BytesIO(PDF), "篡改.pdf")},
 }
+FORMS.update(challenge_evaluation_routes.FORMS)
 
 # Who is the rightful user when it is not the builder's: by (endpoint, builder) or by endpoint.
 RIGHTFUL: dict[str | tuple[str, str], Callable[[World], Person]] = {
