@@ -172,14 +172,21 @@ def _from_database(viewer, q, filters, status, sort, page, per_page) -> OfferLis
 # --- around one offer -------------------------------------------------------------------------------------
 
 def related_offers(viewer, offer: Offer, limit: int = 4) -> list[Offer]:
-    """Published offers sharing the offer's subfields, same kind first."""
+    """Published offers sharing the offer's subfields, same kind first, newest first.
+
+    Two queries, same kind then the others, each walking the (status, kind, published_at) index and stopping
+    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields.
+    """
     field_ids = [f.id for f in offer.fields if f.parent_id is not None] or [f.id for f in offer.fields]
     if not field_ids:
         return []
-    query = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
-                                 access.offer_visibility_clause(viewer), Offer.fields.any(Field.id.in_(field_ids)))
-             .order_by((Offer.kind == offer.kind).desc(), Offer.published_at.desc().nulls_last()).limit(limit))
-    return list(db.session.scalars(query))
+    related = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
+                                   access.offer_visibility_clause(viewer), Offer.fields.any(Field.id.in_(field_ids)))
+               .order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc()))
+    found = list(db.session.scalars(related.where(Offer.kind == offer.kind).limit(limit)))
+    if len(found) < limit:
+        found += db.session.scalars(related.where(Offer.kind != offer.kind).limit(limit - len(found)))
+    return found
 
 
 def offers_of_organizations(org_ids, limit: int = 50) -> list[Offer]:

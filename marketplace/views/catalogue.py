@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace import search_index
+from marketplace import page_cache, search_index
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import taxonomy
@@ -32,6 +32,7 @@ SORTS = catalogue_q.OFFER_SORTS
 
 
 @bp.route("/")
+@page_cache.anonymous_page
 def index():
     """Catalogue with facets, sorting and full-text search through the search library."""
     q = (request.args.get("q") or "").strip()[:200]
@@ -102,6 +103,7 @@ def batch(number: int):
 
 
 @bp.route("/<int:offer_id>")
+@page_cache.anonymous_page
 def detail(offer_id: int):
     try:
         offer = catalogue_q.get_offer(current_user, offer_id, for_page=True)
@@ -110,6 +112,8 @@ def detail(offer_id: int):
     from marketplace.services import confidentiality, matching
     with unit_of_work():
         details = confidentiality.open_details(current_user, offer, remote_addr=request.remote_addr or "")
+    if details.logged:
+        page_cache.skip()  # each view is written to the access log
     return render_template("catalogue/detail.html", offer=confidentiality.safe_view(current_user, offer, details=details),
                            related=catalogue_q.related_offers(current_user, offer),
                            answerable_needs=matching.needs_for_offer(current_user, offer),
