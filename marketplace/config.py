@@ -123,6 +123,7 @@ class BaseConfig:
     # through Redis when REDIS_URL is set (marketplace/page_cache.py); PAGE_CACHE=off serves every page fresh.
     PAGE_CACHE = "on"
     PAGE_CACHE_TTL = 5
+    PAGE_CACHE_FRAGMENT_TTL = 30  # parts shared by many pages (the catalogue's facet counts), also emptied on a change
     # The words behind "did you mean" are written to INSTANCE_DIR for the other workers (queries/search_help.py).
     SEARCH_VOCABULARY_SHARED = True
     RATELIMIT_ENABLED = True

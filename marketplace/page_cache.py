@@ -222,6 +222,33 @@ def anonymous_page(view):
     return cached_view
 
 
+def _fragment_key(cache: PageCache, name: str, parts) -> str | None:
+    generation = cache._call(cache.store.generation)
+    if generation is None:
+        return None
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"tb:fragment:{generation}:{name}:{digest}"
+
+
+def recall(name: str, parts):
+    """A kept fragment: a JSON value shared by every visitor with the same ``parts`` (such as the catalogue's
+    facet counts, the same on each page and in each order), or None when not kept or the cache is off.
+    ``parts`` must name everything the value depends on (the viewer's visibility tokens included)."""
+    cache = _cache()
+    key = _fragment_key(cache, name, parts) if cache is not None else None
+    stored = cache.get(key) if key else None
+    return json.loads(stored) if stored is not None else None
+
+
+def keep(name: str, parts, value) -> None:
+    """Keep a fragment for ``PAGE_CACHE_FRAGMENT_TTL`` seconds; a change to what pages show forgets it with them."""
+    cache = _cache()
+    key = _fragment_key(cache, name, parts) if cache is not None and value is not None else None
+    if key:
+        ttl = int(current_app.config.get("PAGE_CACHE_FRAGMENT_TTL") or cache.ttl)
+        cache._call(cache.store.set, key, json.dumps(value, ensure_ascii=False).encode(), ttl)
+
+
 def invalidate() -> None:
     """Forget every cached page now (shared store: for every worker; memory: for this process)."""
     if has_app_context():

@@ -206,3 +206,21 @@ def test_redis_down_serves_every_page_fresh(app, make):
             assert _state(page) is None or _state(page) == "miss"
     finally:
         app.extensions[page_cache.EXTENSION] = saved
+
+
+def test_facet_counts_are_kept_per_visibility_and_forgotten_on_a_change(app, cached, make):
+    from marketplace import visibility
+    from marketplace.queries import catalogue as catalogue_q
+    org = make.org()
+    make.offer(org, kind="product")
+    with app.test_request_context("/"):
+        first = catalogue_q.list_offers(visibility.ANONYMOUS, facets=["kind"], page=1, per_page=5)
+        assert first.facets["kind"] == {"product": 1}
+        parts = {"q": "", "filters": {}, "facets": ["kind"], "tokens": visibility.viewer_tokens(visibility.ANONYMOUS)}
+        assert page_cache.recall("offer-facets", parts) == {"kind": {"product": 1}}
+        # another set of visibility tokens (an operator's) never reads the visitor's counts
+        assert page_cache.recall("offer-facets", {**parts, "tokens": ["public", "role:operator"]}) is None
+    make.offer(org, kind="product")  # the commit forgets the kept counts
+    with app.test_request_context("/"):
+        again = catalogue_q.list_offers(visibility.ANONYMOUS, facets=["kind"], page=2, per_page=5)
+        assert again.facets["kind"] == {"product": 2}
