@@ -186,6 +186,9 @@ def seed(env: dict, n_offers: int, n_needs: int) -> dict:
             bulk_seed(db, n_offers, n_needs)
         timings["seed"] = time.perf_counter() - started
         started = time.perf_counter()
+        from marketplace import search_index
+        if hasattr(search_index.backend(), "task_timeout"):
+            search_index.backend().task_timeout = 600  # Meilisearch indexes slowly on a busy machine: wait for it
         counts = search_tasks.reindex()
         timings["index"] = time.perf_counter() - started
         started = time.perf_counter()

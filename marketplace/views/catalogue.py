@@ -110,15 +110,17 @@ def detail(offer_id: int):
     except DomainError as exc:
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
+    # The page is drawn before the commit (which would expire the rows the template reads, reloading them).
     with unit_of_work():
         details = confidentiality.open_details(current_user, offer, remote_addr=request.remote_addr or "")
-    if details.logged:
-        page_cache.skip()  # each view is written to the access log
-    return render_template("catalogue/detail.html", offer=confidentiality.safe_view(current_user, offer, details=details),
-                           related=catalogue_q.related_offers(current_user, offer),
-                           answerable_needs=matching.needs_for_offer(current_user, offer),
-                           can_edit=access.can_edit_offer(current_user, offer),
-                           details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, offer))
+        if details.logged:
+            page_cache.skip()  # each view is written to the access log
+        return render_template(
+            "catalogue/detail.html", offer=confidentiality.safe_view(current_user, offer, details=details),
+            related=catalogue_q.related_offers(current_user, offer),
+            answerable_needs=matching.needs_for_offer(current_user, offer),
+            can_edit=access.can_edit_offer(current_user, offer),
+            details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, offer))
 
 
 def _org_choices() -> list:
