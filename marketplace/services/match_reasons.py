@@ -65,9 +65,25 @@ class _Nodes:
         self.offers = _rows(Offer, offer_ids)
         self.organizations = _rows(Organization, org_ids)
         self.fields = _fields({n[6:] for n in nodes if n.startswith("field:")})
+        self._names: dict[str, tuple[str, str]] | None = None
+        self._views: dict[tuple[str, int], tuple] = {}
+
+    def view(self, user, item, stems) -> tuple:
+        """(static view, its readable text) of an item, worked out once (a need's page pairs one need with many
+        offers)."""
+        key = (type(item).__name__, item.id)
+        if key not in self._views:
+            view = visibility.static_view(user, item)
+            self._views[key] = (view, _text(view, stems))
+        return self._views[key]
 
     def names(self) -> dict[str, tuple[str, str]]:
         """Names (zh, en) of the nodes, keyed as in the paths (``field:D1``, ``org:7``, ``offer:12``)."""
+        if self._names is None:
+            self._names = self._read_names()
+        return self._names
+
+    def _read_names(self) -> dict[str, tuple[str, str]]:
         names = {f"offer:{o.id}": (o.title_zh or o.title_en, o.title_en or o.title_zh) for o in self.offers.values()}
         names.update({f"field:{code}": (f.name_zh, f.name_en or f.name_zh) for code, f in self.fields.items()})
         names.update({f"org:{o.id}": (o.name_zh, o.name_en or o.name_zh) for o in self.organizations.values()})
@@ -142,11 +158,11 @@ def safe_reasons(user, need, offer, reasons, *, nodes: _Nodes | None = None) -> 
     """The stored ``reasons`` of a need–offer pairing that ``user`` may read (rebuilt where trimmed).
 
     ``nodes`` (from ``shown``) holds the rows the paths name, loaded once for many pairings."""
-    need_view, offer_view = visibility.static_view(user, need), visibility.static_view(user, offer)
-    views = {"need": need_view, "offer": offer_view}
-    need_text, offer_text = _text(need_view, NEED_TEXT), _text(offer_view, OFFER_TEXT)
-    out = []
     nodes = nodes if nodes is not None else _Nodes([reasons])
+    (need_view, need_text), (offer_view, offer_text) = nodes.view(user, need, NEED_TEXT), nodes.view(user, offer,
+                                                                                                    OFFER_TEXT)
+    views = {"need": need_view, "offer": offer_view}
+    out = []
     names = nodes.names()
     for reason in reasons or []:
         if not isinstance(reason, dict):
