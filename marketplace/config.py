@@ -122,6 +122,13 @@ class BaseConfig:
     INSTANCE_DIR = str(PROJECT_ROOT / "instance")
     TRUSTED_PROXIES = 0  # reverse proxies in front (X-Forwarded-For/-Proto/-Host trusted from this many hops)
     HOME_FIGURES_TTL = 30  # seconds the home page's counts are reused (per process); 0 computes them every time
+    # Anonymous visitors' pages (home, catalogue, offer and need pages, search) kept this many seconds, shared
+    # through Redis when REDIS_URL is set (marketplace/page_cache.py); PAGE_CACHE=off serves every page fresh.
+    PAGE_CACHE = "on"
+    PAGE_CACHE_TTL = 5
+    PAGE_CACHE_FRAGMENT_TTL = 30  # parts shared by many pages (the catalogue's facet counts), also emptied on a change
+    # The words behind "did you mean" are written to INSTANCE_DIR for the other workers (queries/search_help.py).
+    SEARCH_VOCABULARY_SHARED = True
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # Redis (REDIS_URL) when set, so gunicorn workers share counters
     RATELIMIT_HEADERS_ENABLED = True
@@ -193,6 +200,8 @@ class TestingConfig(BaseConfig):
     TESTING = True
     SECRET_KEY = "testing-only-not-secret"
     HOME_FIGURES_TTL = 0  # tests read the figures right after changing the data
+    PAGE_CACHE = "off"  # tests read pages right after changing the data; tests/marketplace/test_page_cache*.py turn it on
+    SEARCH_VOCABULARY_SHARED = False  # each test builds the words of its own data
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
     # Limits stay switched on in tests (Flask-Limiter only sets up its storage when enabled) but are generous;
@@ -222,6 +231,8 @@ ENV_OVERRIDES = {
     "MEILI_MASTER_KEY": "MEILI_MASTER_KEY",
     "MEILI_INDEX_PREFIX": "MEILI_INDEX_PREFIX",
     "REDIS_URL": "REDIS_URL",
+    "PAGE_CACHE": "PAGE_CACHE",
+    "PAGE_CACHE_TTL": "PAGE_CACHE_TTL",
     "MAIL_SERVER": "MAIL_SERVER",
     "MAIL_PORT": "MAIL_PORT",
     "MAIL_USERNAME": "MAIL_USERNAME",

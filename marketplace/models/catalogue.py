@@ -56,6 +56,8 @@ class Offer(TimestampMixin, Base):
         CheckConstraint(f"status IN {OFFER_STATUSES}", name="status"),
         CheckConstraint(f"visibility IN {VISIBILITIES}", name="visibility"),
         CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl_range"),
+        # An offer page's related offers: published ones of a kind, newest first, read until four fit.
+        Index("ix_offers_status_kind_published_at", "status", "kind", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

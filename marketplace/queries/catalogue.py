@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace import search_index
+from marketplace import page_cache, search_index
 from marketplace.extensions import db
 from marketplace.models import Batch, Field, Offer, Organization, PatentDetail
 from marketplace.queries.hits import rows_for_hits
@@ -105,11 +105,20 @@ def list_offers(viewer, *, q: str = "", filters: dict | None = None, status: str
 
 
 def _from_index(viewer, q, filters, sort, facets, highlight, page, per_page) -> OfferListing:
-    query = SearchQuery(q=q, filters={"status": ["published"], **filters}, facets=list(facets),
-                        sort=list(OFFER_SORTS[sort]), page=page, per_page=per_page, highlight=highlight)
+    query = SearchQuery(q=q, filters={"status": ["published"], **filters}, sort=list(OFFER_SORTS[sort]), page=page,
+                        per_page=per_page, highlight=highlight)
+    # Facet counts cost most of a listing and are the same on every page and in every order: kept a while for
+    # everyone holding the same visibility tokens (page_cache.keep), asked with the hits when not kept.
+    parts = {"q": q, "filters": filters, "facets": list(facets),
+             "tokens": sorted(search_index.viewer_tokens(viewer))}
+    counts = page_cache.recall("offer-facets", parts) if facets else {}
+    if counts is None:
+        query.facets = list(facets)
     result = search_index.search("offers", query, viewer)
-    return OfferListing(rows_for_hits(viewer, "offers", result.hits), result.total, page, per_page,
-                        facets=result.facets)
+    if counts is None:
+        counts = result.facets
+        page_cache.keep("offer-facets", parts, counts)
+    return OfferListing(rows_for_hits(viewer, "offers", result.hits), result.total, page, per_page, facets=counts)
 
 
 def _ints(values: list[str]) -> list[int]:
@@ -172,14 +181,21 @@ def _from_database(viewer, q, filters, status, sort, page, per_page) -> OfferLis
 # --- around one offer -------------------------------------------------------------------------------------
 
 def related_offers(viewer, offer: Offer, limit: int = 4) -> list[Offer]:
-    """Published offers sharing the offer's subfields, same kind first."""
+    """Published offers sharing the offer's subfields, same kind first, newest first.
+
+    Two queries, same kind then the others, each walking the (status, kind, published_at) index and stopping
+    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields.
+    """
     field_ids = [f.id for f in offer.fields if f.parent_id is not None] or [f.id for f in offer.fields]
     if not field_ids:
         return []
-    query = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
-                                 access.offer_visibility_clause(viewer), Offer.fields.any(Field.id.in_(field_ids)))
-             .order_by((Offer.kind == offer.kind).desc(), Offer.published_at.desc().nulls_last()).limit(limit))
-    return list(db.session.scalars(query))
+    related = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
+                                   access.offer_visibility_clause(viewer), Offer.fields.any(Field.id.in_(field_ids)))
+               .order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc()))
+    found = list(db.session.scalars(related.where(Offer.kind == offer.kind).limit(limit)))
+    if len(found) < limit:
+        found += db.session.scalars(related.where(Offer.kind != offer.kind).limit(limit - len(found)))
+    return found
 
 
 def offers_of_organizations(org_ids, limit: int = 50) -> list[Offer]:

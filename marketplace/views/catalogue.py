@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace import search_index
+from marketplace import page_cache, search_index
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import taxonomy
@@ -32,6 +32,7 @@ SORTS = catalogue_q.OFFER_SORTS
 
 
 @bp.route("/")
+@page_cache.anonymous_page
 def index():
     """Catalogue with facets, sorting and full-text search through the search library."""
     q = (request.args.get("q") or "").strip()[:200]
@@ -102,19 +103,24 @@ def batch(number: int):
 
 
 @bp.route("/<int:offer_id>")
+@page_cache.anonymous_page
 def detail(offer_id: int):
     try:
         offer = catalogue_q.get_offer(current_user, offer_id, for_page=True)
     except DomainError as exc:
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
+    # The page is drawn before the commit (which would expire the rows the template reads, reloading them).
     with unit_of_work():
         details = confidentiality.open_details(current_user, offer, remote_addr=request.remote_addr or "")
-    return render_template("catalogue/detail.html", offer=confidentiality.safe_view(current_user, offer, details=details),
-                           related=catalogue_q.related_offers(current_user, offer),
-                           answerable_needs=matching.needs_for_offer(current_user, offer),
-                           can_edit=access.can_edit_offer(current_user, offer),
-                           details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, offer))
+        if details.logged:
+            page_cache.skip()  # each view is written to the access log
+        return render_template(
+            "catalogue/detail.html", offer=confidentiality.safe_view(current_user, offer, details=details),
+            related=catalogue_q.related_offers(current_user, offer),
+            answerable_needs=matching.needs_for_offer(current_user, offer),
+            can_edit=access.can_edit_offer(current_user, offer),
+            details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, offer))
 
 
 def _org_choices() -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from marketplace import visibility
+from marketplace import page_cache, visibility
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import patents as patents_q
 from marketplace.security import safe_next_url
@@ -22,6 +22,7 @@ def _viewer() -> dict:
 
 
 @bp.route("/")
+@page_cache.anonymous_page
 def home():
     latest_batch = catalogue_q.latest_regular_batch()
     latest_offers = catalogue_q.batch_showcase(latest_batch) if latest_batch is not None else []

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace import page_cache
 from marketplace.models.needs import NEED_KINDS
 from marketplace.queries import needs as needs_q
 from marketplace.queries import taxonomy
@@ -21,6 +22,7 @@ LIST_KEYS = ("required_certifications", "field_codes")
 
 
 @bp.route("/")
+@page_cache.anonymous_page
 def index():
     kind = request.args.get("kind")
     page = page_arg()
@@ -38,21 +40,26 @@ def mine():
 
 
 @bp.route("/<int:need_id>")
+@page_cache.anonymous_page
 def detail(need_id: int):
     try:
         need = needs_q.get_need(current_user, need_id)
     except DomainError as exc:
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
-    with unit_of_work():
-        details = confidentiality.open_details(current_user, need, remote_addr=request.remote_addr or "")
     can_judge = current_user.is_authenticated and (access.is_member_of(current_user, need.organization_id)
                                                    or access.is_broker(current_user))
-    return render_template("needs/detail.html", need=confidentiality.safe_view(current_user, need, details=details),
-                           can_edit=access.can_edit_need(current_user, need),
-                           suggestions=matching.suggestions_for_need(current_user, need), can_judge=can_judge,
-                           decisions=matching.user_decisions(current_user, need),
-                           details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, need))
+    # The page is drawn before the commit (which would expire the rows the template reads, reloading them).
+    with unit_of_work():
+        details = confidentiality.open_details(current_user, need, remote_addr=request.remote_addr or "")
+        if details.logged:
+            page_cache.skip()  # each view is written to the access log
+        return render_template(
+            "needs/detail.html", need=confidentiality.safe_view(current_user, need, details=details),
+            can_edit=access.can_edit_need(current_user, need),
+            suggestions=matching.suggestions_for_need(current_user, need), can_judge=can_judge,
+            decisions=matching.user_decisions(current_user, need),
+            details=details, can_manage_confidentiality=confidentiality.is_owner(current_user, need))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import search_index
+from marketplace import page_cache, search_index
 from marketplace.i18n import current_lang
 from marketplace.queries import search_help, taxonomy
 from marketplace.queries.paging import site_per_page
@@ -21,16 +21,25 @@ INSTANT_ENDPOINTS = {"offers": ("catalogue.detail", "offer_id"), "needs": ("need
                      "organizations": ("organizations.profile", "org_id")}
 
 
-def _count_if_public(scope: str, q: str) -> None:
-    """Count the words towards popular searches when an anonymous visitor would find something too."""
-    if search_terms.normalized_term(q) is None or not search_help.found_public(scope, q):
+def _count_if_public(scope: str, q: str, *, found_by_visitor: bool) -> None:
+    """Count the words towards popular searches when an anonymous visitor would find something too.
+
+    ``found_by_visitor``: the page's own search was an anonymous visitor's without facet filters and found
+    something, so no second search is needed to know."""
+    if search_terms.normalized_term(q) is None:
         return
+    try:
+        if not (found_by_visitor or search_help.found_public(scope, q)):
+            return
+    except SearchError:
+        return  # the page is drawn already: these words are simply not counted
     with unit_of_work():
         search_terms.count_search(q)
 
 
 @bp.route("/")
 @limit_from_config("SEARCH_RATE_LIMIT")
+@page_cache.anonymous_page
 def index():
     q = (request.args.get("q") or "").strip()[:200]
     scope = request.args.get("scope") if request.args.get("scope") in SCOPES else "offers"
@@ -43,6 +52,7 @@ def index():
     result = None
     rows = []
     suggestion = shown_for = None
+    count_words = False
     try:
         found = search_site(current_user, scope, q=q, filters=filters, page=page, per_page=site_per_page())
         if q and page == 1:
@@ -53,8 +63,7 @@ def index():
                                         per_page=site_per_page())
                 if any(corrected.counts.values()):
                     found, shown_for = corrected, suggestion
-            if found.result.total and not shown_for:
-                _count_if_public(scope, q)
+            count_words = bool(found.result.total) and not shown_for
         result, rows, counts = found.result, found.rows, found.counts
     except SearchUnavailable:
         error = _("Search is temporarily unavailable. Please try again in a moment; the catalogue still works.")
@@ -64,11 +73,14 @@ def index():
     empty = result is not None and result.total == 0
     # support directions are taxonomy codes ("D1"): people see their names
     direction_names = taxonomy.field_names(result.facets.get("direction", {}), current_lang()) if result else {}
-    return render_template("search/index.html", q=q, scope=scope, result=result, rows=rows, counts=counts,
-                           error=error, facets=facets, selected={k: request.args.getlist(k) for k in facets},
-                           page=page, suggestion=suggestion, shown_for=shown_for, direction_names=direction_names,
-                           popular=search_help.popular() if empty or not q else [],
-                           post_need_url=url_for("needs.create", title=q) if q else None), status
+    drawn = render_template("search/index.html", q=q, scope=scope, result=result, rows=rows, counts=counts,
+                            error=error, facets=facets, selected={k: request.args.getlist(k) for k in facets},
+                            page=page, suggestion=suggestion, shown_for=shown_for, direction_names=direction_names,
+                            popular=search_help.popular() if empty or not q else [],
+                            post_need_url=url_for("needs.create", title=q) if q else None)
+    if count_words:  # after drawing: the count's commit would expire the rows the template reads
+        _count_if_public(scope, q, found_by_visitor=not current_user.is_authenticated and not any(filters.values()))
+    return drawn, status
 
 
 @bp.route("/suggest")
