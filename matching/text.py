@@ -6,9 +6,11 @@ when jieba's dictionary splits a term differently in the need and in the offer. 
 lower-cased, stop words dropped and words Snowball-stemmed. Both kinds of token live in one
 vocabulary, so bilingual records (title_zh + title_en) are simply analysed together.
 
-The text channel keeps one sparse offers x terms matrix. The vocabulary and counts come from
-scikit-learn's CountVectorizer; weighting is either BM25 (default: it ranks short Chinese
-titles best) or scikit-learn's sublinear TF-IDF with cosine similarity.
+The text channel keeps one sparse offers x terms matrix. The vocabulary and counts are built
+here (each distinct CJK run or latin word is analysed once per fit; the columns are in sorted
+term order, so offers added later give the same matrices as fitting them all at once);
+weighting is either BM25 (default: it ranks short Chinese titles best) or scikit-learn's
+sublinear TF-IDF with cosine similarity.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
 BIGRAM_PREFIX = "#"  # keeps char bigrams apart from two-character jieba words
 
@@ -131,20 +133,38 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=200_000)
-def _cjk_run_tokens(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
-    """(token, surface) pairs of one CJK run; cached because runs repeat a lot across records."""
+_segmenter = None
+
+
+def _search_words(run: str) -> list[str]:
+    """jieba search-mode words of one CJK run (no HMM), through the faster equivalent walker."""
+    global _segmenter
+    if _segmenter is None:
+        from .segment import SearchSegmenter
+
+        _segmenter = SearchSegmenter(_get_jieba())
+    return _segmenter.segment(run)
+
+
+def _segment_run(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
+    """(token, surface) pairs of one CJK run."""
     out: list[tuple[str, str]] = []
     if len(run) == 1:
         if run not in CHINESE_STOP_WORDS:
             out.append((run, run))
         return tuple(out)
-    for word in _get_jieba().cut_for_search(run, HMM=False):
+    for word in _search_words(run):
         if word not in CHINESE_STOP_WORDS:
             out.append((word, word))
     if bigrams:
         out.extend((BIGRAM_PREFIX + run[i : i + 2], run[i : i + 2]) for i in range(len(run) - 1))
     return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def _cjk_run_tokens(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
+    """(token, surface) pairs of one CJK run; cached because runs repeat a lot across records."""
+    return _segment_run(run, bigrams)
 
 
 @lru_cache(maxsize=200_000)
@@ -185,6 +205,44 @@ class Analyzer:
     def config(self) -> dict:
         return {"cjk_bigrams": self.cjk_bigrams, "stem": self.stem}
 
+    def count(self, texts, vocabulary: dict[str, int], grow: bool = True) -> sp.csr_matrix:
+        """Texts x terms counts (float32 CSR) over ``vocabulary`` (token -> column).
+
+        With ``grow`` unseen tokens get the next columns (added to ``vocabulary`` in place);
+        otherwise they are left out. Each distinct CJK run or latin word is analysed once per
+        call and kept as column numbers, so a large corpus costs one dictionary look-up per run.
+        """
+        by_run: dict[str, tuple[int, ...]] = {}
+        columns: list[int] = []
+        indptr = [0]
+        bigrams, stem = self.cjk_bigrams, self.stem
+        for text in texts:
+            for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
+                run = cjk_run or latin_run  # CJK runs and latin words never collide as keys
+                cached = by_run.get(run)
+                if cached is None:
+                    if cjk_run:
+                        tokens = [token for token, _ in _segment_run(cjk_run, bigrams)]
+                    elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
+                        tokens = [_stem(latin_run) if stem else latin_run]
+                    else:
+                        tokens = []
+                    if grow:
+                        cached = tuple(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
+                    else:
+                        cached = tuple(vocabulary[token] for token in tokens if token in vocabulary)
+                    by_run[run] = cached
+                columns.extend(cached)
+            indptr.append(len(columns))
+        indptr_array = np.array(indptr, dtype=np.int64)
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr_array))
+        counts = sp.csr_matrix(
+            (np.ones(len(columns), dtype=np.float32), (rows, np.array(columns, dtype=np.int32))),
+            shape=(len(indptr) - 1, len(vocabulary)),
+        )
+        counts.sum_duplicates()  # sorts the indices too
+        return counts
+
 
 def baseline_tokenize(text: str) -> list[str]:
     """Tokens of the BM25 reference baseline: jieba search-mode words for Chinese, stemmed
@@ -214,7 +272,8 @@ class TextIndex:
         self.k1 = k1
         self.b = b
         self.analyzer = analyzer or Analyzer()
-        self.vectorizer: CountVectorizer | None = None
+        self._vocabulary: dict[str, int] = {}
+        self.counts: sp.csr_matrix | None = None  # offers x terms raw counts (for adding offers later)
         self.idf: np.ndarray | None = None
         self.doc_weights: sp.csr_matrix | None = None
         self.term_doc: sp.csr_matrix | None = None
@@ -223,16 +282,43 @@ class TextIndex:
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, documents: list[str]) -> TextIndex:
         """Build vocabulary and term weights from one string per offer."""
-        self.vectorizer = CountVectorizer(analyzer=self.analyzer, dtype=np.float32)
-        try:
-            counts = self.vectorizer.fit_transform(documents).tocsr()
-        except ValueError:  # no document has a single token: keep a placeholder vocabulary
-            self.vectorizer = CountVectorizer(
-                analyzer=self.analyzer, vocabulary={"\x00": 0}, dtype=np.float32
-            )
-            counts = self.vectorizer.transform(documents).tocsr()
-        self._weight(counts)
+        vocabulary: dict[str, int] = {}
+        self._set_counts(self.analyzer.count(documents, vocabulary), vocabulary)
         return self
+
+    def add_documents(self, documents: list[str]) -> TextIndex:
+        """Append offers: only the new texts are analysed; the statistics (document frequencies,
+        idf, average length) are recomputed from the kept counts, so the result equals ``fit`` on
+        all texts at once (same vocabulary order, same weights)."""
+        if self.counts is None:
+            raise RuntimeError("this text index keeps no term counts (saved by an older version): refit it")
+        vocabulary = dict(self.vocabulary)
+        added = self.analyzer.count(documents, vocabulary)
+        kept = sp.csr_matrix(
+            (self.counts.data, self.counts.indices, self.counts.indptr),
+            shape=(self.counts.shape[0], len(vocabulary)),
+        )
+        self._set_counts(sp.vstack([kept, added], format="csr"), vocabulary)
+        return self
+
+    def _set_counts(self, counts: sp.csr_matrix, vocabulary: dict[str, int]) -> None:
+        """Keep ``counts`` with its columns in sorted term order (terms no document has are
+        dropped), so the index does not depend on the order offers were added in; then weight."""
+        document_frequency = np.bincount(counts.indices, minlength=len(vocabulary))
+        terms = sorted(term for term, column in vocabulary.items() if document_frequency[column] > 0)
+        if not terms:  # no document has a single token: keep a placeholder vocabulary
+            terms = ["\x00"]
+        new_column = np.zeros(max(len(vocabulary), 1), dtype=np.int32)
+        known = [vocabulary[term] for term in terms if term in vocabulary]
+        new_column[known] = np.arange(len(known), dtype=np.int32)
+        counts = sp.csr_matrix(
+            (counts.data.astype(np.float32), new_column[counts.indices], counts.indptr),
+            shape=(counts.shape[0], len(terms)),
+        )
+        counts.sort_indices()
+        self._vocabulary = {term: column for column, term in enumerate(terms)}
+        self.counts = counts
+        self._weight(counts)
 
     def _weight(self, counts: sp.csr_matrix) -> None:
         n_docs = counts.shape[0]
@@ -259,7 +345,7 @@ class TextIndex:
     # -- querying ------------------------------------------------------------------------------
     @property
     def vocabulary(self) -> dict[str, int]:
-        return self.vectorizer.vocabulary_ if self.vectorizer is not None else {}
+        return self._vocabulary
 
     def query_matrix(self, texts: list[str]) -> sp.csr_matrix:
         """Needs x terms query weights (BM25: term counts; TF-IDF: normalised tf-idf)."""
@@ -436,16 +522,22 @@ class TextIndex:
             "analyzer": self.analyzer.config(),
             "terms": terms,
         }
-        return meta, {"idf": self.idf}
+        return meta, {"idf": self.idf, "counts": self.counts}
 
     @classmethod
-    def from_state(cls, meta: dict, idf: np.ndarray, doc_weights: sp.csr_matrix) -> TextIndex:
+    def from_state(
+        cls,
+        meta: dict,
+        idf: np.ndarray,
+        doc_weights: sp.csr_matrix,
+        term_doc: sp.csr_matrix | None = None,
+        counts: sp.csr_matrix | None = None,
+    ) -> TextIndex:
+        """Index from saved parts; arrays are used as given (they may be read-only memory maps)."""
         index = cls(meta["model"], meta["k1"], meta["b"], Analyzer(**meta["analyzer"]))
-        index.vectorizer = CountVectorizer(
-            analyzer=index.analyzer, vocabulary={t: i for i, t in enumerate(meta["terms"])}, dtype=np.float32
-        )
-        index.vectorizer._validate_vocabulary()  # makes the fixed vocabulary usable without fit()
-        index.idf = idf.astype(np.float32)
-        index.doc_weights = doc_weights.tocsr().astype(np.float32)
-        index.term_doc = index.doc_weights.T.tocsr()
+        index._vocabulary = {t: i for i, t in enumerate(meta["terms"])}
+        index.idf = idf if idf.dtype == np.float32 else idf.astype(np.float32)
+        index.doc_weights = doc_weights
+        index.term_doc = term_doc if term_doc is not None else doc_weights.T.tocsr()
+        index.counts = counts
         return index
