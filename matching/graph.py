@@ -199,7 +199,9 @@ class GraphIndex:
         if self._transition is None:
             degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
             inverse = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
-            self._transition = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ self.adjacency)
+            transition = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ self.adjacency)
+            transition.sort_indices()  # as saved: a loaded model sums in the same order
+            self._transition = transition
         return self._transition
 
     def degree(self, index: int) -> int:

@@ -24,6 +24,8 @@ POLL_SECONDS = 0.2
 
 def split(items: list, n_shards: int) -> list[list]:
     """``items`` cut into ``n_shards`` contiguous slices of nearly equal size (none empty)."""
+    if not items:
+        return []
     n_shards = max(1, min(n_shards, len(items)))
     size, extra = divmod(len(items), n_shards)
     out, start = [], 0
@@ -75,6 +77,39 @@ class ShardFailed(RuntimeError):
     """A shard job failed or did not finish in time on the queue."""
 
 
+def enqueue_shards(
+    queue, model_dir, needs: list[dict], shards: int, top_k: int = 10, lang: str = "zh", explain: bool = True,
+    timeout: float = 3600,
+) -> list:
+    """Put ``needs`` on an RQ ``queue`` as ``shards`` jobs ranking against ``model_dir``; returns the
+    jobs, in the needs' order, for ``collect_shards``."""
+    return [
+        queue.enqueue(rank_shard, str(model_dir), part, top_k, lang, explain, job_timeout=int(timeout),
+                      result_ttl=600, failure_ttl=3600)
+        for part in split(needs, shards)
+    ]
+
+
+def collect_shards(jobs: list, timeout: float = 3600) -> list[dict]:
+    """Wait for shard jobs and join their rankings in order; ``ShardFailed`` when a job fails or
+    ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    results = []
+    for job in jobs:
+        while True:
+            status = job.get_status(refresh=True)
+            status = getattr(status, "value", status)  # rq's JobStatus enum, or a plain string
+            if status == "finished":
+                results.extend(job.return_value())
+                break
+            if status in ("failed", "stopped", "canceled"):
+                raise ShardFailed(f"shard job {job.id} {status}")
+            if time.monotonic() > deadline:
+                raise ShardFailed(f"shard job {job.id} did not finish within {timeout:.0f} s")
+            time.sleep(POLL_SECONDS)
+    return results
+
+
 def rank_on_queue(
     queue,
     model_dir,
@@ -88,31 +123,16 @@ def rank_on_queue(
 ) -> list[dict]:
     """Rank ``needs`` as ``shards`` jobs on an RQ ``queue`` and wait for them.
 
-    With ``local_shard`` the first shard is ranked in this process while the queue's workers rank
-    the others (the caller is itself a worker: waiting idle would hold a worker and a core).
-    ``ShardFailed`` when a job fails or ``timeout`` seconds pass.
+    With ``local_shard`` one shard is ranked in this process while the queue's workers rank the
+    others (the caller is itself a worker: waiting idle would hold a worker and a core).
     """
     parts = split(needs, shards)
     if not parts:
         return []
-    jobs = [
-        queue.enqueue(rank_shard, str(model_dir), part, top_k, lang, explain, job_timeout=int(timeout),
-                      result_ttl=600, failure_ttl=3600)
-        for part in (parts[1:] if local_shard else parts)
-    ]
-    first = rank_shard(str(model_dir), parts[0], top_k, lang, explain) if local_shard else None
-    deadline = time.monotonic() + timeout
-    results = []
-    for job in jobs:
-        while True:
-            status = job.get_status(refresh=True)
-            if status == "finished":
-                results.append(job.return_value())
-                break
-            if status in ("failed", "stopped", "canceled"):
-                raise ShardFailed(f"shard job {job.id} {status}")
-            if time.monotonic() > deadline:
-                raise ShardFailed(f"shard job {job.id} did not finish within {timeout:.0f} s")
-            time.sleep(POLL_SECONDS)
-    ranked = [first] + results if local_shard else results
-    return [result for shard in ranked for result in shard]
+    if not local_shard:
+        return collect_shards(enqueue_shards(queue, model_dir, needs, len(parts), top_k, lang, explain, timeout),
+                              timeout)
+    rest = [need for part in parts[1:] for need in part]
+    jobs = enqueue_shards(queue, model_dir, rest, len(parts) - 1, top_k, lang, explain, timeout) if rest else []
+    first = rank_shard(str(model_dir), parts[0], top_k, lang, explain)
+    return first + collect_shards(jobs, timeout)
