@@ -32,7 +32,8 @@ class IncrementalMixin:
         channel). ``ValueError`` for an offer id already fitted or an edge naming no offer.
         """
         self._check_fitted()
-        if not offers:
+        offers, edges = list(offers), list(edges)
+        if not offers and not edges:
             return self
         new_ids = []
         for position, offer in enumerate(offers):
@@ -44,7 +45,6 @@ class IncrementalMixin:
                 raise ValueError(f"duplicate offer id {offer_id!r}")
             new_ids.append(offer_id)
         known = set(new_ids)
-        edges = list(edges)
         for edge in edges:
             for end in ("source", "target"):
                 node = str(edge.get(end, ""))
@@ -61,7 +61,7 @@ class IncrementalMixin:
         labels = [[str(t) for t in as_list(o.get("tags"))] for o in offers]
         self._tag_labels = list(self._tag_labels) + labels
         self._tags = list(self._tags) + [frozenset(normalise_tag(t) for t in tags) for tags in labels]
-        if self.dense is not None:
+        if self.dense is not None and offers:
             added = self._fit_dense(offers, offer_vectors)
             self.dense = type(self.dense)(self.dense.encoder_name, np.vstack([self.dense.vectors, added.vectors]))
         return self
