@@ -16,8 +16,8 @@ import json
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from marketplace.services import embeddings
 from marketplace.services.match_records import need_record, offer_record
