@@ -123,7 +123,9 @@ def _run_rank(args) -> None:
         edges = (
             read_edges(args.edges, {o["id"] for o in offers}, {n["id"] for n in needs}) if args.edges else []
         )
-        engine = MatchingEngine(_config(args.config, args.semantic)).fit(offers, edges)
+        config = _config(args.config, args.semantic)
+        config.fit_processes = args.workers
+        engine = MatchingEngine(config).fit(offers, edges)
         if args.workers > 1:
             import tempfile
 

@@ -116,7 +116,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         self.text = TextIndex(
             config.text_model, config.k1, config.b, Analyzer(config.cjk_bigrams, config.stem)
         )
-        self.text.fit([record_text(offer) for offer in offers])
+        self.text.fit([record_text(offer) for offer in offers], processes=config.fit_processes)
         self.graph = GraphIndex.build(self.offers.ids, offers, edges, config.relation_weights)
         self.rules = OfferRuleTable(offers)
         self._titles = [[record_title(o, "zh"), record_title(o, "en")] for o in offers]

@@ -49,10 +49,18 @@ class TextIndex:
         self._query_scratch: np.ndarray | None = None  # dense query over the vocabulary, kept zeroed
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, documents: list[str]) -> TextIndex:
-        """Build vocabulary and term weights from one string per offer."""
+    def fit(self, documents: list[str], processes: int = 1) -> TextIndex:
+        """Build vocabulary and term weights from one string per offer.
+
+        ``processes`` > 1 analyses slices of the documents in that many forked processes; the result is the
+        same (the vocabulary ends up in sorted order whoever met a term first).
+        """
         vocabulary: dict[str, int] = {}
-        self._set_counts(self.analyzer.count(documents, vocabulary), vocabulary)
+        if processes > 1 and len(documents) >= 2 * processes:
+            counts = _count_in_processes(self.analyzer, documents, processes, vocabulary)
+        else:
+            counts = self.analyzer.count(documents, vocabulary)
+        self._set_counts(counts, vocabulary)
         return self
 
     def add_documents(self, documents: list[str]) -> TextIndex:
@@ -310,3 +318,34 @@ class TextIndex:
         index.term_doc = term_doc if term_doc is not None else doc_weights.T.tocsr()
         index.counts = counts
         return index
+
+
+def _count_slice(analyzer: Analyzer, documents: list[str]) -> tuple[sp.csr_matrix, list[str]]:
+    vocabulary: dict[str, int] = {}
+    return analyzer.count(documents, vocabulary), list(vocabulary)
+
+
+def _count_in_processes(
+    analyzer: Analyzer, documents: list[str], processes: int, vocabulary: dict[str, int]
+) -> sp.csr_matrix:
+    """``analyzer.count`` over contiguous slices in forked processes, columns renumbered into ``vocabulary``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    analyzer("测试")  # load jieba's dictionary once, before forking: the children share it
+    size = -(-len(documents) // processes)
+    slices = [documents[start : start + size] for start in range(0, len(documents), size)]
+    with ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_count_slice, [analyzer] * len(slices), slices))
+    blocks = []
+    for counts, terms in parts:
+        columns = np.array([vocabulary.setdefault(term, len(vocabulary)) for term in terms], dtype=np.int32)
+        blocks.append((counts, columns))
+    renumbered = [
+        sp.csr_matrix(
+            (counts.data, columns[counts.indices] if len(columns) else counts.indices, counts.indptr),
+            shape=(counts.shape[0], len(vocabulary)),
+        )
+        for counts, columns in blocks
+    ]
+    return sp.vstack(renumbered, format="csr")

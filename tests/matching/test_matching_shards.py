@@ -103,3 +103,12 @@ def test_shards_on_a_real_rq_queue_equal_one_process(fitted, redis_url):
         assert collect_shards(jobs, timeout=60) == engine.rank(needs, top_k=10)
     finally:
         queue.delete(delete_jobs=True)
+
+
+def test_fitting_in_processes_equals_one_process(fitted):
+    engine, offers, needs, edges, _ = fitted
+    parallel = MatchingEngine(fit_processes=2).fit(offers, edges)
+    assert parallel.text.vocabulary == engine.text.vocabulary
+    assert (parallel.text.doc_weights != engine.text.doc_weights).nnz == 0
+    assert (parallel.text.counts != engine.text.counts).nnz == 0
+    assert parallel.rank(needs, top_k=10) == engine.rank(needs, top_k=10)
