@@ -123,3 +123,13 @@ def test_shard_runner_uses_this_process_without_redis_or_workers(app, make, monk
         monkeypatch.setattr(tasks, "listening_workers", lambda queue: 0)
         assert tasks.shard_runner("redis://127.0.0.1:6379/15")(model, needs, 5) == alone
         assert alone[0]["matches"]
+
+
+def test_rebuild_command_refits_and_add_only_adds(app, make):
+    makers, _ = _world(make)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["matching", "rebuild"])
+    assert result.exit_code == 0 and "ranked 4 open needs against 6 published offers (refitted)" in result.output
+    make.offer(makers[1], title_zh="新款监护仪", tags=["监护仪"])
+    result = runner.invoke(args=["matching", "rebuild", "--add-only"])
+    assert result.exit_code == 0 and "7 published offers (new offers added to the fitted model)" in result.output
