@@ -2,7 +2,7 @@
 
     python -m matching rank --offers OFFERS.jsonl --needs NEEDS.jsonl [--edges EDGES.jsonl] --top-k 10 --out OUT.jsonl
     python -m matching fit --offers OFFERS.jsonl [--edges EDGES.jsonl] --model DIR
-    python -m matching rank --model DIR --needs NEEDS.jsonl --out OUT.jsonl
+    python -m matching rank --model DIR --needs NEEDS.jsonl --out OUT.jsonl [--workers N]
     python -m matching evaluate DATASET_DIR [DATASET_DIR ...] [--semantic]
 
 ``--semantic`` adds the semantic channel (sentence vectors; off by default here).
@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--no-reasons", action="store_true", help="skip reasons (faster)")
     rank.add_argument("--config", help='JSON object of EngineConfig fields, e.g. \'{"text_model": "tfidf"}\'')
     rank.add_argument("--semantic", action="store_true", help="add the semantic channel (sentence vectors)")
+    rank.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="rank the needs in this many processes (the model is saved once and memory-mapped by each)",
+    )
 
     fit = commands.add_parser("fit", help="fit on offers (and edges) and save the engine")
     fit.add_argument("--offers", required=True)
@@ -97,11 +103,19 @@ def _records(path: str) -> list[dict]:
 def _run_rank(args) -> None:
     if args.top_k < 1:
         raise InputError("--top-k", None, "must be at least 1")
+    if args.workers < 1:
+        raise InputError("--workers", None, "must be at least 1")
     needs = _records(args.needs)
+    explain = not args.no_reasons
     if args.model:
-        engine = MatchingEngine.load(args.model)
         if args.edges:
             raise InputError(args.edges, None, "--edges cannot be combined with --model (edges are fitted)")
+        if args.workers > 1:
+            from .shards import rank_in_processes
+
+            write_jsonl(args.out, rank_in_processes(args.model, needs, args.workers, args.top_k, args.lang, explain))
+            return
+        engine = MatchingEngine.load(args.model)
     else:
         offers = _records(args.offers)
         if not offers:
@@ -109,8 +123,20 @@ def _run_rank(args) -> None:
         edges = (
             read_edges(args.edges, {o["id"] for o in offers}, {n["id"] for n in needs}) if args.edges else []
         )
-        engine = MatchingEngine(_config(args.config, args.semantic)).fit(offers, edges)
-    write_jsonl(args.out, engine.rank(needs, top_k=args.top_k, lang=args.lang, explain=not args.no_reasons))
+        config = _config(args.config, args.semantic)
+        config.fit_processes = args.workers
+        engine = MatchingEngine(config).fit(offers, edges)
+        if args.workers > 1:
+            import tempfile
+
+            from .shards import rank_in_processes
+
+            with tempfile.TemporaryDirectory(prefix="matching_model_") as model_dir:
+                engine.save(model_dir)  # written once, memory-mapped by every worker process
+                del engine
+                write_jsonl(args.out, rank_in_processes(model_dir, needs, args.workers, args.top_k, args.lang, explain))
+            return
+    write_jsonl(args.out, engine.rank(needs, top_k=args.top_k, lang=args.lang, explain=explain))
 
 
 def _run_fit(args) -> None:

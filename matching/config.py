@@ -26,6 +26,7 @@ class EngineConfig:
     prf_original_weight: float = 0.5  # share of the expanded query's weight kept by the need's own words
     candidate_pool: int = 50  # top offers taken from each channel (at least 2 x top_k)
     chunk_size: int = 256  # needs scored together
+    fit_processes: int = 1  # processes analysing the offers' text in fit (same result for any number)
     hard_rules: tuple = ("kind",)  # rules that exclude offers; the others only lower the score
     relation_weights: dict = dataclasses.field(default_factory=dict)  # edge relation -> weight
     link_entities: bool = True  # seed the walk with graph nodes named in the need's text

@@ -32,6 +32,7 @@ from .encoders import DenseIndex, make_encoder
 from .feedback import DEFAULT_WEIGHTS, PARTS, guarded_weights, label_value
 from .graph import GraphIndex
 from .idmap import IdMap
+from .incremental import IncrementalMixin
 from .persistence import FORMAT_VERSION, PersistenceMixin
 from .reasons import ReasonsMixin
 from .records import as_list, normalise_tag, record_id, record_text, record_title
@@ -54,9 +55,10 @@ def similar_meaning_reason(lang: str) -> dict:
 __all__ = ["FORMAT_VERSION", "EngineConfig", "MatchingEngine"]
 
 
-class MatchingEngine(ReasonsMixin, PersistenceMixin):
+class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
     """Estimator-style matcher: ``fit(offers, edges)`` then ``rank(needs)``.
 
+    ``add_offers(offers)`` appends offers to a fitted engine with the same result as refitting.
     Records are plain dicts (see ``matching.records``). Results are plain dicts::
 
         {"need": "n1", "matches": [{"offer": "o7", "score": 1.23,
@@ -114,7 +116,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin):
         self.text = TextIndex(
             config.text_model, config.k1, config.b, Analyzer(config.cjk_bigrams, config.stem)
         )
-        self.text.fit([record_text(offer) for offer in offers])
+        self.text.fit([record_text(offer) for offer in offers], processes=config.fit_processes)
         self.graph = GraphIndex.build(self.offers.ids, offers, edges, config.relation_weights)
         self.rules = OfferRuleTable(offers)
         self._titles = [[record_title(o, "zh"), record_title(o, "en")] for o in offers]

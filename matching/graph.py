@@ -77,6 +77,72 @@ def record_nodes(record: dict) -> list[tuple[str, str]]:
     return out
 
 
+class _PairBuilder:
+    """Collects weighted, named edges, then lays them out as a ``GraphIndex``: offers first (in the
+    order given), then every other node in sorted order, so that a graph grown in steps equals
+    the graph built at once."""
+
+    def __init__(self, relation_weights: dict):
+        self.relation_weights = relation_weights
+        self.names: set[str] = set()
+        self.weight: dict[tuple[str, str], float] = defaultdict(float)
+        self.relation: dict[tuple[str, str], str] = {}
+
+    def add_weighted(self, a: str, b: str, relation: str, weight: float) -> None:
+        """One edge whose weight is already scaled by its relation."""
+        self.names.add(a)
+        self.names.add(b)
+        if a == b:
+            return
+        key = (a, b) if a < b else (b, a)
+        self.weight[key] += weight
+        self.relation.setdefault(key, relation)
+
+    def connect(self, a: str, b: str, relation: str, weight: float = 1.0) -> None:
+        self.add_weighted(a, b, relation, weight * float(self.relation_weights.get(relation, 1.0)))
+
+    def add_records(self, offer_ids: list[str], offers: list[dict]) -> None:
+        for offer_id, offer in zip(offer_ids, offers):
+            for node, relation in record_nodes(offer):
+                self.connect(f"offer:{offer_id}", node, relation)
+
+    def add_edges(self, edges) -> None:
+        for edge in edges:
+            weight = edge.get("weight", 1.0)
+            self.connect(
+                str(edge["source"]),
+                str(edge["target"]),
+                str(edge.get("relation") or "related"),
+                float(weight) if isinstance(weight, (int, float)) else 1.0,
+            )
+
+    def graph(self, offer_ids: list[str], prefixed: bool = False) -> GraphIndex:
+        graph = GraphIndex()
+        offer_nodes = list(offer_ids) if prefixed else [f"offer:{offer_id}" for offer_id in offer_ids]
+        for node in offer_nodes:
+            graph.nodes.add(node)
+        graph.n_offers = len(offer_nodes)
+        for node in sorted(self.names.difference(offer_nodes)):
+            graph.nodes.add(node)
+        n = len(graph.nodes)
+        if self.weight:
+            keys = sorted(self.weight)
+            index = graph.nodes.index
+            pairs = np.array([(index(a), index(b)) for a, b in keys], dtype=np.int64)
+            rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
+            cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
+            weights = np.array([self.weight[k] for k in keys], dtype=np.float32)
+            codes = np.array([graph.relations.add(self.relation[k]) for k in keys], dtype=np.int32) + 1
+            graph.adjacency = sp.csr_matrix((np.concatenate([weights, weights]), (rows, cols)), shape=(n, n))
+            graph.relation_codes = sp.csr_matrix((np.concatenate([codes, codes]), (rows, cols)), shape=(n, n))
+        else:
+            graph.adjacency = sp.csr_matrix((n, n), dtype=np.float32)
+            graph.relation_codes = sp.csr_matrix((n, n), dtype=np.int32)  # 0 = no edge
+        graph.adjacency.sort_indices()
+        graph.relation_codes.sort_indices()
+        return graph
+
+
 class GraphIndex:
     """Sparse graph over nodes with offers first; see the module docstring."""
 
@@ -90,7 +156,7 @@ class GraphIndex:
         self._entities: dict[str, int] | None = None
         self._alias_index: dict[tuple[str, str], list[int]] | None = None
 
-    # -- building ------------------------------------------------------------------------------
+    # -- building ----------------------------------------------------------------------------
     @classmethod
     def build(
         cls, offer_ids: list[str], offers: list[dict], edges, relation_weights: dict | None = None
@@ -100,49 +166,28 @@ class GraphIndex:
         ``edges``: dicts with ``source``, ``target``, ``relation`` and optional ``weight``.
         ``relation_weights`` scales edges by relation name (default 1.0).
         """
-        graph = cls()
-        relation_weights = relation_weights or {}
-        for offer_id in offer_ids:
-            graph.nodes.add(f"offer:{offer_id}")
-        graph.n_offers = len(offer_ids)
-        pair_weight: dict[tuple[int, int], float] = defaultdict(float)
-        pair_relation: dict[tuple[int, int], int] = {}
+        builder = _PairBuilder(relation_weights or {})
+        builder.add_records(offer_ids, offers)
+        builder.add_edges(edges)
+        return builder.graph(offer_ids)
 
-        def connect(a: str, b: str, relation: str, weight: float = 1.0) -> None:
-            i, j = graph.nodes.add(a), graph.nodes.add(b)
-            if i == j:
-                return
-            key = (i, j) if i < j else (j, i)
-            pair_weight[key] += weight * float(relation_weights.get(relation, 1.0))
-            pair_relation.setdefault(key, graph.relations.add(relation))
-
-        for offer_id, offer in zip(offer_ids, offers):
-            for node, relation in record_nodes(offer):
-                connect(f"offer:{offer_id}", node, relation)
-        for edge in edges:
-            weight = edge.get("weight", 1.0)
-            connect(
-                str(edge["source"]),
-                str(edge["target"]),
-                str(edge.get("relation") or "related"),
-                float(weight) if isinstance(weight, (int, float)) else 1.0,
-            )
-
-        n = len(graph.nodes)
-        if pair_weight:
-            keys = np.array(list(pair_weight.keys()), dtype=np.int64)
-            rows = np.concatenate([keys[:, 0], keys[:, 1]])
-            cols = np.concatenate([keys[:, 1], keys[:, 0]])
-            weights = np.array(list(pair_weight.values()), dtype=np.float32)
-            codes = np.array([pair_relation[k] for k in pair_weight], dtype=np.int32) + 1  # 0 = no edge
-            graph.adjacency = sp.csr_matrix((np.concatenate([weights, weights]), (rows, cols)), shape=(n, n))
-            graph.relation_codes = sp.csr_matrix((np.concatenate([codes, codes]), (rows, cols)), shape=(n, n))
-        else:
-            graph.adjacency = sp.csr_matrix((n, n), dtype=np.float32)
-            graph.relation_codes = sp.csr_matrix((n, n), dtype=np.int32)
-        graph.adjacency.sort_indices()
-        graph.relation_codes.sort_indices()
-        return graph
+    def with_offers(
+        self, offer_ids: list[str], offers: list[dict], edges=(), relation_weights: dict | None = None
+    ) -> GraphIndex:
+        """A new graph: this one plus ``offers`` (after the current offers) and ``edges``, equal to
+        ``build`` over all offers and edges (nodes other than offers are kept in sorted order)."""
+        builder = _PairBuilder(relation_weights or {})
+        names = self.nodes.to_list()
+        builder.names.update(names[self.n_offers :])
+        # Both matrices were built from the same (row, column) pairs, so their entries line up.
+        upper = sp.triu(self.adjacency, k=1).tocoo()
+        codes = sp.triu(self.relation_codes, k=1).tocoo()
+        relations = self.relations.to_list()
+        for i, j, weight, code in zip(upper.row.tolist(), upper.col.tolist(), upper.data.tolist(), codes.data.tolist()):
+            builder.add_weighted(names[i], names[j], relations[code - 1] if code else "related", weight)
+        builder.add_records(offer_ids, offers)
+        builder.add_edges(edges)
+        return builder.graph(names[: self.n_offers] + [f"offer:{offer_id}" for offer_id in offer_ids], prefixed=True)
 
     @property
     def n_edges(self) -> int:
@@ -154,7 +199,9 @@ class GraphIndex:
         if self._transition is None:
             degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
             inverse = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
-            self._transition = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ self.adjacency)
+            transition = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ self.adjacency)
+            transition.sort_indices()  # as saved: a loaded model sums in the same order
+            self._transition = transition
         return self._transition
 
     def degree(self, index: int) -> int:
@@ -386,16 +433,32 @@ class GraphIndex:
         return meta, {"adjacency": self.adjacency, "relation_codes": self.relation_codes}
 
     @classmethod
-    def from_state(cls, meta: dict, adjacency: sp.csr_matrix, relation_codes: sp.csr_matrix) -> GraphIndex:
+    def from_state(
+        cls,
+        meta: dict,
+        adjacency: sp.csr_matrix,
+        relation_codes: sp.csr_matrix,
+        transition: sp.csr_matrix | None = None,
+    ) -> GraphIndex:
+        """Graph from saved parts; arrays are used as given (they may be read-only memory maps)."""
         graph = cls()
         graph.nodes = IdMap(meta["nodes"])
         graph.n_offers = meta["n_offers"]
         graph.relations = IdMap(meta["relations"])
-        graph.adjacency = adjacency.tocsr().astype(np.float32)
-        graph.relation_codes = relation_codes.tocsr().astype(np.int32)
-        graph.adjacency.sort_indices()
-        graph.relation_codes.sort_indices()
+        graph.adjacency = _csr(adjacency, np.float32)
+        graph.relation_codes = _csr(relation_codes, np.int32)
+        graph._transition = transition
         return graph
+
+
+def _csr(matrix, dtype) -> sp.csr_matrix:
+    """``matrix`` as sorted CSR of ``dtype``, without copying one that already is."""
+    matrix = matrix if sp.isspmatrix_csr(matrix) else sp.csr_matrix(matrix)
+    if matrix.dtype != dtype:
+        matrix = matrix.astype(dtype)
+    if not matrix.has_sorted_indices:
+        matrix = matrix.sorted_indices()
+    return matrix
 
 
 def _name_tokens(label: str) -> frozenset[str]:

@@ -1,4 +1,11 @@
-"""Saving and loading a fitted matching engine: a directory of JSON and .npz/.npy files, never pickle."""
+"""Saving and loading a fitted matching engine: a directory of JSON and .npy files, never pickle.
+
+Each sparse matrix is three plain ``.npy`` arrays (``NAME.data.npy``, ``NAME.indices.npy``,
+``NAME.indptr.npy``) plus its shape in the manifest, so ``load(directory, mmap=True)`` maps them
+read-only into memory instead of reading them: the processes ranking shards of needs on one
+machine share one copy of the model through the page cache. Models saved by format 1 (``.npz``)
+still load (without memory mapping, and without the counts that ``add_offers`` needs).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,8 @@ from .records import normalise_tag
 from .rules import OfferRuleTable
 from .text import TextIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SPARSE_PARTS = ("data", "indices", "indptr")
 
 
 class PersistenceMixin:
@@ -38,7 +46,6 @@ class PersistenceMixin:
             "feedback_trained": self.feedback_trained,
             "encoder": self.dense.encoder_name if self.dense is not None else None,
         }
-        _write_json(directory / "manifest.json", manifest)
         _write_json(
             directory / "offers.json",
             {
@@ -50,20 +57,36 @@ class PersistenceMixin:
         )
         _write_json(directory / "text.json", text_meta)
         _write_json(directory / "graph.json", graph_meta)
-        sp.save_npz(directory / "text_weights.npz", self.text.doc_weights, compressed=False)
-        np.save(directory / "text_idf.npy", text_arrays["idf"], allow_pickle=False)
-        sp.save_npz(directory / "graph_adjacency.npz", graph_arrays["adjacency"], compressed=False)
-        sp.save_npz(directory / "graph_relations.npz", graph_arrays["relation_codes"], compressed=False)
+        shapes = {}
+        matrices = {
+            "text_weights": self.text.doc_weights,
+            "text_postings": self.text.term_doc,
+            "text_counts": text_arrays["counts"],
+            "graph_adjacency": graph_arrays["adjacency"],
+            "graph_relations": graph_arrays["relation_codes"],
+            "graph_transition": self.graph.transition,
+        }
+        for name, matrix in matrices.items():
+            if matrix is not None:
+                shapes[name] = _save_sparse(directory, name, matrix)
+        np.save(directory / "text_idf.npy", np.asarray(text_arrays["idf"]), allow_pickle=False)
         if self.dense is not None:
-            np.save(directory / "offer_vectors.npy", self.dense.vectors, allow_pickle=False)
+            np.save(directory / "offer_vectors.npy", np.asarray(self.dense.vectors), allow_pickle=False)
+        manifest["shapes"] = shapes
+        # The manifest last: a reader that sees it finds every file it names.
+        _write_json(directory / "manifest.json", manifest)
 
     @classmethod
-    def load(cls, directory) -> Self:
-        """Engine saved by ``save``; rankings are identical to the saved engine's."""
+    def load(cls, directory, mmap: bool = False) -> Self:
+        """Engine saved by ``save``; rankings are identical to the saved engine's.
+
+        ``mmap=True`` maps the arrays read-only instead of reading them (shards of a rebuild).
+        """
         directory = Path(directory)
         manifest = _read_json(directory / "manifest.json")
         if manifest.get("format") != "techbridge-matching":
             raise ValueError(f"{directory} does not hold a saved matching engine")
+        mode = "r" if mmap else None
         engine = cls(EngineConfig.from_json(manifest["config"]))
         engine.weights = {p: float(w) for p, w in manifest["weights"].items()}
         engine.feedback_trained = bool(manifest["feedback_trained"])
@@ -71,7 +94,7 @@ class PersistenceMixin:
         engine.weights.setdefault("dense", 0.0)
         if manifest.get("encoder"):
             engine.dense = DenseIndex(
-                manifest["encoder"], np.load(directory / "offer_vectors.npy", allow_pickle=False)
+                manifest["encoder"], np.load(directory / "offer_vectors.npy", mmap_mode=mode, allow_pickle=False)
             )
         offers = _read_json(directory / "offers.json")
         engine.offers = IdMap(offers["ids"])
@@ -79,17 +102,56 @@ class PersistenceMixin:
         engine._tag_labels = offers["tags"]
         engine._tags = [frozenset(normalise_tag(t) for t in tags) for tags in engine._tag_labels]
         engine.rules = OfferRuleTable.from_state(offers["rules"])
+        idf = np.load(directory / "text_idf.npy", mmap_mode=mode, allow_pickle=False)
+        shapes = manifest.get("shapes")
+        if shapes is None:  # format 1: compressed-free .npz archives, read into memory
+            engine.text = TextIndex.from_state(
+                _read_json(directory / "text.json"), idf, sp.load_npz(directory / "text_weights.npz").tocsr()
+            )
+            engine.graph = GraphIndex.from_state(
+                _read_json(directory / "graph.json"),
+                sp.load_npz(directory / "graph_adjacency.npz"),
+                sp.load_npz(directory / "graph_relations.npz"),
+            )
+            return engine
+
+        def matrix(name):
+            return _load_sparse(directory, name, shapes[name], mode) if name in shapes else None
+
         engine.text = TextIndex.from_state(
             _read_json(directory / "text.json"),
-            np.load(directory / "text_idf.npy", allow_pickle=False),
-            sp.load_npz(directory / "text_weights.npz"),
+            idf,
+            matrix("text_weights"),
+            matrix("text_postings"),
+            matrix("text_counts"),
         )
         engine.graph = GraphIndex.from_state(
             _read_json(directory / "graph.json"),
-            sp.load_npz(directory / "graph_adjacency.npz"),
-            sp.load_npz(directory / "graph_relations.npz"),
+            matrix("graph_adjacency"),
+            matrix("graph_relations"),
+            matrix("graph_transition"),
         )
         return engine
+
+
+def _save_sparse(directory: Path, name: str, matrix: sp.csr_matrix) -> list[int]:
+    """Write one CSR matrix as three .npy arrays; returns its shape for the manifest."""
+    matrix = sp.csr_matrix(matrix)
+    if not matrix.has_sorted_indices:
+        matrix = matrix.sorted_indices()
+    for part in SPARSE_PARTS:
+        np.save(directory / f"{name}.{part}.npy", np.asarray(getattr(matrix, part)), allow_pickle=False)
+    return list(matrix.shape)
+
+
+def _load_sparse(directory: Path, name: str, shape, mode: str | None) -> sp.csr_matrix:
+    """CSR matrix over the arrays written by ``_save_sparse`` (memory-mapped when ``mode`` is "r")."""
+    data, indices, indptr = (
+        np.load(directory / f"{name}.{part}.npy", mmap_mode=mode, allow_pickle=False) for part in SPARSE_PARTS
+    )
+    matrix = sp.csr_matrix((data, indices, indptr), shape=tuple(shape), copy=False)
+    matrix.has_sorted_indices = True  # written sorted; read-only arrays must not be sorted again
+    return matrix
 
 
 def _write_json(path: Path, data) -> None:

@@ -135,6 +135,16 @@ class OfferRuleTable:
             )
         return table
 
+    def extended(self, other: OfferRuleTable) -> OfferRuleTable:
+        """A new table: these offers, then ``other``'s (for offers added to a fitted engine)."""
+        table = OfferRuleTable([])
+        table.kinds, table.org_types = self.kinds + other.kinds, self.org_types + other.org_types
+        table.certifications = self.certifications + other.certifications
+        table.cert_labels = self.cert_labels + other.cert_labels
+        for name in ("trl", "price", "lead_time", "available_from"):
+            setattr(table, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+        return table
+
     # -- checks --------------------------------------------------------------------------------
     def kind_mask(self, need_kind) -> np.ndarray | None:
         """Boolean mask of offers whose kind fits ``need_kind``; None when every offer fits."""

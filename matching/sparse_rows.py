@@ -30,11 +30,11 @@ def masked_row(
 
 def top_dense(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the (at most) k largest positive entries of a dense vector, unordered."""
-    if k < len(scores):
-        top = np.argpartition(-scores, k - 1)[:k]
-    else:
-        top = np.arange(len(scores))
-    return np.sort(top[scores[top] > 0])
+    # Only the positive entries compete (usually a fraction of the offers): a smaller partition.
+    positive = np.flatnonzero(scores > 0)
+    if k < len(positive):
+        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    return np.sort(positive)
 
 
 def top_columns(row: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:

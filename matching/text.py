@@ -1,201 +1,28 @@
-"""Bilingual (Chinese / English) tokenisation and the sparse text channel.
+"""The sparse text channel over fitted offers (tokenisation is in ``tokens``).
 
-Chinese has no spaces, so a CJK run is cut two ways: jieba words (search mode, which also
-emits the shorter words inside long ones) for precision, and character bigrams for recall
-when jieba's dictionary splits a term differently in the need and in the offer. English is
-lower-cased, stop words dropped and words Snowball-stemmed. Both kinds of token live in one
-vocabulary, so bilingual records (title_zh + title_en) are simply analysed together.
-
-The text channel keeps one sparse offers x terms matrix. The vocabulary and counts come from
-scikit-learn's CountVectorizer; weighting is either BM25 (default: it ranks short Chinese
-titles best) or scikit-learn's sublinear TF-IDF with cosine similarity.
+The text channel keeps one sparse offers x terms matrix. The vocabulary and counts are built
+by ``Analyzer.count`` (each distinct CJK run or latin word is analysed once per fit; the columns
+are in sorted term order, so offers added later give the same matrices as fitting them all at
+once); weighting is either BM25 (default: it ranks short Chinese titles best) or scikit-learn's
+sublinear TF-IDF with cosine similarity.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
-
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 
-BIGRAM_PREFIX = "#"  # keeps char bigrams apart from two-character jieba words
-
-# CJK unified ideographs (+ extension A and compatibility block); latin words are [a-z0-9]+.
-_RUN_RE = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-# High-frequency Chinese function words; IDF would mostly neutralise them, dropping them keeps
-# the matrices smaller and the "shared terms" reasons cleaner.
-CHINESE_STOP_WORDS = frozenset(
-    [
-        "的",
-        "了",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "是",
-        "在",
-        "和",
-        "与",
-        "及",
-        "或",
-        "有",
-        "我",
-        "你",
-        "他",
-        "她",
-        "它",
-        "们",
-        "这",
-        "那",
-        "就",
-        "都",
-        "也",
-        "还",
-        "又",
-        "把",
-        "被",
-        "给",
-        "对",
-        "从",
-        "为",
-        "之",
-        "其",
-        "而",
-        "着",
-        "过",
-        "得",
-        "地",
-        "个",
-        "么",
-        "什么",
-        "怎么",
-        "怎么办",
-        "怎么样",
-        "如何",
-        "为什么",
-        "哪些",
-        "一下",
-        "可以",
-        "能",
-        "会",
-        "要",
-        "吃",
-        "请问",
-    ]
+# Re-exported: callers import the analyser and helpers from here.
+from .tokens import (  # noqa: F401
+    BIGRAM_PREFIX,
+    CHINESE_STOP_WORDS,
+    ENGLISH_STOPS,
+    Analyzer,
+    baseline_tokenize,
+    is_cjk,
+    normalise_text,
 )
-ENGLISH_STOPS = frozenset(ENGLISH_STOP_WORDS)
-
-
-def normalise_text(text: str) -> str:
-    """NFKC-fold (full-width -> half-width), lower-case and drop control characters."""
-    return _CONTROL_RE.sub(" ", unicodedata.normalize("NFKC", text)).lower()
-
-
-def is_cjk(token: str) -> bool:
-    """True when the token contains a CJK character."""
-    return bool(_CJK_RE.search(token))
-
-
-_jieba = None
-
-
-def _get_jieba():
-    # Imported lazily: loading jieba's dictionary costs ~0.5 s and is useless for English-only use.
-    global _jieba
-    if _jieba is None:
-        import logging
-
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba = jieba
-    return _jieba
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=200_000)
-def _cjk_run_tokens(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
-    """(token, surface) pairs of one CJK run; cached because runs repeat a lot across records."""
-    out: list[tuple[str, str]] = []
-    if len(run) == 1:
-        if run not in CHINESE_STOP_WORDS:
-            out.append((run, run))
-        return tuple(out)
-    for word in _get_jieba().cut_for_search(run, HMM=False):
-        if word not in CHINESE_STOP_WORDS:
-            out.append((word, word))
-    if bigrams:
-        out.extend((BIGRAM_PREFIX + run[i : i + 2], run[i : i + 2]) for i in range(len(run) - 1))
-    return tuple(out)
-
-
-@lru_cache(maxsize=200_000)
-def _cjk_run_token_list(run: str, bigrams: bool) -> tuple[str, ...]:
-    return tuple(token for token, _ in _cjk_run_tokens(run, bigrams))
-
-
-class Analyzer:
-    """Callable turning a string into tokens; usable as scikit-learn's ``analyzer``.
-
-    ``cjk_bigrams`` adds character bigrams to jieba's words; ``stem`` Snowball-stems English.
-    """
-
-    def __init__(self, cjk_bigrams: bool = True, stem: bool = True):
-        self.cjk_bigrams = cjk_bigrams
-        self.stem = stem
-
-    def __call__(self, text: str) -> list[str]:
-        # Hot path when fitting: cached token tuples per CJK run, no surface pairs.
-        out: list[str] = []
-        for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
-            if cjk_run:
-                out.extend(_cjk_run_token_list(cjk_run, self.cjk_bigrams))
-            elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
-                out.append(_stem(latin_run) if self.stem else latin_run)
-        return out
-
-    def tokens_with_surface(self, text: str) -> list[tuple[str, str]]:
-        """Tokens paired with the surface form they came from (for readable reasons)."""
-        out: list[tuple[str, str]] = []
-        for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
-            if cjk_run:
-                out.extend(_cjk_run_tokens(cjk_run, self.cjk_bigrams))
-            elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
-                out.append((_stem(latin_run) if self.stem else latin_run, latin_run))
-        return out
-
-    def config(self) -> dict:
-        return {"cjk_bigrams": self.cjk_bigrams, "stem": self.stem}
-
-
-def baseline_tokenize(text: str) -> list[str]:
-    """Tokens of the BM25 reference baseline: jieba search-mode words for Chinese, stemmed
-    English words without stop words (no bigrams, no Chinese stop list)."""
-    out: list[str] = []
-    for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
-        if cjk_run:
-            out.extend(_get_jieba().cut_for_search(cjk_run))
-        elif latin_run not in ENGLISH_STOPS:
-            out.append(_stem(latin_run))
-    return out
 
 
 class TextIndex:
@@ -214,25 +41,61 @@ class TextIndex:
         self.k1 = k1
         self.b = b
         self.analyzer = analyzer or Analyzer()
-        self.vectorizer: CountVectorizer | None = None
+        self._vocabulary: dict[str, int] = {}
+        self.counts: sp.csr_matrix | None = None  # offers x terms raw counts (for adding offers later)
         self.idf: np.ndarray | None = None
         self.doc_weights: sp.csr_matrix | None = None
         self.term_doc: sp.csr_matrix | None = None
         self._query_scratch: np.ndarray | None = None  # dense query over the vocabulary, kept zeroed
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, documents: list[str]) -> TextIndex:
-        """Build vocabulary and term weights from one string per offer."""
-        self.vectorizer = CountVectorizer(analyzer=self.analyzer, dtype=np.float32)
-        try:
-            counts = self.vectorizer.fit_transform(documents).tocsr()
-        except ValueError:  # no document has a single token: keep a placeholder vocabulary
-            self.vectorizer = CountVectorizer(
-                analyzer=self.analyzer, vocabulary={"\x00": 0}, dtype=np.float32
-            )
-            counts = self.vectorizer.transform(documents).tocsr()
-        self._weight(counts)
+    def fit(self, documents: list[str], processes: int = 1) -> TextIndex:
+        """Build vocabulary and term weights from one string per offer.
+
+        ``processes`` > 1 analyses slices of the documents in that many forked processes; the result is the
+        same (the vocabulary ends up in sorted order whoever met a term first).
+        """
+        vocabulary: dict[str, int] = {}
+        if processes > 1 and len(documents) >= 2 * processes:
+            counts = _count_in_processes(self.analyzer, documents, processes, vocabulary)
+        else:
+            counts = self.analyzer.count(documents, vocabulary)
+        self._set_counts(counts, vocabulary)
         return self
+
+    def add_documents(self, documents: list[str]) -> TextIndex:
+        """Append offers: only the new texts are analysed; the statistics (document frequencies,
+        idf, average length) are recomputed from the kept counts, so the result equals ``fit`` on
+        all texts at once (same vocabulary order, same weights)."""
+        if self.counts is None:
+            raise RuntimeError("this text index keeps no term counts (saved by an older version): refit it")
+        vocabulary = dict(self.vocabulary)
+        added = self.analyzer.count(documents, vocabulary)
+        kept = sp.csr_matrix(
+            (self.counts.data, self.counts.indices, self.counts.indptr),
+            shape=(self.counts.shape[0], len(vocabulary)),
+        )
+        self._set_counts(sp.vstack([kept, added], format="csr"), vocabulary)
+        return self
+
+    def _set_counts(self, counts: sp.csr_matrix, vocabulary: dict[str, int]) -> None:
+        """Keep ``counts`` with its columns in sorted term order (terms no document has are
+        dropped), so the index does not depend on the order offers were added in; then weight."""
+        document_frequency = np.bincount(counts.indices, minlength=len(vocabulary))
+        terms = sorted(term for term, column in vocabulary.items() if document_frequency[column] > 0)
+        if not terms:  # no document has a single token: keep a placeholder vocabulary
+            terms = ["\x00"]
+        new_column = np.zeros(max(len(vocabulary), 1), dtype=np.int32)
+        known = [vocabulary[term] for term in terms if term in vocabulary]
+        new_column[known] = np.arange(len(known), dtype=np.int32)
+        counts = sp.csr_matrix(
+            (counts.data.astype(np.float32), new_column[counts.indices], counts.indptr),
+            shape=(counts.shape[0], len(terms)),
+        )
+        counts.sort_indices()
+        self._vocabulary = {term: column for column, term in enumerate(terms)}
+        self.counts = counts
+        self._weight(counts)
 
     def _weight(self, counts: sp.csr_matrix) -> None:
         n_docs = counts.shape[0]
@@ -259,7 +122,7 @@ class TextIndex:
     # -- querying ------------------------------------------------------------------------------
     @property
     def vocabulary(self) -> dict[str, int]:
-        return self.vectorizer.vocabulary_ if self.vectorizer is not None else {}
+        return self._vocabulary
 
     def query_matrix(self, texts: list[str]) -> sp.csr_matrix:
         """Needs x terms query weights (BM25: term counts; TF-IDF: normalised tf-idf)."""
@@ -436,16 +299,53 @@ class TextIndex:
             "analyzer": self.analyzer.config(),
             "terms": terms,
         }
-        return meta, {"idf": self.idf}
+        return meta, {"idf": self.idf, "counts": self.counts}
 
     @classmethod
-    def from_state(cls, meta: dict, idf: np.ndarray, doc_weights: sp.csr_matrix) -> TextIndex:
+    def from_state(
+        cls,
+        meta: dict,
+        idf: np.ndarray,
+        doc_weights: sp.csr_matrix,
+        term_doc: sp.csr_matrix | None = None,
+        counts: sp.csr_matrix | None = None,
+    ) -> TextIndex:
+        """Index from saved parts; arrays are used as given (they may be read-only memory maps)."""
         index = cls(meta["model"], meta["k1"], meta["b"], Analyzer(**meta["analyzer"]))
-        index.vectorizer = CountVectorizer(
-            analyzer=index.analyzer, vocabulary={t: i for i, t in enumerate(meta["terms"])}, dtype=np.float32
-        )
-        index.vectorizer._validate_vocabulary()  # makes the fixed vocabulary usable without fit()
-        index.idf = idf.astype(np.float32)
-        index.doc_weights = doc_weights.tocsr().astype(np.float32)
-        index.term_doc = index.doc_weights.T.tocsr()
+        index._vocabulary = {t: i for i, t in enumerate(meta["terms"])}
+        index.idf = idf if idf.dtype == np.float32 else idf.astype(np.float32)
+        index.doc_weights = doc_weights
+        index.term_doc = term_doc if term_doc is not None else doc_weights.T.tocsr()
+        index.counts = counts
         return index
+
+
+def _count_slice(analyzer: Analyzer, documents: list[str]) -> tuple[sp.csr_matrix, list[str]]:
+    vocabulary: dict[str, int] = {}
+    return analyzer.count(documents, vocabulary), list(vocabulary)
+
+
+def _count_in_processes(
+    analyzer: Analyzer, documents: list[str], processes: int, vocabulary: dict[str, int]
+) -> sp.csr_matrix:
+    """``analyzer.count`` over contiguous slices in forked processes, columns renumbered into ``vocabulary``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    analyzer("测试")  # load jieba's dictionary once, before forking: the children share it
+    size = -(-len(documents) // processes)
+    slices = [documents[start : start + size] for start in range(0, len(documents), size)]
+    with ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_count_slice, [analyzer] * len(slices), slices))
+    blocks = []
+    for counts, terms in parts:
+        columns = np.array([vocabulary.setdefault(term, len(vocabulary)) for term in terms], dtype=np.int32)
+        blocks.append((counts, columns))
+    renumbered = [
+        sp.csr_matrix(
+            (counts.data, columns[counts.indices] if len(columns) else counts.indices, counts.indptr),
+            shape=(counts.shape[0], len(vocabulary)),
+        )
+        for counts, columns in blocks
+    ]
+    return sp.vstack(renumbered, format="csr")

@@ -5,6 +5,7 @@ from the database and keeps its output (top pairings per open need) in ``match_s
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from sqlalchemy.orm import aliased, selectinload
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
-from marketplace.services import access, embeddings, locks, match_reasons
+from marketplace.services import access, locks, match_reasons, matching_rebuild
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
                                                 refine_all)
@@ -29,7 +30,8 @@ from matching.refine import apply_strength
 log = logging.getLogger(__name__)
 TOP_K = 10
 OPEN_NEED_STATUSES = ("open", "matched")
-REBUILD_JOB = "matching.rebuild"
+REBUILD_JOB = "matching.rebuild"  # after a batch is published: adds its offers when that equals a refit
+FULL_REBUILD_JOB = "matching.full_rebuild"  # on schedule or command: refit everything
 RANK_NEED_JOB = "matching.rank_need"
 RANK_UNRANKED_JOB = "matching.rank_unranked"
 UNRANKED_WINDOW_DAYS = 7  # how far back the sweep looks for needs whose ranking never happened
@@ -96,48 +98,46 @@ def _judged_scores() -> list[tuple[float, bool]]:
     return [(float(score), decision != "dismissed") for score, decision in rows]
 
 
-def rebuild(semantic: bool = False) -> tuple[dict, MatchingEngine | None]:
-    """Fit on all published offers, learn from feedback, rank every open need, refine (self-pairs, rules,
-    groups), calibrate the strength on this deployment's scores and store the top pairings.
+def rebuild(model_dir: Path, rank_needs: matching_rebuild.RankNeeds, semantic: bool = False,
+            full: bool = True) -> tuple[dict, bool]:
+    """Fit the engine (``full``: refit on all published offers and learn from feedback; otherwise add the offers
+    published since the saved model when that equals a refit), rank every open need through ``rank_needs``
+    (shards), refine (self-pairs, rules, groups), calibrate the strength on this deployment's scores and store
+    the top pairings.
 
-    ``semantic`` adds the engine's semantic channel, with offer vectors stored in ``offer_embeddings``.
-    Returns the summary and the fitted engine (its ``calibration`` attribute set), which the caller saves once
+    ``semantic`` adds the engine's semantic channel, with offer vectors stored in ``offer_embeddings``. The model
+    is staged beside ``model_dir``; returns the summary and whether a staged model awaits ``install_model`` once
     the suggestions are committed.
     """
     locks.lock_table(MatchSuggestion)  # rebuilds run one at a time (each worker may start one after a release)
     offers = _published_offers()
     needs = _open_needs()
     if not offers:
-        return {"offers": 0, "needs": 0}, None
-    offer_records = {str(o.id): offer_record(o) for o in offers}
-    need_records = {str(n.id): need_record(n) for n in needs}
-    engine = MatchingEngine(semantic=semantic)
-    records = list(offer_records.values())
-    vectors = embeddings.offer_vectors(engine, records) if semantic else None  # stored, see services/embeddings.py
-    engine.fit(records, graph_edges(needs), offer_vectors=vectors)
-    trained = engine.train_feedback(_feedback_triples({n.id: n for n in needs}))
-    ranked = engine.rank(list(need_records.values()), top_k=TOP_K * CANDIDATE_FACTOR)
-    refined = refine_all(ranked, need_records, offer_records, TOP_K)
+        return {"offers": 0, "needs": 0}, False
+    offer_records = matching_rebuild.offer_records(offers)
+    need_records = matching_rebuild.need_records(needs)
+    edges = graph_edges(needs)
+    engine = None if full else matching_rebuild.grown_model(model_dir, offer_records, edges, semantic)
+    fit = "added" if engine is not None else "refit"
+    if engine is None:
+        engine = matching_rebuild.full_fit(offer_records, edges, semantic,
+                                           _feedback_triples({n.id: n for n in needs}))
+    staged = matching_rebuild.save_staged(engine, model_dir, offer_records, edges)
+    del engine  # the shards read the saved model
+    ranked = rank_needs(staged, list(need_records.values()), TOP_K * CANDIDATE_FACTOR)
+    refined = refine_all(ranked, need_records, {r["id"]: r for r in offer_records}, TOP_K)
     calibration = Calibration.fit(all_scores(refined), _judged_scores())
+    calibration.save(staged)
     for matches in refined.values():
         apply_strength(matches, calibration)
     db.session.execute(delete(MatchSuggestion))
     for need_id, matches in refined.items():
         _store(int(need_id), matches)
     db.session.flush()
-    engine.calibration = calibration
-    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained,
-            "calibration": calibration.method}, engine
-
-
-def save_engine(engine: MatchingEngine, directory: Path) -> None:
-    """Save the fitted engine and its calibration where ``rank_need`` loads them (after the suggestions were
-    committed)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    engine.save(directory)
-    calibration = getattr(engine, "calibration", None)
-    if calibration is not None:
-        calibration.save(directory)
+    manifest = staged / "manifest.json"
+    trained = bool(json.loads(manifest.read_text(encoding="utf-8")).get("feedback_trained"))
+    return {"offers": len(offers), "needs": len(needs), "feedback_trained": trained, "fit": fit,
+            "calibration": calibration.method}, True
 
 
 def _load_engine(directory: Path) -> MatchingEngine | None:

@@ -63,3 +63,22 @@ def test_tfidf_model_uses_sklearn_weights():
 def test_text_index_with_no_tokens_at_all():
     index = TextIndex().fit(["", "!!!"])
     assert index.scores(index.query_matrix(["anything"])).nnz == 0
+
+
+def test_search_segmenter_gives_jiebas_words():
+    import re
+    from pathlib import Path
+
+    from matching.segment import SearchSegmenter
+    from matching.tokens import _get_jieba
+
+    jieba = _get_jieba()
+    segmenter = SearchSegmenter(jieba)
+    runs = ["核酸检测试剂盒", "中华人民共和国", "重症病房需要有创呼吸机", "北京协和医院", "的", "龘", "㐀人工智能",
+            "研究生命起源", "结婚的和尚未结婚的"]
+    dataset = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "kuake-qtr-train" / "offers.jsonl"
+    if dataset.exists():  # real Chinese medical titles, when the shared collections are there
+        lines = dataset.read_text(encoding="utf-8").splitlines()[:3000]
+        runs += re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", "\n".join(lines))
+    for run in runs:
+        assert segmenter.segment(run) == list(jieba.cut_for_search(run, HMM=False)), run

@@ -1,0 +1,251 @@
+"""Bilingual (Chinese / English) tokenisation for the text channel.
+
+Chinese has no spaces, so a CJK run is cut two ways: jieba words (search mode, which also
+emits the shorter words inside long ones) for precision, and character bigrams for recall
+when jieba's dictionary splits a term differently in the need and in the offer. English is
+lower-cased, stop words dropped and words Snowball-stemmed. Both kinds of token live in one
+vocabulary, so bilingual records (title_zh + title_en) are simply analysed together.
+``Analyzer.count`` turns many texts into a sparse count matrix, analysing each distinct run once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+BIGRAM_PREFIX = "#"  # keeps char bigrams apart from two-character jieba words
+
+# CJK unified ideographs (+ extension A and compatibility block); latin words are [a-z0-9]+.
+_RUN_RE = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+# High-frequency Chinese function words; IDF would mostly neutralise them, dropping them keeps
+# the matrices smaller and the "shared terms" reasons cleaner.
+CHINESE_STOP_WORDS = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "是",
+        "在",
+        "和",
+        "与",
+        "及",
+        "或",
+        "有",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "这",
+        "那",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "把",
+        "被",
+        "给",
+        "对",
+        "从",
+        "为",
+        "之",
+        "其",
+        "而",
+        "着",
+        "过",
+        "得",
+        "地",
+        "个",
+        "么",
+        "什么",
+        "怎么",
+        "怎么办",
+        "怎么样",
+        "如何",
+        "为什么",
+        "哪些",
+        "一下",
+        "可以",
+        "能",
+        "会",
+        "要",
+        "吃",
+        "请问",
+    ]
+)
+ENGLISH_STOPS = frozenset(ENGLISH_STOP_WORDS)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC-fold (full-width -> half-width), lower-case and drop control characters."""
+    return _CONTROL_RE.sub(" ", unicodedata.normalize("NFKC", text)).lower()
+
+
+def is_cjk(token: str) -> bool:
+    """True when the token contains a CJK character."""
+    return bool(_CJK_RE.search(token))
+
+
+_jieba = None
+
+
+def _get_jieba():
+    # Imported lazily: loading jieba's dictionary costs ~0.5 s and is useless for English-only use.
+    global _jieba
+    if _jieba is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba = jieba
+    return _jieba
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+_segmenter = None
+
+
+def _search_words(run: str) -> list[str]:
+    """jieba search-mode words of one CJK run (no HMM), through the faster equivalent walker."""
+    global _segmenter
+    if _segmenter is None:
+        from .segment import SearchSegmenter
+
+        _segmenter = SearchSegmenter(_get_jieba())
+    return _segmenter.segment(run)
+
+
+def _segment_run(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
+    """(token, surface) pairs of one CJK run."""
+    out: list[tuple[str, str]] = []
+    if len(run) == 1:
+        if run not in CHINESE_STOP_WORDS:
+            out.append((run, run))
+        return tuple(out)
+    for word in _search_words(run):
+        if word not in CHINESE_STOP_WORDS:
+            out.append((word, word))
+    if bigrams:
+        out.extend((BIGRAM_PREFIX + run[i : i + 2], run[i : i + 2]) for i in range(len(run) - 1))
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def _cjk_run_tokens(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
+    """(token, surface) pairs of one CJK run; cached because runs repeat a lot across records."""
+    return _segment_run(run, bigrams)
+
+
+@lru_cache(maxsize=200_000)
+def _cjk_run_token_list(run: str, bigrams: bool) -> tuple[str, ...]:
+    return tuple(token for token, _ in _cjk_run_tokens(run, bigrams))
+
+
+class Analyzer:
+    """Callable turning a string into tokens; usable as scikit-learn's ``analyzer``.
+
+    ``cjk_bigrams`` adds character bigrams to jieba's words; ``stem`` Snowball-stems English.
+    """
+
+    def __init__(self, cjk_bigrams: bool = True, stem: bool = True):
+        self.cjk_bigrams = cjk_bigrams
+        self.stem = stem
+
+    def __call__(self, text: str) -> list[str]:
+        # Hot path when fitting: cached token tuples per CJK run, no surface pairs.
+        out: list[str] = []
+        for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
+            if cjk_run:
+                out.extend(_cjk_run_token_list(cjk_run, self.cjk_bigrams))
+            elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
+                out.append(_stem(latin_run) if self.stem else latin_run)
+        return out
+
+    def tokens_with_surface(self, text: str) -> list[tuple[str, str]]:
+        """Tokens paired with the surface form they came from (for readable reasons)."""
+        out: list[tuple[str, str]] = []
+        for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
+            if cjk_run:
+                out.extend(_cjk_run_tokens(cjk_run, self.cjk_bigrams))
+            elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
+                out.append((_stem(latin_run) if self.stem else latin_run, latin_run))
+        return out
+
+    def config(self) -> dict:
+        return {"cjk_bigrams": self.cjk_bigrams, "stem": self.stem}
+
+    def count(self, texts, vocabulary: dict[str, int], grow: bool = True) -> sp.csr_matrix:
+        """Texts x terms counts (float32 CSR) over ``vocabulary`` (token -> column).
+
+        With ``grow`` unseen tokens get the next columns (added to ``vocabulary`` in place);
+        otherwise they are left out. Each distinct CJK run or latin word is analysed once per
+        call and kept as column numbers, so a large corpus costs one dictionary look-up per run.
+        """
+        by_run: dict[str, tuple[int, ...]] = {}
+        columns: list[int] = []
+        indptr = [0]
+        bigrams, stem = self.cjk_bigrams, self.stem
+        for text in texts:
+            for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
+                run = cjk_run or latin_run  # CJK runs and latin words never collide as keys
+                cached = by_run.get(run)
+                if cached is None:
+                    if cjk_run:
+                        tokens = [token for token, _ in _segment_run(cjk_run, bigrams)]
+                    elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
+                        tokens = [_stem(latin_run) if stem else latin_run]
+                    else:
+                        tokens = []
+                    if grow:
+                        cached = tuple(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
+                    else:
+                        cached = tuple(vocabulary[token] for token in tokens if token in vocabulary)
+                    by_run[run] = cached
+                columns.extend(cached)
+            indptr.append(len(columns))
+        indptr_array = np.array(indptr, dtype=np.int64)
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr_array))
+        counts = sp.csr_matrix(
+            (np.ones(len(columns), dtype=np.float32), (rows, np.array(columns, dtype=np.int32))),
+            shape=(len(indptr) - 1, len(vocabulary)),
+        )
+        counts.sum_duplicates()  # sorts the indices too
+        return counts
+
+
+def baseline_tokenize(text: str) -> list[str]:
+    """Tokens of the BM25 reference baseline: jieba search-mode words for Chinese, stemmed
+    English words without stop words (no bigrams, no Chinese stop list)."""
+    out: list[str] = []
+    for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
+        if cjk_run:
+            out.extend(_get_jieba().cut_for_search(cjk_run))
+        elif latin_run not in ENGLISH_STOPS:
+            out.append(_stem(latin_run))
+    return out
