@@ -35,7 +35,8 @@ def _today():
 def index():
     q = request.args.get("q", "")
     measures = policy_q.measures(q, include_archived=access.is_staff(current_user))
-    return render_template("policy/index.html", measures=measures, q=q, counts=policy_q.public_counts())
+    return render_template("policy/index.html", measures=measures, q=q, counts=policy_q.public_counts(),
+                           is_staff=access.is_staff(current_user))
 
 
 @bp.route("/<int:measure_id>")
@@ -50,6 +51,26 @@ def measure(measure_id: int):
     conditions = eligibility.evaluate(item, {}, current_lang()).checks
     return render_template("policy/measure.html", measure=item, fit=fit, conditions=conditions,
                            can_edit=access.is_staff(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_measure():
+    """An operator adds a measure of the park's own."""
+    if not access.is_staff(current_user):
+        abort(404)
+    errors, status, data = {}, 200, {"status": "active", "conditions": "[]", "office_codes": []}
+    if request.method == "POST":
+        data = form_dict(request.form, ("office_codes",))
+        try:
+            with unit_of_work():
+                item = catalogue.create_measure(current_user, data, today=_today())
+            flash(_("The measure was added; the firms it may fit are told."), "success")
+            return redirect(url_for("policy.measure", measure_id=item.id))
+        except DomainError as exc:
+            errors, status = flash_domain_error(exc), exc.http_status
+    return render_template("policy/edit.html", measure=None, data=data, errors=errors,
+                           offices=policy_q.offices()), status
 
 
 @bp.route("/<int:measure_id>/edit", methods=["GET", "POST"])

@@ -111,3 +111,41 @@ def test_the_policy_kind_is_on_the_preferences_page(app, make):
     with app.test_request_context("/"):
         label = str(KINDS["policy"].label)
     assert label in _as(app, email).get("/account/notifications").get_data(as_text=True)
+
+
+def test_operators_add_a_measure_of_the_park_and_the_firms_it_fits_are_told(app, make, measures):
+    """A measure the park adds is numbered after the last one it added, is public at once with its office, and
+    the firms it may fit hear of it. A form with mistakes keeps its input and adds nothing; firms cannot add."""
+    _small, small_user, small_email = _firm(app, make)
+    _large, large_user, _e = _firm(app, make, size="large")
+    _uid, operator_email = make.staff("operator")
+    operator = _as(app, operator_email)
+    assert 'id="add-measure"' in operator.get("/policies/").get_data(as_text=True)
+    assert 'id="add-measure"' not in _as(app, small_email).get("/policies/").get_data(as_text=True)
+    assert _as(app, small_email).get("/policies/new").status_code == 404
+    before = len(measures)
+    form = {"title_zh": "首购首用奖励", "title_en": "First purchase award", "benefit_zh": "最高50万元",
+            "beneficiaries_zh": "园区注册的小微企业", "status": "active", "max_amount_rmb": "500000",
+            "conditions": '[{"fact": "size_class", "op": "in", "value": ["micro", "small"]}]'}
+    page = operator.post("/policies/new", data=form)  # no office chosen
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "请选择负责该措施的处室" in html and 'value="首购首用奖励"' in html
+    assert operator.post("/policies/new", data={**form, "office_codes": ["industry"], "conditions": "[{"}
+                         ).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PolicyMeasure.id))) == before
+        office = db.session.scalar(select(PolicyMeasure).where(PolicyMeasure.number == 2)).offices[0].code
+    r = operator.post("/policies/new", data={**form, "office_codes": [office]})
+    assert r.status_code == 302
+    added_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    again = operator.post("/policies/new", data={**form, "title_zh": "第二项新增", "office_codes": [office]})
+    with app.app_context():
+        first, second = (db.session.get(PolicyMeasure, added_id),
+                         db.session.get(PolicyMeasure, int(again.headers["Location"].rsplit("/", 1)[1])))
+        assert (first.source_code, first.number, second.number) == ("park", 1, 2)
+        assert [o.code for o in first.offices] == [office]
+    public = app.test_client().get(f"/policies/{added_id}").get_data(as_text=True)
+    assert "首购首用奖励" in public and "园区新增支持措施" in public
+    assert [n.link for n in _policy_notes(app, small_user)] == [f"/policies/{added_id}", f"/policies/{added_id + 1}"]
+    assert _policy_notes(app, large_user) == []

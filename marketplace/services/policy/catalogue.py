@@ -63,25 +63,68 @@ def snapshot(measure: PolicyMeasure) -> dict:
     return data
 
 
-def update_measure(user, measure: PolicyMeasure, data: dict) -> PolicyMeasure:
-    """An operator's change to a measure: the previous content becomes a revision, the version goes up."""
-    if not access.is_staff(user):
-        raise PermissionDenied(_l("Only platform operators may do this."))
-    measure = lock_instance(measure)
+PARK_SOURCE = ("park", "园区新增支持措施", "Measures added by the park")
+
+
+def _cleaned(data: dict, current_conditions) -> tuple[dict, Cleaner]:
+    """The editable content of a measure from a form or API body, checked (one rule for adding and editing)."""
     c = Cleaner(data)
     values = {key: c.text(key, required=key == "title_zh", max_length=300 if key.startswith("title") else 20000)
               for key in EDITABLE}
-    status = c.choice("status", ("active", "archived"), required=True)
-    amount = c.decimal("max_amount_rmb", min_value=0)
-    valid_until = c.date("valid_until")
+    values["status"] = c.choice("status", ("active", "archived"), required=True)
+    values["max_amount_rmb"] = c.decimal("max_amount_rmb", min_value=0)
+    values["valid_until"] = c.date("valid_until")
     try:
         conditions = json.loads(data.get("conditions") or "[]") if isinstance(data.get("conditions"), str) \
-            else data.get("conditions", measure.conditions)
+            else data.get("conditions", current_conditions)
     except ValueError:
         conditions = None
     problems = validate_conditions(conditions) if conditions is not None else [str(_l("Conditions must be JSON."))]
     if problems:
         c.errors["conditions"] = " ".join(problems)
+    values["conditions"] = conditions
+    return values, c
+
+
+def _announce_if_in_force(measure: PolicyMeasure) -> None:
+    """Tell the firms an active measure may fit, after the commit, in a job (every organisation is evaluated)."""
+    if measure.status == "active":
+        from marketplace.services.policy.announcements import ANNOUNCE_JOB
+        jobs.enqueue(db.session, ANNOUNCE_JOB, measure_id=measure.id)
+
+
+def create_measure(user, data: dict, *, today: date) -> PolicyMeasure:
+    """An operator adds a measure of the park's own (numbered after the last one it added), with at least one
+    responsible office; the firms it may fit are told once it is saved."""
+    if not access.is_staff(user):
+        raise PermissionDenied(_l("Only platform operators may do this."))
+    values, c = _cleaned(data, [])
+    chosen = {str(code) for code in (data.get("office_codes") or [])}
+    offices = [o for o in db.session.scalars(select(PolicyOffice).order_by(PolicyOffice.id)) if o.code in chosen]
+    if not offices:
+        c.errors["office_codes"] = str(_l("Choose the office that answers for this measure."))
+    if c.errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=dict(c.errors))
+    code, source_zh, source_en = PARK_SOURCE
+    number = (db.session.scalar(select(func.max(PolicyMeasure.number)).where(PolicyMeasure.source_code == code))
+              or 0) + 1
+    measure = PolicyMeasure(source_code=code, source_title_zh=source_zh, source_title_en=source_en, number=number,
+                            valid_from=today, offices=offices, **values)
+    db.session.add(measure)
+    db.session.flush()  # two operators adding at once: the (source, number) unique key refuses the second
+    _announce_if_in_force(measure)
+    audit.record(db.session, actor_id=audit.actor_of(user), action="policy", object_type="policy_measure",
+                 object_id=measure.id, summary=f"新增 第{measure.number}条 {measure.title_zh}",
+                 details={"version": measure.version, "added": True})
+    return measure
+
+
+def update_measure(user, measure: PolicyMeasure, data: dict) -> PolicyMeasure:
+    """An operator's change to a measure: the previous content becomes a revision, the version goes up."""
+    if not access.is_staff(user):
+        raise PermissionDenied(_l("Only platform operators may do this."))
+    measure = lock_instance(measure)
+    values, c = _cleaned(data, measure.conditions)
     if c.errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=dict(c.errors))
     before = snapshot(measure)
@@ -89,15 +132,11 @@ def update_measure(user, measure: PolicyMeasure, data: dict) -> PolicyMeasure:
                                          changed_by_id=audit.actor_of(user)))
     for key, value in values.items():
         setattr(measure, key, value)
-    measure.status, measure.max_amount_rmb, measure.valid_until = status, amount, valid_until
-    measure.conditions = conditions
     measure.version += 1
     db.session.flush()
-    if measure.status == "active" and snapshot(measure) != before:
-        # Published content changed (or the measure came back into force): tell the firms it may fit, after
-        # the commit, in a job (every organisation is evaluated).
-        from marketplace.services.policy.announcements import ANNOUNCE_JOB
-        jobs.enqueue(db.session, ANNOUNCE_JOB, measure_id=measure.id)
+    if snapshot(measure) != before:
+        # Published content changed (or the measure came back into force): tell the firms it may fit.
+        _announce_if_in_force(measure)
     audit.record(db.session, actor_id=audit.actor_of(user), action="policy", object_type="policy_measure",
                  object_id=measure.id, summary=f"第{measure.number}条 {measure.title_zh}",
                  details={"version": measure.version})
