@@ -127,5 +127,7 @@ def recommendations(event_id: int):
     if not (svc.is_attendee(current_user, event) or svc.can_manage(current_user, event)):
         abort(403)
     items = recommendations_q.for_viewer(current_user, event)
+    may_request = (event.status == "published" and svc.slot_count(event) > 0
+                   and svc.is_participant(current_user, event))
     return render_template("events/recommendations.html", event=event, items=items,
-                           attendee=svc.is_attendee(current_user, event))
+                           attendee=svc.is_attendee(current_user, event), may_request=may_request)

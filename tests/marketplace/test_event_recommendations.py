@@ -2,6 +2,8 @@
 organisation or group; the page shows the viewer's own list with reasons they may read."""
 from __future__ import annotations
 
+import html as html_lib
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -100,3 +102,40 @@ def test_the_page_lists_whom_to_meet_with_reasons_for_participants_only(app, mak
     assert _as(app, hospital_email).get("/events/999999/recommendations").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Registration).where(Registration.user_id == stranger_user)) is None
+
+
+def test_one_click_on_a_recommendation_asks_for_the_meeting_with_the_reason(app, make):
+    """The recommendations page carries a request form per person (when the event has meeting slots): one click
+    sends the best reason as the message, and the person is no longer recommended."""
+    organiser, _organiser_email = make.staff("organiser")
+    hospital, hospital_user, hospital_email = make.member("hospital")
+    lab, lab_user, _lab_email = make.member("university")
+    offer = make.offer(lab, kind="technology", title_zh="快速核酸检测技术", title_en="Rapid nucleic acid test")
+    need = make.need(hospital, title_zh="采购快速检测试剂", title_en="Rapid test kits")
+    start = datetime.now(timezone.utc) + timedelta(days=3)
+    with app.app_context():
+        event = Event(kind="spark", status="published", title_zh="火花", title_en="Spark", starts_at=start,
+                      ends_at=start + timedelta(hours=4), organiser_id=organiser, meetings_start_at=start,
+                      meeting_slots=4, meeting_minutes=15)
+        db.session.add(event)
+        db.session.flush()
+        db.session.add_all([Registration(event_id=event.id, user_id=u, status="confirmed")
+                            for u in (hospital_user, lab_user)])
+        db.session.add(MatchSuggestion(need_id=need, offer_id=offer, rank=1, score=0.8, strength=82, reasons=[]))
+        db.session.commit()
+        event_id = event.id
+    client = _as(app, hospital_email)
+    url = f"/events/{event_id}/recommendations"
+    html = client.get(url).get_data(as_text=True)
+    action = f'action="/events/{event_id}/participants/{lab_user}/meetings"'
+    assert action in html
+    form = html.split(action)[1].split("</form>")[0]
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    fields["reason"] = html_lib.unescape(re.search(r'<textarea name="reason"[^>]*>(.*?)</textarea>', form).group(1))
+    assert "Rapid nucleic acid test" in fields["reason"] or "快速核酸检测技术" in fields["reason"]
+    assert client.post(f"/events/{event_id}/participants/{lab_user}/meetings", data=fields).status_code == 302
+    with app.app_context():
+        meeting = db.session.scalar(select(MeetingRequest).where(MeetingRequest.event_id == event_id))
+        assert (meeting.requester_id, meeting.presenter_id, meeting.status) == (hospital_user, lab_user, "pending")
+        assert meeting.reason == fields["reason"]
+    assert f'data-participant="{lab_user}"' not in client.get(url).get_data(as_text=True)
