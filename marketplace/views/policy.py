@@ -17,7 +17,7 @@ from marketplace.queries import policy as policy_q
 from marketplace.queries.taxonomy import field_names
 from marketplace.services import access
 from marketplace.services.errors import DomainError
-from marketplace.services.policy import announcements, catalogue, eligibility, filings
+from marketplace.services.policy import announcements, catalogue, eligibility, filings, record_pdf
 from marketplace.services.policy import programmes as programme_service
 from marketplace.services.policy.exports import filings_workbook
 from marketplace.services.unit_of_work import unit_of_work
@@ -184,14 +184,28 @@ def filing(filing_id: int):
 @bp.route("/filings/<int:filing_id>/print")
 @login_required
 def filing_print(filing_id: int):
-    """The filing record laid out for paper; the browser's "Save as PDF" keeps it as a PDF (no PDF library is
-    installed, and none is added for one page)."""
+    """The filing record laid out for paper (the PDF file is ``filing_pdf``)."""
     try:
         item = filings.get_filing(current_user, filing_id)
     except DomainError:
         abort(404)
     return render_template("policy/filing_print.html", filing=item, org=policy_q.filing_organization(item),
                            direction_name=field_names([item.direction], current_lang()).get(item.direction, ""))
+
+
+@bp.route("/filings/<int:filing_id>/record.pdf")
+@login_required
+def filing_pdf(filing_id: int):
+    """The filing record as a PDF file, for the firm's files and the offices' archives."""
+    try:
+        item = filings.get_filing(current_user, filing_id)
+    except DomainError:
+        abort(404)
+    lang = current_lang()
+    data = record_pdf.filing_record_pdf(item, policy_q.filing_organization(item),
+                                        field_names([item.direction], lang).get(item.direction, ""), lang)
+    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"filing-{item.id}.pdf")
 
 
 @bp.route("/parts/<int:part_id>/review", methods=["POST"])

@@ -724,6 +724,7 @@ ROUTE_OBJECTS: dict[str, tuple[Builder, ...]] = {
     "notifications.rating": (followup_rating,),
     "policy.filing": (policy_filing_part,),
     "policy.filing_print": (policy_filing_part,),
+    "policy.filing_pdf": (policy_filing_part,),
     "policy.review": (policy_filing_part,),
     "policy.measure": (archived_measure,),
     "policy.edit": (archived_measure,),
