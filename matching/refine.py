@@ -12,7 +12,7 @@ and the financing keys ``amount``, ``term_months``, ``max_rate_pct``, ``collater
 from __future__ import annotations
 
 from . import finance
-from .calibration import Calibration, band
+from .calibration import Calibration, band, need_length
 from .grouping import exclude_own, group_similar
 from .records import as_list, normalise_kind
 from .rules import normalise_certification
@@ -76,13 +76,14 @@ def refine(need: dict, matches: list[dict], offers: dict[str, dict], *, org_grou
     out.sort(key=lambda m: -float(m["score"]))
     leaders = group_similar(out, offers, org_groups)[:top_k]
     if calibration is not None:
-        apply_strength(leaders, calibration)
+        apply_strength(leaders, calibration, need_length(need))
     return leaders
 
 
-def apply_strength(matches: list[dict], calibration: Calibration) -> None:
-    """Set ``strength`` and ``band`` on matches and their folded ``similar`` ones, in place."""
+def apply_strength(matches: list[dict], calibration: Calibration, length: int | None = None) -> None:
+    """Set ``strength`` and ``band`` on matches and their folded ``similar`` ones, in place; ``length`` is the
+    need's ``calibration.need_length`` (picks the calibration's need-length stratum)."""
     for match in matches:
-        match["strength"] = calibration.strength(float(match["score"]))
+        match["strength"] = calibration.strength(float(match["score"]), length)
         match["band"] = band(match["strength"])
-        apply_strength(match.get("similar", []), calibration)
+        apply_strength(match.get("similar", []), calibration, length)

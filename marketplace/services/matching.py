@@ -24,7 +24,7 @@ from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, ne
                                                 refine_all)
 from marketplace.visibility import BROKER_ROLES
 from matching import MatchingEngine
-from matching.calibration import Calibration
+from matching.calibration import Calibration, need_length
 from matching.refine import apply_strength
 
 log = logging.getLogger(__name__)
@@ -89,13 +89,14 @@ def _store(need_id: int, matches: list[dict]) -> None:
                 strength=member.get("strength"), similar_to_offer_id=leader, flags=member.get("flags", [])))
 
 
-def _judged_scores() -> list[tuple[float, bool]]:
-    """(score, accepted) of the stored pairings the need side or a broker judged: what calibrates strength once
-    there are enough of them."""
-    rows = db.session.execute(select(MatchSuggestion.score, MatchFeedback.decision).join(
+def _judged_scores(need_records: dict) -> list[tuple[float, bool, int | None]]:
+    """(score, accepted, need length) of the stored pairings the need side or a broker judged: what calibrates
+    strength once there are enough of them (the length only for needs still open, i.e. in ``need_records``)."""
+    rows = db.session.execute(select(MatchSuggestion.need_id, MatchSuggestion.score, MatchFeedback.decision).join(
         MatchFeedback, (MatchFeedback.need_id == MatchSuggestion.need_id)
         & (MatchFeedback.offer_id == MatchSuggestion.offer_id))).all()
-    return [(float(score), decision != "dismissed") for score, decision in rows]
+    lengths = {key: need_length(record) for key, record in need_records.items()}
+    return [(float(score), decision != "dismissed", lengths.get(str(need_id))) for need_id, score, decision in rows]
 
 
 def rebuild(model_dir: Path, rank_needs: matching_rebuild.RankNeeds, semantic: bool = False,
@@ -126,10 +127,10 @@ def rebuild(model_dir: Path, rank_needs: matching_rebuild.RankNeeds, semantic: b
     del engine  # the shards read the saved model
     ranked = rank_needs(staged, list(need_records.values()), TOP_K * CANDIDATE_FACTOR)
     refined = refine_all(ranked, need_records, {r["id"]: r for r in offer_records}, TOP_K)
-    calibration = Calibration.fit(all_scores(refined), _judged_scores())
+    calibration = Calibration.fit(all_scores(refined), _judged_scores(need_records))
     calibration.save(staged)
-    for matches in refined.values():
-        apply_strength(matches, calibration)
+    for need_id, matches in refined.items():
+        apply_strength(matches, calibration, need_length(need_records[need_id]))
     db.session.execute(delete(MatchSuggestion))
     for need_id, matches in refined.items():
         _store(int(need_id), matches)
