@@ -13,8 +13,11 @@ from marketplace.extensions import db
 from marketplace.models import (
     Challenge,
     ChallengeClarification,
+    ChallengeConflict,
+    ChallengePanelMember,
     ChallengeProposal,
     ChallengeQuestion,
+    ChallengeScore,
     Field,
     Organization,
 )
@@ -140,3 +143,27 @@ def consortium_choices(challenge: Challenge, lead_id: int | None) -> list[Organi
     if lead_id:
         query = query.where(Organization.id != lead_id)
     return list(db.session.scalars(query.order_by(Organization.name_zh).limit(500)))
+
+
+def panel_seats_of(user_id: int) -> list[dict]:
+    """The evaluation panels the user sits on, newest challenge first: ``{"seat", "challenge", "to_do"}`` where
+    ``to_do`` counts the proposals of a challenge under evaluation the user has neither scored nor declared a
+    conflict with (0 once the evaluation is over)."""
+    from marketplace.services.challenges.evaluation import EVALUATED_STATUSES
+
+    seats = db.session.execute(select(ChallengePanelMember, Challenge)
+                               .join(Challenge, Challenge.id == ChallengePanelMember.challenge_id)
+                               .where(ChallengePanelMember.user_id == user_id)
+                               .order_by(ChallengePanelMember.challenge_id.desc())).all()
+    rows = []
+    for seat, challenge in seats:
+        to_do = 0
+        if challenge.status == "in_evaluation":
+            done = select(ChallengeScore.proposal_id).where(ChallengeScore.panel_member_id == seat.id).union(
+                select(ChallengeConflict.proposal_id).where(ChallengeConflict.panel_member_id == seat.id,
+                                                            ChallengeConflict.has_conflict.is_(True)))
+            to_do = db.session.scalar(select(func.count(ChallengeProposal.id)).where(
+                ChallengeProposal.challenge_id == seat.challenge_id,
+                ChallengeProposal.status.in_(EVALUATED_STATUSES), ChallengeProposal.id.not_in(done))) or 0
+        rows.append({"seat": seat, "challenge": challenge, "to_do": to_do})
+    return rows

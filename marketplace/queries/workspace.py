@@ -47,9 +47,14 @@ def _park_services(user) -> dict[str, int]:
 
 def _challenges(user, viewer: Viewer) -> dict[str, int]:
     """Unanswered questions on the challenges of the user's organisations ("challenge_questions", only for
-    challengers) and, for operators, challenges waiting for verification ("challenges")."""
+    challengers), proposals waiting for the user's evaluation ("evaluations", only for panel members) and, for
+    operators, challenges waiting for verification ("challenges")."""
     from marketplace.models import Challenge, ChallengeQuestion
+    from marketplace.queries.challenges import panel_seats_of
     counts = {}
+    seats = panel_seats_of(user.id)
+    if seats:
+        counts["evaluations"] = sum(row["to_do"] for row in seats)
     if viewer.org_ids:
         mine = select(Challenge.id).where(Challenge.organization_id.in_(sorted(viewer.org_ids)))
         if db.session.scalar(select(func.count()).select_from(mine.subquery())):

@@ -116,6 +116,7 @@ def mine():
     return render_template("challenges/mine.html",
                            challenges=challenges_q.challenges_of_organizations(current_user.org_ids),
                            proposals=challenges_q.proposals_of_organizations(current_user.org_ids),
+                           panels=challenges_q.panel_seats_of(current_user.id),
                            can_publish=bool(common.publishing_organizations(current_user)))
 
 

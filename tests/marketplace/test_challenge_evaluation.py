@@ -354,3 +354,26 @@ def test_challenge_page_links_the_deciding_pages_only_for_those_who_may_open_the
     login(client, s.lab_a_email)
     html = client.get(f"/challenges/{s.challenge}").get_data(as_text=True)
     assert 'id="challenge-eval-links"' not in html and f"/challenges/{s.challenge}/evaluation" not in html
+
+
+def test_a_park_expert_finds_the_proposals_waiting_for_them_in_the_workspace(app, client, make):
+    s = build_challenge(make)
+    seat_panel(app, s)
+    login(client, s.expert_email)
+    html = client.get("/challenges/mine").get_data(as_text=True)
+    assert 'id="nav-evaluations"' in html and 'id="my-panels"' in html
+    assert "2 个方案待评审" in html  # both proposals wait: nothing declared or scored yet
+    page = f"/challenges/{s.challenge}/evaluation/proposals/{s.proposal_a}"
+    client.post(page + "/declare", data={"has_conflict": "yes", "note": "我是该团队的顾问"})
+    html = client.get("/challenges/mine").get_data(as_text=True)
+    assert "1 个方案待评审" in html  # a declared conflict settles that proposal for this evaluator
+    score_both_page = f"/challenges/{s.challenge}/evaluation/proposals/{s.proposal_b}"
+    client.post(score_both_page + "/declare", data={"has_conflict": "no"})
+    client.post(score_both_page + "/score", data={f"score_{s.criteria[0]}": "8", f"score_{s.criteria[1]}": "7"})
+    html = client.get("/challenges/mine").get_data(as_text=True)
+    assert "个方案待评审" not in html  # everything settled
+    # a member who sits on no panel sees no such entry
+    client.post("/logout")
+    login(client, s.lab_a_email)
+    html = client.get("/challenges/mine").get_data(as_text=True)
+    assert 'id="nav-evaluations"' not in html and 'id="my-panels"' not in html
