@@ -5,7 +5,7 @@ from __future__ import annotations
 from marketplace.api import auth
 from marketplace.api import docking as docking_api
 from marketplace.api import representations as rep
-from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, page_envelope, send_etag, versioned_update
 from marketplace.api.schemas.activity import (
     EventCancelIn,
     EventCreateIn,
@@ -137,12 +137,10 @@ def move_introduction(data, intro_id):
 def set_deal_value(data, intro_id):
     """Record the expected or signed deal value in RMB (null clears it)."""
     user = auth.require_caller()
-    with unit_of_work():
-        intro = brokering.set_deal_value(user, _intro(user, intro_id), data["deal_value_rmb"],
-                                         expected_version=if_match())
-        body = introduction(intro, with_history=True, user=user)
-        send_etag(intro)
-    return body
+    return versioned_update(
+        lambda version: brokering.set_deal_value(user, _intro(user, intro_id), data["deal_value_rmb"],
+                                                 expected_version=version),
+        lambda intro: introduction(intro, with_history=True, user=user))
 
 
 # --- events -------------------------------------------------------------------------------------------
@@ -213,12 +211,10 @@ def get_event(event_id):
 def update_event(data, event_id):
     """Change an event you organise; fields left out keep their values."""
     user = auth.require_caller()
-    with unit_of_work():
-        event = event_service.update_event(user, _event(user, event_id), data, expected_version=if_match(),
-                                           keep_unsent=True)
-        body = event_body(event, user, with_agenda=True)
-        send_etag(event)
-    return body
+    return versioned_update(
+        lambda version: event_service.update_event(user, _event(user, event_id), data, expected_version=version,
+                                                   keep_unsent=True),
+        lambda event: event_body(event, user, with_agenda=True))
 
 
 def _transition(event_id: int, action) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from marketplace import visibility
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import (IF_MATCH_DOC, api_blueprint, flatten_offer_input, if_match, page_envelope,
-                                     send_etag)
+from marketplace.api.common import (IF_MATCH_DOC, api_blueprint, flatten_offer_input, page_envelope, send_etag,
+                                     versioned_update)
 from marketplace.api.schemas.catalogue import (
     OfferCreateIn,
     OfferDetailOut,
@@ -15,7 +15,6 @@ from marketplace.api.schemas.catalogue import (
     PatentListArgs,
     PatentPage,
 )
-from marketplace.api.schemas.common import page_body
 from marketplace.queries import catalogue as catalogue_q
 from marketplace.queries import patents as patents_q
 from marketplace.queries.paging import api_per_page
@@ -37,8 +36,7 @@ def list_offers(page, per_page=None, q=None, kind=None, status=None, field=None,
     listing = catalogue_q.list_offers(user, q=q or "", status=status, page=page, per_page=api_per_page(per_page),
                                       filters={"kind": kind, "field": field, "org_id": organization_id,
                                                "batch": batch})
-    return page_body([rep.offer_summary(o, user) for o in listing.items], listing.page, listing.per_page,
-                     listing.total)
+    return page_envelope(listing, lambda o: rep.offer_summary(o, user))
 
 
 @bp.route("/", methods=["POST"])
@@ -76,12 +74,11 @@ def get_offer(offer_id):
 def update_offer(data, offer_id):
     """Change an offer you may edit (drafts of your organisation); fields left out keep their values."""
     user = auth.require_caller()
-    with unit_of_work():
-        offer = offer_service.update_offer(user, catalogue_q.get_offer(user, offer_id), flatten_offer_input(data),
-                                           expected_version=if_match(), keep_unsent=True)
-        body = rep.offer_detail(offer, user, details_visible=True)
-        send_etag(offer)
-    return body
+    return versioned_update(
+        lambda version: offer_service.update_offer(user, catalogue_q.get_offer(user, offer_id),
+                                                   flatten_offer_input(data), expected_version=version,
+                                                   keep_unsent=True),
+        lambda offer: rep.offer_detail(offer, user, details_visible=True))
 
 
 @bp.route("/<int:offer_id>/submit", methods=["POST"])

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marketplace import vocabulary
 from marketplace.api import auth
-from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, page_envelope, send_etag, versioned_update
 from marketplace.api.representations import organization_ref
 from marketplace.api.schemas.challenges import (
     AnswerIn,
@@ -136,12 +136,10 @@ def get_challenge(challenge_id):
 def update_challenge(data, challenge_id):
     """Change a draft or sent-back challenge of your organisation; fields left out keep their values."""
     user = auth.require_caller()
-    with unit_of_work():
-        challenge = publishing.update(user, _challenge(user, challenge_id), dict(data), expected_version=if_match(),
-                                      keep_unsent=True)
-        body = challenge_detail(challenge, user, details_shown=True)
-        send_etag(challenge)
-    return body
+    return versioned_update(
+        lambda version: publishing.update(user, _challenge(user, challenge_id), dict(data),
+                                          expected_version=version, keep_unsent=True),
+        lambda challenge: challenge_detail(challenge, user, details_shown=True))
 
 
 @bp.route("/<int:challenge_id>/submit", methods=["POST"])
@@ -241,12 +239,10 @@ def get_proposal(challenge_id, proposal_id):
 def update_proposal(data, challenge_id, proposal_id):
     """Change your draft or submitted proposal before the deadline; fields left out keep their values."""
     user = auth.require_caller()
-    with unit_of_work():
-        proposal = proposals.update(user, _proposal(user, challenge_id, proposal_id), dict(data),
-                                    expected_version=if_match(), keep_unsent=True)
-        body = proposal_body(proposal)
-        send_etag(proposal)
-    return body
+    return versioned_update(
+        lambda version: proposals.update(user, _proposal(user, challenge_id, proposal_id), dict(data),
+                                         expected_version=version, keep_unsent=True),
+        proposal_body)
 
 
 @bp.route("/<int:challenge_id>/proposals/<int:proposal_id>/submit", methods=["POST"])

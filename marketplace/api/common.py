@@ -8,6 +8,7 @@ from marketplace.api.schemas.common import page_body
 from marketplace.extensions import csrf, limiter
 from marketplace.queries.paging import Page
 from marketplace.services import versions
+from marketplace.services.unit_of_work import unit_of_work
 
 
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
@@ -56,3 +57,17 @@ def send_etag(row) -> None:
     def _add_etag(response):
         response.headers["ETag"] = tag
         return response
+
+
+def versioned_update(change, present) -> dict:
+    """Update a versioned record: ``change(expected_version)`` runs with the caller's ``If-Match`` in one unit
+    of work and returns the row; the answer is ``present(row)`` with the new version as ``ETag``.
+
+    A stale ``If-Match`` makes the service raise ``versions.StaleEdit``, which the API answers as a 409 problem
+    with nothing written.
+    """
+    with unit_of_work():
+        row = change(if_match())
+        body = present(row)
+        send_etag(row)
+    return body

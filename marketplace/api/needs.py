@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, page_envelope, send_etag, versioned_update
 from marketplace.api.schemas.catalogue import (
     MatchDecisionIn,
     MatchDecisionOut,
@@ -78,12 +78,10 @@ def get_need(need_id):
 def update_need(data, need_id):
     """Change a need of your organisation; fields left out keep their values."""
     user = auth.require_caller()
-    with unit_of_work():
-        need = need_service.update_need(user, _need(user, need_id), data, expected_version=if_match(),
-                                        keep_unsent=True)
-        body = rep.need_detail(need, user, details_visible=True)
-        send_etag(need)
-    return body
+    return versioned_update(
+        lambda version: need_service.update_need(user, _need(user, need_id), data, expected_version=version,
+                                                 keep_unsent=True),
+        lambda need: rep.need_detail(need, user, details_visible=True))
 
 
 @bp.route("/<int:need_id>/close", methods=["POST"])

@@ -8,7 +8,7 @@ from marshmallow import fields
 
 from marketplace.api import auth
 from marketplace.api import representations as rep
-from marketplace.api.common import IF_MATCH_DOC, api_blueprint, if_match, page_envelope, send_etag
+from marketplace.api.common import IF_MATCH_DOC, api_blueprint, page_envelope, send_etag, versioned_update
 from marketplace.api.schemas.catalogue import OrganizationListArgs, OrganizationOut, OrganizationPage
 from marketplace.api.schemas.common import OrganizationRef
 from marketplace.api.schemas.organizations import (
@@ -69,12 +69,10 @@ def get_organization(org_id):
 def update_organization(data, org_id):
     """Change your organisation's profile (owners and operators)."""
     user = auth.require_caller()
-    with unit_of_work():
-        org = org_service.update_profile(user, organizations_q.get_organization(org_id), data,
-                                         remote_addr=auth.remote_addr(), expected_version=if_match())
-        body = rep.organization(org)
-        send_etag(org)
-    return body
+    return versioned_update(
+        lambda version: org_service.update_profile(user, organizations_q.get_organization(org_id), data,
+                                                   remote_addr=auth.remote_addr(), expected_version=version),
+        rep.organization)
 
 
 def _member(m) -> dict:

@@ -13,10 +13,10 @@ from marketplace.queries.paging import site_per_page
 from marketplace.security import limit_from_config
 from marketplace.services import access, offers as offer_service
 from marketplace.services.errors import DomainError
-from marketplace.services.versions import StaleEdit
 from marketplace.services.offers import KIND_SECTIONS
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.views.helpers import flash_domain_error, flash_stale_edit, form_dict, page_arg
+from marketplace.views.edit_forms import versioned_edit
+from marketplace.views.helpers import flash_domain_error, form_dict, page_arg
 from marketplace.vocabulary import label
 from search import SearchUnavailable
 
@@ -166,29 +166,19 @@ def edit(offer_id: int):
         offer = access.require_offer_edit(current_user, catalogue_q.get_offer(current_user, offer_id))
     except DomainError as exc:
         abort(exc.http_status)
-    errors: dict = {}
-    status = 200
-    version = offer.version
-    if request.method == "POST":
-        data = form_dict(request.form, LIST_KEYS)
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                offer_service.update_offer(current_user, offer, data, expected_version=version)
-                if data.get("action") == "submit":
-                    offer_service.submit_offer(current_user, offer)
-        except StaleEdit as exc:  # keep the input; saving again replaces the other person's version
-            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
-        except DomainError as exc:
-            errors, status = flash_domain_error(exc), 400
-        else:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("catalogue.detail", offer_id=offer.id))
-    data = form_dict(request.form, LIST_KEYS) if request.method == "POST" else offer_service.offer_form_values(offer)
-    data["version"] = version
-    return render_template("catalogue/form.html", kind=offer.kind, offer=offer, data=data, errors=errors,
-                           sections=KIND_SECTIONS[offer.kind], orgs=_org_choices(), fields=taxonomy.field_tree()), \
-        status
+
+    def save(data, version):
+        offer_service.update_offer(current_user, offer, data, expected_version=version)
+        if data.get("action") == "submit":
+            offer_service.submit_offer(current_user, offer)
+
+    return versioned_edit(
+        offer.version, form_values=lambda: offer_service.offer_form_values(offer),
+        read_form=lambda: form_dict(request.form, LIST_KEYS), save=save, saved=_("Changes saved."),
+        next_url=url_for("catalogue.detail", offer_id=offer.id),
+        render=lambda data, errors, status: (render_template(
+            "catalogue/form.html", kind=offer.kind, offer=offer, data=data, errors=errors,
+            sections=KIND_SECTIONS[offer.kind], orgs=_org_choices(), fields=taxonomy.field_tree()), status))
 
 
 @bp.route("/<int:offer_id>/submit", methods=["POST"])

@@ -18,8 +18,8 @@ from marketplace.services.cleaning import parse_id
 from marketplace.services.errors import DomainError
 from marketplace.services.events.common import local
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.services.versions import StaleEdit
-from marketplace.views.helpers import abort_for, flash_domain_error, flash_stale_edit, form_dict, page_arg
+from marketplace.views.edit_forms import versioned_edit
+from marketplace.views.helpers import abort_for, flash_domain_error, form_dict, page_arg
 from marketplace.vocabulary import label
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
@@ -160,24 +160,13 @@ def edit(challenge_id: int):
     challenge = _challenge(challenge_id)
     if not common.may_manage(current_user, challenge):
         abort(403)
-    errors, status, version = {}, 200, challenge.version
-    if request.method == "POST":
-        data = _challenge_form()
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                publishing.update(current_user, challenge, data, expected_version=version)
-        except StaleEdit as exc:
-            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
-        except DomainError as exc:
-            errors, status = flash_domain_error(exc), exc.http_status
-        else:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge_id))
-    else:
-        data = publishing.form_values(challenge)
-    data["version"] = version
-    return _form_page(data, errors, status, challenge=challenge, orgs=[challenge.organization])
+    return versioned_edit(
+        challenge.version, form_values=lambda: publishing.form_values(challenge), read_form=_challenge_form,
+        save=lambda data, version: publishing.update(current_user, challenge, data, expected_version=version),
+        saved=_("Changes saved."), next_url=url_for("challenges.detail", challenge_id=challenge_id),
+        error_status=None,
+        render=lambda data, errors, status: _form_page(data, errors, status, challenge=challenge,
+                                                       orgs=[challenge.organization]))
 
 
 def _act(challenge_id: int, action, done: str):
@@ -337,24 +326,14 @@ def edit_proposal(challenge_id: int, proposal_id: int):
     found = _proposal(challenge, proposal_id)
     if not proposals.is_solver(current_user, found):
         abort(403)
-    errors, status, version = {}, 200, found.version
-    if request.method == "POST":
-        data = form_dict(request.form, ("member_ids",))
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                proposals.update(current_user, found, data, expected_version=version)
-        except StaleEdit as exc:
-            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
-        except DomainError as exc:
-            errors, status = flash_domain_error(exc), exc.http_status
-        else:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("challenges.proposal", challenge_id=challenge_id, proposal_id=proposal_id))
-    else:
-        data = proposals.form_values(found)
-    data["version"] = version
-    return _proposal_page(challenge, data, errors, status, proposal=found)
+    return versioned_edit(
+        found.version, form_values=lambda: proposals.form_values(found),
+        read_form=lambda: form_dict(request.form, ("member_ids",)),
+        save=lambda data, version: proposals.update(current_user, found, data, expected_version=version),
+        saved=_("Changes saved."),
+        next_url=url_for("challenges.proposal", challenge_id=challenge_id, proposal_id=proposal_id),
+        error_status=None,
+        render=lambda data, errors, status: _proposal_page(challenge, data, errors, status, proposal=found))
 
 
 def _proposal_act(challenge_id: int, proposal_id: int, action, done: str):

@@ -1,17 +1,15 @@
 """Event participants: profiles, the participant list, availability, the personal agenda and check-in."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.queries import events as events_q
 from marketplace.services import events as svc
-from marketplace.services.errors import DomainError
-from marketplace.services.unit_of_work import unit_of_work
-from marketplace.services.versions import StaleEdit
+from marketplace.views.edit_forms import versioned_edit
 from marketplace.views.event_common import act, bp, load_event
-from marketplace.views.helpers import flash_domain_error, flash_stale_edit, form_dict
+from marketplace.views.helpers import form_dict
 from marketplace.vocabulary import options
 
 
@@ -41,30 +39,21 @@ def participant(event_id: int, user_id: int):
 def profile(event_id: int):
     event = load_event(event_id)
     svc.require_participants_view(current_user, event)
-    errors: dict = {}
-    status = 200
-    data = svc.profile_form_data(current_user, event)
-    if request.method == "POST":
-        data = form_dict(request.form, ("fields", "looking_for"))
-        data["meetings_opt_in"] = bool(request.form.get("meetings_opt_in"))
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                svc.save_profile(current_user, event, data, expected_version=version)
-        except StaleEdit as exc:
-            errors, status = flash_stale_edit(exc), exc.http_status
-            data["version"] = exc.current_version
-        except DomainError as exc:
-            if exc.http_status in (403, 404):
-                raise
-            errors, status = flash_domain_error(exc), 400
-            data["version"] = version
-        else:
-            flash(_("Your profile for this event is saved."), "success")
-            return redirect(url_for("events.participants", event_id=event_id))
-    return render_template("events/profile.html", event=event, data=data, errors=errors,
-                           kinds=options("org_kind"), purposes=options("purpose"), zones=options("timezone"),
-                           fields=svc.field_choices()), status
+    shown = svc.profile_form_data(current_user, event)  # "version" is "" before the first save
+    return versioned_edit(
+        shown["version"], form_values=lambda: shown, read_form=_posted_profile,
+        save=lambda data, version: svc.save_profile(current_user, event, data, expected_version=version),
+        saved=_("Your profile for this event is saved."), next_url=url_for("events.participants", event_id=event_id),
+        refused=(403, 404),
+        render=lambda data, errors, status: (render_template(
+            "events/profile.html", event=event, data=data, errors=errors, kinds=options("org_kind"),
+            purposes=options("purpose"), zones=options("timezone"), fields=svc.field_choices()), status))
+
+
+def _posted_profile() -> dict:
+    data = form_dict(request.form, ("fields", "looking_for"))
+    data["meetings_opt_in"] = bool(request.form.get("meetings_opt_in"))
+    return data
 
 
 @bp.route("/<int:event_id>/availability", methods=["GET", "POST"])

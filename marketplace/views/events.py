@@ -15,13 +15,13 @@ from marketplace.queries import events as events_q
 from marketplace.services import events as svc
 from marketplace.services.errors import DomainError
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.services.versions import StaleEdit
 from marketplace.settings import current_settings
 from marketplace.views import event_meetings, event_people  # noqa: F401  (their routes join the blueprint)
 from marketplace.views.event_common import act as _act
 from marketplace.views.event_common import bp
 from marketplace.views.event_common import load_event as _event
-from marketplace.views.helpers import flash_domain_error, flash_stale_edit, form_dict
+from marketplace.views.edit_forms import versioned_edit
+from marketplace.views.helpers import flash_domain_error, form_dict
 
 # --- lists, series ------------------------------------------------------------------------------------
 
@@ -84,28 +84,13 @@ def new():
 @login_required
 def edit(event_id: int):
     event = _event(event_id, manage=True)
-    errors: dict = {}
-    status = 200
-    data = svc.event_form_data(event)
-    version = event.version
-    if request.method == "POST":
-        data = form_dict(request.form, ("audience",))
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                svc.update_event(current_user, event, data, expected_version=version)
-        except StaleEdit as exc:  # keep the input; saving again replaces the other person's version
-            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
-        except DomainError as exc:
-            if exc.http_status in (403, 404):
-                raise
-            errors, status = flash_domain_error(exc), 400
-        else:
-            flash(_("Event saved."), "success")
-            return redirect(url_for("events.detail", event_id=event_id))
-    data["version"] = version
-    return render_template("events/form.html", data=data, errors=errors, event=event,
-                           series=svc.all_series()), status
+    return versioned_edit(
+        event.version, form_values=lambda: svc.event_form_data(event),
+        read_form=lambda: form_dict(request.form, ("audience",)),
+        save=lambda data, version: svc.update_event(current_user, event, data, expected_version=version),
+        saved=_("Event saved."), next_url=url_for("events.detail", event_id=event_id), refused=(403, 404),
+        render=lambda data, errors, status: (render_template("events/form.html", data=data, errors=errors,
+                                                             event=event, series=svc.all_series()), status))
 
 
 @bp.route("/<int:event_id>/publish", methods=["POST"])

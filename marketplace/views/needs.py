@@ -12,10 +12,10 @@ from marketplace.queries import taxonomy
 from marketplace.queries.paging import site_per_page
 from marketplace.services import access, needs as need_service
 from marketplace.services.errors import DomainError
-from marketplace.services.versions import StaleEdit
 from marketplace.services.needs import NEED_KIND_SECTIONS
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.views.helpers import abort_for, flash_domain_error, flash_stale_edit, form_dict, page_arg
+from marketplace.views.edit_forms import versioned_edit
+from marketplace.views.helpers import abort_for, flash_domain_error, form_dict, page_arg
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 LIST_KEYS = ("required_certifications", "field_codes")
@@ -101,27 +101,14 @@ def edit(need_id: int):
         need = access.require_need_edit(current_user, needs_q.get_need(current_user, need_id))
     except DomainError as exc:
         abort(exc.http_status)
-    errors: dict = {}
-    status = 200
-    version = need.version
-    if request.method == "POST":
-        data = form_dict(request.form, LIST_KEYS)
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                need_service.update_need(current_user, need, data, expected_version=version)
-        except StaleEdit as exc:  # keep the input; saving again replaces the other person's version
-            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
-        except DomainError as exc:
-            errors, status = flash_domain_error(exc), 400
-        else:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("needs.detail", need_id=need.id))
-    data = form_dict(request.form, LIST_KEYS) if request.method == "POST" else need_service.need_form_values(need)
-    data["version"] = version
-    return render_template("needs/form.html", kind=need.kind, need=need, data=data, errors=errors,
-                           sections=NEED_KIND_SECTIONS[need.kind], orgs=[need.organization], fields=taxonomy.field_tree()), \
-        status
+    return versioned_edit(
+        need.version, form_values=lambda: need_service.need_form_values(need),
+        read_form=lambda: form_dict(request.form, LIST_KEYS),
+        save=lambda data, version: need_service.update_need(current_user, need, data, expected_version=version),
+        saved=_("Changes saved."), next_url=url_for("needs.detail", need_id=need.id),
+        render=lambda data, errors, status: (render_template(
+            "needs/form.html", kind=need.kind, need=need, data=data, errors=errors,
+            sections=NEED_KIND_SECTIONS[need.kind], orgs=[need.organization], fields=taxonomy.field_tree()), status))
 
 
 @bp.route("/<int:need_id>/close", methods=["POST"])

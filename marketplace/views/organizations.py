@@ -22,9 +22,9 @@ from marketplace.queries import taxonomy
 from marketplace.services import org_verification, uploads
 from marketplace.services import organizations as org_service
 from marketplace.services.errors import DomainError
-from marketplace.services.versions import StaleEdit
 from marketplace.services.unit_of_work import unit_of_work
-from marketplace.views.helpers import abort_for, flash_domain_error, flash_stale_edit, form_dict
+from marketplace.views.edit_forms import versioned_edit
+from marketplace.views.helpers import abort_for, flash_domain_error, form_dict
 from marketplace.views.uploads import _protect, _read_upload, _upload_limit, file_store
 from marketplace.vocabulary import options
 
@@ -61,6 +61,14 @@ def profile(org_id: int):
     return render_template("organizations/profile.html", org=org, offers=offers, needs=needs, can_manage=manage)
 
 
+def _posted_profile() -> dict:
+    """The posted profile form (an unchecked box is sent as nothing: it reads as "")."""
+    data = form_dict(request.form, list_keys=("field_codes",))
+    data["mediated_only"] = "1" if request.form.get("mediated_only") else ""
+    data.pop("csrf_token", None)
+    return data
+
+
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(org_id: int):
@@ -68,31 +76,15 @@ def edit(org_id: int):
     org = _org(org_id)
     if not org_service.can_edit_profile(current_user, org):
         abort(403)
-    errors: dict = {}
-    status = 200
-    data = org_service.profile_form_data(org)
-    version = org.version
-    if request.method == "POST":
-        data = form_dict(request.form, list_keys=("field_codes",))
-        data["mediated_only"] = "1" if request.form.get("mediated_only") else ""
-        data.pop("csrf_token", None)
-        version = data.pop("version", None)
-        try:
-            with unit_of_work():
-                org_service.update_profile(current_user, org, data, remote_addr=_addr(), expected_version=version)
-        except StaleEdit as exc:  # keep the input; saving again replaces the other person's version
-            errors, status, version = flash_stale_edit(exc), exc.http_status, exc.current_version
-        except DomainError as exc:
-            if exc.http_status in (403, 404):
-                abort_for(exc)
-            errors, status = flash_domain_error(exc), exc.http_status
-        else:
-            flash(_("Profile saved."), "success")
-            return redirect(url_for("organizations.profile", org_id=org.id))
-    data["version"] = version
-    return render_template("organizations/edit.html", org=org, data=data, errors=errors,
-                           fields=taxonomy.field_tree(), sub_parks=options("sub_park"),
-                           size_classes=options("size_class")), status
+    return versioned_edit(
+        org.version, form_values=lambda: org_service.profile_form_data(org), read_form=_posted_profile,
+        save=lambda data, version: org_service.update_profile(current_user, org, data, remote_addr=_addr(),
+                                                              expected_version=version),
+        saved=_("Profile saved."), next_url=url_for("organizations.profile", org_id=org.id),
+        error_status=None, refused=(403, 404),
+        render=lambda data, errors, status: (render_template(
+            "organizations/edit.html", org=org, data=data, errors=errors, fields=taxonomy.field_tree(),
+            sub_parks=options("sub_park"), size_classes=options("size_class")), status))
 
 
 # --- verification ----------------------------------------------------------------------------------------
