@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from .config import EngineConfig
 from .feedback import DEFAULT_WEIGHTS, PARTS, guarded_weights, label_value
 from .graph import GraphIndex
+from .graph_weight import graph_agreement, graph_scale
 from .idmap import IdMap
 from .incremental import IncrementalMixin
 from .persistence import FORMAT_VERSION, PersistenceMixin
@@ -115,6 +116,26 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
         if feedback:
             self.train_feedback(feedback)
         return self
+
+    def fusion_weights(self) -> np.ndarray:
+        """Weights of the parts (``PARTS`` order) used to fuse them: the graph parts scaled by how
+        informative this collection's graph is (``graph_weight``), unless weights were learnt from
+        feedback (those already say what the graph is worth here)."""
+        weights = np.array([self.weights.get(p, 0.0) for p in PARTS])
+        if self.config.adaptive_graph and not self.feedback_trained and self.graph is not None:
+            weights[[PARTS.index("graph"), PARTS.index("graph_text")]] *= self.graph_scale()
+        return weights
+
+    def graph_scale(self) -> float:
+        """Factor on the graph parts' weights, from the graph's agreement with the text on the
+        fitted offers (computed once per fitted graph; the same after ``load`` or ``add_offers``
+        as after a refit on the same offers)."""
+        cached = getattr(self, "_graph_scale", None)
+        if cached is None or cached[0] is not self.graph:
+            probe = graph_agreement(self.text, self.graph, self.config.graph_steps, self.config.damping)
+            cached = (self.graph, graph_scale(probe["agreement"], probe["reached"]), probe)
+            self._graph_scale = cached
+        return cached[1]
 
     def _check_fitted(self) -> None:
         if self.text is None:
@@ -270,7 +291,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
 
         as_of = self._as_of()
         scratch = np.zeros(n_offers, dtype=np.float64)
-        weight_vector = np.array([self.weights.get(p, 0.0) for p in PARTS])
+        weight_vector = self.fusion_weights()
         results = []
         for i, need in enumerate(needs):
             if forced is not None:
