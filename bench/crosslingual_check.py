@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from marketplace.demo.content import applications_for, product_types  # noqa: E402
-from matching import EngineConfig, MatchingEngine, evaluate_rankings  # noqa: E402
-from matching.crosslingual import TermTranslations  # noqa: E402
-from matching.evaluate import bm25_baseline  # noqa: E402
+from marketplace.demo.content import applications_for, product_types
+from matching import EngineConfig, MatchingEngine, evaluate_rankings
+from matching.crosslingual import TermTranslations
+from matching.evaluate import bm25_baseline
 
 
 def collection() -> tuple[list[dict], list[dict], dict]:
