@@ -3,7 +3,7 @@
     python -m matching rank --offers OFFERS.jsonl --needs NEEDS.jsonl [--edges EDGES.jsonl] --top-k 10 --out OUT.jsonl
     python -m matching fit --offers OFFERS.jsonl [--edges EDGES.jsonl] --model DIR
     python -m matching rank --model DIR --needs NEEDS.jsonl --out OUT.jsonl [--workers N]
-    python -m matching evaluate DATASET_DIR [DATASET_DIR ...] [--semantic]
+    python -m matching evaluate DATASET_DIR [DATASET_DIR ...] [--semantic] [--split tune|heldout]
 
 ``--semantic`` adds the semantic channel (sentence vectors; off by default here).
 
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "--learn",
         action="store_true",
         help="also learn weights from judged outcomes, scored on held-out needs",
+    )
+    evaluate.add_argument(
+        "--split",
+        choices=("tune", "heldout"),
+        help="rank and score only this half of the judged needs (a stable hash of the need id)",
     )
     evaluate.add_argument("--top-k", type=int, default=100)
     evaluate.add_argument("--no-baseline", action="store_true")
@@ -160,6 +165,7 @@ def _run_evaluate(args) -> None:
             baseline=not args.no_baseline,
             vector_cache=args.vector_cache,
             learn=args.learn,
+            split=args.split,
         )
         reports.append(report)
         if not args.json:

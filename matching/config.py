@@ -30,6 +30,7 @@ class EngineConfig:
     hard_rules: tuple = ("kind",)  # rules that exclude offers; the others only lower the score
     relation_weights: dict = dataclasses.field(default_factory=dict)  # edge relation -> weight
     link_entities: bool = True  # seed the walk with graph nodes named in the need's text
+    adaptive_graph: bool = True  # scale the graph parts' weights by the graph's agreement with the text
     semantic: bool = False  # add the dense part (sentence vectors of needs and offers)
     encoder: str = "use"  # "use" or "sentence-transformers:DIR" (see matching.encoders)
     min_feedback: int = 30  # labelled pairs needed before weights are learnt

@@ -28,34 +28,24 @@ import numpy as np
 import scipy.sparse as sp
 
 from .config import EngineConfig
-from .encoders import DenseIndex, make_encoder
 from .feedback import DEFAULT_WEIGHTS, PARTS, guarded_weights, label_value
 from .graph import GraphIndex
+from .graph_weight import graph_agreement, graph_scale
 from .idmap import IdMap
 from .incremental import IncrementalMixin
 from .persistence import FORMAT_VERSION, PersistenceMixin
 from .reasons import ReasonsMixin
 from .records import as_list, normalise_tag, record_id, record_text, record_title
 from .rules import OfferRuleTable, hard_failures, rule_score
+from .semantic import SIMILAR_MEANING, SemanticMixin, similar_meaning_reason
 from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, top_dense, values_at
 from .text import Analyzer, TextIndex
-
-DENSE_BLOCK = 32  # needs whose similarities to every offer are held at once
-SIMILAR_MEANING = 0.5  # cosine from which a match gets the "similar in meaning" reason
-
-
-def similar_meaning_reason(lang: str) -> dict:
-    """Reason of a match whose sentence vectors are close (the semantic channel)."""
-    reason = {"type": "semantic", "zh": "语义相近", "en": "similar in meaning"}
-    reason["text"] = reason["zh"] if lang == "zh" else reason["en"]
-    return reason
-
 
 # EngineConfig and FORMAT_VERSION moved to config and persistence; importers of this module still find them.
 __all__ = ["FORMAT_VERSION", "EngineConfig", "MatchingEngine"]
 
 
-class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
+class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticMixin):
     """Estimator-style matcher: ``fit(offers, edges)`` then ``rank(needs)``.
 
     ``add_offers(offers)`` appends offers to a fitted engine with the same result as refitting.
@@ -76,7 +66,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         self.text: TextIndex | None = None
         self.graph: GraphIndex | None = None
         self.rules: OfferRuleTable | None = None
-        self.dense: DenseIndex | None = None
+        self.dense = None  # DenseIndex of the offers' sentence vectors (semantic channel)
         self._titles: list[list[str]] = []
         self._tags: list[frozenset[str]] = []
         self._tag_labels: list[list[str]] = []
@@ -127,31 +117,25 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
             self.train_feedback(feedback)
         return self
 
-    def _fit_dense(self, offers: list[dict], offer_vectors) -> DenseIndex:
-        encoder = make_encoder(self.config.encoder)
-        stored = offer_vectors or {}
-        vectors = np.zeros((len(offers), encoder.dim), dtype=np.float32)
-        missing = []
-        for row, offer in enumerate(offers):
-            vector = stored.get(record_id(offer))
-            if vector is not None and len(vector) == encoder.dim:
-                vectors[row] = vector
-            else:
-                missing.append(row)
-        if missing:
-            vectors[missing] = encoder.encode([record_text(offers[row]) for row in missing])
-        return DenseIndex(encoder.name, vectors)
+    def fusion_weights(self) -> np.ndarray:
+        """Weights of the parts (``PARTS`` order) used to fuse them: the graph parts scaled by how
+        informative this collection's graph is (``graph_weight``), unless weights were learnt from
+        feedback (those already say what the graph is worth here)."""
+        weights = np.array([self.weights.get(p, 0.0) for p in PARTS])
+        if self.config.adaptive_graph and not self.feedback_trained and self.graph is not None:
+            weights[[PARTS.index("graph"), PARTS.index("graph_text")]] *= self.graph_scale()
+        return weights
 
-    def encoder_name(self) -> str:
-        """Name of the encoder this engine's semantic channel uses (stored beside the vectors)."""
-        return make_encoder(self.config.encoder).name
-
-    def encode_offers(self, offers: list[dict]) -> dict[str, np.ndarray]:
-        """Sentence vectors of ``offers`` by id, with this engine's encoder (to store and pass
-        back to ``fit`` as ``offer_vectors``, so unchanged offers are not encoded again)."""
-        encoder = make_encoder(self.config.encoder)
-        vectors = encoder.encode([record_text(offer) for offer in offers])
-        return {record_id(offer): vector for offer, vector in zip(offers, vectors)}
+    def graph_scale(self) -> float:
+        """Factor on the graph parts' weights, from the graph's agreement with the text on the
+        fitted offers (computed once per fitted graph; the same after ``load`` or ``add_offers``
+        as after a refit on the same offers)."""
+        cached = getattr(self, "_graph_scale", None)
+        if cached is None or cached[0] is not self.graph:
+            probe = graph_agreement(self.text, self.graph, self.config.graph_steps, self.config.damping)
+            cached = (self.graph, graph_scale(probe["agreement"], probe["reached"]), probe)
+            self._graph_scale = cached
+        return cached[1]
 
     def _check_fitted(self) -> None:
         if self.text is None:
@@ -160,13 +144,24 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
     # ------------------------------------------------------------------------------------------
     # ranking
     # ------------------------------------------------------------------------------------------
-    def rank(self, needs: list[dict], top_k: int = 10, lang: str = "zh", explain: bool = True) -> list[dict]:
+    def rank(
+        self, needs: list[dict], top_k: int = 10, lang: str = "zh", explain: bool = True, need_vectors=None
+    ) -> list[dict]:
         """Best ``top_k`` offers for each need, in input order: ``[{"need", "matches"}]``.
 
         ``lang`` picks the language of each reason's ``text`` (both ``zh`` and ``en`` are always
-        present). ``explain=False`` skips reasons (faster, for evaluation).
+        present). ``explain=False`` skips reasons (faster, for evaluation). ``need_vectors``
+        (semantic channel): stored sentence vectors by need id, from the same encoder (a need's
+        ``vector`` key does the same); needs without one are encoded now.
         """
         self._check_fitted()
+        if need_vectors:
+            needs = [
+                {**need, "vector": need_vectors[str(need.get("id"))]}
+                if str(need.get("id")) in need_vectors
+                else need
+                for need in needs
+            ]
         results: list[dict] = []
         for start in range(0, len(needs), self.config.chunk_size):
             results.extend(
@@ -292,11 +287,11 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         text_graph_rows = [
             (indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)
         ]
-        need_vectors, dense_pools = self._dense_pass(texts, masks, pool_size)
+        need_vectors, dense_pools = self._dense_pass(needs, texts, masks, pool_size)
 
         as_of = self._as_of()
         scratch = np.zeros(n_offers, dtype=np.float64)
-        weight_vector = np.array([self.weights.get(p, 0.0) for p in PARTS])
+        weight_vector = self.fusion_weights()
         results = []
         for i, need in enumerate(needs):
             if forced is not None:
@@ -415,23 +410,6 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         if mask is not None:
             scores *= mask
         return terms, weights
-
-    def _dense_pass(self, texts: list[str], masks: list, pool_size: int):
-        """Sentence vectors of a chunk of needs and each one's ``pool_size`` nearest offers
-        (None, empty pools when the semantic channel is off)."""
-        if self.dense is None:
-            return None, [np.zeros(0, dtype=np.int64)] * len(texts)
-        need_vectors = make_encoder(self.config.encoder).encode(texts)
-        pools = []
-        # A few needs at a time: the needs x offers block stays small at 100k offers.
-        for start in range(0, len(texts), DENSE_BLOCK):
-            block = self.dense.similarities(need_vectors[start : start + DENSE_BLOCK])
-            for offset, row in enumerate(block):
-                mask = masks[start + offset]
-                if mask is not None:
-                    row = row * mask
-                pools.append(top_dense(row, pool_size) if need_vectors[start + offset].any() else row[:0])
-        return need_vectors, pools
 
     def _graph_rows(self, seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""

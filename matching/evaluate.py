@@ -3,6 +3,11 @@ BM25 baseline (bm25s, k1 1.5, b 0.75; jieba search-mode tokens, stemmed English 
 
 A dataset directory holds offers.jsonl, needs.jsonl, edges.jsonl (may be empty or missing) and
 qrels.tsv (need id, offer id, grade). Needs without any positive judgment are not scored.
+
+Held-out checks: the judged needs fall into two halves by a stable hash of their id (``split_of``),
+``tune`` and ``heldout``. Every report gives both systems' figures on each half beside the whole
+collection; ``split="tune"`` or ``"heldout"`` ranks and scores one half only (tune settings on one
+half, then look at the other once).
 """
 
 from __future__ import annotations
@@ -19,6 +24,15 @@ from .records import record_text
 from .text import baseline_tokenize
 
 METRICS = ("ndcg@10", "mrr@10", "recall@100")
+SPLITS = ("tune", "heldout")
+
+
+def split_of(need_id) -> str:
+    """Half of a collection a need belongs to: ``tune`` or ``heldout``, by a stable hash of its id
+    (the same on every run and machine, independent of the order of the needs)."""
+    import zlib
+
+    return SPLITS[zlib.crc32(f"split:{need_id}".encode()) % 2]
 
 
 def ndcg_at_k(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
@@ -102,6 +116,8 @@ def bm25_baseline(offers: list[dict], needs: list[dict], top_k: int = 100) -> di
     """Rankings from bm25s (k1 1.5, b 0.75) over the same record text as the engine."""
     import bm25s
 
+    if not needs:
+        return {}
     retriever = bm25s.BM25(k1=1.5, b=0.75)
     retriever.index([baseline_tokenize(record_text(o)) for o in offers], show_progress=False)
     queries = [baseline_tokenize(record_text(n)) for n in needs]
@@ -120,9 +136,12 @@ def evaluate_dataset(
     baseline: bool = True,
     vector_cache=None,
     learn: bool = False,
+    split: str | None = None,
 ) -> dict:
     """Fit the engine on a dataset, rank its judged needs and score engine and BM25 alike.
 
+    ``split``: ``"tune"`` or ``"heldout"`` ranks and scores only that half of the judged needs
+    (``split_of``); otherwise all of them, with each half's figures in ``report["halves"]``.
     ``vector_cache``: directory keeping the semantic channel's sentence vectors between runs.
     ``learn``: also learn fusion weights from the judgments of three quarters of the needs, as the
     site learns from docking outcomes, and score the held-out quarter with and without them.
@@ -135,9 +154,12 @@ def evaluate_dataset(
         use_cache(config.encoder, vector_cache)
     data = load_dataset(directory)
     judged = {need for need, grades in data.qrels.items() if any(g > 0 for g in grades.values())}
-    needs = [n for n in data.needs if n["id"] in judged]
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    needs = [n for n in data.needs if n["id"] in judged and (split is None or split_of(n["id"]) == split)]
+    qrels = data.qrels if split is None else {need["id"]: data.qrels[need["id"]] for need in needs}
     report: dict = {
-        "dataset": str(directory),
+        "dataset": str(directory) + (f" [{split} half]" if split else ""),
         "semantic": config.semantic,
         "needs": len(needs),
         "offers": len(data.offers),
@@ -148,7 +170,8 @@ def evaluate_dataset(
     engine = MatchingEngine(config).fit(data.offers, data.edges)
     results = engine.rank(needs, top_k=top_k, explain=False)
     rankings = {r["need"]: [m["offer"] for m in r["matches"]] for r in results}
-    report["engine"] = {**evaluate_rankings(rankings, data.qrels), "seconds": time.perf_counter() - started}
+    report["engine"] = {**evaluate_rankings(rankings, qrels), "seconds": time.perf_counter() - started}
+    all_rankings = {"engine": rankings}
 
     if learn:
         report["learning"] = _learning_check(engine, needs, results, data.qrels, top_k)
@@ -156,8 +179,22 @@ def evaluate_dataset(
     if baseline:
         started = time.perf_counter()
         rankings = bm25_baseline(data.offers, needs, top_k)
-        report["bm25"] = {**evaluate_rankings(rankings, data.qrels), "seconds": time.perf_counter() - started}
+        report["bm25"] = {**evaluate_rankings(rankings, qrels), "seconds": time.perf_counter() - started}
+        all_rankings["bm25"] = rankings
+    if split is None:
+        report["halves"] = _halves(all_rankings, qrels)
     return report
+
+
+def _halves(rankings: dict[str, dict], qrels: dict) -> dict:
+    """nDCG@10 of each system on each half of the judged needs."""
+    halves = {}
+    for half in SPLITS:
+        half_qrels = {need: grades for need, grades in qrels.items() if split_of(need) == half}
+        halves[half] = {"needs": len(half_qrels)}
+        for system, ranked in rankings.items():
+            halves[half][system] = evaluate_rankings(ranked, half_qrels)["ndcg@10"]
+    return halves
 
 
 def format_report(report: dict) -> str:
@@ -181,6 +218,13 @@ def format_report(report: dict) -> str:
             f"engine vs bm25 nDCG@10: {gain:+.1%}"
             + (" (semantic channel on)" if report.get("semantic") else "")
         )
+    for half, figures in report.get("halves", {}).items():
+        line = f"{half} half ({figures['needs']} needs): nDCG@10 engine {figures['engine']:.4f}"
+        if "bm25" in figures:
+            line += f", bm25 {figures['bm25']:.4f}"
+            if figures["bm25"] > 0:
+                line += f" ({figures['engine'] / figures['bm25'] - 1:+.1%})"
+        lines.append(line)
     learning = report.get("learning")
     if learning:
         line = (

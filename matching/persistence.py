@@ -45,6 +45,8 @@ class PersistenceMixin:
             "weights": self.weights,
             "feedback_trained": self.feedback_trained,
             "encoder": self.dense.encoder_name if self.dense is not None else None,
+            # Measured once here, so every shard loading the model uses it without measuring again.
+            "graph_scale": self.graph_scale() if self.config.adaptive_graph else None,
         }
         _write_json(
             directory / "offers.json",
@@ -131,6 +133,8 @@ class PersistenceMixin:
             matrix("graph_relations"),
             matrix("graph_transition"),
         )
+        if manifest.get("graph_scale") is not None:
+            engine._graph_scale = (engine.graph, float(manifest["graph_scale"]), None)
         return engine
 
 

@@ -3,7 +3,7 @@ from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
 from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
-from marketplace.models.embeddings import OfferEmbedding
+from marketplace.models.embeddings import NeedEmbedding, OfferEmbedding
 from marketplace.models.docking import IntroductionMessage, IntroductionReadMarker
 from marketplace.models.challenges import (Challenge, ChallengeAward, ChallengeClarification, ChallengeConflict,
                                            ChallengeCriterion, ChallengeInvitation, ChallengeMilestone,
@@ -31,6 +31,7 @@ from marketplace.models.security import ApiToken, AuditEntry, StoredFile
 from marketplace.models.taxonomy import Field
 
 __all__ = [
+    "NeedEmbedding",
     "OfferEmbedding",
     "ApiToken", "AuditEntry", "StoredFile",
     "AccessRequest", "DetailAccessLog", "NdaAcceptance", "NdaTerms",

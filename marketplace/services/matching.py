@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, selectinload
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
-from marketplace.services import access, locks, match_reasons, matching_rebuild
+from marketplace.services import access, embeddings, locks, match_reasons, matching_rebuild
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
                                                 refine_all)
@@ -106,7 +106,7 @@ def rebuild(model_dir: Path, rank_needs: matching_rebuild.RankNeeds, semantic: b
     (shards), refine (self-pairs, rules, groups), calibrate the strength on this deployment's scores and store
     the top pairings.
 
-    ``semantic`` adds the engine's semantic channel, with offer vectors stored in ``offer_embeddings``. The model
+    ``semantic`` adds the engine's semantic channel, with vectors stored in ``offer_embeddings`` and ``need_embeddings``. The model
     is staged beside ``model_dir``; returns the summary and whether a staged model awaits ``install_model`` once
     the suggestions are committed.
     """
@@ -123,9 +123,10 @@ def rebuild(model_dir: Path, rank_needs: matching_rebuild.RankNeeds, semantic: b
     if engine is None:
         engine = matching_rebuild.full_fit(offer_records, edges, semantic,
                                            _feedback_triples({n.id: n for n in needs}))
+    to_rank = matching_rebuild.needs_to_rank(engine, need_records)  # with stored need vectors (semantic)
     staged = matching_rebuild.save_staged(engine, model_dir, offer_records, edges)
     del engine  # the shards read the saved model
-    ranked = rank_needs(staged, list(need_records.values()), TOP_K * CANDIDATE_FACTOR)
+    ranked = rank_needs(staged, to_rank, TOP_K * CANDIDATE_FACTOR)
     refined = refine_all(ranked, need_records, {r["id"]: r for r in offer_records}, TOP_K)
     calibration = Calibration.fit(all_scores(refined), _judged_scores(need_records))
     calibration.save(staged)
@@ -170,7 +171,9 @@ def rank_need(need_id: int, model_dir: Path) -> int:
     if engine is None:
         return 0
     record = need_record(need)
-    result = engine.rank_one(record, top_k=TOP_K * CANDIDATE_FACTOR)
+    # The need's sentence vector is computed here, when it is saved, and stored for later rebuilds.
+    need_vectors = embeddings.need_vectors(engine, [record]) if engine.dense is not None else None
+    result = engine.rank([record], top_k=TOP_K * CANDIDATE_FACTOR, need_vectors=need_vectors)[0]
     candidates = list(db.session.scalars(
         select(Offer).where(Offer.id.in_([int(m["offer"]) for m in result["matches"]]), Offer.status == "published")
         .options(selectinload(Offer.fields), selectinload(Offer.organization), selectinload(Offer.patent),

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from marketplace.services import embeddings
 from marketplace.services.match_records import need_record, offer_record
 from matching import MatchingEngine
@@ -82,6 +84,17 @@ def grown_model(model_dir: Path, offer_records: list[dict], edges: list[dict], s
     vectors = embeddings.offer_vectors(engine, new_offers) if semantic and new_offers else None
     engine.add_offers(new_offers, new_edges, offer_vectors=vectors)
     return engine
+
+
+def needs_to_rank(engine: MatchingEngine, need_records: dict[str, dict]) -> list[dict]:
+    """The need records to rank, each with its stored sentence vector when the semantic channel is on (encoded
+    and stored now only for needs that have none or whose text changed), so the shards run no encoder."""
+    records = list(need_records.values())
+    if engine.dense is None or not records:
+        return records
+    vectors = embeddings.need_vectors(engine, records)
+    # Plain lists: the records travel to the shards through the job queue.
+    return [{**r, "vector": np.asarray(vectors[r["id"]], dtype=float).tolist()} for r in records]
 
 
 def save_staged(engine: MatchingEngine, model_dir: Path, offer_records: list[dict], edges: list[dict]) -> Path:

@@ -37,11 +37,10 @@ def test_backend_contract(backend, matching_offers, matching_edges, matching_nee
     assert 0 < len(first) <= 3
     assert first[0]["offer"] == "1"
     assert [m["score"] for m in first] == sorted((m["score"] for m in first), reverse=True)
+    weights = dict(zip(PARTS, engine.fusion_weights()))  # graph parts scaled by the graph's worth
     for match in first:
         assert set(match["parts"]) == set(PARTS)
-        assert match["score"] == pytest.approx(
-            sum(engine.weights[p] * v for p, v in match["parts"].items()), abs=1e-4
-        )
+        assert match["score"] == pytest.approx(sum(weights[p] * v for p, v in match["parts"].items()), abs=1e-4)
         assert all({"type", "zh", "en", "text"} <= set(r) for r in match["reasons"])
     assert results[1]["matches"][0]["offer"] == "4"
     assert engine.rank_one(matching_need, top_k=3) == results[0]

@@ -69,3 +69,36 @@ def test_evaluate_command_prints_both_systems(matching_dataset, capsys):
     assert main(["evaluate", str(matching_dataset)]) == 0
     out = capsys.readouterr().out
     assert "nDCG@10" in out and "engine" in out and "bm25" in out
+
+
+def test_halves_are_stable_and_split_the_judged_needs():
+    from matching.evaluate import split_of
+
+    ids = [str(i) for i in range(400)]
+    halves = [split_of(i) for i in ids]
+    assert halves == [split_of(i) for i in reversed(ids)][::-1]  # by id, not by position
+    assert set(halves) == {"tune", "heldout"}
+    assert 150 < halves.count("tune") < 250
+
+
+def test_evaluate_reports_each_half_and_scores_one_half_on_request(matching_dataset):
+    from matching.evaluate import split_of
+
+    full = evaluate_dataset(matching_dataset)
+    by_half = {half: [n for n in ("q1", "q2") if split_of(n) == half] for half in ("tune", "heldout")}
+    for half, needs in by_half.items():
+        assert full["halves"][half]["needs"] == len(needs)
+        report = evaluate_dataset(matching_dataset, split=half)
+        assert report["needs"] == len(needs) and "halves" not in report
+        if needs:
+            assert report["engine"]["ndcg@10"] == pytest.approx(full["halves"][half]["engine"])
+    with pytest.raises(ValueError):
+        evaluate_dataset(matching_dataset, split="test")
+
+
+def test_evaluate_command_prints_the_halves(matching_dataset, capsys):
+    assert main(["evaluate", str(matching_dataset)]) == 0
+    out = capsys.readouterr().out
+    assert "tune half" in out and "heldout half" in out
+    assert main(["evaluate", str(matching_dataset), "--split", "heldout"]) == 0
+    assert "[heldout half]" in capsys.readouterr().out
