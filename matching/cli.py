@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
         help="also learn weights from judged outcomes, scored on held-out needs",
     )
     evaluate.add_argument(
+        "--reliability",
+        action="store_true",
+        help="also check what each strength band means on held-out needs (share judged relevant, ECE)",
+    )
+    evaluate.add_argument(
         "--split",
         choices=("tune", "heldout"),
         help="rank and score only this half of the judged needs (a stable hash of the need id)",
@@ -166,6 +171,7 @@ def _run_evaluate(args) -> None:
             vector_cache=args.vector_cache,
             learn=args.learn,
             split=args.split,
+            reliability=args.reliability,
         )
         reports.append(report)
         if not args.json:

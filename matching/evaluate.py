@@ -137,8 +137,11 @@ def evaluate_dataset(
     vector_cache=None,
     learn: bool = False,
     split: str | None = None,
+    reliability: bool = False,
 ) -> dict:
     """Fit the engine on a dataset, rank its judged needs and score engine and BM25 alike.
+
+    ``reliability``: also check what the strength bands mean on held-out needs (``matching.reliability``).
 
     ``split``: ``"tune"`` or ``"heldout"`` ranks and scores only that half of the judged needs
     (``split_of``); otherwise all of them, with each half's figures in ``report["halves"]``.
@@ -173,6 +176,10 @@ def evaluate_dataset(
     report["engine"] = {**evaluate_rankings(rankings, qrels), "seconds": time.perf_counter() - started}
     all_rankings = {"engine": rankings}
 
+    if reliability:
+        from .reliability import strength_reliability
+
+        report["reliability"] = strength_reliability(results, qrels, {n["id"]: record_text(n) for n in needs})
     if learn:
         report["learning"] = _learning_check(engine, needs, results, data.qrels, top_k)
 
@@ -239,6 +246,10 @@ def format_report(report: dict) -> str:
             if "auc_current" in learning:
                 line += f" (held-out AUC {learning['auc_current']:.3f} vs {learning['auc_learnt']:.3f})"
         lines.append(line)
+    if "reliability" in report:
+        from .reliability import format_reliability
+
+        lines.append(format_reliability(report["reliability"]))
     return "\n".join(lines)
 
 

@@ -102,3 +102,13 @@ def test_evaluate_command_prints_the_halves(matching_dataset, capsys):
     assert "tune half" in out and "heldout half" in out
     assert main(["evaluate", str(matching_dataset), "--split", "heldout"]) == 0
     assert "[heldout half]" in capsys.readouterr().out
+
+
+def test_evaluate_command_checks_what_strength_bands_mean(matching_dataset, capsys):
+    assert main(["evaluate", str(matching_dataset), "--reliability", "--json", "--no-baseline"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # two judged needs fall on one side of the split: the check says so instead of inventing figures
+    # (the figures themselves are tested in test_calibration_reliability)
+    assert set(report["reliability"]) == {"held_out_matches"}
+    assert main(["evaluate", str(matching_dataset), "--reliability", "--no-baseline"]) == 0
+    assert "strength reliability" in capsys.readouterr().out
