@@ -29,8 +29,9 @@ class PostgresBackend(EmbeddedBackend):
     kind = "postgres"
 
     def __init__(self, engine, index_prefix: str = "", column_cache: bool = True, text_table: bool = True) -> None:
-        """``text_table=False`` builds new generations the previous way (trigram index on the documents table,
-        pairs stored inline), kept selectable as the benchmark's baseline."""
+        """``text_table=False`` is the implementation before the narrow tables, kept selectable as the benchmark's
+        baseline: new generations get the trigram index on the documents table and inline pairs, and matching
+        seqs are read one row each."""
         super().__init__(engine, index_prefix, column_cache)
         self._has_trgm = False
         self.text_table = text_table
@@ -68,8 +69,8 @@ class PostgresBackend(EmbeddedBackend):
                 f'CREATE TABLE "{_text(layout)}" (seq BIGINT PRIMARY KEY, search_text TEXT NOT NULL)',
                 # Once a row passes the 2 kB at which PostgreSQL starts to TOAST, toast_tuple_target = 128 has
                 # its (compressed) array moved out of line: the heap keeps only the seqs and pointers.
-                f'CREATE TABLE "{_pairs(layout)}" (seq BIGINT PRIMARY KEY, pairs TEXT[] NOT NULL)'
-                " WITH (toast_tuple_target = 128)",
+                (f'CREATE TABLE "{_pairs(layout)}" (seq BIGINT PRIMARY KEY, pairs TEXT[] NOT NULL)'
+                 " WITH (toast_tuple_target = 128)"),
             ]
         else:
             statements.append(f'CREATE TABLE "{_pairs(layout)}" (seq BIGINT PRIMARY KEY, pairs TEXT[] NOT NULL)')
@@ -94,9 +95,10 @@ class PostgresBackend(EmbeddedBackend):
         """Seqs of the documents whose text holds every group, from the text table when there is one."""
         params = SqlParams()
         if self._has_text(conn, layout):
-            return _seqs(conn, f'SELECT t.seq FROM "{_text(layout)}" t WHERE {_likes("t", groups, params)}',
-                         params.values)
-        return _seqs(conn, f'SELECT d.seq FROM "{layout.docs}" d WHERE {_likes("d", groups, params)}', params.values)
+            return self._seqs(conn, f'SELECT t.seq FROM "{_text(layout)}" t WHERE {_likes("t", groups, params)}',
+                              params.values)
+        return self._seqs(conn, f'SELECT d.seq FROM "{layout.docs}" d WHERE {_likes("d", groups, params)}',
+                          params.values)
 
     def _drop_tables(self, conn: Connection, layout: Layout) -> None:
         super()._drop_tables(conn, layout)
@@ -157,7 +159,7 @@ class PostgresBackend(EmbeddedBackend):
             if group in long_groups:
                 continue
             short = [bigram_token(a) for a in group.all_alternatives if len(a) == 2]
-            seqs = _seqs(conn, f'SELECT seq FROM "{_pairs(layout)}" WHERE pairs && CAST(:pairs AS TEXT[])',
+            seqs = self._seqs(conn, f'SELECT seq FROM "{_pairs(layout)}" WHERE pairs && CAST(:pairs AS TEXT[])',
                           {"pairs": short})
             longer = [a for a in group.all_alternatives if len(a) > 2]
             if longer:
@@ -166,6 +168,16 @@ class PostgresBackend(EmbeddedBackend):
             if not len(found):
                 break
         return found
+
+    def _seqs(self, conn: Connection, sql: str, params: dict) -> np.ndarray:
+        """Sorted distinct seqs a statement returns (its first column, named ``seq``). They come back as one
+        value, 8 bytes per seq: tens of thousands of one-column rows cost more to send and read than finding
+        them (``text_table=False``: one row each, as before)."""
+        if not self.text_table:
+            return np.unique(np.fromiter(conn.execute(sa.text(sql), params).scalars(), dtype=np.int64))
+        packed = conn.execute(sa.text(f"SELECT string_agg(int8send(found.seq), ''::bytea) FROM ({sql}) found"),
+                              params).scalar()
+        return np.unique(np.frombuffer(packed or b"", dtype=">i8").astype(np.int64))
 
     def _lock_for_write(self, conn: Connection, layout: Layout) -> None:
         # Writers of one generation queue on an advisory lock released at commit (read committed: each
@@ -200,11 +212,3 @@ def _likes(alias: str, groups: list[TermGroup], params: SqlParams) -> str:
         ) + ")"
         for group in groups
     )
-
-
-def _seqs(conn: Connection, sql: str, params: dict) -> np.ndarray:
-    """Sorted distinct seqs a statement returns (its first column, named ``seq``). They come back as one
-    value, 8 bytes per seq: tens of thousands of one-column rows cost more to send and read than finding them."""
-    packed = conn.execute(sa.text(f"SELECT string_agg(int8send(found.seq), ''::bytea) FROM ({sql}) found"),
-                          params).scalar()
-    return np.unique(np.frombuffer(packed or b"", dtype=">i8").astype(np.int64))

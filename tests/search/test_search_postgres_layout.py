@@ -8,11 +8,10 @@ import secrets
 
 import pytest
 import sqlalchemy as sa
+from test_search_columns import QUERIES  # tests/search is on sys.path (no package)
 
 from search import SearchQuery
 from search.postgres_backend import PostgresBackend
-
-from test_search_columns import QUERIES  # tests/search is on sys.path (no package)
 
 MORE_QUERIES = [
     SearchQuery(q="测温 ai"),
