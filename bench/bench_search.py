@@ -12,6 +12,7 @@ filters, facets and sorting, printing docs/s and p50/p95 latency per backend.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from search import IndexSpec, SearchQuery, create_backend
+from search.postgres_backend import PostgresBackend
 from search.testing import start_meilisearch
 
 SPEC = IndexSpec(
@@ -129,24 +131,57 @@ def index_offers(backend, n: int, batch: int) -> float:
     return time.perf_counter() - started
 
 
+def server_cpu_clock(backend):
+    """A function giving the CPU milliseconds used so far by the PostgreSQL server process serving ``backend``
+    (its engine holds one connection), or None when that process cannot be watched (not PostgreSQL, or the
+    server runs on another machine)."""
+    engine = getattr(backend, "engine", None)
+    if engine is None or engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    path = Path(f"/proc/{pid}/schedstat")  # first field: nanoseconds spent running
+
+    def clock() -> float:
+        return int(path.read_text().split()[0]) / 1e6
+    try:
+        clock()
+    except OSError:
+        return None
+    return clock
+
+
 def measure_queries(label: str, backend, n: int, queries: list, index_seconds: float) -> dict:
     """Latency of the query mix and of suggestions on an indexed backend."""
     for _, query in queries[:5]:  # warm-up (jieba dictionary, caches, in-memory columns)
         backend.search(SPEC.name, query)
+    server_clock = server_cpu_clock(backend)
+    server_cpu: dict[str, list[float]] = {}
     latencies: dict[str, list[float]] = {}
-    totals, cpu = [], []
+    cpu: dict[str, list[float]] = {}
+    totals = []
+    load_before = os.getloadavg()[0]
     for kind, query in queries:
+        s0 = server_clock() if server_clock else 0.0
         t0, c0 = time.perf_counter(), time.process_time()
         result = backend.search(SPEC.name, query)
         latencies.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
+        cpu.setdefault(kind, []).append((time.process_time() - c0) * 1000)
+        if server_clock:
+            server_cpu.setdefault(kind, []).append(server_clock() - s0)
         totals.append(result.total)
     everything = [v for vs in latencies.values() for v in vs]
     row = {"backend": label, "docs": n, "index_s": index_seconds, "docs_per_s": n / index_seconds,
            "p50": percentile(everything, 50), "p95": percentile(everything, 95), "totals": totals,
-           "cpu_p95": percentile(cpu, 95)}
+           "cpu_p95": percentile([v for vs in cpu.values() for v in vs], 95),
+           "load": (load_before + os.getloadavg()[0]) / 2}  # 1-minute load average around the query run
     for kind, values in latencies.items():
         row[f"p50_{kind}"], row[f"p95_{kind}"] = percentile(values, 50), percentile(values, 95)
+        row[f"cpu_p95_{kind}"] = percentile(cpu[kind], 95)
+        if server_cpu:
+            row[f"server_p95_{kind}"] = percentile(server_cpu[kind], 95)
+    if server_cpu:
+        row["server_p95"] = percentile([v for vs in server_cpu.values() for v in vs], 95)
     suggest_times = []
     for prefix in ["核酸", "呼吸", "vent", "surg", "锂"] * 4:
         t0 = time.perf_counter()
@@ -188,6 +223,8 @@ def main(argv=None) -> int:
     parser.add_argument("--meili-key")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the second run of embedded backends with the whole search in SQL")
+    parser.add_argument("--no-layout-baseline", action="store_true",
+                        help="skip the PostgreSQL run on the previous layout (trigram index on the documents table)")
     args = parser.parse_args(argv)
     n = 5000 if args.small else args.n
     wanted = args.backends.split(",")
@@ -195,10 +232,10 @@ def main(argv=None) -> int:
     rows, workdir = [], Path(tempfile.mkdtemp(prefix="bench-search-"))
     prefix = f"bench{random.randint(0, 9999)}_"
 
-    def run(label, backend):
+    def run(label, backend, sql_baseline=not args.no_baseline):
         print(f"[{label}] indexing {n} offers ...", flush=True)
         try:
-            for row in bench_backend(label, backend, n, queries, args.batch, not args.no_baseline):
+            for row in bench_backend(label, backend, n, queries, args.batch, sql_baseline):
                 rows.append(row)
                 print(f"[{row['backend']}] {row['docs_per_s']:.0f} docs/s, p50 {row['p50']:.1f} ms, "
                       f"p95 {row['p95']:.1f} ms", flush=True)
@@ -209,13 +246,18 @@ def main(argv=None) -> int:
     if "sqlite" in wanted:
         run("sqlite", create_backend(engine=sa.create_engine(f"sqlite:///{workdir / 'bench.db'}"), index_prefix=prefix))
     if "postgres" in wanted:
-        engine = sa.create_engine(args.pg_url)
+        # One connection, so the server process whose CPU time is read is the one serving the queries.
+        engine = sa.create_engine(args.pg_url, pool_size=1, max_overflow=0)
         try:
             with engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except Exception as exc:
             print(f"[postgres] skipped: {exc}")
         else:
+            if not args.no_layout_baseline:
+                # The previous layout, indexed and queried just before the current one (same machine, same minutes).
+                run("postgres, before", PostgresBackend(engine, index_prefix=f"{prefix}b", text_table=False),
+                    sql_baseline=False)
             run("postgres", create_backend(engine=engine, index_prefix=prefix))
     if "meilisearch" in wanted:
         stop = None
@@ -236,23 +278,31 @@ def main(argv=None) -> int:
     print()
     header = (f"{'backend':<18}{'docs':>8}{'index s':>9}{'docs/s':>9}{'p50 ms':>8}{'p95 ms':>8}"
               f"{'zh p50/p95':>14}{'en p50/p95':>14}{'browse p50/p95':>16}{'suggest p50':>13}{'after write':>13}"
-              f"{'target':>10}")
+              f"{'CPU p95':>9}{'CPU zh/en/browse':>18}{'server CPU zh/en/browse':>25}{'load':>6}{'target':>10}")
     print(header)
     print("-" * len(header))
     for r in rows:
         def pair(kind, r=r):
             return f"{r.get('p50_' + kind, 0):.1f}/{r.get('p95_' + kind, 0):.1f}"
+        def cpu_classes(r=r, key="cpu_p95_"):
+            if key + "zh" not in r:
+                return "-"
+            return "/".join(f"{r[key + kind]:.1f}" for kind in ("zh", "en", "browse"))
         target = TARGET_P95_MS.get(r["backend"])
         verdict = "" if target is None else (f"<{target} ok" if r["p95"] < target else f"<{target} MISS")
         print(f"{r['backend']:<18}{r['docs']:>8}{r['index_s']:>9.1f}{r['docs_per_s']:>9.0f}{r['p50']:>8.1f}"
               f"{r['p95']:>8.1f}{pair('zh'):>14}{pair('en'):>14}{pair('browse'):>16}{r['suggest_p50']:>13.1f}"
-              f"{r['after_write']:>13.1f}{r['cpu_p95']:>9.1f}{verdict:>10}")
+              f"{r['after_write']:>13.1f}{r['cpu_p95']:>9.1f}{cpu_classes(r):>18}{cpu_classes(r, 'server_p95_'):>25}"
+              f"{r['load']:>6.1f}{verdict:>10}")
     print(f"\n{args.queries} queries per backend (zh/en/browse mix, visibility filter, 40% kind filter, "
           "facets kind+field, 30% sorted by date); latency measured client-side. '(SQL)' rows: the same index "
           "searched with the whole query in SQL (the implementation before the in-memory columns). 'after write':"
           " the first search after a one-document upsert. 'CPU p95': this process's CPU time per query (the"
-          " database server's is not counted), the figure a shared machine disturbs least. Targets (issue 19)"
-          " apply to p95 at 100,000 documents.")
+          " database server's is not counted), the figure a shared machine disturbs least; 'CPU zh/en/browse': its p95"
+          " per query class; 'server CPU': the same for the PostgreSQL server process serving the queries (when it runs"
+          " on this machine). 'load': the machine's 1-minute load average during the queries. 'postgres, before': the"
+          " layout before the narrow text tables (trigram index on the documents table, pairs stored inline)."
+          " Targets (issue 19) apply to p95 at 100,000 documents.")
     return 0
 
 

@@ -7,7 +7,8 @@ pointer, so readers never see a half-built index):
     search_<index>_<gen>_docs        one row per document: id, JSON, normalised text columns
     search_<index>_<gen>_fields      (seq, field, str_value, num_value) per filter/facet value
     search_<index>_<gen>_vocab       latin words (for typo correction)
-    (+ dialect extras, e.g. the SQLite FTS5 trigram table search_<index>_<gen>_fts)
+    (+ dialect extras, e.g. the SQLite FTS5 trigram table search_<index>_<gen>_fts, the PostgreSQL
+     narrow text table search_<index>_<gen>_text under the trigram index)
 
 Matching: every query term group must occur as a substring of the normalised text of the
 document (NFKC + casefold); the dialect decides how that is accelerated.
