@@ -45,7 +45,7 @@ def resume(app, *args) -> str:
 
 def test_the_upload_returns_with_the_run_queued_and_the_sweep_imports_it(client, make, app, runner_mode):
     runner_mode("deferred")  # nothing runs the job in this process: only the sweep
-    org, _, email = make.member("firm")
+    _, _, email = make.member("firm")
     login(client, email)
     client.get("/lang/en")
     r = upload(client, "offers", xlsx_file(offer_rows(4), OFFER_HEADERS), "four.xlsx")
@@ -65,7 +65,7 @@ def test_without_redis_a_background_thread_imports_the_file(client, make, app, r
     runner_mode("thread")
     app.config["IMPORT_CHUNK_ROWS"] = 2
     try:
-        org, _, email = make.member("firm")
+        _, _, email = make.member("firm")
         login(client, email)
         client.get("/lang/en")
         r = upload(client, "offers", xlsx_file(offer_rows(5), OFFER_HEADERS), "five.xlsx")

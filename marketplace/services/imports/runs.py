@@ -26,9 +26,9 @@ from marketplace.models import ImportRun, User
 from marketplace.models.base import utcnow
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.imports.files import read_table
-from marketplace.services.imports.table import ImportTable
 from marketplace.services.imports.rows import ImportResult, check_table, import_rows
 from marketplace.services.imports.safe_read import ReadLimits
+from marketplace.services.imports.table import ImportTable
 
 IMPORT_JOB = "imports.run"
 RESUBMIT_SECONDS = 60  # the same file sent again this soon after is the same submission (double click, reload)
