@@ -6,6 +6,7 @@ import pytest
 from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from marketplace import jobs, vocabulary
 from marketplace.extensions import db
@@ -21,7 +22,9 @@ from tests.marketplace.test_transfer import OFFER_HEADERS, count, offer_rows, re
 
 def runs(app) -> list[ImportRun]:
     with app.app_context():
-        found = list(db.session.scalars(select(ImportRun).order_by(ImportRun.id)))
+        found = list(db.session.scalars(select(ImportRun).order_by(ImportRun.id)
+                                        .options(undefer(ImportRun.content), undefer(ImportRun.created_ids),
+                                                 undefer(ImportRun.updated_ids))))
         db.session.expunge_all()
         return found
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import undefer
 
 from marketplace import jobs
 from marketplace.extensions import db
@@ -32,7 +33,8 @@ def runner_mode(app):
 
 def the_run(app) -> ImportRun:
     with app.app_context():
-        run = db.session.scalars(select(ImportRun).order_by(ImportRun.id.desc())).first()
+        run = db.session.scalars(select(ImportRun).options(undefer(ImportRun.created_ids), undefer(ImportRun.content))
+                                .order_by(ImportRun.id.desc())).first()
         db.session.expunge_all()
         return run
 
