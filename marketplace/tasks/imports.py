@@ -3,8 +3,8 @@
 Units of work: the claim (so a second worker given the same run does nothing), the check of the whole file
 (nothing written; a file with an invalid row imports nothing), one per chunk of ``IMPORT_CHUNK_ROWS`` rows (the
 rows and the run's count of rows done commit together, so the page shows progress on every database and a run
-cut short resumes after its last chunk), and, when the import is refused, recording why. Within a chunk on
-PostgreSQL, progress also goes through a connection of its own every few rows.
+cut short resumes after its last chunk), and, when the import is refused, recording why. Progress is only what
+has committed: ``rows_done`` is also where a resumed run starts, so nothing may count rows a rollback could undo.
 
 Without Redis the job runs on a background thread of the process that queued it (``jobs.job(background=True)``),
 never inside the upload request; ``resume_stalled`` (part of ``flask brokering sweep``, or ``flask imports
@@ -12,7 +12,6 @@ resume``) runs again the runs whose worker or thread is gone.
 """
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import current_app
@@ -20,29 +19,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import jobs
-from marketplace.extensions import db
 from marketplace.services.errors import DomainError
 from marketplace.services.imports import ImportRejected, ImportTimedOut, ReadLimits
 from marketplace.services.imports import runs as import_runs
 from marketplace.services.unit_of_work import unit_of_work
 
-log = logging.getLogger(__name__)
 RUN_TIMEOUT_SECONDS = 3 * 3600  # on the RQ queue: above IMPORT_PATENT_MAX_SECONDS, so the run's own limit speaks
 DEFAULT_CHUNK_ROWS = 1000
 DEFAULT_STALE_SECONDS = 600
-
-
-def _progress_writer(run_id: int):
-    if db.engine.dialect.name == "sqlite":
-        return None
-
-    def write(done: int, total: int) -> None:
-        try:
-            with db.engine.begin() as connection:
-                connection.execute(import_runs.progress_statement(run_id, done, total))
-        except Exception as exc:  # progress is a courtesy: it must never stop the import
-            log.warning("import run %s: progress not recorded (%s)", run_id, exc)
-    return write
 
 
 def _fail(run_id: int, message, row_errors=()) -> None:
@@ -78,11 +62,10 @@ def _import(run_id: int, entity: str, resumed_after: int) -> None:
         table = import_runs.read_run_table(run_id, limits=limits)
         if not resumed_after:  # a resumed run passed its check before its first chunk committed
             import_runs.check_run(run_id, table, deadline=deadline, time_limit_seconds=time_limit)
-    progress = _progress_writer(run_id)
     finished = False
     while not finished:
         with unit_of_work():
-            finished = import_runs.import_chunk(run_id, table, chunk_rows, progress=progress, deadline=deadline,
+            finished = import_runs.import_chunk(run_id, table, chunk_rows, deadline=deadline,
                                                 time_limit_seconds=time_limit)
 
 

@@ -203,9 +203,3 @@ def fail_run(run_id: int, message, row_errors=()) -> None:
         run.row_errors = [[e.row, e.column, str(e.message)] for e in row_errors]
     run.status, run.active_key, run.content, run.finished_at = "failed", None, None, utcnow()
     db.session.flush()
-
-
-def progress_statement(run_id: int, done: int, total: int):
-    """The UPDATE recording a run's progress; the job runs it on a connection of its own so that pages polling
-    the run see it before the import's transaction commits."""
-    return update(ImportRun).where(ImportRun.id == run_id).values(rows_done=done, rows_total=total)
