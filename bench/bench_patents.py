@@ -8,8 +8,10 @@
 One run, one machine, figures side by side:
 
 * **import**: a generated CSV of N patents (never committed) imported as one background job run
-  (``tasks.imports.run``, the patent limits ``IMPORT_PATENT_*``); baseline: the first 2,000 patents imported the same
-  way as a file at the previous per-file cap. Patents per second, wall and CPU.
+  (``tasks.imports.run``, the patent limits ``IMPORT_PATENT_*``): every row checked, then committed
+  ``IMPORT_CHUNK_ROWS`` at a time, each chunk's search documents indexed after its commit (in-process, as without
+  Redis); baseline: the first 2,000 patents imported the same way as a file at the previous per-file cap. Patents
+  per second, wall and CPU; the process's peak memory is printed at the end.
 * **scoring**: ``curation.rescore_funnel`` over every screened patent; baseline: the same scores computed through
   loaded records, one object per patent (as rescoring worked before). Patents per second.
 * **funnel pages**: the operator's funnel (first page, a deep page, the shortlist), ``shortlist_top(400)`` and the
@@ -23,6 +25,7 @@ import argparse
 import csv
 import io
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -288,6 +291,8 @@ def main() -> None:
         b, n = base_pages[label], pages[label]
         print(f"{'  ' + label:34}{f'{b[0]:.0f}/{b[1]:.0f} ({b[2]})':>26}{f'{n[0]:.0f}/{n[1]:.0f} ({n[2]})':>26}")
     print(f"{'shortlist top 400 / publish 50 ms':34}{'':>26}{f'{shortlist_ms:.0f} / {publish_ms:.0f}':>26}")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'peak memory of the process':34}{'':>26}{f'{peak_mib:.0f} MiB':>26}")
     print("\nQueries per request must not grow with the number of patents; latency should stay flat.")
 
 

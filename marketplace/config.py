@@ -155,6 +155,11 @@ class BaseConfig:
     IMPORT_BLANK_ROWS_STOP = 100
     IMPORT_MAX_CELL_CHARS = 32767
     IMPORT_MAX_SECONDS = 300
+    IMPORT_CHUNK_ROWS = 1000  # rows per committed chunk of an import job (its progress, and where it resumes)
+    IMPORT_STALE_SECONDS = 600  # a queued or running import untouched this long lost its worker: the sweep resumes it
+    # Long jobs run in-process (no REDIS_URL) go on a thread of their own, never inside the request:
+    # "thread"; "inline" runs them at once (tests); "deferred" leaves them to the sweep.
+    BACKGROUND_JOBS = "thread"
     # Patents come by the hundred thousand (a park screens 100,000+ to publish 50): a patent file may hold more
     # rows, be larger (still within MAX_CONTENT_LENGTH) and run longer; the workbook checks above still apply.
     IMPORT_PATENT_MAX_ROWS = 100_000
@@ -210,6 +215,7 @@ class TestingConfig(BaseConfig):
     API_RATE_LIMIT = "100000 per minute"
     LOGIN_RATE_LIMIT = REGISTER_RATE_LIMIT = SEARCH_RATE_LIMIT = SUGGEST_RATE_LIMIT = "100000 per minute"
     UPLOAD_RATE_LIMIT = "100000 per minute"
+    BACKGROUND_JOBS = "inline"  # an upload's import runs before the response; test_import_resume.py changes it
 
 
 class ProductionConfig(BaseConfig):

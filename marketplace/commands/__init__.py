@@ -14,3 +14,5 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(group)
     from marketplace.commands.event_feedback import event_feedback_cli
     app.cli.add_command(event_feedback_cli)
+    from marketplace.commands.imports import imports_cli
+    app.cli.add_command(imports_cli)

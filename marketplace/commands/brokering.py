@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from marketplace import jobs
 from marketplace.tasks import alerts as alert_tasks
 from marketplace.tasks import brokering as brokering_tasks
+from marketplace.tasks import imports as import_tasks
 from marketplace.tasks import matching as matching_tasks
 from marketplace.tasks import notifications as notification_tasks
 from marketplace.tasks import submissions as submission_tasks
@@ -15,7 +16,7 @@ from marketplace.tasks import submissions as submission_tasks
 brokering_cli = AppGroup("brokering", help="Brokering: expiry and reminders, due follow-ups, ratings, alerts.")
 SWEEP_TASKS = (brokering_tasks.expire_and_remind, brokering_tasks.followups_due, brokering_tasks.request_ratings,
                matching_tasks.rank_unranked, alert_tasks.run, notification_tasks.send_pending_email,
-               submission_tasks.prune_keys)
+               submission_tasks.prune_keys, import_tasks.resume_stalled)
 
 
 @brokering_cli.command("sweep")
@@ -25,7 +26,7 @@ def sweep(to_queue: bool) -> None:
     """Expire unanswered introduction requests and remind those about to expire, notify due follow-ups,
     request follow-up ratings, rank open needs left without suggestions (their job lost with the queue), run
     saved-search alerts (immediate, and daily digests that are due) and send
-    the e-mails waiting, and forget old submission keys. Run it from cron (e.g. every 15 minutes); daily digests go out once a day."""
+    the e-mails waiting, forget old submission keys and resume imports whose worker is gone. Run it from cron (e.g. every 15 minutes); daily digests go out once a day."""
     if to_queue:
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("REDIS_URL is not set: run the sweep without --queue.")
@@ -44,3 +45,4 @@ def sweep(to_queue: bool) -> None:
     mailed = notification_tasks.send_pending_email()
     click.echo(f"sent {mailed['sent']} e-mails ({mailed['failed']} failed)")
     click.echo(f"deleted {submission_tasks.prune_keys()['submission_keys_pruned']} old submission keys")
+    click.echo(f"resumed {import_tasks.resume_stalled()['import_runs_resumed']} interrupted imports")

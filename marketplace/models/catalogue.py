@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        Numeric, String, Table, Text)
+                        Numeric, String, Table, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, bilingual, utcnow
@@ -154,6 +154,11 @@ class PatentDetail(Base):
         # The funnel pages one stage at a time, best score first: the index serves the filter, the order and
         # the paging without sorting the stage's 100,000+ patents.
         Index("ix_patent_details_stage_score", "curation_stage", "value_score", "offer_id"),
+        # The same order as the funnel asks for it, unscored last: PostgreSQL reads the index above backwards as
+        # "scores descending, NULLs first" and so sorted the whole stage for every page (SQLite has NULLs last in
+        # a descending read already, and no NULLS LAST in an index).
+        Index("ix_patent_details_stage_score_desc", "curation_stage", text("value_score DESC NULLS LAST"),
+              text("offer_id DESC")).ddl_if(dialect="postgresql"),
     )
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)

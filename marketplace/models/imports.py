@@ -28,14 +28,16 @@ class ImportRun(Base, TimestampMixin):
     locale: Mapped[str] = mapped_column(String(8), default="zh")
     status: Mapped[str] = mapped_column(String(16), default="queued")
     active_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The upload (up to 16 MB) and the id lists (100,000 ids for a large patent file) load only when read: the run
+    # page polls the run every few seconds, and each chunk of the job reads it.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     weights: Mapped[dict | None] = mapped_column(JSON)
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
     created_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_ids: Mapped[list] = mapped_column(JSON, default=list)
-    updated_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_ids: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
+    updated_ids: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
     skipped_rows: Mapped[list] = mapped_column(JSON, default=list)
     row_errors: Mapped[list] = mapped_column(JSON, default=list)  # [[row, column key, message], ...]
     message: Mapped[str | None] = mapped_column(Text)

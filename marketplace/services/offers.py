@@ -172,6 +172,23 @@ def _check_patent_unique(user, number: str | None, offer_id: int | None, errors:
         errors["application_number"] = patent_number_taken_message(user, existing)
 
 
+def build_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
+    """A new draft offer from form data without an NDA, added to the session but not flushed, so that a bulk
+    import flushes many at once. The caller has checked the patent number against the listed ones (a number
+    listed meanwhile fails at the flush on the unique key)."""
+    access.require_member(user, organization_id)
+    if kind not in OFFER_KINDS:
+        raise ValidationFailed(_l("Unknown offer kind."), field_errors={"kind": _l("Unknown offer kind.")})
+    values, errors, patent, financial = clean_offer(data, kind)
+    if errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
+    offer = Offer(organization_id=organization_id, kind=kind, status="draft",
+                  created_by_id=getattr(user, "id", None))
+    _apply(offer, values, patent, financial)
+    db.session.add(offer)
+    return offer
+
+
 def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
     """Create a draft offer of ``kind`` for an organisation the user belongs to."""
     access.require_member(user, organization_id)

@@ -148,3 +148,23 @@ def test_ipc_filter_matches_class_prefixes_in_sql(make, app):
         assert ids("6/") == set()  # a prefix, not any part of a class
         assert ids("%") == set() and ids("X%_") == {odd}  # wildcards are literal
         assert ids("") == {a61, c12, odd}
+
+
+def test_the_importing_organisation_is_indexed_from_its_own_row_whatever_it_holds(make, app):
+    """The university that imported 100,000 patents is reindexed at each change of its row: its search document
+    reads no offer (no query once the row is loaded) and its pinyin comes from its name alone."""
+    from marketplace.models import Organization
+    from marketplace.search_index import organization_document
+
+    org = make.org("university", name="核酸大学")
+    documents = []
+    for holding in (0, 6):
+        for n in range(holding):
+            patent(make, app, org, title_zh=f"一种基因测序方法{n}")
+        with app.app_context():
+            row = db.session.get(Organization, org)
+            with counted_queries(app) as statements:
+                documents.append(organization_document(row))
+            assert statements == []
+    assert documents[0] == documents[1]
+    assert "hesuandaxue" in documents[1]["pinyin"] and "jiyin" not in documents[1]["pinyin"]

@@ -1,5 +1,6 @@
 """Applying imported rows: each row creates or updates one offer, patent or need through the form
-services, in the organisation it names, all rows or none."""
+services, in the organisation it names. Every row is checked first (``check_table``, nothing written), then
+applied (``import_rows``, a slice of the rows at a time when the caller commits in chunks)."""
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,7 @@ from marketplace.identifiers import is_valid_patent_number, normalise_patent_num
 from marketplace.models import Field, Need, Offer, Organization, PatentDetail
 from marketplace.models.catalogue import OFFER_KINDS
 from marketplace.models.needs import NEED_KINDS
-from marketplace.services import access
+from marketplace.services import access, confidentiality
 from marketplace.services import needs as need_service
 from marketplace.services import offers as offer_service
 from marketplace.services.errors import DomainError, PermissionDenied, ValidationFailed
@@ -25,6 +26,7 @@ from marketplace.services.patent_value import indicators_of, value_score
 
 OFFER_IMPORT_KINDS = tuple(k for k in OFFER_KINDS if k != "patent")
 PROGRESS_EVERY = 50  # rows between two progress reports
+CHECK_ROWS = 2000  # rows checked per round of lookups (bounded memory for a file of 100,000 rows)
 _IN_BATCH = 500  # values per IN (...) lookup
 
 
@@ -152,7 +154,8 @@ def _patent_number(data: dict) -> str | None:
 
 
 def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: int, seen: dict,
-                      weights: dict | None, result: ImportResult, lookups: _Lookups) -> list[RowError]:
+                      weights: dict | None, result: ImportResult, lookups: _Lookups,
+                      write: bool = True) -> list[RowError]:
     key = import_key_for(organization_id, f"offer:{kind}", data)
     key_column = "external_id" if data.get("external_id") else "title_zh"
     if key in seen:
@@ -176,10 +179,19 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
         return [RowError(row, "kind", _l("An earlier import of this record has another kind; the kind cannot "
                                          "change."))]
     if existing is not None and not access.can_edit_offer(user, existing):
-        result.skipped_rows.append(row)
+        if write:
+            result.skipped_rows.append(row)
         return []
+    if not write:
+        _, errors, _, _ = offer_service.clean_offer(data, kind)
+        confidentiality.nda_from_form(data, errors)
+        return [RowError(row, column, message) for column, message in errors.items()]
     try:
-        if existing is None:
+        if existing is None and not _has_nda(data):
+            # built now, flushed with the rest of the slice: one batch of INSERTs instead of one per row
+            offer = offer_service.build_offer(user, organization_id, kind, data)
+            result.created += 1
+        elif existing is None:
             offer = offer_service.create_offer(user, organization_id, kind, data)
             result.created += 1
         else:
@@ -187,16 +199,21 @@ def _import_offer_row(user, row: int, data: dict, kind: str, organization_id: in
             result.updated += 1
     except DomainError as exc:
         return _errors_to_rows(row, exc, key_column)
-    # the service flushed (so the id is known); the key and score go out with the next row's flush
+    # the key and score go out with the next flush
     offer.import_key = key
     if kind == "patent":
         _score_patent(offer, weights)
-    (result.created_ids if existing is None else result.updated_ids).append(offer.id)
+    # a built offer has no id before the slice's flush: ``import_rows`` turns it into its id then
+    (result.created_ids if existing is None else result.updated_ids).append(offer.id or offer)
     return []
 
 
+def _has_nda(data: dict) -> bool:
+    return "nda_text_zh" in data or "nda_text_en" in data
+
+
 def _import_need_row(user, row: int, data: dict, kind: str, organization_id: int, seen: dict,
-                     result: ImportResult, lookups: _Lookups) -> list[RowError]:
+                     result: ImportResult, lookups: _Lookups, write: bool = True) -> list[RowError]:
     key = import_key_for(organization_id, f"need:{kind}", data)
     key_column = "external_id" if data.get("external_id") else "title_zh"
     if key in seen:
@@ -206,6 +223,10 @@ def _import_need_row(user, row: int, data: dict, kind: str, organization_id: int
     if existing is not None and existing.kind != kind:
         return [RowError(row, "kind", _l("An earlier import of this record has another kind; the kind cannot "
                                          "change."))]
+    if not write:
+        _, errors = need_service.clean_need(data)
+        confidentiality.nda_from_form(data, errors)
+        return [RowError(row, column, message) for column, message in errors.items()]
     try:
         if existing is None:
             need = need_service.create_need(user, organization_id, kind, data, publish=True)
@@ -241,28 +262,19 @@ def _field_errors_only(entity: str, row: int, data: dict, kind: str | None) -> l
     return [RowError(row, column, message) for column, message in errors.items() if column != "kind"]
 
 
-def import_table(user, entity: str, table: ImportTable, *, organization_id: int | None = None,
-                 weights: dict | None = None, progress: Callable[[int, int], None] | None = None,
-                 time_limit_seconds: float | None = None) -> ImportResult:
-    """Create or update one record per row, all or nothing.
-
-    Members import into their own organisations (``organization_id`` from the form, or a row's org_uscc /
-    organization_id column naming one of them); staff into any. Offers and patents arrive as drafts, needs
-    open (as the form posts them); imported patents start in the curation funnel as 'screened' with a value
-    score computed with ``weights`` (default weights when None). Raises ImportRejected listing every problem
-    of every invalid row; the caller's unit of work then rolls back whatever earlier rows flushed.
-    ``progress(rows done, rows total)`` is called every few rows; past ``time_limit_seconds`` the import stops
-    with ``ImportTimedOut``.
-    """
+def _require_importer(user, entity: str) -> None:
     if entity not in IMPORT_ENTITIES:
         raise ValidationFailed(_l("Unknown import type."))
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(_l("Log in to import."))
-    deadline = time.monotonic() + time_limit_seconds if time_limit_seconds is not None else None
-    lookups = _load_organizations(table.rows)
+
+
+def _prepare(user, entity: str, rows: list[tuple[int, dict]], organization_id: int | None) -> tuple[list, _Lookups]:
+    """Each row with its organisation, kind and early problems, and the lookups the rows need."""
+    lookups = _load_organizations(rows)
     planned = []
     keys, numbers = [], []
-    for row, data in table.rows:
+    for row, data in rows:
         org_id, org_error = _resolve_organization(user, data, organization_id, lookups)
         kind, kind_error = _row_kind(entity, data)
         planned.append((row, data, org_id, kind, [e for e in (org_error, kind_error) if e is not None]))
@@ -271,43 +283,106 @@ def import_table(user, entity: str, table: ImportTable, *, organization_id: int 
             if kind == "patent" and _patent_number(data):
                 numbers.append(_patent_number(data))
     _load_records(lookups, entity, keys, numbers)
-    db.session.info[offer_service.FIELDS_BY_CODE] = {f.code: f for f in db.session.scalars(select(Field))}
-    try:
-        return _apply_rows(user, entity, planned, lookups, weights, progress, deadline, time_limit_seconds)
-    finally:
-        db.session.info.pop(offer_service.FIELDS_BY_CODE, None)
+    return planned, lookups
 
 
-def _apply_rows(user, entity: str, planned: list, lookups: _Lookups, weights: dict | None, progress,
-                deadline: float | None, time_limit_seconds: float | None) -> ImportResult:
-    result = ImportResult(entity=entity)
+def _check_deadline(deadline: float | None, time_limit_seconds: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise ImportTimedOut(_l("The import took longer than %(n)d seconds and was stopped; nothing was "
+                                "imported. Split the file into smaller files.", n=int(time_limit_seconds or 0)))
+
+
+def check_table(user, entity: str, table: ImportTable, *, organization_id: int | None = None,
+                deadline: float | None = None, time_limit_seconds: float | None = None) -> None:
+    """Check every row as the import would, writing nothing: raises ImportRejected listing every problem of
+    every invalid row (bad values, unknown organisations, rows repeating another, patents listed elsewhere).
+
+    Rows are looked up ``CHECK_ROWS`` at a time, so memory stays bounded for a file of 100,000 rows.
+    ``deadline`` is a ``time.monotonic()`` instant past which ``ImportTimedOut`` is raised."""
+    _require_importer(user, entity)
     problems: list[RowError] = []
     seen: dict = {}
-    total = len(planned)
-    for done, (row, data, org_id, kind, row_problems) in enumerate(planned, start=1):
-        if deadline is not None and time.monotonic() > deadline:
-            raise ImportTimedOut(_l("The import took longer than %(n)d seconds and was stopped; nothing was "
-                                    "imported. Split the file into smaller files.", n=int(time_limit_seconds)))
-        # each row flushes once when it is done; the services' lookups in between need not flush first
-        with db.session.no_autoflush:
-            if row_problems:
-                for problem in row_problems:
-                    problem.row = row
-                problems.extend(row_problems)
-                problems.extend(_field_errors_only(entity, row, data, kind))
-            elif entity == "needs":
-                problems.extend(_import_need_row(user, row, data, kind, org_id, seen, result, lookups))
-            else:
-                problems.extend(_import_offer_row(user, row, data, kind, org_id, seen, weights, result, lookups))
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-            progress(done, total)
-    if not problems:
-        db.session.flush()  # the last row's key: a clash with another import shows here, inside the import
+    scratch = ImportResult(entity=entity)
+    db.session.info[offer_service.FIELDS_BY_CODE] = {f.code: f for f in db.session.scalars(select(Field))}
+    try:
+        for start in range(0, len(table.rows), CHECK_ROWS):
+            planned, lookups = _prepare(user, entity, table.rows[start:start + CHECK_ROWS], organization_id)
+            for row, data, org_id, kind, row_problems in planned:
+                _check_deadline(deadline, time_limit_seconds)
+                problems.extend(_row_problems(user, entity, row, data, org_id, kind, row_problems, seen, None,
+                                              scratch, lookups, write=False))
+    finally:
+        db.session.info.pop(offer_service.FIELDS_BY_CODE, None)
     if problems:
         problems.sort(key=lambda e: e.row)  # stable: a row's problems keep their column order
         raise ImportRejected(_l("Nothing was imported: %(n)d problems in %(r)d rows. Correct them and import the "
                                 "file again.", n=len(problems), r=len({e.row for e in problems})), problems)
+
+
+def import_rows(user, entity: str, table: ImportTable, start: int = 0, stop: int | None = None, *,
+                organization_id: int | None = None, weights: dict | None = None,
+                progress: Callable[[int, int], None] | None = None, deadline: float | None = None,
+                time_limit_seconds: float | None = None) -> ImportResult:
+    """Create or update one record per row of ``table.rows[start:stop]`` (already checked by ``check_table``),
+    all of them or none: a problem found now (another import saved the same patent meanwhile) raises
+    ImportRejected and the caller's unit of work rolls the slice back.
+
+    Members import into their own organisations (``organization_id`` from the form, or a row's org_uscc /
+    organization_id column naming one of them); staff into any. Offers and patents arrive as drafts, needs
+    open (as the form posts them); imported patents start in the curation funnel as 'screened' with a value
+    score computed with ``weights`` (default weights when None). ``progress(rows done, rows total)`` is called
+    every few rows, counting from the start of the table."""
+    _require_importer(user, entity)
+    stop = len(table.rows) if stop is None else min(stop, len(table.rows))
+    planned, lookups = _prepare(user, entity, table.rows[start:stop], organization_id)
+    db.session.info[offer_service.FIELDS_BY_CODE] = {f.code: f for f in db.session.scalars(select(Field))}
+    result = ImportResult(entity=entity)
+    problems: list[RowError] = []
+    seen: dict = {}
+    total = len(table.rows)
+    try:
+        for done, (row, data, org_id, kind, row_problems) in enumerate(planned, start=start + 1):
+            _check_deadline(deadline, time_limit_seconds)
+            # each row flushes once when it is done; the services' lookups in between need not flush first
+            with db.session.no_autoflush:
+                problems.extend(_row_problems(user, entity, row, data, org_id, kind, row_problems, seen, weights,
+                                              result, lookups, write=True))
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                progress(done, total)
+    finally:
+        db.session.info.pop(offer_service.FIELDS_BY_CODE, None)
+    if not problems:
+        db.session.flush()  # the built offers and the last keys: a clash with another import shows here
+        result.created_ids = [r if isinstance(r, int) else r.id for r in result.created_ids]
+    if problems:
+        problems.sort(key=lambda e: e.row)
+        raise ImportRejected(_l("Nothing was imported: %(n)d problems in %(r)d rows. Correct them and import the "
+                                "file again.", n=len(problems), r=len({e.row for e in problems})), problems)
     return result
+
+
+def import_table(user, entity: str, table: ImportTable, *, organization_id: int | None = None,
+                 weights: dict | None = None, progress: Callable[[int, int], None] | None = None,
+                 time_limit_seconds: float | None = None) -> ImportResult:
+    """Check every row, then import them all in the caller's unit of work: all or nothing (see ``check_table``
+    and ``import_rows``). Past ``time_limit_seconds`` the import stops with ``ImportTimedOut``."""
+    deadline = time.monotonic() + time_limit_seconds if time_limit_seconds is not None else None
+    check_table(user, entity, table, organization_id=organization_id, deadline=deadline,
+                time_limit_seconds=time_limit_seconds)
+    return import_rows(user, entity, table, organization_id=organization_id, weights=weights, progress=progress,
+                       deadline=deadline, time_limit_seconds=time_limit_seconds)
+
+
+def _row_problems(user, entity: str, row: int, data: dict, org_id: int | None, kind: str | None,
+                  row_problems: list[RowError], seen: dict, weights: dict | None, result: ImportResult,
+                  lookups: _Lookups, *, write: bool) -> list[RowError]:
+    if row_problems:
+        for problem in row_problems:
+            problem.row = row
+        return row_problems + _field_errors_only(entity, row, data, kind)
+    if entity == "needs":
+        return _import_need_row(user, row, data, kind, org_id, seen, result, lookups, write)
+    return _import_offer_row(user, row, data, kind, org_id, seen, weights, result, lookups, write)
 
 
 def default_organization_for(user, chosen: str | int | None) -> int | None:
