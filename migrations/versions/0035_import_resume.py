@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0035_import_resume"
-down_revision = "0028_page_indexes"
+down_revision = "0033_need_embeddings"
 branch_labels = None
 depends_on = None
 
