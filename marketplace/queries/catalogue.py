@@ -106,7 +106,7 @@ def list_offers(viewer, *, q: str = "", filters: dict | None = None, status: str
 
 def _from_index(viewer, q, filters, sort, facets, highlight, page, per_page) -> OfferListing:
     query = SearchQuery(q=q, filters={"status": ["published"], **filters}, sort=list(OFFER_SORTS[sort]), page=page,
-                        per_page=per_page, highlight=highlight)
+                        per_page=per_page, highlight=highlight, retrieve=())  # rows come from the database
     # Facet counts cost most of a listing and are the same on every page and in every order: kept a while for
     # everyone holding the same visibility tokens (page_cache.keep), asked with the hits when not kept.
     parts = {"q": q, "filters": filters, "facets": list(facets),
