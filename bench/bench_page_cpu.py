@@ -96,7 +96,7 @@ def measure(args) -> dict:
         if profiler is not None:
             import pstats
             profiler.disable()
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(args.sort).print_stats(45)
         results[page] = {"cpu_ms": round(cpu * 1000 / len(paths), 2), "sql": round(statements[0] / len(paths), 1),
                          "status": statuses}
     return results
@@ -116,7 +116,7 @@ def run_child(checkout: Path, args, instance: Path) -> dict:
         script.write_bytes(Path(__file__).read_bytes())
     env = {**os.environ, **environment(Path(args.db).resolve(), instance), "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, str(script), "--child", "--db", args.db, "--requests", str(args.requests),
-               "--pages", args.pages, "--profile", args.profile]
+               "--pages", args.pages, "--profile", args.profile, "--sort", args.sort]
     done = subprocess.run(command, cwd=checkout, env=env, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="requests per page")
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--profile", default="", help="print a cProfile of this page (this checkout only)")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (cumulative, tottime)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -5,6 +5,7 @@ from the database and keeps its output (top pairings per open need) in ``match_s
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -222,11 +223,13 @@ def _by_need_side(feedback):
     return or_(_by_member(feedback), _by_broker(feedback))
 
 
+@functools.cache
 def _dismissed():
     """SQL, correlated to ``MatchSuggestion``: the need side's latest verdict on the pairing is "dismissed".
 
     A later acceptance (or signature) by the need side brings the pairing back; verdicts from anybody else
-    (e.g. an offer-side member closing an introduction) do not hide it.
+    (e.g. an offer-side member closing an introduction) do not hide it. The clause depends on nothing of the
+    request: built once (its construction cost more than the query on a need's page).
     """
     dismissal, later = aliased(MatchFeedback), aliased(MatchFeedback)
     overruled = select(later.id).where(later.need_id == dismissal.need_id,
@@ -252,11 +255,14 @@ def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_rea
     groups: dict[int, list] = {}
     for suggestion in db.session.scalars(query):
         groups.setdefault(suggestion.rank, []).append(suggestion)
+    kept = list(groups.values())[:limit]
+    # One pass for every group: the rows the reasons name and the need's view are worked out once per page.
+    shown = iter(match_reasons.shown(user, [s for members in kept for s in members]))
     items = []
-    for members in list(groups.values())[:limit]:
-        shown = match_reasons.shown(user, members)
-        lead = shown[0]  # a hidden or dismissed leader gives way to its best remaining variant
-        lead.similar = shown[1:]
+    for members in kept:
+        group = [next(shown) for _ in members]
+        lead = group[0]  # a hidden or dismissed leader gives way to its best remaining variant
+        lead.similar = group[1:]
         items.append(lead)
     return items
 

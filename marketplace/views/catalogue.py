@@ -103,7 +103,7 @@ def batch(number: int):
 
 
 @bp.route("/<int:offer_id>")
-@page_cache.anonymous_page
+@page_cache.anonymous_page(item=True)
 def detail(offer_id: int):
     try:
         offer = catalogue_q.get_offer(current_user, offer_id, for_page=True)
