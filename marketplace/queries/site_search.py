@@ -40,4 +40,4 @@ def search_site(viewer, scope: str, *, q: str, filters: dict[str, list[str]], pa
     result, *other_results = search_index.search_many(searches, viewer)
     totals = {scope: result.total, **{other: found.total for other, found in zip(others, other_results)}}
     counts = {name: totals[name] for name in SCOPES}
-    return SiteSearch(result, rows_for_hits(viewer, scope, result.hits), counts)
+    return SiteSearch(result, rows_for_hits(viewer, scope, result.hits, lean=True), counts)
