@@ -256,14 +256,12 @@ def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_rea
     for suggestion in db.session.scalars(query):
         groups.setdefault(suggestion.rank, []).append(suggestion)
     kept = list(groups.values())[:limit]
-    # One pass for every group: the rows the reasons name and the need's view are worked out once per page.
-    shown = iter(match_reasons.shown(user, [s for members in kept for s in members]))
-    items = []
-    for members in kept:
-        group = [next(shown) for _ in members]
-        lead = group[0]  # a hidden or dismissed leader gives way to its best remaining variant
-        lead.similar = group[1:]
-        items.append(lead)
+    # A hidden or dismissed leader gives way to its best remaining variant (the query left them out). Only the
+    # leaders' reasons are read (variants are listed by name), all in one pass: the rows the reasons name and
+    # the need's view are worked out once per page.
+    items = match_reasons.shown(user, [members[0] for members in kept])
+    for lead, members in zip(items, kept):
+        lead.similar = [match_reasons.ShownMatch(variant, []) for variant in members[1:]]
     return items
 
 
