@@ -10,10 +10,9 @@ from marketplace.services import access
 
 
 def _offers(viewer, lean: bool):
-    options = (selectinload(Offer.organization),)
+    options = (selectinload(Offer.organization), selectinload(Offer.batch))
     if not lean:
-        options += (selectinload(Offer.batch), selectinload(Offer.fields), selectinload(Offer.patent),
-                    selectinload(Offer.financial))
+        options += (selectinload(Offer.fields), selectinload(Offer.patent), selectinload(Offer.financial))
     return Offer, access.offer_visibility_clause(viewer), options
 
 
@@ -32,8 +31,8 @@ SOURCES = {"offers": _offers, "needs": _needs, "organizations": _organizations}
 def rows_for_hits(viewer, index_name: str, hits, *, lean: bool = False) -> list[tuple]:
     """``(row, highlights)`` for each hit of ``index_name``, in the hits' order.
 
-    ``lean``: only the organisation is loaded with each row (a search result shows the title, a snippet and who
-    posted it); otherwise also what a catalogue card shows (batch, fields, patent and financial details).
+    ``lean``: only the organisation (and an offer's batch) is loaded with each row, what a page's list of results
+    shows; otherwise also the fields and the patent and financial details (the API's representations).
 
     Rows the viewer may not see, or that are gone, are dropped: the index may lag behind the database, and the
     visibility rule of the database is the one that counts.
