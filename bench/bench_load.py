@@ -412,8 +412,9 @@ def main() -> None:
                 settle(url)
                 r = results[server][name] = run_wrk(wrk, url, paths, args.duration, args.connections, args.threads,
                                                     workdir)
+                kinds = ", ".join(f"{k} {r[k]}" for k in ("connect", "read", "write", "status", "timeout") if r[k])
                 print(f"  {server:<9} {name:<10} {r['rps']:8.1f} req/s  p99 {r['p99'] / 1000:7.1f} ms  "
-                      f"errors {r['errors']}", flush=True)
+                      f"errors {r['errors']}{f' ({kinds})' if kinds else ''}", flush=True)
         report(results)
         print(f"total time {time.perf_counter() - started:.0f}s; logs in {workdir}")
     finally:
