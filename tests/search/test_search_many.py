@@ -87,3 +87,14 @@ def test_ping_is_false_when_meilisearch_cannot_be_reached():
 
     backend = create_backend(meili_url=f"http://127.0.0.1:{free_port()}", request_timeout=0.5)
     assert backend.ping() is False
+
+
+def test_ping_is_false_when_the_embedded_database_cannot_be_reached():
+    from search import create_backend
+    from search.testing import free_port
+
+    backend = create_backend(database_url=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
+    try:
+        assert backend.ping() is False
+    finally:
+        backend.close()
