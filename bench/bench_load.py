@@ -7,7 +7,7 @@
                                                           # (--stack sqlite: --db is the SQLite file's path)
 
 Needs `wrk` (Debian: `apt-get install -y wrk`); the PostgreSQL stack also PostgreSQL (--pg-url, default the
-local server), Redis on 127.0.0.1:6379 (database 13 is used and emptied) and a Meilisearch binary
+local server), Redis on 127.0.0.1:6379 (database 13, or --redis-db, is used and emptied) and a Meilisearch binary
 (`make meilisearch`).
 
 Seeds a scratch database with the demo data plus synthetic offers and needs (bulk inserts), indexes them
@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = "redis://127.0.0.1:6379/{db}"  # --redis-db (default 13) is used and emptied
 N_OFFERS, N_NEEDS = 10_000, 2_000
 VARIANTS = [("便携式", "Portable"), ("智能", "Smart"), ("高精度", "High-precision"), ("低成本", "Low-cost"),
             ("模块化", "Modular"), ("国产", "Domestic"), ("快速", "Rapid"), ("远程", "Remote"),
@@ -75,7 +75,7 @@ def requirements(args) -> str:
         sys.exit("no Meilisearch binary: run `make meilisearch` (or set MEILI_BIN).")
     import redis
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        redis.Redis.from_url(REDIS_URL.format(db=args.redis_db), socket_connect_timeout=3).ping()
     except redis.exceptions.ConnectionError:
         sys.exit("no Redis on 127.0.0.1:6379")
     return wrk
@@ -336,6 +336,7 @@ def main() -> None:
     parser.add_argument("--gunicorn-threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py)")
     parser.add_argument("--cache-ttl", type=int, default=None, help="PAGE_CACHE_TTL seconds (default: the config's)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the PAGE_CACHE=off server")
+    parser.add_argument("--redis-db", type=int, default=13, help="Redis database number (emptied before and after)")
     parser.add_argument("--only", default="", help="comma-separated subset of: healthz,home,catalogue,search,offer,need")
     args = parser.parse_args()
     wrk = requirements(args)
@@ -350,16 +351,17 @@ def main() -> None:
         "GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning",
     }
     admin = stop_meili = None
+    redis_url = REDIS_URL.format(db=args.redis_db)
     if args.stack == "pg":
         args.db = args.db or f"tb_bench_{os.getpid()}"
         admin = admin_connection(args.pg_url)
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (args.db,)).fetchone():
             admin.execute(f'CREATE DATABASE "{args.db}"')
         import redis
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        redis.Redis.from_url(redis_url).flushdb()
         meili_url, meili_key, stop_meili = start_meilisearch(workdir / "meili")
         env.update({"DATABASE_URL": make_url(args.pg_url).set(database=args.db).render_as_string(hide_password=False),
-                    "MEILI_URL": meili_url, "MEILI_MASTER_KEY": meili_key, "REDIS_URL": REDIS_URL})
+                    "MEILI_URL": meili_url, "MEILI_MASTER_KEY": meili_key, "REDIS_URL": redis_url})
     else:
         path = Path(args.db or workdir / "bench.sqlite").resolve()
         args.db = str(path)
@@ -410,8 +412,9 @@ def main() -> None:
                 settle(url)
                 r = results[server][name] = run_wrk(wrk, url, paths, args.duration, args.connections, args.threads,
                                                     workdir)
+                kinds = ", ".join(f"{k} {r[k]}" for k in ("connect", "read", "write", "status", "timeout") if r[k])
                 print(f"  {server:<9} {name:<10} {r['rps']:8.1f} req/s  p99 {r['p99'] / 1000:7.1f} ms  "
-                      f"errors {r['errors']}", flush=True)
+                      f"errors {r['errors']}{f' ({kinds})' if kinds else ''}", flush=True)
         report(results)
         print(f"total time {time.perf_counter() - started:.0f}s; logs in {workdir}")
     finally:
@@ -423,7 +426,7 @@ def main() -> None:
             stop_meili()
         if admin is not None:
             import redis
-            redis.Redis.from_url(REDIS_URL).flushdb()
+            redis.Redis.from_url(redis_url).flushdb()
             if not args.keep:
                 admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
             admin.close()

@@ -126,6 +126,9 @@ class BaseConfig:
     # through Redis when REDIS_URL is set (marketplace/page_cache.py); PAGE_CACHE=off serves every page fresh.
     PAGE_CACHE = "on"
     PAGE_CACHE_TTL = 5
+    # An offer's or a need's page: a change empties the cache in every worker at once (the generation stamp), so
+    # this bounds only what the commit listener cannot see.
+    PAGE_CACHE_ITEM_TTL = 60
     PAGE_CACHE_FRAGMENT_TTL = 30  # parts shared by many pages (the catalogue's facet counts), also emptied on a change
     # The words behind "did you mean" are written to INSTANCE_DIR for the other workers (queries/search_help.py).
     SEARCH_VOCABULARY_SHARED = True
@@ -239,6 +242,7 @@ ENV_OVERRIDES = {
     "REDIS_URL": "REDIS_URL",
     "PAGE_CACHE": "PAGE_CACHE",
     "PAGE_CACHE_TTL": "PAGE_CACHE_TTL",
+    "PAGE_CACHE_ITEM_TTL": "PAGE_CACHE_ITEM_TTL",
     "MAIL_SERVER": "MAIL_SERVER",
     "MAIL_PORT": "MAIL_PORT",
     "MAIL_USERNAME": "MAIL_USERNAME",

@@ -8,8 +8,11 @@ placeholder and each visitor gets their own token when the page is served again.
 
 Storage: Redis (``REDIS_URL``) so every gunicorn worker shares one copy, else this process's memory (a
 bounded dict). A commit that changed what the pages show (offers, needs, organisations, batches, matches…)
-invalidates every page at once: Redis keeps a generation number that is part of each key; the memory store is
-simply emptied (other processes then show their copy until it expires, ``PAGE_CACHE_TTL`` seconds at most).
+invalidates every page at once: a generation stamp is part of each key, kept in Redis, or without Redis in a
+small file of ``INSTANCE_DIR`` that every worker of the machine reads (``page-cache.generation``; the memory
+store of the process that committed is also emptied). So the pages of one offer or need can be kept longer
+(``PAGE_CACHE_ITEM_TTL``) than the lists (``PAGE_CACHE_TTL``): a change shows at once in every worker; the TTL
+only bounds what the listener cannot see (bulk statements, another machine without Redis).
 Redis unreachable: pages are served uncached (never an error), and Redis is tried again after a pause.
 
 ``PAGE_CACHE`` (``on`` / ``off``) switches it; tests run with it off except the ones that test it.
@@ -20,9 +23,12 @@ import functools
 import hashlib
 import json
 import logging
+import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 from flask import Response, current_app, g, has_app_context, make_response, request, session
 from flask.signals import message_flashed
@@ -37,22 +43,25 @@ log = logging.getLogger(__name__)
 CSRF_PLACEHOLDER = "\x00tb-csrf-token\x00"  # never in a page: NUL bytes are refused on input
 HEADER = "X-Page-Cache"  # hit / miss / bypass, for the benchmark and the tests
 GENERATION_KEY = "tb:page:generation"
+GENERATION_FILE = "page-cache.generation"  # in INSTANCE_DIR: the stamp shared by the workers without Redis
 MEMORY_LIMIT = 2000  # pages kept per process without Redis (oldest dropped first)
 REDIS_RETRY_SECONDS = 30  # after a Redis error, serve uncached for this long before trying again
 REDIS_TIMEOUT_SECONDS = 0.2
 EXTENSION = "tb_page_cache"
 # Rows whose change shows on cached pages: a commit touching one of these tables empties the cache.
 SHOWN_TABLES = frozenset({"offers", "needs", "organizations", "batches", "patent_details", "financial_details",
-                          "match_suggestions", "fields"})
+                          "match_suggestions", "match_feedback", "fields", "stored_files", "nda_terms"})
 
 
 # --- stores -----------------------------------------------------------------------------------------------
 
 class MemoryStore:
-    """Pages of this process, each with its expiry (monotonic clock), at most ``limit`` of them."""
+    """Pages of this process, each with its expiry (monotonic clock), at most ``limit`` of them; with
+    ``stamp_path``, under a generation stamp that an invalidation in any process of the machine renews."""
 
-    def __init__(self, limit: int = MEMORY_LIMIT) -> None:
+    def __init__(self, limit: int = MEMORY_LIMIT, stamp_path: Path | None = None) -> None:
         self.limit = limit
+        self.stamp_path = stamp_path
         self.clock = time.monotonic  # tests move time by hand
         self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
@@ -77,12 +86,24 @@ class MemoryStore:
                 self._pages.popitem(last=False)
 
     def generation(self) -> str:
-        return ""
+        """The stamp the other workers renew on a change ("" without a stamp file: this process only)."""
+        if self.stamp_path is None:
+            return ""
+        try:
+            return self.stamp_path.read_text() or "0"
+        except FileNotFoundError:
+            return "0"
 
     def invalidate(self) -> None:
-        """Forget every page."""
+        """Forget every page: this process's at once, the other workers' through a new stamp."""
         with self._lock:
             self._pages.clear()
+        if self.stamp_path is not None:
+            # A random stamp needs no lock between workers; the rename makes it appear whole.
+            self.stamp_path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.stamp_path.with_name(f"{self.stamp_path.name}.{os.getpid()}.{threading.get_ident()}")
+            partial.write_text(secrets.token_hex(8))
+            os.replace(partial, self.stamp_path)
 
 
 class RedisStore:
@@ -111,9 +132,12 @@ class PageCache:
 
     def __init__(self, app) -> None:
         self.ttl = int(app.config.get("PAGE_CACHE_TTL") or 0)
+        self.item_ttl = int(app.config.get("PAGE_CACHE_ITEM_TTL") or self.ttl)
         self.enabled = _flag(app.config.get("PAGE_CACHE", "on")) and self.ttl > 0
         url = app.config.get("REDIS_URL")
-        self.store = RedisStore(url) if url else MemoryStore()
+        instance = app.config.get("INSTANCE_DIR")
+        self.store = RedisStore(url) if url else MemoryStore(stamp_path=Path(instance) / GENERATION_FILE
+                                                            if instance else None)
         self._redis_down_until = 0.0
 
     def _call(self, fn, *args):
@@ -138,8 +162,8 @@ class PageCache:
     def get(self, key: str) -> bytes | None:
         return self._call(self.store.get, key)
 
-    def set(self, key: str, value: bytes) -> None:
-        self._call(self.store.set, key, value, self.ttl)
+    def set(self, key: str, value: bytes, ttl: int | None = None) -> None:
+        self._call(self.store.set, key, value, ttl or self.ttl)
 
     def invalidate(self) -> None:
         self._call(self.store.invalidate)
@@ -201,8 +225,14 @@ def _replay(stored: bytes) -> Response:
     return response
 
 
-def anonymous_page(view):
-    """Serve the view's page from the cache to visitors who are not logged in (see the module's docstring)."""
+def anonymous_page(view=None, *, item: bool = False):
+    """Serve the view's page from the cache to visitors who are not logged in (see the module's docstring).
+
+    ``@anonymous_page(item=True)``: the page of one offer or need, kept ``PAGE_CACHE_ITEM_TTL`` seconds (a
+    crowd spreads over many such pages, so each is asked for less often than a list)."""
+    if view is None:
+        return functools.partial(anonymous_page, item=item)
+
     @functools.wraps(view)
     def cached_view(*args, **kwargs):
         cache = _cache()
@@ -216,7 +246,7 @@ def anonymous_page(view):
         if key and not g.get("page_cache_skip") and not session.get("_flashes"):
             value = _serialise(response)
             if value is not None:
-                cache.set(key, value)
+                cache.set(key, value, cache.item_ttl if item else None)
         response.headers[HEADER] = "miss"
         return response
     return cached_view

@@ -82,6 +82,14 @@ def backend():
     return ext["tb_search"]
 
 
+def reachable() -> bool:
+    """Whether the search backend answers now (one cheap call: the anonymous ``/healthz``); never raises."""
+    try:
+        return bool(backend().ping())
+    except Exception:  # noqa: BLE001 (a broken or unreachable backend is "not reachable")
+        return False
+
+
 def reset_for_tests() -> None:
     """Drop and recreate every index (test isolation)."""
     b = backend()
@@ -216,6 +224,14 @@ def search(index_name: str, query: SearchQuery, user) -> SearchResult:
     filters["visibility"] = viewer_tokens(user)
     query.filters = filters
     return backend().search(index_name, query)
+
+
+def search_many(searches: list[tuple[str, SearchQuery]], user) -> list[SearchResult]:
+    """Several queries restricted to what ``user`` may see, sent at once (one request to Meilisearch)."""
+    tokens = viewer_tokens(user)
+    for _name, query in searches:
+        query.filters = {**(query.filters or {}), "visibility": tokens}
+    return backend().search_many(searches)
 
 
 def suggest(index_name: str, prefix: str, user, limit: int = 8) -> list[str]:

@@ -141,6 +141,9 @@ class SearchQuery:
     highlight: return `Hit.highlights` (HTML-escaped text with <mark> around matches).
     crop_length: long highlighted fields are cropped to about this many words around the
         first match.
+    retrieve: the document fields the caller reads from `Hit.document` (None: all). The
+        primary key always comes; a backend may leave out the other fields (Meilisearch
+        sends only these), so a caller that loads its rows by id asks for none: `()`.
     """
 
     q: str = ""
@@ -151,6 +154,7 @@ class SearchQuery:
     per_page: int = 20
     highlight: bool = False
     crop_length: int = 30
+    retrieve: Sequence[str] | None = None
 
     def normalized_filters(self) -> dict[str, list | dict]:
         """Filters with scalars wrapped in lists and ranges validated."""
@@ -304,6 +308,14 @@ class SearchBackend(abc.ABC):
     def search(self, name: str, query: SearchQuery) -> SearchResult:
         """Run a query (see SearchQuery for the semantics)."""
 
+    def search_many(self, searches: Sequence[tuple[str, SearchQuery]]) -> list[SearchResult]:
+        """Run several queries, each on its own index, and return their results in the same order.
+
+        Same answers as one `search` per query; Meilisearch sends them in one request (a page and
+        the counts of its other tabs). The embedded backends run them one after the other.
+        """
+        return [self.search(name, query) for name, query in searches]
+
     @abc.abstractmethod
     def suggest(self, name: str, prefix: str, limit: int = 8,
                 filters: Mapping[str, FilterValue] | None = None) -> list[str]:
@@ -334,6 +346,13 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def health(self) -> dict:
         """{"ok": bool, "backend": kind, ...details}; never raises."""
+
+    def ping(self) -> bool:
+        """Whether the backend answers now: the cheapest round trip it has (readiness probes); never raises."""
+        try:
+            return bool(self.health().get("ok"))
+        except Exception:  # noqa: BLE001 (a probe reports, never raises)
+            return False
 
     def close(self) -> None:
         """Release resources (no-op by default)."""

@@ -273,36 +273,59 @@ class MeiliBackend(SearchBackend):
         return int((done.get("details") or {}).get("deletedDocuments", len(ids)))
 
     def search(self, name: str, query: SearchQuery) -> SearchResult:
+        return self.search_many([(name, query)])[0]
+
+    def search_many(self, searches) -> list[SearchResult]:
+        """Every query in one multi-search request (queries that can match nothing are not sent)."""
         started = time.perf_counter()
+        plans = [self._plan(name, query) for name, query in searches]
+        sent = [plan["request"] for plan in plans if plan["request"] is not None]
+        answers = iter(self._call(lambda: self.client.multi_search(sent))["results"]) if sent else iter(())
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return [self._result(plan, next(answers) if plan["request"] is not None else None, took) for plan in plans]
+
+    def _plan(self, name: str, query: SearchQuery) -> dict[str, Any]:
+        """The multi-search entry for one query, with what is needed to read its answer."""
         query.check_paging()
         filters = query.normalized_filters()
+        plan: dict[str, Any] = {"query": query, "pk": None, "searchable": [], "request": None}
         if any(isinstance(v, list) and not v for v in filters.values()):
-            # An empty accepted-values list matches nothing (same as the embedded backends).
-            return SearchResult([], 0, {f: {} for f in query.facets}, query.page, query.per_page,
-                                0.0, self.kind)
-        pk = self._primary_key(name)
-        params: dict[str, Any] = {
+            return plan  # an empty accepted-values list matches nothing (same as the embedded backends)
+        pk = plan["pk"] = self._primary_key(name)
+        request: dict[str, Any] = {
+            "indexUid": self.uid(name),
+            "q": query.q or "",
             "page": query.page,
             "hitsPerPage": query.per_page,
             "matchingStrategy": "all",  # every query word must match, as in the embedded backends
         }
         if filters:
-            params["filter"] = meili_filter(filters)
+            request["filter"] = meili_filter(filters)
         if query.facets:
-            params["facets"] = list(query.facets)
+            request["facets"] = list(query.facets)
         if query.sort:
             query.parsed_sort()  # validates
-            params["sort"] = list(query.sort)
-        searchable = self._searchable_fields(name) if query.highlight and query.q.strip() else []
+            request["sort"] = list(query.sort)
+        searchable = plan["searchable"] = (self._searchable_fields(name) if query.highlight and query.q.strip()
+                                           else [])
+        if query.retrieve is not None:
+            # Pages load their rows by id: sending whole documents (long bodies) costs more than the search.
+            request["attributesToRetrieve"] = list(dict.fromkeys([pk, *query.retrieve]))
         if searchable:
-            params.update({
+            request.update({
                 "attributesToHighlight": searchable,
                 "attributesToCrop": searchable,
                 "cropLength": query.crop_length,
                 "highlightPreTag": PRE_TAG,
                 "highlightPostTag": POST_TAG,
             })
-        raw = self._call(lambda: self.client.index(self.uid(name)).search(query.q or "", params))
+        plan["request"] = request
+        return plan
+
+    def _result(self, plan: dict[str, Any], raw: dict | None, took_ms: float) -> SearchResult:
+        query, pk, searchable = plan["query"], plan["pk"], plan["searchable"]
+        if raw is None:
+            return SearchResult([], 0, {f: {} for f in query.facets}, query.page, query.per_page, 0.0, self.kind)
         hits = []
         for item in raw.get("hits", []):
             formatted = item.pop("_formatted", None) or {}
@@ -321,7 +344,7 @@ class MeiliBackend(SearchBackend):
             facets=facets,
             page=query.page,
             per_page=query.per_page,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            took_ms=took_ms,
             backend=self.kind,
         )
 
@@ -380,6 +403,13 @@ class MeiliBackend(SearchBackend):
             if "index_not_found" not in str(exc):
                 raise
         self._specs.pop(name, None)
+
+    def ping(self) -> bool:
+        """One GET /health, without retries: a probe must answer at once."""
+        try:
+            return self.client.health().get("status") == "available"
+        except Exception:  # noqa: BLE001 (a probe reports, never raises)
+            return False
 
     def health(self) -> dict:
         try:

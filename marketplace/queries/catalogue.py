@@ -82,12 +82,13 @@ def clean_filters(filters: dict | None) -> dict[str, list[str]]:
 
 def list_offers(viewer, *, q: str = "", filters: dict | None = None, status: str | None = None,
                 sort: str = "relevance", facets: tuple | list = (), highlight: bool = False, page: int = 1,
-                per_page: int) -> OfferListing:
+                per_page: int, lean: bool = False) -> OfferListing:
     """The offers ``viewer`` may see, filtered, sorted and paged: the catalogue of the site and of the API.
 
     Published offers with words to rank by or facets to count are answered by the search engine; other
     statuses (owners' and operators' work lists) by the database, which sees its own writes at once. When the
-    engine is down the database answers the same filters, with ``degraded`` set.
+    engine is down the database answers the same filters, with ``degraded`` set. ``lean``: the engine's hits come
+    with their organisation and batch only (the site's list; ``hits.rows_for_hits``).
     """
     filters = clean_filters(filters)
     status = status or "published"
@@ -96,7 +97,7 @@ def list_offers(viewer, *, q: str = "", filters: dict | None = None, status: str
         sort = "newest"  # without words to rank by, relevance means newest first
     if status == "published" and (q or facets):
         try:
-            return _from_index(viewer, q, filters, sort, facets, highlight, page, per_page)
+            return _from_index(viewer, q, filters, sort, facets, highlight, page, per_page, lean)
         except SearchUnavailable:
             listing = _from_database(viewer, q, filters, status, sort, page, per_page)
             listing.degraded = True
@@ -104,9 +105,9 @@ def list_offers(viewer, *, q: str = "", filters: dict | None = None, status: str
     return _from_database(viewer, q, filters, status, sort, page, per_page)
 
 
-def _from_index(viewer, q, filters, sort, facets, highlight, page, per_page) -> OfferListing:
+def _from_index(viewer, q, filters, sort, facets, highlight, page, per_page, lean=False) -> OfferListing:
     query = SearchQuery(q=q, filters={"status": ["published"], **filters}, sort=list(OFFER_SORTS[sort]), page=page,
-                        per_page=per_page, highlight=highlight)
+                        per_page=per_page, highlight=highlight, retrieve=())  # rows come from the database
     # Facet counts cost most of a listing and are the same on every page and in every order: kept a while for
     # everyone holding the same visibility tokens (page_cache.keep), asked with the hits when not kept.
     parts = {"q": q, "filters": filters, "facets": list(facets),
@@ -118,7 +119,7 @@ def _from_index(viewer, q, filters, sort, facets, highlight, page, per_page) -> 
     if counts is None:
         counts = result.facets
         page_cache.keep("offer-facets", parts, counts)
-    return OfferListing(rows_for_hits(viewer, "offers", result.hits), result.total, page, per_page, facets=counts)
+    return OfferListing(rows_for_hits(viewer, "offers", result.hits, lean=lean), result.total, page, per_page, facets=counts)
 
 
 def _ints(values: list[str]) -> list[int]:

@@ -131,7 +131,7 @@ def popular(limit: int = 8, min_count: int = 2) -> list[str]:
 
 def found_public(scope: str, q: str) -> bool:
     """Would an anonymous visitor find anything for ``q`` in ``scope``? Only such words are counted."""
-    query = SearchQuery(q=q, filters=dict(SCOPES[scope][1]), per_page=1)
+    query = SearchQuery(q=q, filters=dict(SCOPES[scope][1]), per_page=1, retrieve=())
     return search_index.search(scope, query, visibility.ANONYMOUS).total > 0
 
 
@@ -148,7 +148,7 @@ def instant(viewer, q: str, per_scope: int = 4) -> list[dict]:
         zh, en = TITLE_FIELDS[scope][:2]
         for text in queries:
             result = search_index.search(scope, SearchQuery(q=text, filters=dict(SCOPES[scope][1]),
-                                                            per_page=per_scope), viewer)
+                                                            per_page=per_scope, retrieve=(zh, en)), viewer)
             for hit in result.hits:
                 if (scope, hit.id) in seen or len([r for r in rows if r["scope"] == scope]) >= per_scope:
                     continue

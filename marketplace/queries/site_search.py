@@ -30,10 +30,14 @@ def search_site(viewer, scope: str, *, q: str, filters: dict[str, list[str]], pa
     facets, base_filters = SCOPES[scope]
     wanted = dict(base_filters)
     wanted.update({name: values for name, values in filters.items() if name in facets and values})
-    result = search_index.search(scope, SearchQuery(q=q, filters=wanted, facets=facets, page=page,
-                                                     per_page=per_page, highlight=bool(q)), viewer)
-    counts = {}
-    for other, (_facets, other_filters) in SCOPES.items():
-        counts[other] = result.total if other == scope else search_index.search(
-            other, SearchQuery(q=q, filters=dict(other_filters), per_page=1), viewer).total
-    return SiteSearch(result, rows_for_hits(viewer, scope, result.hits), counts)
+    # The page's own scope and the totals of the other tabs in one round trip; only ids come back, as the rows
+    # are loaded from the database.
+    searches = [(scope, SearchQuery(q=q, filters=wanted, facets=facets, page=page, per_page=per_page,
+                                    highlight=bool(q), retrieve=()))]
+    others = [other for other in SCOPES if other != scope]
+    searches += [(other, SearchQuery(q=q, filters=dict(SCOPES[other][1]), per_page=1, retrieve=()))
+                 for other in others]
+    result, *other_results = search_index.search_many(searches, viewer)
+    totals = {scope: result.total, **{other: found.total for other, found in zip(others, other_results)}}
+    counts = {name: totals[name] for name in SCOPES}
+    return SiteSearch(result, rows_for_hits(viewer, scope, result.hits, lean=True), counts)

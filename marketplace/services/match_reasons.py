@@ -67,6 +67,13 @@ class _Nodes:
         self.fields = _fields({n[6:] for n in nodes if n.startswith("field:")})
         self._names: dict[str, tuple[str, str]] | None = None
         self._views: dict[tuple[str, int], tuple] = {}
+        self._opens: dict[int, bool] = {}
+
+    def opens(self, user, offer) -> bool:
+        """May ``user`` open ``offer``? Asked once per offer: many paths on a page pass through the same ones."""
+        if offer.id not in self._opens:
+            self._opens[offer.id] = visibility.OFFER_OPEN.allows(user, offer)
+        return self._opens[offer.id]
 
     def view(self, user, item, stems) -> tuple:
         """(static view, its readable text) of an item, worked out once (a need's page pairs one need with many
@@ -129,12 +136,12 @@ def _graph_ok(user, reason: dict, need_view, offer_view, nodes: _Nodes) -> bool:
     if any(nodes.organizations[org].mediated_only for org in orgs if org in nodes.organizations):
         return False  # names kept behind the platform stay there
     offer_ids = [int(node[6:]) for node in steps if node.startswith("offer:") and node[6:].isdigit()]
-    if not all(visibility.OFFER_OPEN.allows(user, nodes.offers[i]) for i in offer_ids if i in nodes.offers):
+    if not all(nodes.opens(user, nodes.offers[i]) for i in offer_ids if i in nodes.offers):
         return False  # a path through an offer this viewer may not open would reveal it
     via = reason.get("via_offer")
     if via is not None:
         other = nodes.offers.get(parse_id(via)) if parse_id(via) is not None else None
-        if other is None or not visibility.OFFER_OPEN.allows(user, other):
+        if other is None or not nodes.opens(user, other):
             return False
     return True
 
@@ -195,7 +202,7 @@ class ShownMatch:
     def __init__(self, suggestion, reasons: list[dict]):
         self._suggestion = suggestion
         self.reasons = reasons
-        self.similar: list[ShownMatch] = []  # near-duplicates folded into this one (set by the caller)
+        self.similar: list[ShownMatch] = []  # near-duplicates folded into this one (set by the caller, no reasons)
 
     @property
     def band(self) -> str | None:

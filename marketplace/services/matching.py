@@ -5,6 +5,7 @@ from the database and keeps its output (top pairings per open need) in ``match_s
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -226,11 +227,13 @@ def _by_need_side(feedback):
     return or_(_by_member(feedback), _by_broker(feedback))
 
 
+@functools.cache
 def _dismissed():
     """SQL, correlated to ``MatchSuggestion``: the need side's latest verdict on the pairing is "dismissed".
 
     A later acceptance (or signature) by the need side brings the pairing back; verdicts from anybody else
-    (e.g. an offer-side member closing an introduction) do not hide it.
+    (e.g. an offer-side member closing an introduction) do not hide it. The clause depends on nothing of the
+    request: built once (its construction cost more than the query on a need's page).
     """
     dismissal, later = aliased(MatchFeedback), aliased(MatchFeedback)
     overruled = select(later.id).where(later.need_id == dismissal.need_id,
@@ -256,12 +259,13 @@ def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_rea
     groups: dict[int, list] = {}
     for suggestion in db.session.scalars(query):
         groups.setdefault(suggestion.rank, []).append(suggestion)
-    items = []
-    for members in list(groups.values())[:limit]:
-        shown = match_reasons.shown(user, members)
-        lead = shown[0]  # a hidden or dismissed leader gives way to its best remaining variant
-        lead.similar = shown[1:]
-        items.append(lead)
+    kept = list(groups.values())[:limit]
+    # A hidden or dismissed leader gives way to its best remaining variant (the query left them out). Only the
+    # leaders' reasons are read (variants are listed by name), all in one pass: the rows the reasons name and
+    # the need's view are worked out once per page.
+    items = match_reasons.shown(user, [members[0] for members in kept])
+    for lead, members in zip(items, kept):
+        lead.similar = [match_reasons.ShownMatch(variant, []) for variant in members[1:]]
     return items
 
 

@@ -41,7 +41,7 @@ def index():
     page = page_arg()
     per_page = site_per_page()
     listing = catalogue_q.list_offers(current_user, q=q, filters=filters, sort=sort, facets=FACET_PARAMS,
-                                      highlight=bool(q), page=page, per_page=per_page)
+                                      highlight=bool(q), page=page, per_page=per_page, lean=True)
     selected = {k: request.args.getlist(k) for k in FACET_PARAMS}
     if listing.degraded:
         flash(_("Search is temporarily unavailable; showing the catalogue without text search."), "warning")
@@ -103,7 +103,7 @@ def batch(number: int):
 
 
 @bp.route("/<int:offer_id>")
-@page_cache.anonymous_page
+@page_cache.anonymous_page(item=True)
 def detail(offer_id: int):
     try:
         offer = catalogue_q.get_offer(current_user, offer_id, for_page=True)

@@ -40,7 +40,7 @@ def mine():
 
 
 @bp.route("/<int:need_id>")
-@page_cache.anonymous_page
+@page_cache.anonymous_page(item=True)
 def detail(need_id: int):
     try:
         need = needs_q.get_need(current_user, need_id)

@@ -193,6 +193,46 @@ def test_workers_share_pages_and_invalidations_through_redis(app, own_redis, mak
         app.extensions[page_cache.EXTENSION] = saved
 
 
+def test_workers_without_redis_share_invalidations_through_the_instance_stamp(app, make, tmp_path):
+    offer = make.offer(make.org(), title_zh="两个进程无缓存服务")
+    settings = SimpleNamespace(config={"PAGE_CACHE": "on", "PAGE_CACHE_TTL": 30, "INSTANCE_DIR": str(tmp_path)})
+    worker_a, worker_b = page_cache.PageCache(settings), page_cache.PageCache(settings)
+    saved = app.extensions[page_cache.EXTENSION]
+    try:
+        for worker in (worker_a, worker_b):  # each process keeps its own copy
+            app.extensions[page_cache.EXTENSION] = worker
+            assert _state(app.test_client().get(f"/offers/{offer}")) == "miss"
+            assert _state(app.test_client().get(f"/offers/{offer}")) == "hit"
+        with app.app_context():
+            db.session.get(Offer, offer).title_zh = "另一个进程改的"
+            db.session.commit()  # committed in worker B: worker A's copy is not served any more
+        app.extensions[page_cache.EXTENSION] = worker_a
+        page = app.test_client().get(f"/offers/{offer}")
+        assert _state(page) == "miss" and "另一个进程改的" in page.get_data(as_text=True)
+    finally:
+        app.extensions[page_cache.EXTENSION] = saved
+
+
+def test_offer_and_need_pages_are_kept_longer_than_lists(app, make):
+    org = make.org()
+    offer, need = make.offer(org), make.need(org)
+    cache = page_cache.PageCache(SimpleNamespace(config={"PAGE_CACHE": "on", "PAGE_CACHE_TTL": 5,
+                                                         "PAGE_CACHE_ITEM_TTL": 60}))
+    cache.store.clock = Clock()
+    saved = app.extensions[page_cache.EXTENSION]
+    try:
+        app.extensions[page_cache.EXTENSION] = cache
+        visitor = app.test_client()
+        paths = ["/offers/", f"/offers/{offer}", f"/needs/{need}"]
+        assert [_state(visitor.get(p)) for p in paths] == ["miss"] * 3
+        cache.store.clock.now += 30
+        assert [_state(visitor.get(p)) for p in paths] == ["miss", "hit", "hit"]
+        cache.store.clock.now += 31
+        assert [_state(visitor.get(p)) for p in paths[1:]] == ["miss", "miss"]
+    finally:
+        app.extensions[page_cache.EXTENSION] = saved
+
+
 def test_redis_down_serves_every_page_fresh(app, make):
     offer = make.offer(make.org(), title_zh="缓存不可用")
     down = page_cache.PageCache(SimpleNamespace(config={
