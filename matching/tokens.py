@@ -132,12 +132,12 @@ _segmenter = None
 
 
 def _search_words(run: str) -> list[str]:
-    """jieba search-mode words of one CJK run (no HMM), through the faster equivalent walker."""
+    """jieba search-mode words of one CJK run (no HMM), through the faster equivalent segmenter."""
     global _segmenter
     if _segmenter is None:
         from .segment import SearchSegmenter
 
-        _segmenter = SearchSegmenter(_get_jieba())
+        _segmenter = SearchSegmenter(_get_jieba)
     return _segmenter.segment(run)
 
 
