@@ -39,8 +39,10 @@ from .records import as_list, normalise_tag, record_id, record_text, record_titl
 from .rules import OfferRuleTable, hard_failures, rule_score
 from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, top_dense, values_at
 from .text import Analyzer, TextIndex
+from .walks import EMPTY_GRAPH_ROW, GraphRow, need_graph_rows
 
 DENSE_BLOCK = 32  # needs whose similarities to every offer are held at once
+TEXT_BLOCK = 64  # needs whose sparse text scores against every offer are held at once
 SIMILAR_MEANING = 0.5  # cosine from which a match gets the "similar in meaning" reason
 
 
@@ -287,7 +289,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
             self.graph.need_seeds(need_ids[i], needs[i], texts[i], config.link_entities) if use_graph else {}
             for i in range(len(needs))
         ]
-        graph_rows = self._graph_rows(seeds, masks) if use_graph else [EMPTY_ROW] * len(needs)
+        graph_rows = self._graph_rows(seeds, masks) if use_graph else [EMPTY_GRAPH_ROW] * len(needs)
         text_graph_rows = self._text_graph_rows(text_seeds, masks) if use_graph else [EMPTY_ROW] * len(needs)
         text_graph_rows = [
             (indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)
@@ -308,7 +310,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
                     np.concatenate(
                         [
                             text_pools[i],
-                            top_columns(graph_rows[i], pool_size),
+                            graph_rows[i].top(pool_size),
                             top_columns(text_graph_rows[i], pool_size),
                             dense_pools[i],
                         ]
@@ -318,7 +320,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
             parts[:, 0] = self.text.score_offers(queries, i, candidates) * text_scale[i]
             # The graph lifts offers that also match the text, unless the text says little about
             # the need (low confidence): then graph links count on their own.
-            parts[:, 1] = values_at(graph_rows[i], candidates, scratch) * (1 - confidence[i] + parts[:, 0])
+            parts[:, 1] = graph_rows[i].at(candidates, scratch) * (1 - confidence[i] + parts[:, 0])
             parts[:, 2] = values_at(text_graph_rows[i], candidates, scratch)
             need_tags = frozenset(normalise_tag(t) for t in as_list(need.get("tags")))
             if need_tags:
@@ -375,10 +377,16 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         scores = np.zeros(n_offers, dtype=np.float32)
         expanded_rows = []
         for i in range(n_needs):
+            if i % TEXT_BLOCK == 0:
+                # One sparse product for a few needs: the same float32 sums, term by term in the
+                # query's order, as adding posting lists one at a time, without a Python loop.
+                block = self.text.scores(queries[i : i + TEXT_BLOCK])
             scores.fill(0)
-            self.text.accumulate(queries, i, scores)
+            start, end = block.indptr[i % TEXT_BLOCK], block.indptr[i % TEXT_BLOCK + 1]
+            offers = block.indices[start:end]
+            scores[offers] = block.data[start:end]
             if masks[i] is not None:
-                scores *= masks[i]
+                scores[offers[~masks[i][offers]]] = 0
             if config.prf_terms > 0:
                 expanded_rows.append(self._expand(queries, i, scores, masks[i]))
             pool = top_dense(scores, pool_size)
@@ -433,19 +441,15 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
                 pools.append(top_dense(row, pool_size) if need_vectors[start + offset].any() else row[:0])
         return need_vectors, pools
 
-    def _graph_rows(self, seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _graph_rows(self, seeds: list[dict], masks: list) -> list[GraphRow]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""
         if not any(seeds):
-            return [EMPTY_ROW] * len(seeds)
+            return [EMPTY_GRAPH_ROW] * len(seeds)
         matrix = seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
-        walked = self.graph.propagate(
-            matrix, self.config.graph_steps, self.config.damping, include_seeds=True
-        )
-        rows = [masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(seeds))]
+        terms = self.graph.walk(matrix, self.config.graph_steps, self.config.damping, include_seeds=True)
         # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
         # two or three hops away still counts, not only the nearest offers.
-        power = self.config.graph_power
-        return rows if power == 1 else [(indices, values**power) for indices, values in rows]
+        return need_graph_rows(terms, masks, self.graph.n_offers, self.config.graph_power)
 
     def _text_graph_rows(self, text_seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from the best text matches, excluding the seeds'

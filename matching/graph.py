@@ -155,6 +155,7 @@ class GraphIndex:
         self._transition: sp.csr_matrix | None = None
         self._entities: dict[str, int] | None = None
         self._alias_index: dict[tuple[str, str], list[int]] | None = None
+        self._neighbour_lists: dict[int, list[int]] = {}
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -362,16 +363,29 @@ class GraphIndex:
         dropped before each further step, keeping every intermediate matrix sparse. Returns
         batch x offers.
         """
+        terms = self.walk(seeds, steps, damping, include_seeds, prune)
+        total = terms.pop(0) if include_seeds else sp.csr_matrix(seeds.shape, dtype=np.float32)
+        for term in terms:
+            total = total + term
+        return total.tocsr()  # callers read only the offer columns (indices < n_offers)
+
+    def walk(
+        self, seeds: sp.csr_matrix, steps: int, damping: float, include_seeds: bool, prune: float = 1e-3
+    ) -> list[sp.csr_matrix]:
+        """The terms of ``propagate``'s sum, in order: the seeds (if ``include_seeds``), then
+        damping^t * seeds @ P^t for each step, each before its pruning."""
         transition = self.transition
         frontier = seeds.tocsr().astype(np.float32)
-        total = frontier.copy() if include_seeds else sp.csr_matrix(frontier.shape, dtype=np.float32)
+        terms = [frontier.copy()] if include_seeds else []
         for step in range(steps):
             frontier = (frontier @ transition).tocsr()
             frontier.data *= np.float32(damping)  # in place: the product is ours
-            total = total + frontier
             if step + 1 < steps and frontier.nnz:
+                terms.append(frontier.copy())  # pruning below works in place
                 frontier = _prune_rows(frontier, prune)
-        return total.tocsr()  # callers read only the offer columns (indices < n_offers)
+            else:
+                terms.append(frontier)
+        return terms
 
     # -- explanations --------------------------------------------------------------------------
     def find_paths(
@@ -392,7 +406,7 @@ class GraphIndex:
         found: dict[int, list[int]] = {}  # seed -> node chain seed..offer
         parent: dict[int, int] = {offer_index: -1}
         frontier = [offer_index]
-        indptr, indices = self.adjacency.indptr, self.adjacency.indices
+        neighbour_lists = self._neighbour_lists
         for depth in range(max_depth + 1):
             for node in frontier:
                 if node in seeds and node not in found:
@@ -407,10 +421,12 @@ class GraphIndex:
                 break
             next_frontier = []
             for node in frontier:
-                start, end = indptr[node], indptr[node + 1]
-                if depth > 0 and end - start > max_fanout:
+                neighbours = neighbour_lists.get(node)
+                if neighbours is None:  # as Python ints, once per node: paths are searched 10 per need
+                    neighbours = neighbour_lists[node] = self.neighbours(node).tolist()
+                if depth > 0 and len(neighbours) > max_fanout:
                     continue
-                for neighbour in indices[start:end].tolist():
+                for neighbour in neighbours:
                     if neighbour not in parent:
                         parent[neighbour] = node
                         next_frontier.append(neighbour)

@@ -1,0 +1,88 @@
+"""Graph rows of a chunk of needs over the offers: the truncated personalised PageRank seeded
+from each need's own neighbourhood, summed per need in one reused dense vector.
+
+The walk's steps are sparse products for the whole chunk (``GraphIndex.walk``), but their sum is
+taken need by need in a dense vector over offers, in the same order as the sparse sums it
+replaces (seeds, then each step), so every value is bit-for-bit the same, without the sparse
+additions that merged rows of tens of thousands of entries. The power that flattens the scores
+(``graph_power``) is applied only where a value is read: at the candidates, and near the cut of
+the best ``k``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+# Entries whose raw value is this much below the k-th largest cannot tie with it once powered.
+_POWER_MARGIN = np.float32(1e-3)
+
+
+class GraphRow:
+    """One need's graph scores: offer ``indices`` (sorted) and their values divided by the
+    maximum, before the power ``power``."""
+
+    __slots__ = ("indices", "values", "power")
+
+    def __init__(self, indices: np.ndarray, values: np.ndarray, power: float):
+        self.indices, self.values, self.power = indices, values, power
+
+    def _powered(self, values: np.ndarray) -> np.ndarray:
+        return values if self.power == 1 else values**self.power
+
+    def top(self, k: int) -> np.ndarray:
+        """Offer indices of the ``k`` largest powered values; a tie at the cut goes to the
+        earlier-fitted offer (as the final ordering does)."""
+        indices, values = self.indices, self.values
+        if len(values) <= k:
+            return indices
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        # Powering is monotone, so only entries near the k-th largest raw value can reach its
+        # powered value; below the margin they stay strictly smaller even in float32.
+        near = np.flatnonzero(values >= kth * (1 - _POWER_MARGIN)) if self.power >= 0.01 else np.arange(len(values))
+        order = np.argsort(-self._powered(values[near]), kind="stable")[:k]  # indices sorted: ties keep the lower one
+        return indices[near[order]]
+
+    def at(self, columns: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+        """Powered values at offer ``columns`` (0 where absent); ``scratch`` is a zeroed vector
+        over offers, left zeroed."""
+        if len(self.indices) == 0 or len(columns) == 0:
+            return np.zeros(len(columns))
+        scratch[self.indices] = self.values
+        out = scratch[columns].astype(np.float32)  # powered in float32 as before (scratch may be float64)
+        scratch[self.indices] = 0
+        return self._powered(out).astype(np.float64)
+
+
+EMPTY_GRAPH_ROW = GraphRow(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 1.0)
+
+
+def need_graph_rows(
+    terms: list[sp.csr_matrix], masks: list, n_offers: int, power: float
+) -> list[GraphRow]:
+    """Per need (row of the ``terms``, the walk's seeds and steps over all nodes): the sum of
+    the terms over offers, offers failing the need's mask left out, divided by the maximum."""
+    n_rows = terms[0].shape[0] if terms else 0
+    total = np.zeros(n_offers, dtype=np.float32)
+    rows = []
+    for row in range(n_rows):
+        for term in terms:
+            start, end = term.indptr[row], term.indptr[row + 1]
+            if start == end:
+                continue
+            indices, values = term.indices[start:end], term.data[start:end]
+            offers = indices < n_offers
+            if not offers.all():
+                indices, values = indices[offers], values[offers]
+            total[indices] += values  # a row has no repeated column: one addition per entry
+        indices = np.flatnonzero(total)  # the terms are never negative: non-zero is positive
+        values = total[indices]
+        total[indices] = 0
+        mask = masks[row]
+        if mask is not None and len(indices):
+            keep = mask[indices]
+            indices, values = indices[keep], values[keep]
+        if len(values):
+            values = values / values.max()
+        rows.append(GraphRow(indices, values, power))
+    return rows
