@@ -10,13 +10,14 @@ vocabulary, so bilingual records (title_zh + title_en) are simply analysed toget
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 BIGRAM_PREFIX = "#"  # keeps char bigrams apart from two-character jieba words
 
@@ -86,7 +87,25 @@ CHINESE_STOP_WORDS = frozenset(
         "请问",
     ]
 )
-ENGLISH_STOPS = frozenset(ENGLISH_STOP_WORDS)
+
+
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, read from their module file without importing
+    scikit-learn itself (about a second of start-up for every ``python -m matching`` run)."""
+    try:
+        package = importlib.util.find_spec("sklearn")  # locates the package without running it
+        path = Path(package.submodule_search_locations[0]) / "feature_extraction" / "_stop_words.py"
+        spec = importlib.util.spec_from_file_location("_sklearn_english_stop_words", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return frozenset(module.ENGLISH_STOP_WORDS)
+    except (AttributeError, ImportError, OSError, TypeError):  # another layout: the public import
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS)
+
+
+ENGLISH_STOPS = _english_stop_words()
 
 
 def normalise_text(text: str) -> str:

@@ -75,7 +75,7 @@ def need_graph_rows(
             if not offers.all():
                 indices, values = indices[offers], values[offers]
             total[indices] += values  # a row has no repeated column: one addition per entry
-        indices = np.flatnonzero(total)  # the terms are never negative: non-zero is positive
+        indices = np.flatnonzero(total > 0)  # the terms are never negative (and a bool scan is fast)
         values = total[indices]
         total[indices] = 0
         mask = masks[row]
