@@ -39,10 +39,9 @@ from .records import as_list, normalise_tag, record_id, record_text, record_titl
 from .rules import OfferRuleTable, hard_failures, rule_score
 from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, top_dense, values_at
 from .text import Analyzer, TextIndex
-from .walks import EMPTY_GRAPH_ROW, GraphRow, need_graph_rows
+from .walks import EMPTY_GRAPH_ROW, PRUNE, GraphRow, need_graph_rows, walk_terms
 
 DENSE_BLOCK = 32  # needs whose similarities to every offer are held at once
-TEXT_BLOCK = 64  # needs whose sparse text scores against every offer are held at once
 SIMILAR_MEANING = 0.5  # cosine from which a match gets the "similar in meaning" reason
 
 
@@ -324,7 +323,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
             parts[:, 2] = values_at(text_graph_rows[i], candidates, scratch)
             need_tags = frozenset(normalise_tag(t) for t in as_list(need.get("tags")))
             if need_tags:
-                parts[:, 3] = [len(need_tags & self._tags[c]) / len(need_tags) for c in candidates.tolist()]
+                parts[:, 3] = self._shared_tag_counts(need_tags, candidates) / len(need_tags)
             if need_vectors is not None:
                 parts[:, 5] = np.maximum(self.dense.at(need_vectors[i], candidates), 0)
             outcomes = self.rules.outcomes(need, candidates, as_of)
@@ -362,6 +361,23 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
             results.append({"need": need_ids[i], "matches": matches})
         return results
 
+    def _shared_tag_counts(self, need_tags: frozenset, candidates: np.ndarray) -> np.ndarray:
+        """How many of ``need_tags`` each candidate offer has (from tag -> offers postings, built
+        once per list of offer tags)."""
+        if getattr(self, "_tag_postings_of", None) is not self._tags:
+            postings: dict[str, list[int]] = {}
+            for offer_index, tags in enumerate(self._tags):
+                for tag in tags:
+                    postings.setdefault(tag, []).append(offer_index)
+            self._tag_postings = {tag: np.array(offers, dtype=np.int64) for tag, offers in postings.items()}
+            self._tag_postings_of = self._tags
+        counts = np.zeros(len(candidates))
+        for tag in need_tags:
+            offers = self._tag_postings.get(tag)
+            if offers is not None:
+                counts += np.isin(candidates, offers)
+        return counts
+
     def _text_pass(
         self, queries: sp.csr_matrix, idf_mass: np.ndarray, masks: list, use_graph: bool, pool_size: int
     ):
@@ -377,16 +393,10 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         scores = np.zeros(n_offers, dtype=np.float32)
         expanded_rows = []
         for i in range(n_needs):
-            if i % TEXT_BLOCK == 0:
-                # One sparse product for a few needs: the same float32 sums, term by term in the
-                # query's order, as adding posting lists one at a time, without a Python loop.
-                block = self.text.scores(queries[i : i + TEXT_BLOCK])
             scores.fill(0)
-            start, end = block.indptr[i % TEXT_BLOCK], block.indptr[i % TEXT_BLOCK + 1]
-            offers = block.indices[start:end]
-            scores[offers] = block.data[start:end]
+            self.text.accumulate(queries, i, scores)
             if masks[i] is not None:
-                scores[offers[~masks[i][offers]]] = 0
+                scores *= masks[i]
             if config.prf_terms > 0:
                 expanded_rows.append(self._expand(queries, i, scores, masks[i]))
             pool = top_dense(scores, pool_size)
@@ -446,7 +456,9 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         if not any(seeds):
             return [EMPTY_GRAPH_ROW] * len(seeds)
         matrix = seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
-        terms = self.graph.walk(matrix, self.config.graph_steps, self.config.damping, include_seeds=True)
+        terms = walk_terms(
+            self.graph.transition, matrix, self.config.graph_steps, self.config.damping, True, PRUNE
+        )
         # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
         # two or three hops away still counts, not only the nearest offers.
         return need_graph_rows(terms, masks, self.graph.n_offers, self.config.graph_power)

@@ -263,28 +263,17 @@ class TextIndex:
         """Readable terms of the need (from ``need_terms``) that also weigh in the offer, biggest
         contribution first."""
         start, end = self.doc_weights.indptr[offer_index], self.doc_weights.indptr[offer_index + 1]
+        offer_weight = dict(
+            zip(self.doc_weights.indices[start:end].tolist(), self.doc_weights.data[start:end].tolist())
+        )
         best: dict[str, float] = {}
         bigram_only: set[str] = set()
         word_surfaces: set[str] = set()
         seen_tokens: set[str] = set()
-        if not need_terms or start == end:
-            return []
-        offer_columns = self.doc_weights.indices[start:end]
-        columns = np.fromiter((column for _, _, column in need_terms), np.int64, len(need_terms))
-        if self.doc_weights.has_sorted_indices:
-            # The need's columns looked up in the offer's sorted row at once, not term by term.
-            positions = np.minimum(np.searchsorted(offer_columns, columns), end - start - 1)
-            present = np.flatnonzero(offer_columns[positions] == columns).tolist()
-            weights = self.doc_weights.data[start:end][positions].tolist()
-        else:
-            offer_weight = dict(zip(offer_columns.tolist(), self.doc_weights.data[start:end].tolist()))
-            present = [p for p, column in enumerate(columns.tolist()) if column in offer_weight]
-            weights = [offer_weight.get(column, 0.0) for column in columns.tolist()]
-        for position in present:
-            token, surface, _ = need_terms[position]
-            if token not in seen_tokens:  # one surface per stem
+        for token, surface, column in need_terms:
+            if column in offer_weight and token not in seen_tokens:  # one surface per stem
                 seen_tokens.add(token)
-                best[surface] = max(best.get(surface, 0.0), weights[position])
+                best[surface] = max(best.get(surface, 0.0), offer_weight[column])
                 (bigram_only if token.startswith(BIGRAM_PREFIX) else word_surfaces).add(surface)
         bigram_only -= word_surfaces
         # Character bigrams only stand in when no whole word is shared; CJK words inside a longer

@@ -11,8 +11,10 @@ vocabulary, so bilingual records (title_zh + title_en) are simply analysed toget
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import re
 import unicodedata
+from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +25,8 @@ BIGRAM_PREFIX = "#"  # keeps char bigrams apart from two-character jieba words
 
 # CJK unified ideographs (+ extension A and compatibility block); latin words are [a-z0-9]+.
 _RUN_RE = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
+# The same runs as one string each: a CJK run starts above "z", a latin run does not.
+_WHOLE_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -175,6 +179,16 @@ def _segment_run(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _run_token_list(run: str, bigrams: bool) -> list[str]:
+    """Tokens of one CJK run, as ``_segment_run`` without the surfaces (fitting needs only these)."""
+    if len(run) == 1:
+        return [] if run in CHINESE_STOP_WORDS else [run]
+    out = [word for word in _search_words(run) if word not in CHINESE_STOP_WORDS]
+    if bigrams:
+        out.extend([BIGRAM_PREFIX + run[i : i + 2] for i in range(len(run) - 1)])
+    return out
+
+
 @lru_cache(maxsize=200_000)
 def _cjk_run_tokens(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
     """(token, surface) pairs of one CJK run; cached because runs repeat a lot across records."""
@@ -230,24 +244,29 @@ class Analyzer:
         columns: list[int] = []
         indptr = [0]
         bigrams, stem = self.cjk_bigrams, self.stem
+        # New tokens get the next column numbers, as ``vocabulary.setdefault(token, len(vocabulary))``
+        # would give them, but looked up in C (the dict is copied into the caller's at the end).
+        lookup = defaultdict(itertools.count(len(vocabulary)).__next__, vocabulary) if grow else vocabulary
+        find_runs = _WHOLE_RUN_RE.findall
         for text in texts:
-            for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
-                run = cjk_run or latin_run  # CJK runs and latin words never collide as keys
-                cached = by_run.get(run)
-                if cached is None:
-                    if cjk_run:
-                        tokens = [token for token, _ in _segment_run(cjk_run, bigrams)]
-                    elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
-                        tokens = [_stem(latin_run) if stem else latin_run]
-                    else:
-                        tokens = []
-                    if grow:
-                        cached = tuple(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
-                    else:
-                        cached = tuple(vocabulary[token] for token in tokens if token in vocabulary)
-                    by_run[run] = cached
-                columns.extend(cached)
+            runs = find_runs(normalise_text(text or ""))
+            for run in runs:
+                if run in by_run:
+                    continue
+                if run[0] > "z":  # a CJK run (latin runs are [a-z0-9])
+                    tokens = _run_token_list(run, bigrams)
+                elif run not in ENGLISH_STOPS and (len(run) > 1 or run.isdigit()):
+                    tokens = [_stem(run) if stem else run]
+                else:
+                    tokens = []
+                if grow:
+                    by_run[run] = tuple(map(lookup.__getitem__, tokens))
+                else:
+                    by_run[run] = tuple(vocabulary[token] for token in tokens if token in vocabulary)
+            columns.extend(itertools.chain.from_iterable(map(by_run.__getitem__, runs)))
             indptr.append(len(columns))
+        if grow:
+            vocabulary.update(lookup)  # the new tokens, in the order they were met
         indptr_array = np.array(indptr, dtype=np.int64)
         rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr_array))
         counts = sp.csr_matrix(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+PRUNE = 1e-3  # frontier entries below this share of their row's maximum are dropped before the next step
 # Entries whose raw value is this much below the k-th largest cannot tie with it once powered.
 _POWER_MARGIN = np.float32(1e-3)
 
@@ -22,7 +23,7 @@ class GraphRow:
     """One need's graph scores: offer ``indices`` (sorted) and their values divided by the
     maximum, before the power ``power``."""
 
-    __slots__ = ("indices", "values", "power")
+    __slots__ = ("indices", "power", "values")
 
     def __init__(self, indices: np.ndarray, values: np.ndarray, power: float):
         self.indices, self.values, self.power = indices, values, power
@@ -39,8 +40,12 @@ class GraphRow:
         kth = np.partition(values, len(values) - k)[len(values) - k]
         # Powering is monotone, so only entries near the k-th largest raw value can reach its
         # powered value; below the margin they stay strictly smaller even in float32.
-        near = np.flatnonzero(values >= kth * (1 - _POWER_MARGIN)) if self.power >= 0.01 else np.arange(len(values))
-        order = np.argsort(-self._powered(values[near]), kind="stable")[:k]  # indices sorted: ties keep the lower one
+        if self.power >= 0.01:
+            near = np.flatnonzero(values >= kth * (1 - _POWER_MARGIN))
+        else:
+            near = np.arange(len(values))
+        # Indices are sorted and the sort is stable: of tied values the lower index comes first.
+        order = np.argsort(-self._powered(values[near]), kind="stable")[:k]
         return indices[near[order]]
 
     def at(self, columns: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -57,9 +62,7 @@ class GraphRow:
 EMPTY_GRAPH_ROW = GraphRow(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 1.0)
 
 
-def need_graph_rows(
-    terms: list[sp.csr_matrix], masks: list, n_offers: int, power: float
-) -> list[GraphRow]:
+def need_graph_rows(terms: list[sp.csr_matrix], masks: list, n_offers: int, power: float) -> list[GraphRow]:
     """Per need (row of the ``terms``, the walk's seeds and steps over all nodes): the sum of
     the terms over offers, offers failing the need's mask left out, divided by the maximum."""
     n_rows = terms[0].shape[0] if terms else 0
@@ -86,3 +89,43 @@ def need_graph_rows(
             values = values / values.max()
         rows.append(GraphRow(indices, values, power))
     return rows
+
+
+def walk_terms(
+    transition: sp.csr_matrix,
+    seeds: sp.csr_matrix,
+    steps: int,
+    damping: float,
+    include_seeds: bool,
+    prune: float,
+) -> list[sp.csr_matrix]:
+    """The terms of the truncated personalised PageRank ``GraphIndex.propagate`` sums, in order:
+    the seeds (if ``include_seeds``), then damping^t * seeds @ P^t for each step, each before
+    the pruning of the frontier (entries below ``prune`` x row maximum) that the next step starts from."""
+    frontier = seeds.tocsr().astype(np.float32)
+    terms = [frontier.copy()] if include_seeds else []
+    for step in range(steps):
+        frontier = (frontier @ transition).tocsr()
+        frontier.data *= np.float32(damping)  # in place: the product is ours
+        if step + 1 < steps and frontier.nnz:
+            terms.append(frontier.copy())  # pruning below works in place
+            frontier = _prune_rows(frontier, prune)
+        else:
+            terms.append(frontier)
+    return terms
+
+
+def _prune_rows(matrix: sp.csr_matrix, relative: float) -> sp.csr_matrix:
+    """Zero entries smaller than ``relative`` x their row's maximum."""
+    if matrix.nnz == 0:
+        return matrix
+    row_max = np.maximum.reduceat(matrix.data, matrix.indptr[:-1][np.diff(matrix.indptr) > 0])
+    full_max = np.zeros(matrix.shape[0], dtype=matrix.data.dtype)
+    full_max[np.diff(matrix.indptr) > 0] = row_max
+    row_of_entry = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    keep = matrix.data >= full_max[row_of_entry] * relative
+    if keep.all():
+        return matrix
+    matrix.data[~keep] = 0  # in place: callers pass a temporary
+    matrix.eliminate_zeros()
+    return matrix
