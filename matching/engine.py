@@ -14,7 +14,7 @@ Pipeline for a chunk of needs (no dense needs x offers matrix is ever built):
 5. reasons for the returned matches only.
 
 Settings live in ``config``, the reasons in ``reasons``, save / load in ``persistence`` and the
-sparse-row helpers in ``sparse_rows``.
+sparse-row helpers in ``sparse_rows``, the graph walk summed per need in ``walks``.
 
 A need the graph does not reach gets zero graph parts, so it is ranked by text alone.
 """
@@ -456,12 +456,31 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin):
         if not any(seeds):
             return [EMPTY_GRAPH_ROW] * len(seeds)
         matrix = seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
-        terms = walk_terms(
-            self.graph.transition, matrix, self.config.graph_steps, self.config.damping, True, PRUNE
-        )
-        # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
-        # two or three hops away still counts, not only the nearest offers.
-        return need_graph_rows(terms, masks, self.graph.n_offers, self.config.graph_power)
+        graph, config = self.graph, self.config
+        groups: dict[int, list[int]] = {}  # needs sharing a kind mask walk together
+        for position, mask in enumerate(masks):
+            groups.setdefault(id(mask), []).append(position)
+        rows: list = [EMPTY_GRAPH_ROW] * len(seeds)
+        for positions in groups.values():
+            mask = masks[positions[0]]
+            last_step = graph.offer_step(mask)  # the last step reaches only offers the needs may be shown
+            terms = walk_terms(
+                graph.transition,
+                matrix[positions],
+                config.graph_steps,
+                config.damping,
+                True,
+                PRUNE,
+                last_step,
+            )
+            # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
+            # two or three hops away still counts, not only the nearest offers.
+            group_masks = [mask] * len(positions)
+            for position, row in zip(
+                positions, need_graph_rows(terms, group_masks, graph.n_offers, config.graph_power)
+            ):
+                rows[position] = row
+        return rows
 
     def _text_graph_rows(self, text_seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from the best text matches, excluding the seeds'

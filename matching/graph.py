@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from .idmap import IdMap
 from .records import as_list
 from .text import is_cjk, normalise_text
-from .walks import PRUNE, walk_terms
+from .walks import PRUNE, offer_step, walk_terms
 
 _NAME_CLEAN_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD_RE = re.compile(r"[0-9a-z]+")
@@ -157,6 +157,7 @@ class GraphIndex:
         self._entities: dict[str, int] | None = None
         self._alias_index: dict[tuple[str, str], list[int]] | None = None
         self._neighbour_lists: dict[int, list[int]] = {}
+        self._offer_steps: dict[int, tuple] = {}  # id(mask) -> (mask, transition to those offers)
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -369,6 +370,13 @@ class GraphIndex:
         for term in terms:
             total = total + term
         return total.tocsr()  # callers read only the offer columns (indices < n_offers)
+
+    def offer_step(self, mask: np.ndarray | None) -> sp.csr_matrix:
+        """The random-walk matrix reaching only the offers that pass ``mask`` (a need kind's), cached per mask."""
+        cached = self._offer_steps.get(id(mask))
+        if cached is None or cached[0] is not mask:
+            cached = self._offer_steps[id(mask)] = (mask, offer_step(self.transition, self.n_offers, mask))
+        return cached[1]
 
     # -- explanations --------------------------------------------------------------------------
     def find_paths(

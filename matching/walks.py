@@ -98,14 +98,17 @@ def walk_terms(
     damping: float,
     include_seeds: bool,
     prune: float,
+    last_step: sp.csr_matrix | None = None,
 ) -> list[sp.csr_matrix]:
     """The terms of the truncated personalised PageRank ``GraphIndex.propagate`` sums, in order:
     the seeds (if ``include_seeds``), then damping^t * seeds @ P^t for each step, each before
-    the pruning of the frontier (entries below ``prune`` x row maximum) that the next step starts from."""
+    the pruning of the frontier (entries below ``prune`` x row maximum) that the next step starts from.
+    ``last_step`` (from ``offer_step``) replaces P in the last step."""
     frontier = seeds.tocsr().astype(np.float32)
     terms = [frontier.copy()] if include_seeds else []
     for step in range(steps):
-        frontier = (frontier @ transition).tocsr()
+        last = last_step is not None and step + 1 == steps
+        frontier = (frontier @ (last_step if last else transition)).tocsr()
         frontier.data *= np.float32(damping)  # in place: the product is ours
         if step + 1 < steps and frontier.nnz:
             terms.append(frontier.copy())  # pruning below works in place
@@ -113,6 +116,23 @@ def walk_terms(
         else:
             terms.append(frontier)
     return terms
+
+
+def offer_step(transition: sp.csr_matrix, n_offers: int, mask: np.ndarray | None) -> sp.csr_matrix:
+    """``transition`` keeping only the columns of offers that pass ``mask`` (every offer when None).
+
+    A walk's last step only has to reach the offers a need may be shown: their values are the
+    same (a column's sum does not depend on the other columns) for a fraction of the work.
+    """
+    keep = np.zeros(transition.shape[1], dtype=bool)
+    keep[:n_offers] = True if mask is None else mask
+    # Copies of the index arrays: eliminate_zeros works in place and the transition may be a memory map.
+    step = sp.csr_matrix(
+        (transition.data * keep[transition.indices], transition.indices.copy(), transition.indptr.copy()),
+        transition.shape,
+    )
+    step.eliminate_zeros()
+    return step
 
 
 def _prune_rows(matrix: sp.csr_matrix, relative: float) -> sp.csr_matrix:
