@@ -19,7 +19,8 @@ def _random_graph(n_offers: int, n_other: int, seed: int = 3):
     transition = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ adjacency)
     transition.sort_indices()
     seeds = sp.csr_matrix(
-        (np.full(12, 0.5, np.float32), (np.repeat(np.arange(6), 2), rng.integers(n_offers, n, 12))), shape=(6, n)
+        (np.full(12, 0.5, np.float32), (np.repeat(np.arange(6), 2), rng.integers(n_offers, n, 12))),
+        shape=(6, n),
     )
     return transition, seeds
 
@@ -33,7 +34,9 @@ def test_rows_equal_the_sparse_sum_and_the_last_step_may_skip_masked_offers():
     for term in terms[1:]:
         total = total + term
     restricted = walk_terms(transition, seeds, 3, 0.85, True, PRUNE, offer_step(transition, n_offers, mask))
-    assert transition.nnz == offer_step(transition, n_offers, None).nnz + (transition.indices >= n_offers).sum()
+    assert (
+        transition.nnz == offer_step(transition, n_offers, None).nnz + (transition.indices >= n_offers).sum()
+    )
     for masks, walked in (([None] * 6, terms), ([mask] * 6, terms), ([mask] * 6, restricted)):
         rows = need_graph_rows(walked, masks, n_offers, 0.25)
         for i, row in enumerate(rows):
