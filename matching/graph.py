@@ -156,7 +156,6 @@ class GraphIndex:
         self._transition: sp.csr_matrix | None = None
         self._entities: dict[str, int] | None = None
         self._alias_index: dict[tuple[str, str], list[int]] | None = None
-        self._neighbour_lists: dict[int, list[int]] = {}
         self._offer_steps: dict[int, tuple] = {}  # id(mask) -> (mask, transition to those offers)
 
     # -- building ----------------------------------------------------------------------------
@@ -397,7 +396,7 @@ class GraphIndex:
         found: dict[int, list[int]] = {}  # seed -> node chain seed..offer
         parent: dict[int, int] = {offer_index: -1}
         frontier = [offer_index]
-        neighbour_lists = self._neighbour_lists
+        indptr, indices = self.adjacency.indptr, self.adjacency.indices
         for depth in range(max_depth + 1):
             for node in frontier:
                 if node in seeds and node not in found:
@@ -412,12 +411,10 @@ class GraphIndex:
                 break
             next_frontier = []
             for node in frontier:
-                neighbours = neighbour_lists.get(node)
-                if neighbours is None:  # as Python ints, once per node: paths are searched 10 per need
-                    neighbours = neighbour_lists[node] = self.neighbours(node).tolist()
-                if depth > 0 and len(neighbours) > max_fanout:
+                start, end = indptr[node], indptr[node + 1]
+                if depth > 0 and end - start > max_fanout:
                     continue
-                for neighbour in neighbours:
+                for neighbour in indices[start:end].tolist():
                     if neighbour not in parent:
                         parent[neighbour] = node
                         next_frontier.append(neighbour)
