@@ -14,7 +14,7 @@ Pipeline for a chunk of needs (no dense needs x offers matrix is ever built):
 5. reasons for the returned matches only.
 
 Settings live in ``config``, the reasons in ``reasons``, save / load in ``persistence`` and the
-sparse-row helpers in ``sparse_rows``.
+sparse-row helpers in ``sparse_rows``, the graph walk summed per need in ``walks``.
 
 A need the graph does not reach gets zero graph parts, so it is ranked by text alone.
 """
@@ -40,6 +40,7 @@ from .rules import OfferRuleTable, hard_failures, rule_score
 from .semantic import SIMILAR_MEANING, SemanticMixin, similar_meaning_reason
 from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, top_dense, values_at
 from .text import Analyzer, TextIndex
+from .walks import EMPTY_GRAPH_ROW, PRUNE, GraphRow, need_graph_rows, walk_terms
 
 # EngineConfig and FORMAT_VERSION moved to config and persistence; importers of this module still find them.
 __all__ = ["FORMAT_VERSION", "EngineConfig", "MatchingEngine"]
@@ -282,7 +283,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
             self.graph.need_seeds(need_ids[i], needs[i], texts[i], config.link_entities) if use_graph else {}
             for i in range(len(needs))
         ]
-        graph_rows = self._graph_rows(seeds, masks) if use_graph else [EMPTY_ROW] * len(needs)
+        graph_rows = self._graph_rows(seeds, masks) if use_graph else [EMPTY_GRAPH_ROW] * len(needs)
         text_graph_rows = self._text_graph_rows(text_seeds, masks) if use_graph else [EMPTY_ROW] * len(needs)
         text_graph_rows = [
             (indices, values * confidence[i]) for i, (indices, values) in enumerate(text_graph_rows)
@@ -303,7 +304,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
                     np.concatenate(
                         [
                             text_pools[i],
-                            top_columns(graph_rows[i], pool_size),
+                            graph_rows[i].top(pool_size),
                             top_columns(text_graph_rows[i], pool_size),
                             dense_pools[i],
                         ]
@@ -313,11 +314,11 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
             parts[:, 0] = self.text.score_offers(queries, i, candidates) * text_scale[i]
             # The graph lifts offers that also match the text, unless the text says little about
             # the need (low confidence): then graph links count on their own.
-            parts[:, 1] = values_at(graph_rows[i], candidates, scratch) * (1 - confidence[i] + parts[:, 0])
+            parts[:, 1] = graph_rows[i].at(candidates, scratch) * (1 - confidence[i] + parts[:, 0])
             parts[:, 2] = values_at(text_graph_rows[i], candidates, scratch)
             need_tags = frozenset(normalise_tag(t) for t in as_list(need.get("tags")))
             if need_tags:
-                parts[:, 3] = [len(need_tags & self._tags[c]) / len(need_tags) for c in candidates.tolist()]
+                parts[:, 3] = self._shared_tag_counts(need_tags, candidates) / len(need_tags)
             if need_vectors is not None:
                 parts[:, 5] = np.maximum(self.dense.at(need_vectors[i], candidates), 0)
             outcomes = self.rules.outcomes(need, candidates, as_of)
@@ -354,6 +355,23 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
                 matches.append(match)
             results.append({"need": need_ids[i], "matches": matches})
         return results
+
+    def _shared_tag_counts(self, need_tags: frozenset, candidates: np.ndarray) -> np.ndarray:
+        """How many of ``need_tags`` each candidate offer has (from tag -> offers postings, built
+        once per list of offer tags)."""
+        if getattr(self, "_tag_postings_of", None) is not self._tags:
+            postings: dict[str, list[int]] = {}
+            for offer_index, tags in enumerate(self._tags):
+                for tag in tags:
+                    postings.setdefault(tag, []).append(offer_index)
+            self._tag_postings = {tag: np.array(offers, dtype=np.int64) for tag, offers in postings.items()}
+            self._tag_postings_of = self._tags
+        counts = np.zeros(len(candidates))
+        for tag in need_tags:
+            offers = self._tag_postings.get(tag)
+            if offers is not None:
+                counts += np.isin(candidates, offers)
+        return counts
 
     def _text_pass(
         self, queries: sp.csr_matrix, idf_mass: np.ndarray, masks: list, use_graph: bool, pool_size: int
@@ -411,19 +429,36 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
             scores *= mask
         return terms, weights
 
-    def _graph_rows(self, seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _graph_rows(self, seeds: list[dict], masks: list) -> list[GraphRow]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""
         if not any(seeds):
-            return [EMPTY_ROW] * len(seeds)
+            return [EMPTY_GRAPH_ROW] * len(seeds)
         matrix = seed_matrix([{node: w for node, (w, _) in s.items()} for s in seeds], len(self.graph.nodes))
-        walked = self.graph.propagate(
-            matrix, self.config.graph_steps, self.config.damping, include_seeds=True
-        )
-        rows = [masked_row(walked, i, masks[i], self.graph.n_offers) for i in range(len(seeds))]
-        # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
-        # two or three hops away still counts, not only the nearest offers.
-        power = self.config.graph_power
-        return rows if power == 1 else [(indices, values**power) for indices, values in rows]
+        graph, config = self.graph, self.config
+        groups: dict[int, list[int]] = {}  # needs sharing a kind mask walk together
+        for position, mask in enumerate(masks):
+            groups.setdefault(id(mask), []).append(position)
+        rows: list = [EMPTY_GRAPH_ROW] * len(seeds)
+        for positions in groups.values():
+            mask = masks[positions[0]]
+            last_step = graph.offer_step(mask)  # the last step reaches only offers the needs may be shown
+            terms = walk_terms(
+                graph.transition,
+                matrix[positions],
+                config.graph_steps,
+                config.damping,
+                True,
+                PRUNE,
+                last_step,
+            )
+            # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
+            # two or three hops away still counts, not only the nearest offers.
+            group_masks = [mask] * len(positions)
+            for position, row in zip(
+                positions, need_graph_rows(terms, group_masks, graph.n_offers, config.graph_power)
+            ):
+                rows[position] = row
+        return rows
 
     def _text_graph_rows(self, text_seeds: list[dict], masks: list) -> list[tuple[np.ndarray, np.ndarray]]:
         """Normalised PageRank rows seeded from the best text matches, excluding the seeds'

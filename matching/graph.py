@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from .idmap import IdMap
 from .records import as_list
 from .text import is_cjk, normalise_text
+from .walks import PRUNE, offer_step, walk_terms
 
 _NAME_CLEAN_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD_RE = re.compile(r"[0-9a-z]+")
@@ -155,6 +156,7 @@ class GraphIndex:
         self._transition: sp.csr_matrix | None = None
         self._entities: dict[str, int] | None = None
         self._alias_index: dict[tuple[str, str], list[int]] | None = None
+        self._offer_steps: dict[int, tuple] = {}  # id(mask) -> (mask, transition to those offers)
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -354,7 +356,7 @@ class GraphIndex:
         )
 
     def propagate(
-        self, seeds: sp.csr_matrix, steps: int, damping: float, include_seeds: bool, prune: float = 1e-3
+        self, seeds: sp.csr_matrix, steps: int, damping: float, include_seeds: bool, prune: float = PRUNE
     ) -> sp.csr_matrix:
         """Truncated personalised PageRank for a batch: sum_t damping^t * seeds @ P^t.
 
@@ -362,16 +364,18 @@ class GraphIndex:
         dropped before each further step, keeping every intermediate matrix sparse. Returns
         batch x offers.
         """
-        transition = self.transition
-        frontier = seeds.tocsr().astype(np.float32)
-        total = frontier.copy() if include_seeds else sp.csr_matrix(frontier.shape, dtype=np.float32)
-        for step in range(steps):
-            frontier = (frontier @ transition).tocsr()
-            frontier.data *= np.float32(damping)  # in place: the product is ours
-            total = total + frontier
-            if step + 1 < steps and frontier.nnz:
-                frontier = _prune_rows(frontier, prune)
+        terms = walk_terms(self.transition, seeds, steps, damping, include_seeds, prune)
+        total = terms.pop(0) if include_seeds else sp.csr_matrix(seeds.shape, dtype=np.float32)
+        for term in terms:
+            total = total + term
         return total.tocsr()  # callers read only the offer columns (indices < n_offers)
+
+    def offer_step(self, mask: np.ndarray | None) -> sp.csr_matrix:
+        """The random-walk matrix reaching only the offers that pass ``mask`` (a need kind's), cached per mask."""
+        cached = self._offer_steps.get(id(mask))
+        if cached is None or cached[0] is not mask:
+            cached = self._offer_steps[id(mask)] = (mask, offer_step(self.transition, self.n_offers, mask))
+        return cached[1]
 
     # -- explanations --------------------------------------------------------------------------
     def find_paths(
@@ -470,19 +474,3 @@ def _name_tokens(label: str) -> frozenset[str]:
             tokens.add(run)
         tokens.update(run[i : i + 2] for i in range(len(run) - 1))
     return frozenset(tokens)
-
-
-def _prune_rows(matrix: sp.csr_matrix, relative: float) -> sp.csr_matrix:
-    """Zero entries smaller than ``relative`` x their row's maximum."""
-    if matrix.nnz == 0:
-        return matrix
-    row_max = np.maximum.reduceat(matrix.data, matrix.indptr[:-1][np.diff(matrix.indptr) > 0])
-    full_max = np.zeros(matrix.shape[0], dtype=matrix.data.dtype)
-    full_max[np.diff(matrix.indptr) > 0] = row_max
-    row_of_entry = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    keep = matrix.data >= full_max[row_of_entry] * relative
-    if keep.all():
-        return matrix
-    matrix.data[~keep] = 0  # in place: callers pass a temporary
-    matrix.eliminate_zeros()
-    return matrix

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
 
 # Re-exported: callers import the analyser and helpers from here.
 from .tokens import (  # noqa: F401
@@ -100,6 +99,8 @@ class TextIndex:
     def _weight(self, counts: sp.csr_matrix) -> None:
         n_docs = counts.shape[0]
         if self.model == "tfidf":
+            from sklearn.feature_extraction.text import TfidfTransformer  # only for this model: a slow import
+
             transformer = TfidfTransformer(sublinear_tf=True, norm="l2")
             weights = transformer.fit_transform(counts) if n_docs else counts
             self.idf = transformer.idf_.astype(np.float32) if n_docs else np.zeros(0, np.float32)

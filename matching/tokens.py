@@ -10,18 +10,23 @@ vocabulary, so bilingual records (title_zh + title_en) are simply analysed toget
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import re
 import unicodedata
+from collections import defaultdict
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 BIGRAM_PREFIX = "#"  # keeps char bigrams apart from two-character jieba words
 
 # CJK unified ideographs (+ extension A and compatibility block); latin words are [a-z0-9]+.
 _RUN_RE = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
+# The same runs as one string each: a CJK run starts above "z", a latin run does not.
+_WHOLE_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -86,7 +91,25 @@ CHINESE_STOP_WORDS = frozenset(
         "请问",
     ]
 )
-ENGLISH_STOPS = frozenset(ENGLISH_STOP_WORDS)
+
+
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, read from their module file without importing
+    scikit-learn itself (about a second of start-up for every ``python -m matching`` run)."""
+    try:
+        package = importlib.util.find_spec("sklearn")  # locates the package without running it
+        path = Path(package.submodule_search_locations[0]) / "feature_extraction" / "_stop_words.py"
+        spec = importlib.util.spec_from_file_location("_sklearn_english_stop_words", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return frozenset(module.ENGLISH_STOP_WORDS)
+    except (AttributeError, ImportError, OSError, TypeError):  # another layout: the public import
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS)
+
+
+ENGLISH_STOPS = _english_stop_words()
 
 
 def normalise_text(text: str) -> str:
@@ -132,12 +155,12 @@ _segmenter = None
 
 
 def _search_words(run: str) -> list[str]:
-    """jieba search-mode words of one CJK run (no HMM), through the faster equivalent walker."""
+    """jieba search-mode words of one CJK run (no HMM), through the faster equivalent segmenter."""
     global _segmenter
     if _segmenter is None:
         from .segment import SearchSegmenter
 
-        _segmenter = SearchSegmenter(_get_jieba())
+        _segmenter = SearchSegmenter(_get_jieba)
     return _segmenter.segment(run)
 
 
@@ -154,6 +177,16 @@ def _segment_run(run: str, bigrams: bool) -> tuple[tuple[str, str], ...]:
     if bigrams:
         out.extend((BIGRAM_PREFIX + run[i : i + 2], run[i : i + 2]) for i in range(len(run) - 1))
     return tuple(out)
+
+
+def _run_token_list(run: str, bigrams: bool) -> list[str]:
+    """Tokens of one CJK run, as ``_segment_run`` without the surfaces (fitting needs only these)."""
+    if len(run) == 1:
+        return [] if run in CHINESE_STOP_WORDS else [run]
+    out = [word for word in _search_words(run) if word not in CHINESE_STOP_WORDS]
+    if bigrams:
+        out.extend([BIGRAM_PREFIX + run[i : i + 2] for i in range(len(run) - 1)])
+    return out
 
 
 @lru_cache(maxsize=200_000)
@@ -211,24 +244,29 @@ class Analyzer:
         columns: list[int] = []
         indptr = [0]
         bigrams, stem = self.cjk_bigrams, self.stem
+        # New tokens get the next column numbers, as ``vocabulary.setdefault(token, len(vocabulary))``
+        # would give them, but looked up in C (the dict is copied into the caller's at the end).
+        lookup = defaultdict(itertools.count(len(vocabulary)).__next__, vocabulary) if grow else vocabulary
+        find_runs = _WHOLE_RUN_RE.findall
         for text in texts:
-            for cjk_run, latin_run in _RUN_RE.findall(normalise_text(text or "")):
-                run = cjk_run or latin_run  # CJK runs and latin words never collide as keys
-                cached = by_run.get(run)
-                if cached is None:
-                    if cjk_run:
-                        tokens = [token for token, _ in _segment_run(cjk_run, bigrams)]
-                    elif latin_run not in ENGLISH_STOPS and (len(latin_run) > 1 or latin_run.isdigit()):
-                        tokens = [_stem(latin_run) if stem else latin_run]
-                    else:
-                        tokens = []
-                    if grow:
-                        cached = tuple(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
-                    else:
-                        cached = tuple(vocabulary[token] for token in tokens if token in vocabulary)
-                    by_run[run] = cached
-                columns.extend(cached)
+            runs = find_runs(normalise_text(text or ""))
+            for run in runs:
+                if run in by_run:
+                    continue
+                if run[0] > "z":  # a CJK run (latin runs are [a-z0-9])
+                    tokens = _run_token_list(run, bigrams)
+                elif run not in ENGLISH_STOPS and (len(run) > 1 or run.isdigit()):
+                    tokens = [_stem(run) if stem else run]
+                else:
+                    tokens = []
+                if grow:
+                    by_run[run] = tuple(map(lookup.__getitem__, tokens))
+                else:
+                    by_run[run] = tuple(vocabulary[token] for token in tokens if token in vocabulary)
+            columns.extend(itertools.chain.from_iterable(map(by_run.__getitem__, runs)))
             indptr.append(len(columns))
+        if grow:
+            vocabulary.update(lookup)  # the new tokens, in the order they were met
         indptr_array = np.array(indptr, dtype=np.int64)
         rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr_array))
         counts = sp.csr_matrix(

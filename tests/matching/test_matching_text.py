@@ -73,7 +73,7 @@ def test_search_segmenter_gives_jiebas_words():
     from matching.tokens import _get_jieba
 
     jieba = _get_jieba()
-    segmenter = SearchSegmenter(jieba)
+    compiled, walker = SearchSegmenter(_get_jieba), SearchSegmenter(_get_jieba, compiled=False)
     runs = ["核酸检测试剂盒", "中华人民共和国", "重症病房需要有创呼吸机", "北京协和医院", "的", "龘", "㐀人工智能",
             "研究生命起源", "结婚的和尚未结婚的"]
     dataset = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "kuake-qtr-train" / "offers.jsonl"
@@ -81,4 +81,6 @@ def test_search_segmenter_gives_jiebas_words():
         lines = dataset.read_text(encoding="utf-8").splitlines()[:3000]
         runs += re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", "\n".join(lines))
     for run in runs:
-        assert segmenter.segment(run) == list(jieba.cut_for_search(run, HMM=False)), run
+        expected = list(jieba.cut_for_search(run, HMM=False))
+        assert walker.segment(run) == expected, run
+        assert compiled.segment(run) == expected, run
