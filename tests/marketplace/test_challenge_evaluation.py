@@ -361,7 +361,8 @@ def test_a_park_expert_finds_the_proposals_waiting_for_them_in_the_workspace(app
     seat_panel(app, s)
     login(client, s.expert_email)
     html = client.get("/challenges/mine").get_data(as_text=True)
-    assert 'id="nav-evaluations"' in html and 'id="my-panels"' in html
+    assert 'id="nav-evaluations"' in html and html.count('id="my-panels"') == 1
+    assert "<title>" in html and "待评审" not in html.split("<title>")[1].split("</title>")[0]
     assert "2 个方案待评审" in html  # both proposals wait: nothing declared or scored yet
     page = f"/challenges/{s.challenge}/evaluation/proposals/{s.proposal_a}"
     client.post(page + "/declare", data={"has_conflict": "yes", "note": "我是该团队的顾问"})
