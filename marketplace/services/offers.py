@@ -172,16 +172,16 @@ def _check_patent_unique(user, number: str | None, offer_id: int | None, errors:
         errors["application_number"] = patent_number_taken_message(user, existing)
 
 
-def build_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
-    """A new draft offer from form data without an NDA, added to the session but not flushed, so that a bulk
-    import flushes many at once. The caller has checked the patent number against the listed ones (a number
-    listed meanwhile fails at the flush on the unique key)."""
+def _cleaned_new_offer(user, organization_id: int, kind: str, data: dict) -> tuple:
+    """``clean_offer`` of a new offer's form data, once the user may list for the organisation and the kind is
+    known: (values, errors, patent, financial)."""
     access.require_member(user, organization_id)
     if kind not in OFFER_KINDS:
         raise ValidationFailed(_l("Unknown offer kind."), field_errors={"kind": _l("Unknown offer kind.")})
-    values, errors, patent, financial = clean_offer(data, kind)
-    if errors:
-        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
+    return clean_offer(data, kind)
+
+
+def _add_draft(user, organization_id: int, kind: str, values: dict, patent, financial) -> Offer:
     offer = Offer(organization_id=organization_id, kind=kind, status="draft",
                   created_by_id=getattr(user, "id", None))
     _apply(offer, values, patent, financial)
@@ -189,20 +189,24 @@ def build_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
     return offer
 
 
+def build_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
+    """A new draft offer from form data without an NDA, added to the session but not flushed, so that a bulk
+    import flushes many at once. The caller has checked the patent number against the listed ones (a number
+    listed meanwhile fails at the flush on the unique key)."""
+    values, errors, patent, financial = _cleaned_new_offer(user, organization_id, kind, data)
+    if errors:
+        raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
+    return _add_draft(user, organization_id, kind, values, patent, financial)
+
+
 def create_offer(user, organization_id: int, kind: str, data: dict) -> Offer:
     """Create a draft offer of ``kind`` for an organisation the user belongs to."""
-    access.require_member(user, organization_id)
-    if kind not in OFFER_KINDS:
-        raise ValidationFailed(_l("Unknown offer kind."), field_errors={"kind": _l("Unknown offer kind.")})
-    values, errors, patent, financial = clean_offer(data, kind)
+    values, errors, patent, financial = _cleaned_new_offer(user, organization_id, kind, data)
     _check_patent_unique(user, (patent or {}).get("application_number"), None, errors)
     nda = confidentiality.nda_from_form(data, errors)
     if errors:
         raise ValidationFailed(_l("Please correct the highlighted fields."), field_errors=errors)
-    offer = Offer(organization_id=organization_id, kind=kind, status="draft",
-                  created_by_id=getattr(user, "id", None))
-    _apply(offer, values, patent, financial)
-    db.session.add(offer)
+    offer = _add_draft(user, organization_id, kind, values, patent, financial)
     db.session.flush()
     if nda is not None:
         confidentiality.apply_nda(user, offer, *nda)
