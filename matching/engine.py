@@ -38,7 +38,7 @@ from .reasons import ReasonsMixin
 from .records import as_list, normalise_tag, record_id, record_text, record_title
 from .rules import OfferRuleTable, hard_failures, rule_score
 from .semantic import SIMILAR_MEANING, SemanticMixin, similar_meaning_reason
-from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, top_dense, values_at
+from .sparse_rows import EMPTY_ROW, masked_row, rows_matrix, seed_matrix, top_columns, values_at
 from .text import Analyzer, TextIndex
 from .walks import EMPTY_GRAPH_ROW, PRUNE, GraphRow, need_graph_rows, walk_terms
 
@@ -376,58 +376,51 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
     def _text_pass(
         self, queries: sp.csr_matrix, idf_mass: np.ndarray, masks: list, use_graph: bool, pool_size: int
     ):
-        """Text channel, one need at a time over one reused dense vector of offers (never a
-        needs x offers matrix).
+        """Text channel, one need at a time over the inverted index (never a needs x offers matrix).
 
         Returns per need: its top ``pool_size`` text candidates, the factor turning a raw text
         score into the text part, its text confidence and its best matches as graph seeds.
         """
-        config, n_offers, n_needs = self.config, len(self.offers), queries.shape[0]
-        has_edges = np.diff(self.graph.adjacency.indptr)[:n_offers] > 0 if use_graph else None
+        config, n_needs = self.config, queries.shape[0]
+        has_edges = np.diff(self.graph.adjacency.indptr)[: len(self.offers)] > 0 if use_graph else None
         pools, scale, confidence, text_seeds = [], np.zeros(n_needs), np.zeros(n_needs), []
-        scores = np.zeros(n_offers, dtype=np.float32)
         expanded_rows = []
         for i in range(n_needs):
-            scores.fill(0)
-            self.text.accumulate(queries, i, scores)
-            if masks[i] is not None:
-                scores *= masks[i]
+            terms, weights = self.text.query_row(queries, i)
+            first_k = max(pool_size, config.prf_feedback_docs) if config.prf_terms > 0 else pool_size
+            pool, pool_scores = self.text.top_offers(terms, weights, first_k, masks[i])
             if config.prf_terms > 0:
-                expanded_rows.append(self._expand(queries, i, scores, masks[i]))
-            pool = top_dense(scores, pool_size)
+                terms, weights = self._expand(queries, i, pool, pool_scores)
+                expanded_rows.append((terms, weights))
+                pool, pool_scores = self.text.top_offers(terms, weights, pool_size, masks[i])
             seeds: dict[int, float] = {}
             if len(pool):
-                best = int(pool[np.argmax(scores[pool])])
+                best = int(np.argmax(pool_scores))  # the pool is in index order: ties go to the earlier offer
                 # Confidence: how much of the need its best offer covers. Text-derived parts are
                 # scaled by it, so a need whose words barely match anything leans on its graph links.
-                confidence[i] = self.text.coverage(queries, i, idf_mass[i], best)
-                scale[i] = confidence[i] / float(scores[best])
+                confidence[i] = self.text.coverage(queries, i, idf_mass[i], int(pool[best]))
+                scale[i] = confidence[i] / float(pool_scores[best])
                 if use_graph:
-                    ordered = pool[np.argsort(-scores[pool], kind="stable")][: config.prf_docs]
-                    seeds = {int(o): float(scores[o]) * scale[i] for o in ordered if has_edges[o]}
+                    ordered = np.argsort(-pool_scores, kind="stable")[: config.prf_docs]
+                    seeds = {
+                        int(pool[o]): float(pool_scores[o]) * scale[i] for o in ordered if has_edges[pool[o]]
+                    }
             pools.append(pool)
             text_seeds.append(seeds)
         if expanded_rows:
             queries = rows_matrix(expanded_rows, queries.shape[1])
         return queries, pools, scale, confidence, text_seeds
 
-    def _expand(self, queries: sp.csr_matrix, row: int, scores: np.ndarray, mask) -> tuple:
-        """Replace ``scores`` (in place) by those of the need's query expanded with the words
-        of its best matches (pseudo-relevance feedback); returns the expanded (terms, weights)."""
+    def _expand(self, queries: sp.csr_matrix, row: int, pool: np.ndarray, pool_scores: np.ndarray) -> tuple:
+        """The need's query expanded with the words of its best matches (pseudo-relevance
+        feedback): (terms, weights). ``pool`` holds its best text matches (index order) with their scores."""
         config = self.config
-        feedback = top_dense(scores, config.prf_feedback_docs)
-        start, end = queries.indptr[row], queries.indptr[row + 1]
-        if len(feedback) == 0:
-            return queries.indices[start:end], queries.data[start:end]
-        feedback = feedback[np.argsort(-scores[feedback], kind="stable")]
-        terms, weights = self.text.expand_query(
-            queries, row, feedback, scores[feedback], config.prf_terms, config.prf_original_weight
+        if len(pool) == 0:
+            return self.text.query_row(queries, row)
+        best_first = np.argsort(-pool_scores, kind="stable")[: config.prf_feedback_docs]
+        return self.text.expand_query(
+            queries, row, pool[best_first], pool_scores[best_first], config.prf_terms, config.prf_original_weight
         )
-        scores.fill(0)
-        self.text.accumulate_terms(terms, weights, scores)
-        if mask is not None:
-            scores *= mask
-        return terms, weights
 
     def _graph_rows(self, seeds: list[dict], masks: list) -> list[GraphRow]:
         """Normalised PageRank rows seeded from each need's own graph neighbourhood."""
@@ -453,10 +446,7 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
             )
             # PageRank mass falls steeply with distance; a power < 1 flattens it so being reached
             # two or three hops away still counts, not only the nearest offers.
-            group_masks = [mask] * len(positions)
-            for position, row in zip(
-                positions, need_graph_rows(terms, group_masks, graph.n_offers, config.graph_power)
-            ):
+            for position, row in zip(positions, need_graph_rows(terms, mask, graph.n_offers, config.graph_power)):
                 rows[position] = row
         return rows
 

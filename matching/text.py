@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
+
 # Re-exported: callers import the analyser and helpers from here.
 from .tokens import (  # noqa: F401
     BIGRAM_PREFIX,
@@ -22,6 +24,20 @@ from .tokens import (  # noqa: F401
     is_cjk,
     normalise_text,
 )
+
+_NO_MASK = np.ones(1, dtype=bool)  # typed stand-in when a need may see every offer
+
+
+class NeedTerms:
+    """A need's known terms as (token, surface, column), with their columns as an array and the
+    surfaces written in Chinese, kept for all the need's matches."""
+
+    __slots__ = ("cjk", "columns", "terms")
+
+    def __init__(self, terms: list[tuple[str, str, int]]):
+        self.terms = terms
+        self.columns = np.array([column for _, _, column in terms], dtype=np.int64)
+        self.cjk = frozenset(surface for _, surface, _ in terms if is_cjk(surface))
 
 
 class TextIndex:
@@ -46,6 +62,9 @@ class TextIndex:
         self.doc_weights: sp.csr_matrix | None = None
         self.term_doc: sp.csr_matrix | None = None
         self._query_scratch: np.ndarray | None = None  # dense query over the vocabulary, kept zeroed
+        self._score_scratch: np.ndarray | None = None  # dense scores over offers, kept zeroed
+        self._touched_scratch: np.ndarray | None = None
+        self._found_scratch: np.ndarray | None = None
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, documents: list[str], processes: int = 1) -> TextIndex:
@@ -166,18 +185,36 @@ class TextIndex:
             counts = sp.csr_matrix(sp.diags(1 / row_norm) @ counts)
         return counts.astype(np.float32), idf_mass
 
-    def accumulate(self, query: sp.csr_matrix, row: int, out: np.ndarray) -> None:
-        """Add query ``row``'s scores against every offer into the dense vector ``out``
-        (posting list by posting list, as inverted-index engines do)."""
-        start, end = query.indptr[row], query.indptr[row + 1]
-        self.accumulate_terms(query.indices[start:end], query.data[start:end], out)
+    def top_offers(
+        self, terms: np.ndarray, term_weights: np.ndarray, k: int, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The offers with the ``k`` best positive scores for a weighted bag of term columns
+        (posting list by posting list, as inverted-index engines do), sorted by index, with their
+        float32 scores; offers outside ``mask`` are left out. Ties at the cut keep the
+        earlier-fitted offer."""
+        n_offers = self.term_doc.shape[1]
+        if self._score_scratch is None or len(self._score_scratch) != n_offers:
+            self._score_scratch = np.zeros(n_offers, dtype=np.float32)
+            self._touched_scratch = np.zeros(n_offers, dtype=np.int64)
+            self._found_scratch = np.zeros(n_offers, dtype=np.float32)
+        return kernels.text_top(
+            self.term_doc.indptr,
+            self.term_doc.indices,
+            self.term_doc.data,
+            np.asarray(terms, dtype=np.int64),
+            np.asarray(term_weights, dtype=np.float32),
+            mask if mask is not None else _NO_MASK,
+            mask is not None,
+            self._score_scratch,
+            self._touched_scratch,
+            self._found_scratch,
+            k,
+        )
 
-    def accumulate_terms(self, terms: np.ndarray, term_weights: np.ndarray, out: np.ndarray) -> None:
-        """Add the scores of a weighted bag of term columns against every offer into ``out``."""
-        indptr, postings, weights = self.term_doc.indptr, self.term_doc.indices, self.term_doc.data
-        for term, weight in zip(terms.tolist(), term_weights.tolist()):
-            start, end = indptr[term], indptr[term + 1]
-            out[postings[start:end]] += weights[start:end] * np.float32(weight)
+    def query_row(self, query: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term columns, weights) of query ``row``."""
+        start, end = query.indptr[row], query.indptr[row + 1]
+        return query.indices[start:end], query.data[start:end]
 
     def expand_query(
         self,
@@ -225,15 +262,12 @@ class TextIndex:
             self._query_scratch = np.zeros(len(self.idf), dtype=np.float32)
         terms = query.indices[query.indptr[row] : query.indptr[row + 1]]
         self._query_scratch[terms] = query.data[query.indptr[row] : query.indptr[row + 1]]
-        indptr = self.doc_weights.indptr
-        starts, lengths = indptr[offer_indices], indptr[offer_indices + 1] - indptr[offer_indices]
-        # Positions of every entry of the chosen rows, concatenated, without a Python loop.
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        entries = np.arange(lengths.sum()) + offsets
-        products = self.doc_weights.data[entries] * self._query_scratch[self.doc_weights.indices[entries]]
+        scores = kernels.row_dots(
+            self.doc_weights.indptr, self.doc_weights.indices, self.doc_weights.data, offer_indices,
+            self._query_scratch,
+        )
         self._query_scratch[terms] = 0
-        owner = np.repeat(np.arange(len(offer_indices)), lengths)
-        return np.bincount(owner, weights=products, minlength=len(offer_indices))
+        return scores
 
     def coverage(self, query: sp.csr_matrix, row: int, idf_mass: float, offer_index: int) -> float:
         """Share of the need's term idf that the offer contains (1 = every need term found)."""
@@ -248,32 +282,32 @@ class TextIndex:
         """Sparse needs x offers text scores for a chunk of query rows."""
         return (query @ self.term_doc).tocsr()
 
-    def need_terms(self, need_text: str) -> list[tuple[str, str, int]]:
-        """(token, surface, column) of a need's known terms, computed once for all its matches."""
+    def need_terms(self, need_text: str) -> NeedTerms:
+        """A need's known terms (token, surface, column), computed once for all its matches."""
         vocab = self.vocabulary
-        return [
-            (token, surface, vocab[token])
-            for token, surface in self.analyzer.tokens_with_surface(need_text)
-            if token in vocab
-        ]
+        return NeedTerms(
+            [
+                (token, surface, vocab[token])
+                for token, surface in self.analyzer.tokens_with_surface(need_text)
+                if token in vocab
+            ]
+        )
 
-    def shared_terms(
-        self, need_terms: list[tuple[str, str, int]], offer_index: int, limit: int = 5
-    ) -> list[str]:
+    def shared_terms(self, need_terms: NeedTerms, offer_index: int, limit: int = 5) -> list[str]:
         """Readable terms of the need (from ``need_terms``) that also weigh in the offer, biggest
         contribution first."""
-        start, end = self.doc_weights.indptr[offer_index], self.doc_weights.indptr[offer_index + 1]
-        offer_weight = dict(
-            zip(self.doc_weights.indices[start:end].tolist(), self.doc_weights.data[start:end].tolist())
-        )
+        weights = kernels.row_values(
+            self.doc_weights.indptr, self.doc_weights.indices, self.doc_weights.data, offer_index,
+            need_terms.columns,
+        ).tolist()
         best: dict[str, float] = {}
         bigram_only: set[str] = set()
         word_surfaces: set[str] = set()
         seen_tokens: set[str] = set()
-        for token, surface, column in need_terms:
-            if column in offer_weight and token not in seen_tokens:  # one surface per stem
+        for (token, surface, _), weight in zip(need_terms.terms, weights):
+            if weight and token not in seen_tokens:  # one surface per stem
                 seen_tokens.add(token)
-                best[surface] = max(best.get(surface, 0.0), offer_weight[column])
+                best[surface] = max(best.get(surface, 0.0), weight)
                 (bigram_only if token.startswith(BIGRAM_PREFIX) else word_surfaces).add(surface)
         bigram_only -= word_surfaces
         # Character bigrams only stand in when no whole word is shared; CJK words inside a longer
@@ -281,8 +315,9 @@ class TextIndex:
         words = {s for s in best if s not in bigram_only}
         if words:
             best = {s: w for s, w in best.items() if s in words}
-        cjk = [s for s in best if is_cjk(s)]
-        shown = [s for s in best if not (is_cjk(s) and any(s != other and s in other for other in cjk))]
+        chinese = need_terms.cjk
+        cjk = [s for s in best if s in chinese]
+        shown = [s for s in best if not (s in chinese and any(s != other and s in other for other in cjk))]
         shown.sort(key=lambda s: (-best[s], s))
         return shown[:limit]
 

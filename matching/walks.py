@@ -14,13 +14,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
+
+_NO_MASK = np.ones(1, dtype=bool)  # typed stand-in when the needs may see every offer
 PRUNE = 1e-3  # frontier entries below this share of their row's maximum are dropped before the next step
 # Entries whose raw value is this much below the k-th largest cannot tie with it once powered.
 _POWER_MARGIN = np.float32(1e-3)
 
 
 class GraphRow:
-    """One need's graph scores: offer ``indices`` (sorted) and their values divided by the
+    """One need's graph scores: offer ``indices`` (distinct, in no set order) and their values divided by the
     maximum, before the power ``power``."""
 
     __slots__ = ("indices", "power", "values")
@@ -44,8 +47,7 @@ class GraphRow:
             near = np.flatnonzero(values >= kth * (1 - _POWER_MARGIN))
         else:
             near = np.arange(len(values))
-        # Indices are sorted and the sort is stable: of tied values the lower index comes first.
-        order = np.argsort(-self._powered(values[near]), kind="stable")[:k]
+        order = np.lexsort((indices[near], -self._powered(values[near])))[:k]  # ties: lower index first
         return indices[near[order]]
 
     def at(self, columns: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -62,33 +64,28 @@ class GraphRow:
 EMPTY_GRAPH_ROW = GraphRow(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 1.0)
 
 
-def need_graph_rows(terms: list[sp.csr_matrix], masks: list, n_offers: int, power: float) -> list[GraphRow]:
+def need_graph_rows(terms: list[sp.csr_matrix], mask, n_offers: int, power: float) -> list[GraphRow]:
     """Per need (row of the ``terms``, the walk's seeds and steps over all nodes): the sum of
-    the terms over offers, offers failing the need's mask left out, divided by the maximum."""
+    the terms over offers, offers failing ``mask`` (the needs' shared kind mask) left out,
+    divided by the maximum."""
     n_rows = terms[0].shape[0] if terms else 0
+    if n_rows == 0:
+        return []
+    indptrs = np.stack([np.asarray(term.indptr, dtype=np.int64) for term in terms])
+    sizes = [term.nnz for term in terms]
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    indices = np.concatenate([term.indices[: term.nnz] for term in terms])
+    data = np.concatenate([term.data[: term.nnz].astype(np.float32, copy=False) for term in terms])
     total = np.zeros(n_offers, dtype=np.float32)
-    rows = []
-    for row in range(n_rows):
-        for term in terms:
-            start, end = term.indptr[row], term.indptr[row + 1]
-            if start == end:
-                continue
-            indices, values = term.indices[start:end], term.data[start:end]
-            offers = indices < n_offers
-            if not offers.all():
-                indices, values = indices[offers], values[offers]
-            total[indices] += values  # a row has no repeated column: one addition per entry
-        indices = np.flatnonzero(total > 0)  # the terms are never negative (and a bool scan is fast)
-        values = total[indices]
-        total[indices] = 0
-        mask = masks[row]
-        if mask is not None and len(indices):
-            keep = mask[indices]
-            indices, values = indices[keep], values[keep]
-        if len(values):
-            values = values / values.max()
-        rows.append(GraphRow(indices, values, power))
-    return rows
+    touched = np.empty(n_offers, dtype=np.int64)
+    indptr, offers, values = kernels.summed_rows(
+        indptrs, offsets, indices, data, n_offers, mask if mask is not None else _NO_MASK,
+        mask is not None, total, touched,
+    )
+    return [
+        GraphRow(offers[indptr[row] : indptr[row + 1]], values[indptr[row] : indptr[row + 1]], power)
+        for row in range(n_rows)
+    ]
 
 
 def walk_terms(

@@ -38,12 +38,12 @@ def test_rows_equal_the_sparse_sum_and_the_last_step_may_skip_masked_offers():
         transition.nnz == offer_step(transition, n_offers, None).nnz + (transition.indices >= n_offers).sum()
     )
     for masks, walked in (([None] * 6, terms), ([mask] * 6, terms), ([mask] * 6, restricted)):
-        rows = need_graph_rows(walked, masks, n_offers, 0.25)
+        rows = need_graph_rows(walked, masks[0], n_offers, 0.25)
         for i, row in enumerate(rows):
             indices, values = masked_row(total.tocsr(), i, masks[i], n_offers)
-            order = np.argsort(indices)
-            assert np.array_equal(row.indices, indices[order])
-            assert np.array_equal(row.values, values[order])  # bit for bit
+            order, row_order = np.argsort(indices), np.argsort(row.indices)
+            assert np.array_equal(row.indices[row_order], indices[order])
+            assert np.array_equal(row.values[row_order], values[order])  # bit for bit
             assert np.array_equal(row.at(indices, np.zeros(n_offers)), (values**0.25).astype(np.float64))
 
 

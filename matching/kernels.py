@@ -1,0 +1,168 @@
+"""Compiled loops of the ranking hot path (numba, compiled once and cached on disk).
+
+Each kernel does what a few numpy calls per need did, in one pass without temporaries, with
+the same float32 arithmetic in the same order, so scores are bit-for-bit those of the numpy
+code they replace. Where several offers tie at a cut, the earlier-fitted offer is kept (numpy's
+partition left that to chance).
+
+The first call of each kernel in a fresh install compiles it (about a second each); the
+compiled code is kept in ``__pycache__`` (or ``NUMBA_CACHE_DIR``) for every later process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _worse(values, indices, a, b):
+    """Whether entry ``a`` ranks below entry ``b``: a smaller value, or a tie and a later index."""
+    return values[a] < values[b] or (values[a] == values[b] and indices[a] > indices[b])
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(heap, size, values, indices, node):
+    """Move ``heap[node]`` down until no child ranks below it (the worst entry ends at the root)."""
+    while True:
+        child = 2 * node + 1
+        if child >= size:
+            return
+        if child + 1 < size and _worse(values, indices, heap[child + 1], heap[child]):
+            child += 1
+        if not _worse(values, indices, heap[child], heap[node]):
+            return
+        heap[node], heap[child] = heap[child], heap[node]
+        node = child
+
+
+@njit(cache=True, nogil=True)
+def _top_positions(indices, values, k):
+    """Positions of the (at most ``k``) largest ``values`` (ties: lower index first), in index
+    order. One pass with a bounded heap: after the first ``k`` entries most fail one comparison."""
+    count = indices.shape[0]
+    if count <= k:
+        return np.argsort(indices[:count], kind="mergesort")
+    heap = np.arange(k)
+    for node in range(k // 2 - 1, -1, -1):  # heapify the first k entries
+        _sift_down(heap, k, values, indices, node)
+    for j in range(k, count):
+        if _worse(values, indices, heap[0], j):
+            heap[0] = j
+            _sift_down(heap, k, values, indices, 0)
+    return heap[np.argsort(indices[heap], kind="mergesort")]
+
+
+@njit(cache=True, nogil=True)
+def text_top(indptr, postings, weights, terms, term_weights, mask, use_mask, scores, touched, found, k):
+    """One need's text pass over the inverted index: (offers, their scores).
+
+    Adds each query term's posting list times its weight into ``scores`` (a zeroed float32
+    vector over offers, left zeroed; ``touched`` an int64 and ``found`` a float32 scratch vector as
+    long), drops offers
+    outside ``mask`` (when ``use_mask``) and returns the offers with the ``k`` best positive
+    scores, sorted by index, with their float32 scores.
+    """
+    n_touched = 0
+    for t in range(terms.shape[0]):
+        term = terms[t]
+        weight = np.float32(term_weights[t])
+        for j in range(indptr[term], indptr[term + 1]):
+            offer = postings[j]
+            if scores[offer] == 0:
+                touched[n_touched] = offer
+                n_touched += 1
+            scores[offer] += weights[j] * weight
+    kept = 0  # compacted in place: kept <= j
+    for j in range(n_touched):
+        offer = touched[j]
+        value = scores[offer]
+        scores[offer] = 0  # also skips a second record of the same offer
+        if value > 0 and (not use_mask or mask[offer]):
+            touched[kept] = offer
+            found[kept] = value
+            kept += 1
+    chosen = _top_positions(touched[:kept], found[:kept], k)
+    return touched[chosen], found[chosen]
+
+
+@njit(cache=True, nogil=True)
+def row_dots(indptr, columns, data, rows, query_dense):
+    """Dot products (float32 products summed in float64, in entry order) of the chosen CSR
+    ``rows`` with a dense float32 query vector."""
+    out = np.zeros(rows.shape[0], dtype=np.float64)
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        total = 0.0
+        for j in range(indptr[row], indptr[row + 1]):
+            total += np.float64(data[j] * query_dense[columns[j]])
+        out[r] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def row_values(indptr, columns, data, row, wanted):
+    """Values of CSR ``row`` (sorted columns) at the ``wanted`` columns, in float64 (0 where the
+    row has no entry)."""
+    out = np.zeros(wanted.shape[0], dtype=np.float64)
+    start, end = indptr[row], indptr[row + 1]
+    for w in range(wanted.shape[0]):
+        position = start + np.searchsorted(columns[start:end], wanted[w])
+        if position < end and columns[position] == wanted[w]:
+            out[w] = data[position]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def summed_rows(indptrs, offsets, indices, data, n_offers, mask, use_mask, total, touched):
+    """Per row of several stacked CSR matrices over nodes (matrix ``m``'s row ``r`` spans
+    ``offsets[m] + indptrs[m, r]`` to ``offsets[m] + indptrs[m, r + 1]`` of ``indices``/``data``):
+    the sum over the matrices, in matrix order, of its entries at offers (columns below
+    ``n_offers``) that pass ``mask``, divided by the row's maximum.
+
+    Returns CSR (indptr, offer indices in the order first reached, float32 values). ``total`` (float32) and
+    ``touched`` (int64) are scratch vectors over offers; ``total`` is left zeroed.
+    """
+    n_matrices, n_rows = indptrs.shape[0], indptrs.shape[1] - 1
+    out_indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    capacity = 1024
+    out_indices = np.empty(capacity, dtype=np.int64)
+    out_values = np.empty(capacity, dtype=np.float32)
+    n_out = 0
+    for row in range(n_rows):
+        n_touched = 0
+        for m in range(n_matrices):
+            base = offsets[m]
+            for j in range(base + indptrs[m, row], base + indptrs[m, row + 1]):
+                column = indices[j]
+                if column < n_offers:
+                    if total[column] == 0:
+                        touched[n_touched] = column
+                        n_touched += 1
+                    total[column] += data[j]
+        order = touched[:n_touched]
+        if n_out + n_touched > capacity:
+            while n_out + n_touched > capacity:
+                capacity *= 2
+            grown_indices = np.empty(capacity, dtype=np.int64)
+            grown_values = np.empty(capacity, dtype=np.float32)
+            grown_indices[:n_out] = out_indices[:n_out]
+            grown_values[:n_out] = out_values[:n_out]
+            out_indices, out_values = grown_indices, grown_values
+        start = n_out
+        top = np.float32(0)
+        for j in range(order.shape[0]):
+            column = order[j]
+            value = total[column]
+            total[column] = 0
+            if value > 0 and (not use_mask or mask[column]):
+                out_indices[n_out] = column
+                out_values[n_out] = value
+                if value > top:
+                    top = value
+                n_out += 1
+        if top > 0:
+            for j in range(start, n_out):
+                out_values[j] = out_values[j] / top
+        out_indptr[row + 1] = n_out
+    return out_indptr, out_indices[:n_out], out_values[:n_out]
