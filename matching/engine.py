@@ -368,9 +368,10 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
             self._tag_postings_of = self._tags
         counts = np.zeros(len(candidates))
         for tag in need_tags:
-            offers = self._tag_postings.get(tag)
+            offers = self._tag_postings.get(tag)  # sorted offer indices
             if offers is not None:
-                counts += np.isin(candidates, offers)
+                found = np.minimum(np.searchsorted(offers, candidates), len(offers) - 1)
+                counts += offers[found] == candidates
         return counts
 
     def _text_pass(

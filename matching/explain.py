@@ -7,6 +7,7 @@ language>, **data}``; ``data`` keeps the machine-readable bits (terms, path, rul
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .graph import node_label, node_type
 
@@ -117,17 +118,18 @@ def meaningful_terms(terms) -> list[str]:
     out = []
     for term in terms or []:
         term = str(term).strip()
-        lowered = term.lower()
-        if not term or lowered in STOP_TERMS_EN or term in STOP_TERMS_ZH:
-            continue
-        if is_chinese(term):
-            if len(term) < 2 or _QUANTITY_ZH.match(term):
-                continue
-        elif len(term) < 2 or not any(ch.isalpha() for ch in term):
-            continue
-        if term not in out:
+        if _is_meaningful(term) and term not in out:
             out.append(term)
     return out
+
+
+@lru_cache(maxsize=100_000)
+def _is_meaningful(term: str) -> bool:
+    if not term or term.lower() in STOP_TERMS_EN or term in STOP_TERMS_ZH:
+        return False
+    if is_chinese(term):
+        return len(term) >= 2 and not _QUANTITY_ZH.match(term)
+    return len(term) >= 2 and any(ch.isalpha() for ch in term)
 
 
 def cert_label(code, zh: bool) -> str:

@@ -37,7 +37,7 @@ def _sift_down(heap, size, values, indices, node):
 
 
 @njit(cache=True, nogil=True)
-def _top_positions(indices, values, k):
+def top_positions(indices, values, k):
     """Positions of the (at most ``k``) largest ``values`` (ties: lower index first), in index
     order. One pass with a bounded heap: after the first ``k`` entries most fail one comparison."""
     count = indices.shape[0]
@@ -82,7 +82,7 @@ def text_top(indptr, postings, weights, terms, term_weights, mask, use_mask, sco
             touched[kept] = offer
             found[kept] = value
             kept += 1
-    chosen = _top_positions(touched[:kept], found[:kept], k)
+    chosen = top_positions(touched[:kept], found[:kept], k)
     return touched[chosen], found[chosen]
 
 
@@ -102,15 +102,19 @@ def row_dots(indptr, columns, data, rows, query_dense):
 
 @njit(cache=True, nogil=True)
 def row_values(indptr, columns, data, row, wanted):
-    """Values of CSR ``row`` (sorted columns) at the ``wanted`` columns, in float64 (0 where the
-    row has no entry)."""
-    out = np.zeros(wanted.shape[0], dtype=np.float64)
+    """(positions in ``wanted``, values) of the ``wanted`` columns that CSR ``row`` (sorted
+    columns) has, in ``wanted`` order; values in float64."""
+    positions = np.empty(wanted.shape[0], dtype=np.int64)
+    values = np.empty(wanted.shape[0], dtype=np.float64)
     start, end = indptr[row], indptr[row + 1]
+    n = 0
     for w in range(wanted.shape[0]):
         position = start + np.searchsorted(columns[start:end], wanted[w])
-        if position < end and columns[position] == wanted[w]:
-            out[w] = data[position]
-    return out
+        if position < end and columns[position] == wanted[w] and data[position] != 0:
+            positions[n] = w
+            values[n] = data[position]
+            n += 1
+    return positions[:n], values[:n]
 
 
 @njit(cache=True, nogil=True)

@@ -173,7 +173,10 @@ class OfferRuleTable:
         need_kind = normalise_kind(need.get("kind"))
         if need_kind in KIND_FIT:
             mask = self.kind_mask(need_kind)
-            known = np.array([self.kinds[i] in KIND_FIT_ANY_KIND for i in candidates], dtype=bool)
+            if getattr(self, "_kind_known_of", None) is not self.kinds:  # once per list of offer kinds
+                self._kind_known = np.array([kind in KIND_FIT_ANY_KIND for kind in self.kinds], dtype=bool)
+                self._kind_known_of = self.kinds
+            known = self._kind_known[candidates]
             out["kind"] = np.where(known, np.where(mask[candidates], 1.0, -1.0), 0.0)
         required = {normalise_certification(c) for c in as_list(need.get("required_certifications"))} - {"", "none"}
         if required:

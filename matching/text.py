@@ -296,16 +296,18 @@ class TextIndex:
     def shared_terms(self, need_terms: NeedTerms, offer_index: int, limit: int = 5) -> list[str]:
         """Readable terms of the need (from ``need_terms``) that also weigh in the offer, biggest
         contribution first."""
-        weights = kernels.row_values(
+        positions, weights = kernels.row_values(
             self.doc_weights.indptr, self.doc_weights.indices, self.doc_weights.data, offer_index,
             need_terms.columns,
-        ).tolist()
+        )
         best: dict[str, float] = {}
         bigram_only: set[str] = set()
         word_surfaces: set[str] = set()
         seen_tokens: set[str] = set()
-        for (token, surface, _), weight in zip(need_terms.terms, weights):
-            if weight and token not in seen_tokens:  # one surface per stem
+        terms = need_terms.terms
+        for position, weight in zip(positions.tolist(), weights.tolist()):
+            token, surface, _ = terms[position]
+            if token not in seen_tokens:  # one surface per stem
                 seen_tokens.add(token)
                 best[surface] = max(best.get(surface, 0.0), weight)
                 (bigram_only if token.startswith(BIGRAM_PREFIX) else word_surfaces).add(surface)

@@ -40,7 +40,7 @@ class GraphRow:
         indices, values = self.indices, self.values
         if len(values) <= k:
             return indices
-        kth = np.partition(values, len(values) - k)[len(values) - k]
+        kth = values[kernels.top_positions(indices, values, k)].min()  # the k-th largest raw value
         # Powering is monotone, so only entries near the k-th largest raw value can reach its
         # powered value; below the margin they stay strictly smaller even in float32.
         if self.power >= 0.01:
