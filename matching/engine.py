@@ -107,12 +107,15 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
         self.text = TextIndex(
             config.text_model, config.k1, config.b, Analyzer(config.cjk_bigrams, config.stem)
         )
-        self.text.fit([record_text(offer) for offer in offers], processes=config.fit_processes)
-        self.graph = GraphIndex.build(self.offers.ids, offers, edges, config.relation_weights)
-        self.rules = OfferRuleTable(offers)
-        self._titles = [[record_title(o, "zh"), record_title(o, "en")] for o in offers]
-        self._tag_labels = [[str(t) for t in as_list(o.get("tags"))] for o in offers]
-        self._tags = [frozenset(normalise_tag(t) for t in tags) for tags in self._tag_labels]
+
+        def fit_the_rest() -> None:  # while the offers' texts are analysed (in other processes if asked)
+            self.graph = GraphIndex.build(self.offers.ids, offers, edges, config.relation_weights)
+            self.rules = OfferRuleTable(offers)
+            self._titles = [[record_title(o, "zh"), record_title(o, "en")] for o in offers]
+            self._tag_labels = [[str(t) for t in as_list(o.get("tags"))] for o in offers]
+            self._tags = [frozenset(normalise_tag(t) for t in tags) for tags in self._tag_labels]
+
+        self.text.fit([record_text(offer) for offer in offers], config.fit_processes, fit_the_rest)
         self.dense = self._fit_dense(offers, offer_vectors) if config.semantic else None
         if feedback:
             self.train_feedback(feedback)

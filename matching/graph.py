@@ -396,7 +396,8 @@ class GraphIndex:
         found: dict[int, list[int]] = {}  # seed -> node chain seed..offer
         parent: dict[int, int] = {offer_index: -1}
         frontier = [offer_index]
-        indptr, indices = self.adjacency.indptr, self.adjacency.indices
+        indptr = self.adjacency.indptr
+        neighbour_lists = self._neighbour_lists()
         for depth in range(max_depth + 1):
             for node in frontier:
                 if node in seeds and node not in found:
@@ -414,7 +415,10 @@ class GraphIndex:
                 start, end = indptr[node], indptr[node + 1]
                 if depth > 0 and end - start > max_fanout:
                     continue
-                for neighbour in indices[start:end].tolist():
+                neighbours = neighbour_lists.get(node)
+                if neighbours is None:
+                    neighbours = neighbour_lists[node] = self.adjacency.indices[start:end].tolist()
+                for neighbour in neighbours:
                     if neighbour not in parent:
                         parent[neighbour] = node
                         next_frontier.append(neighbour)
@@ -426,6 +430,14 @@ class GraphIndex:
             path.extend((b, self.relation(a, b)) for a, b in itertools.pairwise(chain))
             paths.append(path)
         return paths
+
+    def _neighbour_lists(self) -> dict[int, list[int]]:
+        """Neighbours of the nodes paths have been searched through, as Python lists (kept for
+        this adjacency: explaining a batch expands the same organisations and fields again and again)."""
+        cached = getattr(self, "_neighbours", None)
+        if cached is None or cached[0] is not self.adjacency:
+            cached = self._neighbours = (self.adjacency, {})
+        return cached[1]
 
     # -- persistence ---------------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:

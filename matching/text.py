@@ -67,16 +67,19 @@ class TextIndex:
         self._found_scratch: np.ndarray | None = None
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, documents: list[str], processes: int = 1) -> TextIndex:
+    def fit(self, documents: list[str], processes: int = 1, meanwhile=None) -> TextIndex:
         """Build vocabulary and term weights from one string per offer.
 
         ``processes`` > 1 analyses slices of the documents in that many forked processes; the result is the
-        same (the vocabulary ends up in sorted order whoever met a term first).
+        same (the vocabulary ends up in sorted order whoever met a term first). ``meanwhile``, if given, is
+        called with no arguments while they work (the caller's other fitting), or first when there are none.
         """
         vocabulary: dict[str, int] = {}
         if processes > 1 and len(documents) >= 2 * processes:
-            counts = _count_in_processes(self.analyzer, documents, processes, vocabulary)
+            counts = _count_in_processes(self.analyzer, documents, processes, vocabulary, meanwhile)
         else:
+            if meanwhile is not None:
+                meanwhile()
             counts = self.analyzer.count(documents, vocabulary)
         self._set_counts(counts, vocabulary)
         return self
@@ -319,9 +322,13 @@ class TextIndex:
             best = {s: w for s, w in best.items() if s in words}
         chinese = need_terms.cjk
         cjk = [s for s in best if s in chinese]
-        shown = [s for s in best if not (s in chinese and any(s != other and s in other for other in cjk))]
-        shown.sort(key=lambda s: (-best[s], s))
-        return shown[:limit]
+        shown: list[str] = []
+        for surface in sorted(best, key=lambda s: (-best[s], s)):
+            if not (surface in chinese and any(surface != other and surface in other for other in cjk)):
+                shown.append(surface)
+                if len(shown) == limit:
+                    break
+        return shown
 
     # -- persistence ---------------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:
@@ -364,9 +371,10 @@ def _count_slice(analyzer: Analyzer, documents: list[str]) -> tuple[sp.csr_matri
 
 
 def _count_in_processes(
-    analyzer: Analyzer, documents: list[str], processes: int, vocabulary: dict[str, int]
+    analyzer: Analyzer, documents: list[str], processes: int, vocabulary: dict[str, int], meanwhile=None
 ) -> sp.csr_matrix:
-    """``analyzer.count`` over contiguous slices in forked processes, columns renumbered into ``vocabulary``."""
+    """``analyzer.count`` over contiguous slices in forked processes, columns renumbered into
+    ``vocabulary``; ``meanwhile()`` runs here while they count."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -374,7 +382,10 @@ def _count_in_processes(
     size = -(-len(documents) // processes)
     slices = [documents[start : start + size] for start in range(0, len(documents), size)]
     with ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context("fork")) as pool:
-        parts = list(pool.map(_count_slice, [analyzer] * len(slices), slices))
+        futures = [pool.submit(_count_slice, analyzer, part) for part in slices]
+        if meanwhile is not None:
+            meanwhile()
+        parts = [future.result() for future in futures]
     blocks = []
     for counts, terms in parts:
         columns = np.array([vocabulary.setdefault(term, len(vocabulary)) for term in terms], dtype=np.int32)
