@@ -332,28 +332,28 @@ class MatchingEngine(ReasonsMixin, PersistenceMixin, IncrementalMixin, SemanticM
             fused = parts @ weight_vector
             order = np.lexsort((candidates, -fused))[:top_k]  # ties: earlier-fitted offer first
             matches = []
-            need_terms = None
-            for position in order.tolist():
-                offer_index = int(candidates[position])
+            need_terms = self.text.need_terms(texts[i]) if explain_matches and len(order) else None
+            shown_outcomes = {name: values[order].astype(int).tolist() for name, values in outcomes.items()}
+            for rank_position, (offer_index, score, part_values) in enumerate(
+                zip(candidates[order].tolist(), fused[order].tolist(), parts[order].tolist())
+            ):
                 match = {
                     "offer": self.offers.id(offer_index),
-                    "score": round(float(fused[position]), 6),
-                    "parts": {p: round(float(v), 6) for p, v in zip(PARTS, parts[position])},
+                    "score": round(score, 6),
+                    "parts": {p: round(v, 6) for p, v in zip(PARTS, part_values)},
                 }
                 if explain_matches:
-                    if need_terms is None:
-                        need_terms = self.text.need_terms(texts[i])
                     match["reasons"] = self._reasons(
                         need,
                         need_terms,
                         offer_index,
-                        parts[position],
+                        part_values,
                         seeds[i],
                         text_seeds[i],
-                        {name: int(values[position]) for name, values in outcomes.items()},
+                        {name: values[rank_position] for name, values in shown_outcomes.items()},
                         lang,
                     )
-                    if parts[position, 5] >= SIMILAR_MEANING:
+                    if part_values[5] >= SIMILAR_MEANING:
                         match["reasons"].append(similar_meaning_reason(lang))
                 matches.append(match)
             results.append({"need": need_ids[i], "matches": matches})

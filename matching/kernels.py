@@ -162,8 +162,7 @@ def summed_rows(indptrs, offsets, indices, data, n_offers, mask, use_mask, total
             if value > 0 and (not use_mask or mask[column]):
                 out_indices[n_out] = column
                 out_values[n_out] = value
-                if value > top:
-                    top = value
+                top = max(top, value)
                 n_out += 1
         if top > 0:
             for j in range(start, n_out):

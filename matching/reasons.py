@@ -3,8 +3,6 @@ bilingual wording is in ``explain``)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import explain
 from .graph import node_label
 from .records import as_list, normalise_kind, normalise_tag
@@ -19,7 +17,7 @@ class ReasonsMixin:
         need: dict,
         need_terms: list,
         offer_index: int,
-        parts: np.ndarray,
+        parts: list[float],
         seeds: dict,
         text_seeds: dict,
         outcomes: dict[str, int],
