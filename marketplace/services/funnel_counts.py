@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy import and_, case, delete, event, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
@@ -42,9 +42,10 @@ _ROWS_KEY = "funnel_tally_rows"  # session.info: this transaction's own tally ro
 
 def in_funnel():
     """SQL condition: the patent offer takes part in curation (active, and submitted or staff-created)."""
-    staff_ids = select(UserRole.user_id).where(UserRole.role.in_(STAFF_ROLES))
-    return and_(Offer.status.not_in(INACTIVE_STATUSES),
-                or_(Offer.status.not_in(PRIVATE_STATUSES), Offer.created_by_id.in_(staff_ids)))
+    # A correlated EXISTS rather than IN (staff ids): PostgreSQL charged the hashed IN list to every row of a
+    # nested loop and so sorted the whole stage for a numbered page past the first few.
+    staff_creator = exists().where(UserRole.user_id == Offer.created_by_id, UserRole.role.in_(STAFF_ROLES))
+    return and_(Offer.status.not_in(INACTIVE_STATUSES), or_(Offer.status.not_in(PRIVATE_STATUSES), staff_creator))
 
 
 def stage_counts(session=None) -> dict[str, int]:
