@@ -120,13 +120,16 @@ def import_job(app, user_id: int, org_id: int, content: bytes, name: str) -> tup
     return time.perf_counter() - started, time.process_time() - cpu, reported
 
 
-def fill(app, org_id: int, start: int, count: int) -> None:
+def fill(app, org_id: int, operator_id: int, start: int, count: int) -> None:
     """Insert ``count`` screened patents straight into the tables (fast, untimed): the funnel at full size when
-    ``--import-rows`` imports fewer than ``--n`` through the job."""
+    ``--import-rows`` imports fewer than ``--n`` through the job. Drafts created by the operator, as an import
+    makes them (a draft without a staff creator is private, outside the funnel); the kept stage counts are
+    rebuilt after, as the direct insert bypasses them."""
     from sqlalchemy import insert
 
     from marketplace.extensions import db
     from marketplace.models import Offer, PatentDetail
+    from marketplace.services import funnel_counts
     from marketplace.services.patent_value import PatentIndicators, value_score
 
     statuses = ["granted", "granted", "pending", "lapsed"]
@@ -135,7 +138,8 @@ def fill(app, org_id: int, start: int, count: int) -> None:
             serials = range(chunk, min(chunk + 5000, start + count))
             ids = db.session.scalars(
                 insert(Offer).returning(Offer.id, sort_by_parameter_order=True),
-                [{"organization_id": org_id, "kind": "patent", "status": "draft", "title_zh": f"一种核酸检测方法{i}",
+                [{"organization_id": org_id, "kind": "patent", "status": "draft", "created_by_id": operator_id,
+                  "title_zh": f"一种核酸检测方法{i}",
                   "title_en": f"A detection method {i}", "summary_zh": "用于快速检测的专利"} for i in serials]).all()
             details = []
             for offer_id, i in zip(ids, serials):
@@ -150,6 +154,7 @@ def fill(app, org_id: int, start: int, count: int) -> None:
                                 "market_prospect": indicators.market_prospect, "curation_stage": "screened",
                                 "ipc_classes": [f"A61B {i % 9}/00"], "value_score": value_score(indicators)[0]})
             db.session.execute(insert(PatentDetail), details)
+        funnel_counts.recount_all()
         db.session.commit()
 
 
@@ -309,7 +314,7 @@ def main() -> None:
         if big_import:
             print(f"[{imported}] imported {rest} in one file", flush=True)
         if args.n > imported:
-            fill(app, org_id, imported, args.n - imported)
+            fill(app, org_id, operator_id, imported, args.n - imported)
             print(f"[{args.n}] {args.n - imported} more inserted directly (untimed)", flush=True)
         score = rescore(app, operator_id, baseline=False)
         score_records = rescore(app, operator_id, baseline=True)
