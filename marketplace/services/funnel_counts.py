@@ -9,9 +9,9 @@ funnel, so they equal the records after any commit:
   most one row per stage (and then updates its own row), so concurrent writers never wait on a shared counter
   row; old rows are folded together now and then, skipping rows another transaction holds.
 
-After each flush, the patents whose stage, offer status or creator changed (or whose creator's staff roles
-changed) are locked, their place in the funnel read again from the records, and the tallies corrected by the
-difference from ``counted_stage``. Reading under the lock, in a statement that starts after it, makes the
+At the commit (or before the counts are read inside the transaction), the patents whose stage, offer status or
+creator changed since the last recount (or whose creator's staff roles changed) are locked, their place in the
+funnel read again from the records, and the tallies corrected by the difference from ``counted_stage``. Reading under the lock, in a statement that starts after it, makes the
 result right whatever another worker changes at the same moment: whichever of two transactions locks the row
 second sees the first one's committed change and corrects the count.
 
@@ -38,6 +38,7 @@ PRIVATE_STATUSES = ("draft", "changes_requested")
 FOLD_ABOVE = 64  # tally rows past which a writer folds the committed ones together
 LOCK_CHUNK = 1000  # ids per locking statement
 _ROWS_KEY = "funnel_tally_rows"  # session.info: this transaction's own tally row per stage
+_PENDING_KEY = "funnel_recount"  # session.info: patents and staff users changed since the last recount
 
 
 def in_funnel():
@@ -51,6 +52,8 @@ def in_funnel():
 def stage_counts(session=None) -> dict[str, int]:
     """Number of patents at each funnel stage (one small grouped read of the tallies)."""
     session = session or db.session
+    if session.info.get(_PENDING_KEY):  # this transaction moved patents: count them in
+        settle(session)
     rows = session.execute(select(PatentStageTally.stage, func.sum(PatentStageTally.patents))
                            .group_by(PatentStageTally.stage)).all()
     counts = {stage: 0 for stage in CURATION_STAGES}
@@ -109,6 +112,7 @@ def recount_all(session=None) -> None:
                  .values(counted_stage=PatentDetail.curation_stage))
     conn.execute(delete(PatentStageTally))
     session.info.pop(_ROWS_KEY, None)
+    session.info.pop(_PENDING_KEY, None)
     counts = counted_from_records(session)
     conn.execute(insert(PatentStageTally), [{"stage": s, "patents": n} for s, n in counts.items()])
 
@@ -152,6 +156,10 @@ def _changed(state, *names: str) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+def _pending(session: Session) -> dict[str, set]:
+    return session.info.setdefault(_PENDING_KEY, {"ids": set(), "users": set()})
+
+
 def _before_flush(session: Session, _flush_context, _instances) -> None:
     """Patents leaving through a delete are taken off their stage before their rows go."""
     gone, creators = set(), set()
@@ -161,9 +169,9 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
         elif isinstance(obj, Offer):
             gone.add(obj.id)
         elif isinstance(obj, User):
-            creators.add(obj.id)  # their drafts lose their staff creator (SET NULL)
+            creators.add(obj.id)  # their drafts lose their staff creator (SET NULL): find them while they have it
     if creators:
-        session.info.setdefault("funnel_recount_ids", set()).update(session.connection().execute(
+        _pending(session)["ids"].update(session.connection().execute(
             select(Offer.id).where(Offer.created_by_id.in_(creators), Offer.kind == "patent")).scalars())
     gone.discard(None)
     if gone:
@@ -178,9 +186,10 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    """Recount the patents this flush moved in, out of or across the funnel."""
-    ids = session.info.pop("funnel_recount_ids", set())
-    users = set()
+    """Note the patents this flush moved in, out of or across the funnel; they are recounted once, at the commit
+    (a loop that autoflushes per row would otherwise recount per row)."""
+    pending = _pending(session)
+    ids, users = pending["ids"], pending["users"]
     for obj in session.new:
         if isinstance(obj, PatentDetail):
             ids.add(obj.offer_id)
@@ -201,24 +210,42 @@ def _after_flush(session: Session, _flush_context) -> None:
     for obj in session.deleted:
         if isinstance(obj, UserRole):
             users.add(obj.user_id)
+    if not ids and not users:
+        session.info.pop(_PENDING_KEY, None)
+
+
+def settle(session=None) -> None:
+    """Flush, then recount the patents changed since the last recount (at each commit, and before a read of the
+    counts inside a transaction that changed some)."""
+    session = session or db.session
+    session.flush()
+    pending = session.info.pop(_PENDING_KEY, None)
+    if not pending:
+        return
+    ids, users = pending["ids"], pending["users"]
     users.discard(None)
     if users:
         ids.update(session.connection().execute(
             select(Offer.id).where(Offer.created_by_id.in_(users), Offer.kind == "patent")).scalars())
     ids.discard(None)
-    if ids:
-        recount(session, ids)
+    recount(session, ids)
 
 
-def _end_of_transaction(session: Session, *_args) -> None:
-    session.info.pop(_ROWS_KEY, None)
-    session.info.pop("funnel_recount_ids", None)
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING_KEY) or session.new or session.dirty or session.deleted:
+        settle(session)
+
+
+def _end_of_transaction(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost one: a savepoint's end keeps what the transaction noted
+        session.info.pop(_ROWS_KEY, None)
+        session.info.pop(_PENDING_KEY, None)
 
 
 def install_funnel_count_listener() -> None:
     """Keep the funnel's stage counts on every session of the app's SQLAlchemy (idempotent)."""
     from flask_sqlalchemy.session import Session as FlaskSession
     for name, listener in (("before_flush", _before_flush), ("after_flush", _after_flush),
-                           ("after_commit", _end_of_transaction), ("after_rollback", _end_of_transaction)):
+                           ("before_commit", _before_commit), ("after_transaction_end", _end_of_transaction)):
         if not event.contains(FlaskSession, name, listener):
             event.listen(FlaskSession, name, listener)
