@@ -145,3 +145,15 @@ def test_two_sessions_moving_and_withdrawing_the_same_patents_at_once_leave_true
         thread.join(timeout=60)
     assert not errors, errors
     assert _counts(app) == {"screened": 0, "shortlisted": 2, "high_value": 0}
+
+
+def test_counts_read_inside_the_transaction_that_moved_patents_include_the_move(make, app):
+    org = make.org("university")
+    ids = [patent(make, app, org) for _ in range(3)]
+    _, email = make.staff()
+    with app.test_request_context("/"):
+        user = db.session.scalar(select(User).where(User.email == email))
+        curation.shortlist(user, ids[:2])
+        assert curation.stage_counts() == {"screened": 1, "shortlisted": 2, "high_value": 0}
+        db.session.rollback()
+    assert _counts(app) == {"screened": 3, "shortlisted": 0, "high_value": 0}
