@@ -197,13 +197,8 @@ def shortlist_top(user, k) -> int:
     """Shortlist the K best-scoring screened patents; returns how many moved (one UPDATE, whatever K)."""
     require_staff(user)
     k = _positive_count(k, 100_000)
-    best = stage_query("screened").with_only_columns(Offer.id).limit(k).subquery()
-    moved = db.session.execute(
-        update(PatentDetail).where(PatentDetail.offer_id.in_(select(best.c.id)),
-                                   PatentDetail.curation_stage == "screened")
-        .values(curation_stage="shortlisted").returning(PatentDetail.offer_id)
-        .execution_options(synchronize_session=False)).scalars().all()
-    funnel_counts.recount(db.session, moved)  # a bulk statement: the flush listener does not see it
+    best = stage_query("screened").with_only_columns(Offer.id).limit(k)
+    moved = funnel_counts.bulk_move(db.session, best, "screened", "shortlisted")  # counts kept in the same UPDATE
     _forget_loaded_details()
     return len(moved)
 

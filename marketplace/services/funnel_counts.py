@@ -72,8 +72,9 @@ def counted_from_records(session=None) -> dict[str, int]:
     return counts
 
 
-def recount(session: Session, offer_ids: Iterable[int]) -> None:
-    """Correct the tallies for these patents from their records (locks their details first)."""
+def recount(session: Session, offer_ids: Iterable[int], *, locked: bool = False) -> None:
+    """Correct the tallies for these patents from their records (locks their details first, unless the caller's
+    statement already did: ``locked=True`` after an UPDATE of those rows)."""
     ids = sorted(set(offer_ids))
     if not ids:
         return
@@ -83,8 +84,9 @@ def recount(session: Session, offer_ids: Iterable[int]) -> None:
     for start in range(0, len(ids), LOCK_CHUNK):
         chunk = ids[start:start + LOCK_CHUNK]
         # Lock first, then read in a new statement: it sees what a transaction we waited for committed.
-        conn.execute(select(PatentDetail.offer_id).where(PatentDetail.offer_id.in_(chunk))
-                     .order_by(PatentDetail.offer_id).with_for_update())
+        if not locked:
+            conn.execute(select(PatentDetail.offer_id).where(PatentDetail.offer_id.in_(chunk))
+                         .order_by(PatentDetail.offer_id).with_for_update())
         rows = conn.execute(select(PatentDetail.offer_id, PatentDetail.counted_stage, truth)
                             .join(Offer, Offer.id == PatentDetail.offer_id)
                             .where(PatentDetail.offer_id.in_(chunk))).all()
@@ -100,6 +102,34 @@ def recount(session: Session, offer_ids: Iterable[int]) -> None:
             conn.execute(update(PatentDetail.__table__).where(PatentDetail.offer_id.in_(moved_ids))
                          .values(counted_stage=stage))
     _add(session, deltas)
+
+
+def bulk_move(session: Session, chosen, from_stage: str, to_stage: str) -> list[int]:
+    """Move the patents ``chosen`` (a select of offer ids) at ``from_stage`` to ``to_stage`` in one UPDATE that also
+    sets the stage they are counted under; returns the moved ids. For moves of hundreds of patents at once."""
+    settle(session)  # this transaction's earlier changes counted first, so ``counted_stage`` is current
+    conn = session.connection()
+    counted = dict(conn.execute(
+        select(PatentDetail.offer_id, PatentDetail.counted_stage)
+        .where(PatentDetail.offer_id.in_(chosen), PatentDetail.curation_stage == from_stage)
+        .order_by(PatentDetail.offer_id).with_for_update()).all())
+    if not counted:
+        return []
+    # Read after the lock, in the UPDATE itself: the offer's place in the funnel as now committed.
+    member = exists().where(Offer.id == PatentDetail.offer_id, in_funnel())
+    moved = conn.execute(
+        update(PatentDetail.__table__)
+        .where(PatentDetail.offer_id.in_(list(counted)), PatentDetail.curation_stage == from_stage)
+        .values(curation_stage=to_stage, counted_stage=case((member, to_stage), else_=None))
+        .returning(PatentDetail.offer_id, PatentDetail.counted_stage)).all()
+    deltas: Counter = Counter()
+    for offer_id, stage in moved:
+        if counted[offer_id] is not None:
+            deltas[counted[offer_id]] -= 1
+        if stage is not None:
+            deltas[stage] += 1
+    _add(session, deltas)
+    return [offer_id for offer_id, _ in moved]
 
 
 def recount_all(session=None) -> None:
