@@ -11,12 +11,14 @@ funnel, so they equal the records after any commit:
 
 At the commit (or before the counts are read inside the transaction), the patents whose stage, offer status or
 creator changed since the last recount (or whose creator's staff roles changed) are locked, their place in the
-funnel read again from the records, and the tallies corrected by the difference from ``counted_stage``. Reading under the lock, in a statement that starts after it, makes the
-result right whatever another worker changes at the same moment: whichever of two transactions locks the row
-second sees the first one's committed change and corrects the count.
+funnel read again from the records, and the tallies corrected by the difference from ``counted_stage``. Reading
+under the lock, in a statement that starts after it, makes the result right whatever another worker changes at
+the same moment: whichever of two transactions locks the row second sees the first one's committed change and
+corrects the count.
 
-Statements that bypass the ORM (bulk updates) call :func:`recount` with the ids they changed; ``recount_all``
-rebuilds everything from the records (after a direct insert, or to repair).
+Statements that bypass the ORM call :func:`recount` with the ids they changed, or move patents with
+:func:`bulk_move` (the stage and the counted stage in one UPDATE); :func:`recount_all` rebuilds everything from the
+records (after a direct insert, or to repair).
 """
 from __future__ import annotations
 
@@ -72,9 +74,8 @@ def counted_from_records(session=None) -> dict[str, int]:
     return counts
 
 
-def recount(session: Session, offer_ids: Iterable[int], *, locked: bool = False) -> None:
-    """Correct the tallies for these patents from their records (locks their details first, unless the caller's
-    statement already did: ``locked=True`` after an UPDATE of those rows)."""
+def recount(session: Session, offer_ids: Iterable[int]) -> None:
+    """Correct the tallies for these patents from their records (locks their details first)."""
     ids = sorted(set(offer_ids))
     if not ids:
         return
@@ -84,9 +85,8 @@ def recount(session: Session, offer_ids: Iterable[int], *, locked: bool = False)
     for start in range(0, len(ids), LOCK_CHUNK):
         chunk = ids[start:start + LOCK_CHUNK]
         # Lock first, then read in a new statement: it sees what a transaction we waited for committed.
-        if not locked:
-            conn.execute(select(PatentDetail.offer_id).where(PatentDetail.offer_id.in_(chunk))
-                         .order_by(PatentDetail.offer_id).with_for_update())
+        conn.execute(select(PatentDetail.offer_id).where(PatentDetail.offer_id.in_(chunk))
+                     .order_by(PatentDetail.offer_id).with_for_update())
         rows = conn.execute(select(PatentDetail.offer_id, PatentDetail.counted_stage, truth)
                             .join(Offer, Offer.id == PatentDetail.offer_id)
                             .where(PatentDetail.offer_id.in_(chunk))).all()
