@@ -4,6 +4,8 @@
     .venv/bin/python bench/bench_patents.py --n 20000         # a quicker run
     .venv/bin/python bench/bench_patents.py --import-rows 10000   # import 10,000; the other 90,000 inserted
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_patents .venv/bin/python bench/bench_patents.py
+    .venv/bin/python bench/bench_patents.py --keep /tmp/funnel-100k     # keep the database and the baseline
+    .venv/bin/python bench/bench_patents.py --reuse /tmp/funnel-100k    # pages and shortlist again, no import
 
 One run, one machine, figures side by side:
 
@@ -17,6 +19,11 @@ One run, one machine, figures side by side:
 * **funnel pages**: the operator's funnel (first page, a deep page, the shortlist), ``shortlist_top(400)`` and the
   public high-value list, at N patents; baseline: the same requests measured right after the 2,000-patent import.
 
+``--keep DIR`` leaves the database (SQLite: ``DIR/bench.sqlite``; PostgreSQL: ``DATABASE_URL``) and writes the
+2,000-patent baseline and the import and scoring figures to ``DIR/baseline.json``; ``--reuse DIR`` then measures
+the pages and the shortlist again on that database without importing, beside the stored baseline (the import
+of 100,000 patents takes minutes; code changes to the pages can be measured in seconds).
+
 The machine may be shared: CPU seconds are printed beside wall seconds.
 """
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import resource
 import statistics
@@ -112,13 +120,16 @@ def import_job(app, user_id: int, org_id: int, content: bytes, name: str) -> tup
     return time.perf_counter() - started, time.process_time() - cpu, reported
 
 
-def fill(app, org_id: int, start: int, count: int) -> None:
+def fill(app, org_id: int, operator_id: int, start: int, count: int) -> None:
     """Insert ``count`` screened patents straight into the tables (fast, untimed): the funnel at full size when
-    ``--import-rows`` imports fewer than ``--n`` through the job."""
+    ``--import-rows`` imports fewer than ``--n`` through the job. Drafts created by the operator, as an import
+    makes them (a draft without a staff creator is private, outside the funnel); the kept stage counts are
+    rebuilt after, as the direct insert bypasses them."""
     from sqlalchemy import insert
 
     from marketplace.extensions import db
     from marketplace.models import Offer, PatentDetail
+    from marketplace.services import funnel_counts
     from marketplace.services.patent_value import PatentIndicators, value_score
 
     statuses = ["granted", "granted", "pending", "lapsed"]
@@ -127,7 +138,8 @@ def fill(app, org_id: int, start: int, count: int) -> None:
             serials = range(chunk, min(chunk + 5000, start + count))
             ids = db.session.scalars(
                 insert(Offer).returning(Offer.id, sort_by_parameter_order=True),
-                [{"organization_id": org_id, "kind": "patent", "status": "draft", "title_zh": f"一种核酸检测方法{i}",
+                [{"organization_id": org_id, "kind": "patent", "status": "draft", "created_by_id": operator_id,
+                  "title_zh": f"一种核酸检测方法{i}",
                   "title_en": f"A detection method {i}", "summary_zh": "用于快速检测的专利"} for i in serials]).all()
             details = []
             for offer_id, i in zip(ids, serials):
@@ -142,6 +154,7 @@ def fill(app, org_id: int, start: int, count: int) -> None:
                                 "market_prospect": indicators.market_prospect, "curation_stage": "screened",
                                 "ipc_classes": [f"A61B {i % 9}/00"], "value_score": value_score(indicators)[0]})
             db.session.execute(insert(PatentDetail), details)
+        funnel_counts.recount_all()
         db.session.commit()
 
 
@@ -175,8 +188,22 @@ def rescore(app, operator_id: int, baseline: bool) -> tuple[float, float, int]:
 
 PAGES = [("funnel, screened p1", "/operator/patents?stage=screened"),
          ("funnel, screened p50", "/operator/patents?stage=screened&page=50"),
+         ("  p50 by the pager's links", None),
          ("funnel, shortlisted", "/operator/patents?stage=shortlisted"),
          ("high-value list", "/patents/high-value")]
+
+
+def pager_url(client, url: str, page: int) -> str | None:
+    """The link to ``page`` reached by following the funnel pager's "next" links from ``url``."""
+    import re
+    from html import unescape
+
+    for _ in range(page - 1):
+        found = re.search(r'rel="next" href="([^"]+)"', client.get(url).get_data(as_text=True))
+        if not found:
+            return None
+        url = unescape(found.group(1))
+    return url
 
 
 def page_latencies(app, repeat: int) -> dict[str, tuple[float, float, int]]:
@@ -192,6 +219,10 @@ def page_latencies(app, repeat: int) -> dict[str, tuple[float, float, int]]:
     with app.app_context():
         engine = db.engine
     for label, url in PAGES:
+        if url is None:
+            url = pager_url(client, "/operator/patents?stage=screened", 50)
+            if url is None:  # a funnel without a pager (before the pager linked with cursors)
+                continue
         statements = []
 
         def count(*_args, statements=statements):
@@ -240,34 +271,58 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, help="patents imported through the job (default: all of --n); "
                         "the rest are inserted directly, so the pages and scoring still run at --n")
     parser.add_argument("--repeat", type=int, default=20, help="requests per page")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", metavar="DIR", help="keep the database and write the baseline to DIR")
+    kept.add_argument("--reuse", metavar="DIR", help="measure the pages again on the database kept in DIR")
     args = parser.parse_args()
 
     from marketplace import create_app
 
-    instance = tempfile.mkdtemp(prefix="bench-patents-")
+    instance = args.keep or args.reuse or tempfile.mkdtemp(prefix="bench-patents-")
+    os.makedirs(instance, exist_ok=True)
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite"
     app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": instance,
                                            "MEILI_URL": None, "REDIS_URL": None, "RATELIMIT_ENABLED": False})
-    org_id, operator_id = setup(app)
-    print(f"database: {url.split(':')[0]}, {args.n} patents, {date.today()}", flush=True)
+    stored = Path(instance) / "baseline.json"
+    if args.reuse:
+        saved = json.loads(stored.read_text())
+        args.n, first, rest = saved["n"], saved["first"], saved["rest"]
+        base_import, big_import = saved["base_import"], saved["big_import"]
+        base_score, base_score_records = saved["base_score"], saved["base_score_records"]
+        score, score_records = saved["score"], saved["score_records"]
+        base_pages = saved["base_pages"]
+        with app.app_context():
+            from marketplace.extensions import db
+            from marketplace.models import User
+            operator_id = db.session.scalar(db.select(User.id).where(User.email == "operator@bench.example"))
+        print(f"database: {url.split(':')[0]}, {args.n} patents (kept in {instance}; import and scoring as "
+              f"stored on {saved['date']}), {date.today()}", flush=True)
+    else:
+        org_id, operator_id = setup(app)
+        print(f"database: {url.split(':')[0]}, {args.n} patents, {date.today()}", flush=True)
 
-    first = min(BASELINE_ROWS, args.n)
-    base_import = import_job(app, operator_id, org_id, patent_csv(0, first), "patents-first.csv")
-    base_score = rescore(app, operator_id, baseline=False)
-    base_score_records = rescore(app, operator_id, baseline=True)
-    base_pages = page_latencies(app, args.repeat)
-    print(f"[{first}] imported, scored and paged", flush=True)
+        first = min(BASELINE_ROWS, args.n)
+        base_import = import_job(app, operator_id, org_id, patent_csv(0, first), "patents-first.csv")
+        base_score = rescore(app, operator_id, baseline=False)
+        base_score_records = rescore(app, operator_id, baseline=True)
+        base_pages = page_latencies(app, args.repeat)
+        print(f"[{first}] imported, scored and paged", flush=True)
 
-    imported = max(first, min(args.n, args.import_rows if args.import_rows is not None else args.n))
-    rest = imported - first
-    big_import = import_job(app, operator_id, org_id, patent_csv(first, rest), "patents-rest.csv") if rest else None
-    if big_import:
-        print(f"[{imported}] imported {rest} in one file", flush=True)
-    if args.n > imported:
-        fill(app, org_id, imported, args.n - imported)
-        print(f"[{args.n}] {args.n - imported} more inserted directly (untimed)", flush=True)
-    score = rescore(app, operator_id, baseline=False)
-    score_records = rescore(app, operator_id, baseline=True)
+        imported = max(first, min(args.n, args.import_rows if args.import_rows is not None else args.n))
+        rest = imported - first
+        big_import = import_job(app, operator_id, org_id, patent_csv(first, rest), "patents-rest.csv") if rest else None
+        if big_import:
+            print(f"[{imported}] imported {rest} in one file", flush=True)
+        if args.n > imported:
+            fill(app, org_id, operator_id, imported, args.n - imported)
+            print(f"[{args.n}] {args.n - imported} more inserted directly (untimed)", flush=True)
+        score = rescore(app, operator_id, baseline=False)
+        score_records = rescore(app, operator_id, baseline=True)
+        if args.keep:
+            stored.write_text(json.dumps({
+                "n": args.n, "first": first, "rest": rest, "date": str(date.today()), "base_import": base_import,
+                "big_import": big_import, "base_score": base_score, "base_score_records": base_score_records,
+                "score": score, "score_records": score_records, "base_pages": base_pages}))
     pages = page_latencies(app, args.repeat)
     shortlist_ms, publish_ms = shortlist_and_publish(app, operator_id)
 
@@ -287,9 +342,10 @@ def main() -> None:
     print(f"{'rescoring at ' + str(first):34}{rate(base_score_records[2], base_score_records):>26}"
           f"{rate(base_score[2], base_score):>26}")
     print(f"{'funnel pages, p50/p95 ms (queries)':34}{f'at {first}':>26}{f'at {args.n}':>26}")
-    for label, _ in PAGES:
-        b, n = base_pages[label], pages[label]
-        print(f"{'  ' + label:34}{f'{b[0]:.0f}/{b[1]:.0f} ({b[2]})':>26}{f'{n[0]:.0f}/{n[1]:.0f} ({n[2]})':>26}")
+    for label in pages:
+        b, n = (base_pages or {}).get(label), pages[label]
+        before = f"{b[0]:.0f}/{b[1]:.0f} ({b[2]})" if b else "-"
+        print(f"{'  ' + label:34}{before:>26}{f'{n[0]:.0f}/{n[1]:.0f} ({n[2]})':>26}")
     print(f"{'shortlist top 400 / publish 50 ms':34}{'':>26}{f'{shortlist_ms:.0f} / {publish_ms:.0f}':>26}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'peak memory of the process':34}{'':>26}{f'{peak_mib:.0f} MiB':>26}")

@@ -68,11 +68,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_data_hooks() -> None:
-    """Engine hooks (SQLite pragmas and the like) and the search outbox listener (both idempotent)."""
+    """Engine hooks (SQLite pragmas and the like), the search outbox and funnel count listeners (idempotent)."""
     from marketplace.database import install_engine_hooks
     from marketplace.search_outbox import install_outbox_listener
+    from marketplace.services.funnel_counts import install_funnel_count_listener
     install_engine_hooks()
     install_outbox_listener()
+    install_funnel_count_listener()
 
 
 def register_jobs() -> None:

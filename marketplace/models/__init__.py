@@ -2,7 +2,7 @@
 from marketplace.models.accounts import PLATFORM_ROLES, LoginAttempt, Membership, User, UserRole, UserSession
 from marketplace.models.base import Base
 from marketplace.models.brokering import Introduction, IntroductionEvent, IntroductionTask
-from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, ReviewDecision
+from marketplace.models.catalogue import Batch, FinancialDetail, Offer, PatentDetail, PatentStageTally, ReviewDecision
 from marketplace.models.embeddings import NeedEmbedding, OfferEmbedding
 from marketplace.models.docking import IntroductionMessage, IntroductionReadMarker
 from marketplace.models.challenges import (Challenge, ChallengeAward, ChallengeClarification, ChallengeConflict,
@@ -38,7 +38,7 @@ __all__ = [
     "AgendaItem", "Base", "Batch", "CalendarToken", "Event", "EventInterest", "EventSeries", "MeetingRequest",
     "ImportRun", "Registration", "FollowupRating", "Notification", "NotificationPreference", "SavedSearch", "Introduction", "IntroductionEvent", "IntroductionTask", "IntroductionMessage", "IntroductionReadMarker", "MatchFeedback", "MatchSuggestion", "Field", "FinancialDetail", "LoginAttempt", "Membership", "Need", "Offer", "Organization", "OrganizationInvitation",
     "OrganizationVerification",
-    "PatentDetail", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "SubmissionKey", "User",
+    "PatentDetail", "PatentStageTally", "PLATFORM_ROLES", "ReviewDecision", "SearchOutboxEntry", "SearchTerm", "SubmissionKey", "User",
     "UserRole", "UserSession", "PolicyAnswer", "PolicyFiling", "PolicyFilingPart", "PolicyMeasure",
     "PolicyMeasureRevision", "PolicyOffice", "PolicyOfficeStaff", "LiaisonReport", "SubParkStaff",
     "FundingProgramme", "ProgrammeEntry", "SupplyChain", "SupplyInput",

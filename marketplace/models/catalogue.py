@@ -178,8 +178,23 @@ class PatentDetail(Base):
     transfer_modes: Mapped[list] = mapped_column(JSON, default=list)
     value_score: Mapped[float | None] = mapped_column(Float)
     curation_stage: Mapped[str] = mapped_column(String(12), default="screened", index=True)
+    # The stage this patent is counted under in patent_stage_tallies (NULL: outside the funnel); kept by
+    # services/funnel_counts.py in the same transaction as the change, never set by hand.
+    counted_stage: Mapped[str | None] = mapped_column(String(12))
 
     offer: Mapped[Offer] = relationship(back_populates="patent")
+
+
+class PatentStageTally(Base):
+    """Signed numbers of patents per funnel stage; a stage's count is their sum (``services/funnel_counts``).
+
+    Each transaction that moves patents adds or updates rows of its own, so concurrent writers never wait on one
+    counter row; the rows are folded together from time to time."""
+    __tablename__ = "patent_stage_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(12))
+    patents: Mapped[int] = mapped_column(Integer, default=0)
 
 
 FINANCIAL_PRODUCT_TYPES = ("loan", "guarantee", "leasing", "investment")

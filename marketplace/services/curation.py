@@ -11,14 +11,15 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import select, update
 
 from marketplace import jobs
 from marketplace.extensions import db
-from marketplace.models import Batch, Offer, PatentDetail, UserRole
+from marketplace.models import Batch, Offer, PatentDetail
 from marketplace.models.catalogue import CURATION_STAGES
-from marketplace.services import access
+from marketplace.services import access, funnel_counts
 from marketplace.services.errors import PermissionDenied, ValidationFailed
+from marketplace.services.funnel_counts import INACTIVE_STATUSES, PRIVATE_STATUSES, in_funnel  # noqa: F401
 from marketplace.services.matching import REBUILD_JOB
 from marketplace.services.patent_value import (
     DEFAULT_WEIGHTS,
@@ -30,10 +31,6 @@ from marketplace.services.patent_value import (
 )
 from marketplace.services.verification import lock_batch_numbering, next_batch_number  # batches of both kinds share numbers
 
-# Offers that left the pipeline take no part in curation; members' unsubmitted drafts stay private to them
-# (only drafts that operators imported themselves enter the funnel before submission).
-INACTIVE_STATUSES = ("rejected", "archived")
-PRIVATE_STATUSES = ("draft", "changes_requested")
 RESCORED_STAGES = ("screened", "shortlisted")  # published batches keep the score they were chosen with
 MAX_WEIGHT = 1000
 MAX_BATCH_SIZE = 500
@@ -112,21 +109,9 @@ def score_breakdown(detail: PatentDetail, weights: dict | None = None, today: da
     return ScoreBreakdown(score=score, parts=normalised_parts(indicators, today), contributions=contributions)
 
 
-def in_funnel():
-    """SQL condition: the patent offer takes part in curation (active, and submitted or staff-created)."""
-    staff_ids = select(UserRole.user_id).where(UserRole.role.in_(access.STAFF_ROLES))
-    return and_(Offer.status.not_in(INACTIVE_STATUSES),
-                or_(Offer.status.not_in(PRIVATE_STATUSES), Offer.created_by_id.in_(staff_ids)))
-
-
 def stage_counts() -> dict[str, int]:
-    """Number of patents at each funnel stage, counted from the records."""
-    rows = db.session.execute(select(PatentDetail.curation_stage, func.count(PatentDetail.offer_id))
-                              .join(Offer, Offer.id == PatentDetail.offer_id).where(in_funnel())
-                              .group_by(PatentDetail.curation_stage)).all()
-    counts = {stage: 0 for stage in CURATION_STAGES}
-    counts.update({stage: n for stage, n in rows})
-    return counts
+    """Number of patents at each funnel stage (kept per stage in the same transaction as every change)."""
+    return funnel_counts.stage_counts()
 
 
 def stage_query(stage: str):
@@ -212,13 +197,10 @@ def shortlist_top(user, k) -> int:
     """Shortlist the K best-scoring screened patents; returns how many moved (one UPDATE, whatever K)."""
     require_staff(user)
     k = _positive_count(k, 100_000)
-    best = stage_query("screened").with_only_columns(Offer.id).limit(k).subquery()
-    moved = db.session.execute(
-        update(PatentDetail).where(PatentDetail.offer_id.in_(select(best.c.id)),
-                                   PatentDetail.curation_stage == "screened")
-        .values(curation_stage="shortlisted").execution_options(synchronize_session=False)).rowcount
+    best = stage_query("screened").with_only_columns(Offer.id).limit(k)
+    moved = funnel_counts.bulk_move(db.session, best, "screened", "shortlisted")  # counts kept in the same UPDATE
     _forget_loaded_details()
-    return moved
+    return len(moved)
 
 
 def publish_top_shortlisted(user, n) -> Batch:

@@ -48,12 +48,23 @@ def _funnel_page(weights: dict, weight_values: dict | None = None, weight_errors
     counts = curation.stage_counts()
     page = page_arg()
     per_page = site_per_page()
-    offers = patents_q.funnel_stage_offers(stage, page, per_page)
+    # The pager's links carry the place of the row next to them and seek from it (deep pages as quick as the
+    # first); a bare ?page=N (an old or hand-written link) still opens that page by number.
+    after = patents_q.FunnelCursor.parse(request.args.get("after"))
+    before = None if after else patents_q.FunnelCursor.parse(request.args.get("before"))
+    if page > 1 and (after or before):
+        offers = patents_q.funnel_stage_seek(stage, per_page, after=after, before=before)
+        if before and len(offers) < per_page:  # rows moved since the link was made: start again at the top
+            page, offers = 1, patents_q.funnel_stage_offers(stage, 1, per_page)
+    else:
+        offers = patents_q.funnel_stage_offers(stage, page, per_page)
+    cursors = {"first": patents_q.FunnelCursor.of(offers[0]).token(),
+               "last": patents_q.FunnelCursor.of(offers[-1]).token()} if offers else {}
     breakdowns = {o.id: curation.score_breakdown(o.patent, weights) for o in offers}
     return render_template("patents/funnel.html", stage=stage, counts=counts, offers=offers, breakdowns=breakdowns,
                            weights=weights, weight_values=weight_values or weights, weight_errors=weight_errors or {}, default_weights=DEFAULT_WEIGHTS,
                            indicator_labels=curation.INDICATOR_LABELS, stage_labels=curation.STAGE_LABELS,
-                           page=page, per_page=per_page, total=counts.get(stage, 0)), status
+                           page=page, per_page=per_page, total=counts.get(stage, 0), cursors=cursors), status
 
 
 @bp.route("/operator/patents")

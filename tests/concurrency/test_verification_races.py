@@ -114,3 +114,7 @@ def test_simultaneous_high_value_releases_never_share_a_patent_or_a_number(app, 
         assert len(set(published)) == OFFERS
         # the best-scoring pair went first
         assert {o.id for o in batches[0].offers} == set(patents[-2:])
+        # four workers moving patents at once leave the kept stage counts equal to the records
+        from marketplace.services import funnel_counts
+        assert funnel_counts.stage_counts() == funnel_counts.counted_from_records() == {
+            "screened": 0, "shortlisted": 0, "high_value": OFFERS}

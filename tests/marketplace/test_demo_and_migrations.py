@@ -82,3 +82,35 @@ def test_home_page_populated_after_demo_load(app, client):
     app.test_cli_runner().invoke(args=["demo", "load"])
     html = client.get("/").get_data(as_text=True)
     assert "高价值专利" in html and "第3批" in html and "演示数据" in html
+
+
+def test_funnel_count_migration_fills_the_counts_from_existing_patents(empty_database_url):
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from marketplace import create_app
+    from marketplace.models import Offer, Organization, PatentDetail, User, UserRole
+    from marketplace.services import funnel_counts
+    app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"), revision="0035_import_resume")
+        with db.engine.begin() as conn:  # the tables as they were, written without the ORM (no counted_stage yet)
+            org = conn.execute(insert(Organization.__table__).values(kind="university", name_zh="大学", name_en="U")
+                               .returning(Organization.id)).scalar_one()
+            staff, member = (conn.execute(insert(User.__table__).values(email=e, display_name=e, password_hash="x")
+                                          .returning(User.id)).scalar_one() for e in ("op@x.cn", "m@x.cn"))
+            conn.execute(insert(UserRole.__table__).values(user_id=staff, role="operator"))
+            rows = [("submitted", None, "screened"), ("draft", staff, "screened"), ("draft", member, "screened"),
+                    ("archived", None, "screened"), ("submitted", None, "shortlisted"),
+                    ("published", None, "high_value")]
+            for n, (status, creator, stage) in enumerate(rows):
+                offer = conn.execute(insert(Offer.__table__).values(
+                    organization_id=org, kind="patent", status=status, created_by_id=creator, title_zh=f"专利{n}",
+                    title_en=f"P{n}").returning(Offer.id)).scalar_one()
+                conn.execute(insert(PatentDetail.__table__).values(
+                    offer_id=offer, application_number=f"2020100000{n:02d}", curation_stage=stage))
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        assert funnel_counts.stage_counts() == funnel_counts.counted_from_records() == {
+            "screened": 2, "shortlisted": 1, "high_value": 1}
+        db.session.remove()
+        db.engine.dispose()
