@@ -248,12 +248,12 @@ class Analyzer:
         # would give them, but looked up in C (the dict is copied into the caller's at the end).
         lookup = defaultdict(itertools.count(len(vocabulary)).__next__, vocabulary) if grow else vocabulary
         find_runs = _WHOLE_RUN_RE.findall
-        known = by_run.keys()
         for text in texts:
             runs = find_runs(normalise_text(text or ""))
-            # Only the runs met for the first time, found in C; their order does not matter because
+            # Only the runs met for the first time, found in C (``difference`` with a dict looks each
+            # run up; ``set - dict.keys()`` would walk every known run). Their order does not matter:
             # the columns are put in term order afterwards (``TextIndex``).
-            for run in set(runs) - known:
+            for run in set(runs).difference(by_run):
                 if run[0] > "z":  # a CJK run (latin runs are [a-z0-9])
                     tokens = _run_token_list(run, bigrams)
                 elif run not in ENGLISH_STOPS and (len(run) > 1 or run.isdigit()):
