@@ -67,7 +67,7 @@ class FileStore:
         connection = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None,
                                      check_same_thread=False)
         try:
-            connection.execute("PRAGMA busy_timeout = %d" % int(BUSY_SECONDS * 1000))
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self._with_patience(connection, "PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = OFF")  # a lost write only costs one page drawn again
@@ -84,7 +84,7 @@ class FileStore:
         try:
             connection.execute(statement)
         finally:
-            connection.execute("PRAGMA busy_timeout = %d" % int(BUSY_SECONDS * 1000))
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
 
     # --- the store's interface (as MemoryStore and RedisStore) ---------------------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 
 from marketplace import page_cache
 from marketplace.extensions import db
-from marketplace.models import Offer, Need
+from marketplace.models import Offer
 from marketplace.page_cache_file import FILE_NAME, FileStore
 from tests.marketplace.test_page_cache import Clock, _state
 
@@ -169,3 +169,29 @@ def test_simultaneous_writers_never_raise(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_two_apps_on_one_instance_directory_share_pages_and_changes(app, make, tmp_path):
+    """Two app objects, as two gunicorn workers build them (each its own engine, cache and connections)."""
+    from marketplace import create_app
+    offer = make.offer(make.org(), title_zh="两个应用共享")
+
+    def worker():
+        return create_app("testing", overrides={
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "INSTANCE_DIR": str(tmp_path),
+            "MEILI_URL": None, "REDIS_URL": None, "PAGE_CACHE": "on", "PAGE_CACHE_TTL": 5})
+    worker_a, worker_b = worker(), worker()
+    try:
+        assert _state(worker_a.test_client().get(f"/offers/{offer}")) == "miss"
+        hit = worker_b.test_client().get(f"/offers/{offer}")
+        assert _state(hit) == "hit" and "两个应用共享" in hit.get_data(as_text=True)
+        with worker_b.app_context():
+            db.session.get(Offer, offer).title_zh = "改过了"
+            db.session.commit()  # worker B's commit renews the stamp both read
+        page = worker_a.test_client().get(f"/offers/{offer}")
+        assert _state(page) == "miss" and "改过了" in page.get_data(as_text=True)
+    finally:
+        for worker_app in (worker_a, worker_b):
+            with worker_app.app_context():
+                db.session.remove()
+                db.engine.dispose()
