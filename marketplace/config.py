@@ -125,6 +125,9 @@ class BaseConfig:
     # Anonymous visitors' pages (home, catalogue, offer and need pages, search) kept this many seconds, shared
     # through Redis when REDIS_URL is set (marketplace/page_cache.py); PAGE_CACHE=off serves every page fresh.
     PAGE_CACHE = "on"
+    # Without Redis: "file" shares the pages between the workers of the machine (a SQLite file in INSTANCE_DIR,
+    # marketplace/page_cache_file.py); "memory" keeps them per process (an INSTANCE_DIR on a network disk).
+    PAGE_CACHE_STORE = "file"
     PAGE_CACHE_TTL = 5
     # An offer's or a need's page: a change empties the cache in every worker at once (the generation stamp), so
     # this bounds only what the commit listener cannot see.
@@ -243,6 +246,7 @@ ENV_OVERRIDES = {
     "PAGE_CACHE": "PAGE_CACHE",
     "PAGE_CACHE_TTL": "PAGE_CACHE_TTL",
     "PAGE_CACHE_ITEM_TTL": "PAGE_CACHE_ITEM_TTL",
+    "PAGE_CACHE_STORE": "PAGE_CACHE_STORE",
     "MAIL_SERVER": "MAIL_SERVER",
     "MAIL_PORT": "MAIL_PORT",
     "MAIL_USERNAME": "MAIL_USERNAME",

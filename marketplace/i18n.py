@@ -32,7 +32,9 @@ def select_timezone() -> str:
 
 
 def current_lang() -> str:
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+    """"en" or "zh", the language of this request's pages (a page asks many times: no string building here)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
 
 
 def format_rmb(amount) -> str:
@@ -51,12 +53,45 @@ def format_rmb(amount) -> str:
     return f"RMB {format_decimal(value, format='#,##0.##')}"
 
 
+MEMO_LIMIT = 5000  # messages kept per app and language (a template's _() of a variable must not grow it forever)
+
+
+def install_message_memo(app) -> None:
+    """Templates' ``_()`` looks each message up once per process and language, not once per use.
+
+    Flask-Babel's ``_()`` finds the request's translations again on every call (the locale's identifier built,
+    the catalogue looked up); a page drawn anew says some seventy messages, so this was a tenth of a need's page.
+    The catalogues do not change while the app runs, so the translated text of (locale, message) is kept. Plurals and message contexts go through Flask-Babel as
+    before."""
+    from flask_babel import get_translations
+    memo: dict[tuple[str, str], str] = {}
+
+    def gettext(message: str) -> str:
+        locale = get_locale()
+        if locale is None:  # outside a request: Flask-Babel's untranslated fallback, never kept
+            return get_translations().ugettext(message)
+        key = (str(locale) if locale.territory or locale.script else locale.language, message)
+        found = memo.get(key)
+        if found is None:
+            found = get_translations().ugettext(message)
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = found
+        return found
+    translations = get_translations
+    # The same callables Flask-Babel installs, with gettext in front of the memo.
+    app.jinja_env.install_gettext_callables(
+        gettext=gettext, ngettext=lambda s, p, n: translations().ungettext(s, p, n), newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n))
+
+
 def init_template_helpers(app) -> None:
     from marketplace.services.audit import describe as describe_audit_entry
     from marketplace.vocabulary import label, options
 
     # Globals (not a context processor) so imported macros see them too.
     app.jinja_env.globals.update(label=label, options=options, rmb=format_rmb, current_lang=current_lang)
+    install_message_memo(app)
 
     def workspace_counts() -> dict[str, int]:
         """What waits for the signed-in person, for the Workspace menu (the menu never breaks a page)."""

@@ -6,14 +6,16 @@ submission key. The key is the site's address, the path with its query string an
 drawn in. The CSRF token of the language switch is the one personal thing on such a page: it is stored as a
 placeholder and each visitor gets their own token when the page is served again.
 
-Storage: Redis (``REDIS_URL``) so every gunicorn worker shares one copy, else this process's memory (a
-bounded dict). A commit that changed what the pages show (offers, needs, organisations, batches, matches…)
-invalidates every page at once: a generation stamp is part of each key, kept in Redis, or without Redis in a
-small file of ``INSTANCE_DIR`` that every worker of the machine reads (``page-cache.generation``; the memory
-store of the process that committed is also emptied). So the pages of one offer or need can be kept longer
+Storage: Redis (``REDIS_URL``) so every gunicorn worker shares one copy; without Redis a small SQLite file in
+``INSTANCE_DIR`` that the workers of the machine share (``page_cache_file``); without an instance directory (or
+with ``PAGE_CACHE_STORE = "memory"``) this process's memory (a bounded dict). A commit that changed what the
+pages show (offers, needs, organisations, batches, matches…) invalidates every page at once: a generation stamp
+is part of each key, kept in Redis, or without Redis in a small file of ``INSTANCE_DIR`` that every worker of
+the machine reads (``page-cache.generation``; the store of the process that committed is also emptied). So the pages of one offer or need can be kept longer
 (``PAGE_CACHE_ITEM_TTL``) than the lists (``PAGE_CACHE_TTL``): a change shows at once in every worker; the TTL
 only bounds what the listener cannot see (bulk statements, another machine without Redis).
-Redis unreachable: pages are served uncached (never an error), and Redis is tried again after a pause.
+Store unreachable or failing: pages are served uncached (never an error), and the store is tried again after a
+pause (30 s for Redis, 5 s for the file).
 
 ``PAGE_CACHE`` (``on`` / ``off``) switches it; tests run with it off except the ones that test it.
 """
@@ -37,10 +39,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 
 from marketplace.i18n import current_lang
+from marketplace.page_cache_file import FILE_NAME, FileStore
 
 log = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = "\x00tb-csrf-token\x00"  # never in a page: NUL bytes are refused on input
+_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 HEADER = "X-Page-Cache"  # hit / miss / bypass, for the benchmark and the tests
 GENERATION_KEY = "tb:page:generation"
 GENERATION_FILE = "page-cache.generation"  # in INSTANCE_DIR: the stamp shared by the workers without Redis
@@ -134,21 +138,18 @@ class PageCache:
         self.ttl = int(app.config.get("PAGE_CACHE_TTL") or 0)
         self.item_ttl = int(app.config.get("PAGE_CACHE_ITEM_TTL") or self.ttl)
         self.enabled = _flag(app.config.get("PAGE_CACHE", "on")) and self.ttl > 0
-        url = app.config.get("REDIS_URL")
-        instance = app.config.get("INSTANCE_DIR")
-        self.store = RedisStore(url) if url else MemoryStore(stamp_path=Path(instance) / GENERATION_FILE
-                                                            if instance else None)
-        self._redis_down_until = 0.0
+        self.store = _store(app.config)
+        self._down_until = 0.0
 
     def _call(self, fn, *args):
-        if time.monotonic() < self._redis_down_until:
+        if time.monotonic() < self._down_until:
             return None
         try:
             return fn(*args)
         except Exception:  # noqa: BLE001 (a cache must never break a page)
-            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-            log.warning("page cache unavailable; serving pages uncached for %ss", REDIS_RETRY_SECONDS,
-                        exc_info=True)
+            pause = getattr(self.store, "retry_seconds", REDIS_RETRY_SECONDS)
+            self._down_until = time.monotonic() + pause
+            log.warning("page cache unavailable; serving pages uncached for %ss", pause, exc_info=True)
             return None
 
     def key(self, lang: str) -> str | None:
@@ -167,6 +168,18 @@ class PageCache:
 
     def invalidate(self) -> None:
         self._call(self.store.invalidate)
+
+
+def _store(config):
+    """Redis when configured; else the file in INSTANCE_DIR shared by the machine's workers; else this process's
+    memory (no instance directory, or ``PAGE_CACHE_STORE = "memory"``)."""
+    if config.get("REDIS_URL"):
+        return RedisStore(config["REDIS_URL"])
+    instance = config.get("INSTANCE_DIR")
+    stamp = Path(instance) / GENERATION_FILE if instance else None
+    if stamp is not None and str(config.get("PAGE_CACHE_STORE") or "file").strip().lower() != "memory":
+        return FileStore(Path(instance) / FILE_NAME, stamp)
+    return MemoryStore(stamp_path=stamp)
 
 
 def _flag(value) -> bool:
@@ -217,10 +230,9 @@ def _serialise(response: Response) -> bytes | None:
 
 def _replay(stored: bytes) -> Response:
     head, _, body = stored.partition(b"\n")
-    text = body.decode()
-    if CSRF_PLACEHOLDER in text:
-        text = text.replace(CSRF_PLACEHOLDER, generate_csrf())  # this visitor's own token
-    response = Response(text, status=200, content_type=json.loads(head)["content_type"])
+    if _PLACEHOLDER_BYTES in body:  # bytes as stored: no decoding and encoding again of a page of tens of kB
+        body = body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode())  # this visitor's own token
+    response = Response(body, status=200, content_type=json.loads(head)["content_type"])
     response.headers[HEADER] = "hit"
     return response
 

@@ -1,4 +1,5 @@
 """Display labels (translatable) for the coded values of the domain model."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 ORG_KIND_LABELS = {
@@ -161,11 +162,28 @@ ALL_LABELS.update({"challenge_status": CHALLENGE_STATUS_LABELS, "proposal_status
 ALL_LABELS.update({"timezone": TIMEZONE_LABELS, "introduction_stage": INTRODUCTION_STAGE_LABELS})
 
 
+# Translated labels by (locale, group, code): a page draws dozens of labels and resolving a lazy string finds the
+# request's catalogue again each time; the catalogues do not change while the process runs. Bounded by the codes
+# above times the languages.
+_TRANSLATED: dict[tuple[str, str, str], str] = {}
+
+
 def label(group: str, value) -> str:
     """Translated label of ``value`` in ``group`` (the raw value when unknown)."""
     if value is None:
         return ""
-    return str(ALL_LABELS.get(group, {}).get(value if not isinstance(value, int) else str(value), value))
+    code = value if not isinstance(value, int) else str(value)
+    text = ALL_LABELS.get(group, {}).get(code)
+    if text is None:
+        return str(value)
+    locale = get_locale()
+    if locale is None:  # outside a request: untranslated, never kept
+        return str(text)
+    key = (str(locale) if locale.territory or locale.script else locale.language, group, code)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = str(text)
+    return found
 
 
 def options(group: str) -> list[tuple[str, str]]:

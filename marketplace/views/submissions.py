@@ -111,6 +111,8 @@ def earlier_location(earlier) -> str:
 def finish_submission(response):
     """After the view: disarm the key. A recorded submission's response is stored for later replays; a page
     request that lost to an identical copy sent at the same time is sent on to what the copy created."""
+    if not db.session.registry.has():
+        return response  # the request never opened a database session, so it armed no key (a cached page)
     outcome, submission = idempotency.disarm(db.session)
     if outcome in (idempotency.LOST, idempotency.UNRECORDED) and not is_api_request() \
             and not 300 <= response.status_code < 400:

@@ -71,14 +71,19 @@ def _abort_for(exc: DomainError):
 
 # --- template helpers ------------------------------------------------------------------------------------
 
-def attachment_panel(item) -> dict:
-    """What the attachments panel on an offer's or need's page shows to the current user (no writes)."""
+def attachment_panel(item, *, with_form: bool = False) -> dict:
+    """What the attachments panel on an offer's or need's page shows to the current user (no writes).
+
+    The upload form's details (accepted types, size limit) are worked out only for someone who may upload, or
+    with ``with_form`` (the upload page): a visitor's page shows no form."""
     item = getattr(item, "source", item)  # pages pass the item's safe view
     item_type = "offer" if item.__class__.__name__ == "Offer" else "need"
-    return {"item_type": item_type, "files": uploads.attachments_for(current_user, item),
-            "can_upload": current_user.is_authenticated and uploads.can_attach(current_user, item),
-            "accept": uploads.accept_attribute("attachment"), "types": uploads.allowed_names("attachment"),
-            "limit": uploads.megabytes(file_store().max_bytes("attachment"))}
+    can_upload = current_user.is_authenticated and uploads.can_attach(current_user, item)
+    panel = {"item_type": item_type, "files": uploads.attachments_for(current_user, item), "can_upload": can_upload}
+    if can_upload or with_form:
+        panel.update(accept=uploads.accept_attribute("attachment"), types=uploads.allowed_names("attachment"),
+                     limit=uploads.megabytes(file_store().max_bytes("attachment")))
+    return panel
 
 
 def logo_panel(org) -> dict:
@@ -192,7 +197,7 @@ def upload_attachment(item_type: str, item_id: int):
             flash(_("File attached."), "success")
             return redirect(_detail_url(item_type, item_id) + "#attachments")
     return render_template("uploads/upload.html", purpose="attachment", org=None, item=item, item_type=item_type,
-                           errors=errors, panel=attachment_panel(item), back_url=_detail_url(item_type, item_id),
+                           errors=errors, panel=attachment_panel(item, with_form=True), back_url=_detail_url(item_type, item_id),
                            action=url_for("uploads.upload_attachment", item_type=item_type, item_id=item_id)), \
         (400 if errors else 200)
 

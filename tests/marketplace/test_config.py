@@ -122,3 +122,21 @@ def test_rate_limits_and_the_remember_duration_come_from_the_environment(tmp_pat
         assert settings[f"{key}_RATE_LIMIT"] == environ[f"{key}_RATE_LIMIT"]
     assert settings["REMEMBER_COOKIE_DURATION"] == timedelta(days=7)
     assert load_config("production", environ={"SECRET_KEY": "s" * 40})["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+
+
+def test_gunicorn_workers_collect_garbage_less_often(monkeypatch):
+    import gc
+    import runpy
+
+    from marketplace.config import PROJECT_ROOT
+    monkeypatch.setenv("GUNICORN_PRELOAD", "0")  # post_fork then has no inherited connections to drop
+    settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    saved = gc.get_threshold()
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0  # the master's objects are left out of the workers' collections
+        settings["post_fork"](None, None)
+        assert gc.get_threshold() == (settings["GC_THRESHOLD_0"], *saved[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)

@@ -193,10 +193,12 @@ def test_workers_share_pages_and_invalidations_through_redis(app, own_redis, mak
         app.extensions[page_cache.EXTENSION] = saved
 
 
-def test_workers_without_redis_share_invalidations_through_the_instance_stamp(app, make, tmp_path):
+def test_workers_with_memory_stores_share_invalidations_through_the_instance_stamp(app, make, tmp_path):
     offer = make.offer(make.org(), title_zh="两个进程无缓存服务")
-    settings = SimpleNamespace(config={"PAGE_CACHE": "on", "PAGE_CACHE_TTL": 30, "INSTANCE_DIR": str(tmp_path)})
+    settings = SimpleNamespace(config={"PAGE_CACHE": "on", "PAGE_CACHE_TTL": 30, "INSTANCE_DIR": str(tmp_path),
+                                       "PAGE_CACHE_STORE": "memory"})
     worker_a, worker_b = page_cache.PageCache(settings), page_cache.PageCache(settings)
+    assert isinstance(worker_a.store, page_cache.MemoryStore)
     saved = app.extensions[page_cache.EXTENSION]
     try:
         for worker in (worker_a, worker_b):  # each process keeps its own copy
