@@ -137,14 +137,10 @@ def _run_rank(args) -> None:
         config.fit_processes = args.workers
         engine = MatchingEngine(config).fit(offers, edges)
         if args.workers > 1:
-            import tempfile
+            from .shards import rank_forked
 
-            from .shards import rank_in_processes
-
-            with tempfile.TemporaryDirectory(prefix="matching_model_") as model_dir:
-                engine.save(model_dir)  # written once, memory-mapped by every worker process
-                del engine
-                write_jsonl(args.out, rank_in_processes(model_dir, needs, args.workers, args.top_k, args.lang, explain))
+            # The worker processes are forked from this one and read the fitted engine it holds.
+            write_jsonl(args.out, rank_forked(engine, needs, args.workers, args.top_k, args.lang, explain))
             return
     write_jsonl(args.out, engine.rank(needs, top_k=args.top_k, lang=args.lang, explain=explain))
 

@@ -3,7 +3,10 @@
 
 Three ways to run the shards, all giving the same rankings as one ``engine.rank`` call:
 
-- ``rank_in_processes``: local worker processes (``python -m matching rank --workers N``);
+- ``rank_in_processes``: local worker processes loading a saved model (``python -m matching rank
+  --model DIR --workers N``);
+- ``rank_forked``: local worker processes forked from the one that fitted the engine, sharing it
+  copy-on-write (``python -m matching rank --offers ... --workers N``);
 - ``rank_on_queue``: jobs on an RQ queue, one per listening worker, on any machine that sees the
   model directory (the site's ``flask matching rebuild``);
 - ``rank_shard`` in this process (no queue, one worker).
@@ -71,6 +74,35 @@ def rank_in_processes(
     with ProcessPoolExecutor(len(shards), mp_context=context) as pool:
         futures = [pool.submit(rank_shard, str(model_dir), shard, top_k, lang, explain) for shard in shards]
         return [result for future in futures for result in future.result()]
+
+
+_forked_engine = None  # the engine ``rank_forked`` hands to the processes it forks
+
+
+def _rank_forked_shard(needs: list[dict], top_k: int, lang: str, explain: bool) -> list[dict]:
+    return _forked_engine.rank(needs, top_k=top_k, lang=lang, explain=explain)
+
+
+def rank_forked(engine, needs: list[dict], workers: int, top_k: int = 10, lang: str = "zh", explain: bool = True) -> list[dict]:
+    """Rank ``needs`` against an engine fitted in this process, in ``workers`` processes: this one
+    ranks the first shard while ``workers - 1`` forked children rank the others, reading the engine
+    they inherit (pages shared copy-on-write, as a memory map would be; nothing is saved or loaded)."""
+    global _forked_engine
+    shards = split(needs, workers)
+    if len(shards) <= 1:
+        return engine.rank(needs, top_k=top_k, lang=lang, explain=explain)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _forked_engine = engine
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(shards) - 1, mp_context=context) as pool:
+            futures = [pool.submit(_rank_forked_shard, shard, top_k, lang, explain) for shard in shards[1:]]
+            first = engine.rank(shards[0], top_k=top_k, lang=lang, explain=explain)
+            return first + [result for future in futures for result in future.result()]
+    finally:
+        _forked_engine = None
 
 
 class ShardFailed(RuntimeError):

@@ -9,7 +9,7 @@ import pytest
 
 from matching import MatchingEngine
 from matching.cli import main
-from matching.shards import collect_shards, enqueue_shards, rank_in_processes, rank_shard, split
+from matching.shards import collect_shards, enqueue_shards, rank_forked, rank_in_processes, rank_shard, split
 from tests.matching.test_matching_incremental import _records
 
 
@@ -55,6 +55,13 @@ def test_shards_in_processes_equal_one_process(fitted):
     expected = engine.rank(needs, top_k=5, lang="en")
     assert rank_in_processes(model, needs, 2, top_k=5, lang="en") == expected
     assert rank_shard(str(model), needs[7:9], 5, "en") == expected[7:9]
+
+
+def test_forked_shards_equal_one_process(fitted):
+    engine, _, needs, _, _ = fitted
+    expected = engine.rank(needs, top_k=5, lang="en")
+    assert rank_forked(engine, needs, 3, top_k=5, lang="en") == expected
+    assert rank_forked(engine, needs[:1], 3, top_k=5, lang="en") == expected[:1]
 
 
 def test_cli_workers_equal_one_process(fitted, tmp_path):
