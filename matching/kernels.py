@@ -57,31 +57,32 @@ def top_positions(indices, values, k):
 def text_top(indptr, postings, weights, terms, term_weights, mask, use_mask, scores, touched, found, k):
     """One need's text pass over the inverted index: (offers, their scores).
 
-    Adds each query term's posting list times its weight into ``scores`` (a zeroed float32
-    vector over offers, left zeroed; ``touched`` an int64 and ``found`` a float32 scratch vector as
-    long), drops offers
-    outside ``mask`` (when ``use_mask``) and returns the offers with the ``k`` best positive
-    scores, sorted by index, with their float32 scores.
+    Adds each query term's posting list times its (positive) weight into ``scores`` (a zeroed
+    float32 vector over offers, left zeroed; ``touched`` an int64 and ``found`` a float32 scratch
+    vector one longer), drops offers outside ``mask`` (when ``use_mask``) and returns the offers
+    with the ``k`` best positive scores, sorted by index, with their float32 scores.
     """
-    n_touched = 0
+    # Branch-free bookkeeping: whether an offer is new to this need is unpredictable, and a
+    # mispredicted branch per posting cost more than the additions themselves.
+    # ``touched`` has one slot more than there are offers: the write below may land one past the
+    # last recorded offer; ``last`` keeps it in bounds even if a zero weight re-recorded offers.
+    n_touched, last = 0, touched.shape[0] - 1
     for t in range(terms.shape[0]):
         term = terms[t]
         weight = np.float32(term_weights[t])
         for j in range(indptr[term], indptr[term + 1]):
             offer = postings[j]
-            if scores[offer] == 0:
-                touched[n_touched] = offer
-                n_touched += 1
+            touched[n_touched] = offer  # kept only when the offer had no score yet
+            n_touched += (scores[offer] == 0) & (n_touched < last)
             scores[offer] += weights[j] * weight
-    kept = 0  # compacted in place: kept <= j
+    kept = 0  # compacted in place (kept <= j); a repeated record finds its score already cleared
     for j in range(n_touched):
         offer = touched[j]
         value = scores[offer]
-        scores[offer] = 0  # also skips a second record of the same offer
-        if value > 0 and (not use_mask or mask[offer]):
-            touched[kept] = offer
-            found[kept] = value
-            kept += 1
+        scores[offer] = 0
+        touched[kept] = offer
+        found[kept] = value
+        kept += (value > 0) & ((not use_mask) | mask[offer])
     chosen = top_positions(touched[:kept], found[:kept], k)
     return touched[chosen], found[chosen]
 
@@ -124,8 +125,8 @@ def summed_rows(indptrs, offsets, indices, data, n_offers, mask, use_mask, total
     the sum over the matrices, in matrix order, of its entries at offers (columns below
     ``n_offers``) that pass ``mask``, divided by the row's maximum.
 
-    Returns CSR (indptr, offer indices in the order first reached, float32 values). ``total`` (float32) and
-    ``touched`` (int64) are scratch vectors over offers; ``total`` is left zeroed.
+    Returns CSR (indptr, offer indices in the order first reached, float32 values). ``total``
+    (float32, over offers, left zeroed) and ``touched`` (int64, one longer) are scratch vectors.
     """
     n_matrices, n_rows = indptrs.shape[0], indptrs.shape[1] - 1
     out_indptr = np.zeros(n_rows + 1, dtype=np.int64)
@@ -134,15 +135,14 @@ def summed_rows(indptrs, offsets, indices, data, n_offers, mask, use_mask, total
     out_values = np.empty(capacity, dtype=np.float32)
     n_out = 0
     for row in range(n_rows):
-        n_touched = 0
+        n_touched, last = 0, touched.shape[0] - 1
         for m in range(n_matrices):
             base = offsets[m]
             for j in range(base + indptrs[m, row], base + indptrs[m, row + 1]):
                 column = indices[j]
-                if column < n_offers:
-                    if total[column] == 0:
-                        touched[n_touched] = column
-                        n_touched += 1
+                if column < n_offers:  # predictable: walks reach few other nodes
+                    touched[n_touched] = column  # branch-free, as in ``text_top``
+                    n_touched += (total[column] == 0) & (n_touched < last)
                     total[column] += data[j]
         order = touched[:n_touched]
         if n_out + n_touched > capacity:

@@ -198,8 +198,8 @@ class TextIndex:
         n_offers = self.term_doc.shape[1]
         if self._score_scratch is None or len(self._score_scratch) != n_offers:
             self._score_scratch = np.zeros(n_offers, dtype=np.float32)
-            self._touched_scratch = np.zeros(n_offers, dtype=np.int64)
-            self._found_scratch = np.zeros(n_offers, dtype=np.float32)
+            self._touched_scratch = np.zeros(n_offers + 1, dtype=np.int64)
+            self._found_scratch = np.zeros(n_offers + 1, dtype=np.float32)
         return kernels.text_top(
             self.term_doc.indptr,
             self.term_doc.indices,

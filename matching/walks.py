@@ -77,7 +77,7 @@ def need_graph_rows(terms: list[sp.csr_matrix], mask, n_offers: int, power: floa
     indices = np.concatenate([term.indices[: term.nnz] for term in terms])
     data = np.concatenate([term.data[: term.nnz].astype(np.float32, copy=False) for term in terms])
     total = np.zeros(n_offers, dtype=np.float32)
-    touched = np.empty(n_offers, dtype=np.int64)
+    touched = np.empty(n_offers + 1, dtype=np.int64)
     indptr, offers, values = kernels.summed_rows(
         indptrs, offsets, indices, data, n_offers, mask if mask is not None else _NO_MASK,
         mask is not None, total, touched,
