@@ -94,6 +94,7 @@ def rank_forked(engine, needs: list[dict], workers: int, top_k: int = 10, lang: 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    engine.fusion_weights()  # work every process would repeat (the graph's weight probe), done once before forking
     _forked_engine = engine
     try:
         context = multiprocessing.get_context("fork")
