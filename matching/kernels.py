@@ -12,7 +12,20 @@ compiled code is kept in ``__pycache__`` (or ``NUMBA_CACHE_DIR``) for every late
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit as _numba_jit
+
+
+def njit(**options):
+    """``numba.njit`` with the compiled code cached on disk when numba finds a writable place for
+    it (beside the code, ``NUMBA_CACHE_DIR`` or the user's cache), compiled in memory otherwise."""
+
+    def decorate(function):
+        try:
+            return _numba_jit(**options)(function)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return _numba_jit(**{**options, "cache": False})(function)
+
+    return decorate
 
 
 @njit(cache=True, nogil=True, inline="always")
