@@ -94,13 +94,13 @@ def answer(survey_id: int):
             surveys.answer(current_user, org, survey, data, now=datetime.now(timezone.utc), today=_today())
         flash(_("Thank you: your answers were saved. You may change them until the survey closes."), "success")
         return redirect(url_for("surveys.detail", survey_id=survey_id, org=org.id))
-    except StaleEdit as exc:
-        errors = flash_stale_edit(exc)
-    except DomainError as exc:
-        errors = flash_domain_error(exc)
+    except StaleEdit as exc:  # answered meanwhile (another tab, a colleague): the form again, with 409
+        errors, status = flash_stale_edit(exc), exc.http_status
+    except DomainError as exc:  # the answers are shown again with what to correct, as every edit form does
+        errors, status = flash_domain_error(exc), 400
     response = surveys.response_of(survey, org.id)
     return render_template("surveys/answer.html", survey=survey, org=org, orgs=orgs, response=response, data=data,
-                           errors=errors, can_answer=surveys.is_open(survey, _today()))
+                           errors=errors, can_answer=surveys.is_open(survey, _today())), status
 
 
 @bp.route("/<int:survey_id>/send", methods=["POST"])

@@ -79,7 +79,7 @@ def test_an_operator_sends_a_survey_its_audience_answers_and_may_change_until_it
     changed = {**answers, f"q{q_number}": "95", "version": "1"}
     assert firm.post(f"/surveys/{survey_id}/answer?org={asked}", data=changed).status_code == 302
     stale = {**answers, f"q{q_number}": "10", "version": "1"}
-    assert firm.post(f"/surveys/{survey_id}/answer?org={asked}", data=stale).status_code == 200
+    assert firm.post(f"/surveys/{survey_id}/answer?org={asked}", data=stale).status_code == 409
     with app.app_context():
         (response,) = db.session.scalars(select(SurveyResponse))
         assert response.organization_id == asked and response.answers[str(q_number)] == 95.0
@@ -90,7 +90,7 @@ def test_an_operator_sends_a_survey_its_audience_answers_and_may_change_until_it
     listing = operator.get("/surveys/").get_data(as_text=True)
     assert "复工复产情况周报" in listing and f"/surveys/{survey_id}" in listing
     assert operator.post(f"/surveys/{survey_id}/close").status_code == 302
-    assert firm.post(f"/surveys/{survey_id}/answer?org={asked}", data={**answers, "version": "2"}).status_code == 200
+    assert firm.post(f"/surveys/{survey_id}/answer?org={asked}", data={**answers, "version": "2"}).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(SurveyResponse.answers)).get(str(q_number)) == 95.0
         assert db.session.scalar(select(func.count(SurveyResponse.id))) == 1
@@ -114,7 +114,7 @@ def test_bad_surveys_and_bad_answers_are_refused_and_change_nothing(app, make):
     for bad in ({f"q{q_number}": "eighty"}, {f"q{q_number}": "1e400"}, {f"q{q_choice}": "也许"}, {f"q{q_text}": ""},
                 {f"q{q_number}": "NaN"}):
         response = firm.post(f"/surveys/{survey_id}/answer?org={asked}", data={**good, **bad})
-        assert response.status_code == 200, bad
+        assert response.status_code == 400, bad
         assert "is-invalid" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(SurveyResponse.id))) == 0
