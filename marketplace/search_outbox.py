@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import event, func, insert, or_, select, text, update
+from sqlalchemy import event, func, insert, inspect, or_, select, text, update
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session
@@ -33,6 +33,16 @@ DELIVERY_ERRORS = (SearchUnavailable, OSError, *DATA_ERRORS)
 
 # --- recording changes --------------------------------------------------------------------------------
 
+# The organisation's columns its offers' and needs' documents repeat (search_index.offer_document / need_document):
+# editing anything else (a description, a phone number) leaves those documents as they are.
+ORG_FIELDS_IN_CHILD_DOCUMENTS = ("name_zh", "name_en", "kind", "sub_park")
+
+
+def _children_fields_changed(org: Organization) -> bool:
+    state = inspect(org)
+    return any(state.attrs[name].history.has_changes() for name in ORG_FIELDS_IN_CHILD_DOCUMENTS)
+
+
 def _changed_documents(session: Session) -> set[tuple[str, str]]:
     changed: set[tuple[str, str]] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
@@ -44,7 +54,7 @@ def _changed_documents(session: Session) -> set[tuple[str, str]]:
             changed.add(("needs", str(obj.id)))
         elif isinstance(obj, Organization):
             changed.add(("organizations", str(obj.id)))
-            if obj not in session.new:
+            if obj in session.deleted or (obj not in session.new and _children_fields_changed(obj)):
                 changed.add(("org_children", str(obj.id)))
     return {c for c in changed if c[1] != "None"}
 

@@ -40,6 +40,27 @@ def test_outbox_entry_is_written_with_the_change_and_rolled_back_with_it(app, ma
         assert str(offer.id) in search_index.backend().all_ids("offers")
 
 
+def test_an_organisation_edit_requeues_its_offers_only_when_their_documents_repeat_the_change(app, make):
+    from marketplace.models import Organization
+    org_id = make.org("firm")
+    offer_id = make.offer(org_id)
+
+    def queued_for_offer() -> int:
+        return db.session.scalar(select(func.count(SearchOutboxEntry.id)).where(
+            SearchOutboxEntry.index_name == "offers", SearchOutboxEntry.doc_id == str(offer_id)))
+
+    with app.app_context():
+        before = queued_for_offer()
+        with unit_of_work():
+            db.session.get(Organization, org_id).description_zh = "只改了简介"
+        assert queued_for_offer() == before  # the offer's document does not repeat the description
+        with unit_of_work():
+            db.session.get(Organization, org_id).name_zh = "改名后的企业"
+        assert queued_for_offer() == before + 1
+    found = app.test_client().get("/search/?q=改名后的企业&tab=offers").get_data(as_text=True)
+    assert f"/offers/{offer_id}" in found  # found under the organisation's new name
+
+
 def test_drafts_and_confidential_needs_never_reach_other_viewers(client, make):
     org_a, _, a_email = make.member("firm")
     _, _, b_email = make.member("firm")
