@@ -54,6 +54,8 @@ def top_positions(indices, values, k):
     """Positions of the (at most ``k``) largest ``values`` (ties: lower index first), in index
     order. One pass with a bounded heap: after the first ``k`` entries most fail one comparison."""
     count = indices.shape[0]
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
     if count <= k:
         return np.argsort(indices[:count], kind="mergesort")
     heap = np.arange(k)

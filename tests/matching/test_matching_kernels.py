@@ -12,6 +12,7 @@ def test_top_positions_keep_the_largest_and_break_ties_by_the_lower_index():
     chosen = kernels.top_positions(indices, values, 3)
     assert indices[chosen].tolist() == [1, 3, 7]  # 0.9, then the two lowest indices among the 0.5s, by index
     assert indices[kernels.top_positions(indices, values, 10)].tolist() == [1, 3, 5, 7, 9]
+    assert kernels.top_positions(indices, values, 0).tolist() == []
 
 
 def test_text_top_equals_the_dense_sums_and_leaves_its_scratch_clean():
