@@ -28,6 +28,9 @@ def njit(**options):
     return decorate
 
 
+NO_MASK = np.ones(1, dtype=bool)  # typed stand-in for the ``mask`` argument when every offer is allowed
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _worse(values, indices, a, b):
     """Whether entry ``a`` ranks below entry ``b``: a smaller value, or a tie and a later index."""

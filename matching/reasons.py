@@ -15,7 +15,7 @@ class ReasonsMixin:
     def _reasons(
         self,
         need: dict,
-        need_terms: list,
+        need_terms,  # text.NeedTerms, read once per need
         offer_index: int,
         parts: list[float],
         seeds: dict,

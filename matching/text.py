@@ -25,8 +25,6 @@ from .tokens import (  # noqa: F401
     normalise_text,
 )
 
-_NO_MASK = np.ones(1, dtype=bool)  # typed stand-in when a need may see every offer
-
 
 class NeedTerms:
     """A need's known terms as (token, surface, column), with their columns as an array and the
@@ -206,7 +204,7 @@ class TextIndex:
             self.term_doc.data,
             np.asarray(terms, dtype=np.int64),
             np.asarray(term_weights, dtype=np.float32),
-            mask if mask is not None else _NO_MASK,
+            mask if mask is not None else kernels.NO_MASK,
             mask is not None,
             self._score_scratch,
             self._touched_scratch,

@@ -16,7 +16,6 @@ import scipy.sparse as sp
 
 from . import kernels
 
-_NO_MASK = np.ones(1, dtype=bool)  # typed stand-in when the needs may see every offer
 PRUNE = 1e-3  # frontier entries below this share of their row's maximum are dropped before the next step
 # Entries whose raw value is this much below the k-th largest cannot tie with it once powered.
 _POWER_MARGIN = np.float32(1e-3)
@@ -79,7 +78,7 @@ def need_graph_rows(terms: list[sp.csr_matrix], mask, n_offers: int, power: floa
     total = np.zeros(n_offers, dtype=np.float32)
     touched = np.empty(n_offers + 1, dtype=np.int64)
     indptr, offers, values = kernels.summed_rows(
-        indptrs, offsets, indices, data, n_offers, mask if mask is not None else _NO_MASK,
+        indptrs, offsets, indices, data, n_offers, mask if mask is not None else kernels.NO_MASK,
         mask is not None, total, touched,
     )
     return [
