@@ -22,6 +22,7 @@ from collections import defaultdict
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
 from .idmap import IdMap
 from .records import as_list
 from .text import is_cjk, normalise_text
@@ -215,11 +216,9 @@ class GraphIndex:
 
     def relation(self, i: int, j: int) -> str:
         """Relation name of edge i-j ('' when none)."""
-        start, end = self.relation_codes.indptr[i], self.relation_codes.indptr[i + 1]
-        position = np.searchsorted(self.relation_codes.indices[start:end], j)
-        if start + position < end and self.relation_codes.indices[start + position] == j:
-            return self.relations.id(int(self.relation_codes.data[start + position]) - 1)
-        return ""
+        codes = self.relation_codes
+        code = kernels.csr_entry(codes.indptr, codes.indices, codes.data, i, j)
+        return self.relations.id(int(code) - 1) if code else ""
 
     def to_networkx(self):
         """The graph as a networkx ``Graph`` (node attribute ``kind``, edge attributes
@@ -393,51 +392,32 @@ class GraphIndex:
         """
         if not seeds:
             return []
-        found: dict[int, list[int]] = {}  # seed -> node chain seed..offer
-        parent: dict[int, int] = {offer_index: -1}
-        frontier = [offer_index]
-        indptr = self.adjacency.indptr
-        neighbour_lists = self._neighbour_lists()
-        for depth in range(max_depth + 1):
-            for node in frontier:
-                if node in seeds and node not in found:
-                    chain, current = [], node
-                    while current != -1:
-                        chain.append(current)
-                        current = parent[current]
-                    found[node] = chain
-            if found:  # two steps longer than the shortest path is as far as worth explaining
-                max_depth = min(max_depth, min(len(chain) for chain in found.values()) + 1)
-            if len(found) >= limit or depth >= max_depth:
-                break
-            next_frontier = []
-            for node in frontier:
-                start, end = indptr[node], indptr[node + 1]
-                if depth > 0 and end - start > max_fanout:
-                    continue
-                neighbours = neighbour_lists.get(node)
-                if neighbours is None:
-                    neighbours = neighbour_lists[node] = self.adjacency.indices[start:end].tolist()
-                for neighbour in neighbours:
-                    if neighbour not in parent:
-                        parent[neighbour] = node
-                        next_frontier.append(neighbour)
-            frontier = next_frontier
-        ranked = sorted(found.items(), key=lambda item: (len(item[1]), -seeds[item[0]][0], item[0]))[:limit]
+        keys = np.fromiter(seeds, dtype=np.int64, count=len(seeds))
+        keys.sort()
+        parent, visited = self._path_scratch()
+        found, chains = kernels.backward_paths(
+            self.adjacency.indptr, self.adjacency.indices, offer_index, keys, limit, max_depth, max_fanout,
+            parent, visited,
+        )
+        chains = [[node for node in chain if node >= 0] for chain in chains.tolist()]
+        ranked = sorted(zip(found.tolist(), chains), key=lambda item: (len(item[1]), -seeds[item[0]][0], item[0]))
         paths = []
-        for seed, chain in ranked:
+        for seed, chain in ranked[:limit]:
             path = [(seed, seeds[seed][1])]
             path.extend((b, self.relation(a, b)) for a, b in itertools.pairwise(chain))
             paths.append(path)
         return paths
 
-    def _neighbour_lists(self) -> dict[int, list[int]]:
-        """Neighbours of the nodes paths have been searched through, as Python lists (kept for
-        this adjacency: explaining a batch expands the same organisations and fields again and again)."""
-        cached = getattr(self, "_neighbours", None)
+    def _path_scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The path search's scratch vectors over nodes (parents all -2, visit order), kept for this
+        adjacency: explaining a batch searches from every returned offer."""
+        cached = getattr(self, "_path_vectors", None)
         if cached is None or cached[0] is not self.adjacency:
-            cached = self._neighbours = (self.adjacency, {})
-        return cached[1]
+            n_nodes = self.adjacency.shape[0]
+            cached = self._path_vectors = (
+                self.adjacency, np.full(n_nodes, -2, dtype=np.int64), np.empty(n_nodes, dtype=np.int64)
+            )
+        return cached[1], cached[2]
 
     # -- persistence ---------------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:

@@ -187,3 +187,70 @@ def summed_rows(indptrs, offsets, indices, data, n_offers, mask, use_mask, total
                 out_values[j] = out_values[j] / top
         out_indptr[row + 1] = n_out
     return out_indptr, out_indices[:n_out], out_values[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def backward_paths(indptr, indices, start, seed_keys, limit, max_depth, max_fanout, parent, visited):
+    """Breadth-first search from node ``start`` over a CSR adjacency until ``limit`` nodes of
+    ``seed_keys`` (sorted) are reached or ``max_depth`` steps are taken; once a seed is reached
+    at depth d the search goes no deeper than d + 2. Nodes of degree above ``max_fanout`` are not
+    expanded beyond the first step; neighbours are visited in adjacency order.
+
+    Returns (the seeds reached, in the order reached; their chains seed -> ... -> ``start`` as
+    rows padded with -1). ``parent`` (int64 over nodes, all -2, left so) and ``visited`` (int64
+    over nodes) are scratch vectors.
+    """
+    n_seeds = seed_keys.shape[0]
+    found = np.empty(n_seeds, dtype=np.int64)
+    n_found = 0
+    parent[start] = -1
+    visited[0] = start
+    low, high = 0, 1
+    depth = 0
+    reached = False
+    while True:
+        for p in range(low, high):
+            node = visited[p]
+            k = np.searchsorted(seed_keys, node)
+            if k < n_seeds and seed_keys[k] == node:
+                found[n_found] = node
+                n_found += 1
+        if n_found > 0 and not reached:  # two steps longer than the shortest path is as far as worth explaining
+            reached = True
+            max_depth = min(max_depth, depth + 2)
+        if n_found >= limit or depth >= max_depth or low == high:
+            break
+        end = high
+        for p in range(low, high):
+            node = visited[p]
+            begin, stop = indptr[node], indptr[node + 1]
+            if depth > 0 and stop - begin > max_fanout:
+                continue
+            for j in range(begin, stop):
+                neighbour = indices[j]
+                if parent[neighbour] == -2:
+                    parent[neighbour] = node
+                    visited[end] = neighbour
+                    end += 1
+        low, high = high, end
+        depth += 1
+    chains = np.full((n_found, depth + 1), -1, dtype=np.int64)
+    for f in range(n_found):
+        node, c = found[f], 0
+        while node != -1:
+            chains[f, c] = node
+            c += 1
+            node = parent[node]
+    for p in range(high):
+        parent[visited[p]] = -2
+    return found[:n_found], chains
+
+
+@njit(cache=True, nogil=True)
+def csr_entry(indptr, indices, data, row, column):
+    """Entry (``row``, ``column``) of a CSR matrix with sorted columns; 0 when not stored."""
+    start, end = indptr[row], indptr[row + 1]
+    position = start + np.searchsorted(indices[start:end], column)
+    if position < end and indices[position] == column:
+        return data[position]
+    return 0

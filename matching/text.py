@@ -30,12 +30,18 @@ class NeedTerms:
     """A need's known terms as (token, surface, column), with their columns as an array and the
     surfaces written in Chinese, kept for all the need's matches."""
 
-    __slots__ = ("cjk", "columns", "terms")
+    __slots__ = ("cjk", "columns", "containers", "terms")
 
     def __init__(self, terms: list[tuple[str, str, int]]):
         self.terms = terms
         self.columns = np.array([column for _, _, column in terms], dtype=np.int64)
         self.cjk = frozenset(surface for _, surface, _ in terms if is_cjk(surface))
+        # Chinese surface -> the need's longer Chinese surfaces holding it (试剂 -> 试剂盒), found
+        # once here rather than for each of the need's matches.
+        self.containers = {
+            surface: tuple(other for other in self.cjk if other != surface and surface in other)
+            for surface in self.cjk
+        }
 
 
 class TextIndex:
@@ -318,11 +324,10 @@ class TextIndex:
         words = {s for s in best if s not in bigram_only}
         if words:
             best = {s: w for s, w in best.items() if s in words}
-        chinese = need_terms.cjk
-        cjk = [s for s in best if s in chinese]
+        containers = need_terms.containers
         shown: list[str] = []
         for surface in sorted(best, key=lambda s: (-best[s], s)):
-            if not (surface in chinese and any(surface != other and surface in other for other in cjk)):
+            if not any(other in best for other in containers.get(surface, ())):
                 shown.append(surface)
                 if len(shown) == limit:
                     break

@@ -48,3 +48,64 @@ def test_kernels_compile_where_no_cache_can_be_written():
     namespace: dict = {}
     exec("def add_one(x):\n    return x + 1\n", namespace)  # noqa: S102 - no source file: numba cannot cache it
     assert kernels.njit(cache=True)(namespace["add_one"])(1) == 2
+
+
+def _reference_paths(adjacency, seeds, start, limit, max_depth, max_fanout):
+    """The path search as plain Python (the implementation the kernel replaced): seed -> chain to ``start``."""
+    found, parent, frontier = {}, {start: -1}, [start]
+    for depth in range(max_depth + 1):
+        for node in frontier:
+            if node in seeds and node not in found:
+                chain, current = [], node
+                while current != -1:
+                    chain.append(current)
+                    current = parent[current]
+                found[node] = chain
+        if found:
+            max_depth = min(max_depth, min(len(chain) for chain in found.values()) + 1)
+        if len(found) >= limit or depth >= max_depth:
+            break
+        next_frontier = []
+        for node in frontier:
+            begin, end = adjacency.indptr[node], adjacency.indptr[node + 1]
+            if depth > 0 and end - begin > max_fanout:
+                continue
+            for neighbour in adjacency.indices[begin:end].tolist():
+                if neighbour not in parent:
+                    parent[neighbour] = node
+                    next_frontier.append(neighbour)
+        frontier = next_frontier
+    return found
+
+
+def test_backward_paths_find_the_chains_of_the_breadth_first_search_and_leave_their_scratch_clean():
+    rng = np.random.default_rng(11)
+    n_nodes = 300
+    upper = sp.random(n_nodes, n_nodes, density=0.02, format="csr", random_state=5, dtype=np.float32)
+    adjacency = ((upper + upper.T) > 0).astype(np.float32).tocsr()
+    adjacency.sort_indices()
+    parent = np.full(n_nodes, -2, dtype=np.int64)
+    visited = np.empty(n_nodes, dtype=np.int64)
+    searches = 0
+    for _ in range(200):
+        seeds = set(rng.choice(n_nodes, int(rng.integers(1, 20)), replace=False).tolist())
+        start = int(rng.integers(n_nodes))
+        limit, max_depth, max_fanout = int(rng.integers(1, 4)), int(rng.integers(0, 5)), int(rng.integers(2, 8))
+        keys = np.array(sorted(seeds), dtype=np.int64)
+        found, chains = kernels.backward_paths(
+            adjacency.indptr, adjacency.indices, start, keys, limit, max_depth, max_fanout, parent, visited
+        )
+        got = {seed: [n for n in chain if n >= 0] for seed, chain in zip(found.tolist(), chains.tolist())}
+        expected = _reference_paths(adjacency, seeds, start, limit, max_depth, max_fanout)
+        assert got == expected
+        assert list(got) == list(expected)  # the order reached
+        assert (parent == -2).all()
+        searches += bool(expected)
+    assert searches > 50  # most searches reach a seed: the comparison is not vacuous
+
+
+def test_csr_entry_reads_stored_entries_and_zero_elsewhere():
+    matrix = sp.csr_matrix(np.array([[0, 3, 0, 5], [0, 0, 0, 0], [7, 0, 0, 1]], dtype=np.int32))
+    for row in range(3):
+        for column in range(4):
+            assert kernels.csr_entry(matrix.indptr, matrix.indices, matrix.data, row, column) == matrix[row, column]
