@@ -158,6 +158,7 @@ class GraphIndex:
         self._entities: dict[str, int] | None = None
         self._alias_index: dict[tuple[str, str], list[int]] | None = None
         self._offer_steps: dict[int, tuple] = {}  # id(mask) -> (mask, transition to those offers)
+        self._scratch = kernels.Scratch()  # the path search's parents (all -2) and visit order
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -394,7 +395,9 @@ class GraphIndex:
             return []
         keys = np.fromiter(seeds, dtype=np.int64, count=len(seeds))
         keys.sort()
-        parent, visited = self._path_scratch()
+        n_nodes = self.adjacency.shape[0]
+        parent = self._scratch.vector("parent", n_nodes, np.int64, fill=-2)
+        visited = self._scratch.vector("visited", n_nodes, np.int64)
         found, chains = kernels.backward_paths(
             self.adjacency.indptr, self.adjacency.indices, offer_index, keys, limit, max_depth, max_fanout,
             parent, visited,
@@ -407,17 +410,6 @@ class GraphIndex:
             path.extend((b, self.relation(a, b)) for a, b in itertools.pairwise(chain))
             paths.append(path)
         return paths
-
-    def _path_scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        """The path search's scratch vectors over nodes (parents all -2, visit order), kept for this
-        adjacency: explaining a batch searches from every returned offer."""
-        cached = getattr(self, "_path_vectors", None)
-        if cached is None or cached[0] is not self.adjacency:
-            n_nodes = self.adjacency.shape[0]
-            cached = self._path_vectors = (
-                self.adjacency, np.full(n_nodes, -2, dtype=np.int64), np.empty(n_nodes, dtype=np.int64)
-            )
-        return cached[1], cached[2]
 
     # -- persistence ---------------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:

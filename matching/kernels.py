@@ -11,6 +11,8 @@ compiled code is kept in ``__pycache__`` (or ``NUMBA_CACHE_DIR``) for every late
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit as _numba_jit
 
@@ -29,6 +31,22 @@ def njit(**options):
 
 
 NO_MASK = np.ones(1, dtype=bool)  # typed stand-in for the ``mask`` argument when every offer is allowed
+
+
+class Scratch:
+    """Work vectors the kernels leave as they found them (zeroed, or all ``fill``), kept between
+    calls and per thread: one fitted engine may rank in several threads of a process at once."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def vector(self, name: str, size: int, dtype, fill=0) -> np.ndarray:
+        """This thread's vector ``name`` of ``size`` entries, made (all ``fill``) on first use."""
+        kept = getattr(self._local, name, None)
+        if kept is None or kept.shape[0] != size or kept.dtype != dtype:
+            kept = np.full(size, fill, dtype=dtype)
+            setattr(self._local, name, kept)
+        return kept
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -65,10 +65,7 @@ class TextIndex:
         self.idf: np.ndarray | None = None
         self.doc_weights: sp.csr_matrix | None = None
         self.term_doc: sp.csr_matrix | None = None
-        self._query_scratch: np.ndarray | None = None  # dense query over the vocabulary, kept zeroed
-        self._score_scratch: np.ndarray | None = None  # dense scores over offers, kept zeroed
-        self._touched_scratch: np.ndarray | None = None
-        self._found_scratch: np.ndarray | None = None
+        self._scratch = kernels.Scratch()  # dense query over the vocabulary, scores over offers
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, documents: list[str], processes: int = 1, meanwhile=None) -> TextIndex:
@@ -200,10 +197,7 @@ class TextIndex:
         float32 scores; offers outside ``mask`` are left out. Ties at the cut keep the
         earlier-fitted offer."""
         n_offers = self.term_doc.shape[1]
-        if self._score_scratch is None or len(self._score_scratch) != n_offers:
-            self._score_scratch = np.zeros(n_offers, dtype=np.float32)
-            self._touched_scratch = np.zeros(n_offers + 1, dtype=np.int64)
-            self._found_scratch = np.zeros(n_offers + 1, dtype=np.float32)
+        scratch = self._scratch
         return kernels.text_top(
             self.term_doc.indptr,
             self.term_doc.indices,
@@ -212,9 +206,9 @@ class TextIndex:
             np.asarray(term_weights, dtype=np.float32),
             mask if mask is not None else kernels.NO_MASK,
             mask is not None,
-            self._score_scratch,
-            self._touched_scratch,
-            self._found_scratch,
+            scratch.vector("scores", n_offers, np.float32),
+            scratch.vector("touched", n_offers + 1, np.int64),
+            scratch.vector("found", n_offers + 1, np.float32),
             k,
         )
 
@@ -265,15 +259,13 @@ class TextIndex:
         offer_indices = np.asarray(offer_indices, dtype=np.int64)
         if len(offer_indices) == 0:
             return np.zeros(0)
-        if self._query_scratch is None or len(self._query_scratch) != len(self.idf):
-            self._query_scratch = np.zeros(len(self.idf), dtype=np.float32)
+        dense_query = self._scratch.vector("query", len(self.idf), np.float32)
         terms = query.indices[query.indptr[row] : query.indptr[row + 1]]
-        self._query_scratch[terms] = query.data[query.indptr[row] : query.indptr[row + 1]]
+        dense_query[terms] = query.data[query.indptr[row] : query.indptr[row + 1]]
         scores = kernels.row_dots(
-            self.doc_weights.indptr, self.doc_weights.indices, self.doc_weights.data, offer_indices,
-            self._query_scratch,
+            self.doc_weights.indptr, self.doc_weights.indices, self.doc_weights.data, offer_indices, dense_query
         )
-        self._query_scratch[terms] = 0
+        dense_query[terms] = 0
         return scores
 
     def coverage(self, query: sp.csr_matrix, row: int, idf_mass: float, offer_index: int) -> float:

@@ -64,6 +64,22 @@ def test_forked_shards_equal_one_process(fitted):
     assert rank_forked(engine, needs[:1], 3, top_k=5, lang="en") == expected[:1]
 
 
+def test_threads_ranking_with_one_engine_at_once_get_the_rankings_of_one_thread(fitted):
+    """The compiled loops release the GIL and reuse work vectors: each thread must have its own (the site
+    ranks a challenge's solvers in a request, and gunicorn may run threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine, _, needs, _, _ = fitted
+    expected = [engine.rank_one(need, top_k=8, lang="en") for need in needs]
+
+    def rank_all(_):
+        return [engine.rank_one(need, top_k=8, lang="en") for need in needs for _ in range(3)][::3]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(rank_all, range(8)))
+    assert all(result == expected for result in results)
+
+
 def test_cli_workers_equal_one_process(fitted, tmp_path):
     _, offers, needs, edges, model = fitted
     files = {}
