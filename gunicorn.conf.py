@@ -109,3 +109,14 @@ def post_fork(server, worker):
     app = worker.app.wsgi()
     with app.app_context():
         db.engine.dispose(close=False)  # SQLAlchemy's recipe: forget the parent's connections, don't close them
+
+
+def worker_exit(server, worker):
+    """Write the popular-search counts this worker still holds (``marketplace/search_counts.py``)."""
+    from marketplace import search_counts
+    try:
+        app = worker.app.wsgi()
+        with app.app_context():
+            search_counts.flush(force=True)
+    except Exception:  # noqa: BLE001 - a worker on its way out must not fail the master's bookkeeping
+        server.log.exception("popular-search counts could not be written at worker exit")

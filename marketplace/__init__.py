@@ -51,7 +51,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions (created unbound in ``marketplace.extensions``), login, headers, template helpers."""
-    from marketplace import charts, i18n, page_cache, security
+    from marketplace import charts, i18n, page_cache, search_counts, security
     from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_template_helpers(app)
     charts.init_app(app)
     page_cache.init_app(app)
+    search_counts.init_app(app)
 
 
 def register_data_hooks() -> None:

@@ -133,6 +133,9 @@ class BaseConfig:
     # this bounds only what the commit listener cannot see.
     PAGE_CACHE_ITEM_TTL = 60
     PAGE_CACHE_FRAGMENT_TTL = 30  # parts shared by many pages (the catalogue's facet counts), also emptied on a change
+    # Popular searches are counted per process and written together after this many seconds
+    # (marketplace/search_counts.py): cached search pages count too, without a write per visit.
+    SEARCH_COUNT_INTERVAL = 10
     # The words behind "did you mean" are written to INSTANCE_DIR for the other workers (queries/search_help.py).
     SEARCH_VOCABULARY_SHARED = True
     RATELIMIT_ENABLED = True
@@ -213,6 +216,7 @@ class TestingConfig(BaseConfig):
     HOME_FIGURES_TTL = 0  # tests read the figures right after changing the data
     PAGE_CACHE = "off"  # tests read pages right after changing the data; tests/marketplace/test_page_cache*.py turn it on
     SEARCH_VOCABULARY_SHARED = False  # each test builds the words of its own data
+    SEARCH_COUNT_INTERVAL = 0  # counted searches are written at once
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
     # Limits stay switched on in tests (Flask-Limiter only sets up its storage when enabled) but are generous;
@@ -247,6 +251,7 @@ ENV_OVERRIDES = {
     "PAGE_CACHE_TTL": "PAGE_CACHE_TTL",
     "PAGE_CACHE_ITEM_TTL": "PAGE_CACHE_ITEM_TTL",
     "PAGE_CACHE_STORE": "PAGE_CACHE_STORE",
+    "SEARCH_COUNT_INTERVAL": "SEARCH_COUNT_INTERVAL",
     "MAIL_SERVER": "MAIL_SERVER",
     "MAIL_PORT": "MAIL_PORT",
     "MAIL_USERNAME": "MAIL_USERNAME",

@@ -224,26 +224,37 @@ def _serialise(response: Response) -> bytes | None:
     token = g.get("csrf_token")
     if token:
         body = body.replace(token, CSRF_PLACEHOLDER)
-    head = json.dumps({"content_type": response.content_type})
-    return head.encode() + b"\n" + body.encode()
+    head = {"content_type": response.content_type}
+    if g.get("page_cache_note") is not None:
+        head["note"] = g.page_cache_note
+    return json.dumps(head).encode() + b"\n" + body.encode()
 
 
-def _replay(stored: bytes) -> Response:
+def _replay(stored: bytes) -> tuple[Response, object]:
+    """The stored page as this visitor's response, and the note its view kept for replays (or None)."""
     head, _, body = stored.partition(b"\n")
     if _PLACEHOLDER_BYTES in body:  # bytes as stored: no decoding and encoding again of a page of tens of kB
         body = body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode())  # this visitor's own token
-    response = Response(body, status=200, content_type=json.loads(head)["content_type"])
+    head = json.loads(head)
+    response = Response(body, status=200, content_type=head["content_type"])
     response.headers[HEADER] = "hit"
-    return response
+    return response, head.get("note")
 
 
-def anonymous_page(view=None, *, item: bool = False):
+def note_for_replay(value) -> None:
+    """Keep a JSON value with the page being drawn; each time the page is served from the cache instead, the
+    view's ``on_replay`` gets it (what every visit must do even when the page is not drawn: a search counted)."""
+    g.page_cache_note = value
+
+
+def anonymous_page(view=None, *, item: bool = False, on_replay=None):
     """Serve the view's page from the cache to visitors who are not logged in (see the module's docstring).
 
     ``@anonymous_page(item=True)``: the page of one offer or need, kept ``PAGE_CACHE_ITEM_TTL`` seconds (a
-    crowd spreads over many such pages, so each is asked for less often than a list)."""
+    crowd spreads over many such pages, so each is asked for less often than a list). ``on_replay(note)`` runs
+    for each visit served from the cache when the view left a note (``note_for_replay``) while drawing it."""
     if view is None:
-        return functools.partial(anonymous_page, item=item)
+        return functools.partial(anonymous_page, item=item, on_replay=on_replay)
 
     @functools.wraps(view)
     def cached_view(*args, **kwargs):
@@ -253,7 +264,10 @@ def anonymous_page(view=None, *, item: bool = False):
         key = cache.key(current_lang())
         stored = cache.get(key) if key else None
         if stored is not None:
-            return _replay(stored)
+            response, note = _replay(stored)
+            if note is not None and on_replay is not None:
+                on_replay(note)
+            return response
         response = make_response(view(*args, **kwargs))
         if key and not g.get("page_cache_skip") and not session.get("_flashes"):
             value = _serialise(response)

@@ -30,17 +30,26 @@ def count_search(q: str) -> str | None:
     term = normalized_term(q)
     if term is None:
         return None
-    now = datetime.now(timezone.utc)
-    bump = update(SearchTerm).where(SearchTerm.term == term).values(count=SearchTerm.count + 1, last_counted_at=now)
-    if db.session.execute(bump).rowcount:
-        return term
-    try:
-        with db.session.begin_nested():  # another search may insert the same word at the same moment
-            db.session.add(SearchTerm(term=term, count=1, last_counted_at=now))
-    except IntegrityError:
-        db.session.execute(bump)
-    db.session.flush()
+    add_counts({term: 1})
     return term
+
+
+def add_counts(counts: dict[str, int]) -> None:
+    """Add each normalised term's number of searches to its count, in term order (two writers lock rows in the
+    same order); only flushes."""
+    now = datetime.now(timezone.utc)
+    for term in sorted(counts):
+        times = counts[term]
+        bump = (update(SearchTerm).where(SearchTerm.term == term)
+                .values(count=SearchTerm.count + times, last_counted_at=now))
+        if db.session.execute(bump).rowcount:
+            continue
+        try:
+            with db.session.begin_nested():  # another search may insert the same word at the same moment
+                db.session.add(SearchTerm(term=term, count=times, last_counted_at=now))
+        except IntegrityError:
+            db.session.execute(bump)
+    db.session.flush()
 
 
 def terms() -> list[SearchTerm]:

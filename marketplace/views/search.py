@@ -5,14 +5,13 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import page_cache, search_index
+from marketplace import page_cache, search_counts, search_index
 from marketplace.i18n import current_lang
 from marketplace.queries import search_help, taxonomy
 from marketplace.queries.paging import site_per_page
 from marketplace.queries.site_search import SCOPES, search_site
 from marketplace.security import limit_from_config
 from marketplace.services import search_terms
-from marketplace.services.unit_of_work import unit_of_work
 from marketplace.views.helpers import page_arg
 from search import SearchError, SearchUnavailable
 
@@ -22,24 +21,26 @@ INSTANT_ENDPOINTS = {"offers": ("catalogue.detail", "offer_id"), "needs": ("need
 
 
 def _count_if_public(scope: str, q: str, *, found_by_visitor: bool) -> None:
-    """Count the words towards popular searches when an anonymous visitor would find something too.
+    """Count the words towards popular searches when an anonymous visitor would find something too; the same
+    page served again from the cache counts them again (its replay note).
 
     ``found_by_visitor``: the page's own search was an anonymous visitor's without facet filters and found
     something, so no second search is needed to know."""
-    if search_terms.normalized_term(q) is None:
+    term = search_terms.normalized_term(q)
+    if term is None:
         return
     try:
         if not (found_by_visitor or search_help.found_public(scope, q)):
             return
     except SearchError:
         return  # the page is drawn already: these words are simply not counted
-    with unit_of_work():
-        search_terms.count_search(q)
+    page_cache.note_for_replay(term)
+    search_counts.record(term)
 
 
 @bp.route("/")
 @limit_from_config("SEARCH_RATE_LIMIT")
-@page_cache.anonymous_page
+@page_cache.anonymous_page(on_replay=search_counts.record)
 def index():
     q = (request.args.get("q") or "").strip()[:200]
     scope = request.args.get("scope") if request.args.get("scope") in SCOPES else "offers"
