@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, or_, select
@@ -181,21 +182,33 @@ def _from_database(viewer, q, filters, status, sort, page, per_page) -> OfferLis
 
 # --- around one offer -------------------------------------------------------------------------------------
 
-def related_offers(viewer, offer: Offer, limit: int = 4) -> list[Offer]:
+class RelatedOffer(NamedTuple):
+    """A line of an offer page's "related offers": only what the list shows."""
+
+    id: int
+    kind: str
+    title_zh: str
+    title_en: str | None
+
+
+def related_offers(viewer, offer: Offer, limit: int = 4) -> list[RelatedOffer]:
     """Published offers sharing the offer's subfields, same kind first, newest first.
 
     Two queries, same kind then the others, each walking the (status, kind, published_at) index and stopping
-    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields.
+    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields. Only
+    the columns the list shows are read (no offer rows to build).
     """
     field_ids = [f.id for f in offer.fields if f.parent_id is not None] or [f.id for f in offer.fields]
     if not field_ids:
         return []
-    related = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
-                                   access.offer_visibility_clause(viewer), Offer.fields.any(Field.id.in_(field_ids)))
+    related = (select(Offer.id, Offer.kind, Offer.title_zh, Offer.title_en)
+               .where(Offer.id != offer.id, Offer.status == "published", access.offer_visibility_clause(viewer),
+                      Offer.fields.any(Field.id.in_(field_ids)))
                .order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc()))
-    found = list(db.session.scalars(related.where(Offer.kind == offer.kind).limit(limit)))
+    found = [RelatedOffer(*row) for row in db.session.execute(related.where(Offer.kind == offer.kind).limit(limit))]
     if len(found) < limit:
-        found += db.session.scalars(related.where(Offer.kind != offer.kind).limit(limit - len(found)))
+        found += [RelatedOffer(*row) for row in db.session.execute(
+            related.where(Offer.kind != offer.kind).limit(limit - len(found)))]
     return found
 
 

@@ -11,6 +11,7 @@ import logging
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
@@ -269,14 +270,30 @@ def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_rea
     return items
 
 
-def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[match_reasons.ShownMatch]:
-    """Open needs this offer could answer, among those the user may see."""
+class AnswerableNeed(NamedTuple):
+    """A line of an offer page's "needs this could answer": only what the list shows."""
+
+    need_id: int
+    kind: str
+    title_zh: str
+    title_en: str | None
+    org_name_zh: str
+    org_name_en: str | None
+
+
+def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[AnswerableNeed]:
+    """Open needs this offer could answer, among those the user may see, strongest first.
+
+    The list names each need and its organisation, nothing more: the columns it shows are read in one query
+    (no need or organisation rows, no reasons, which the page does not show)."""
     access.require_offer_view(user, offer)
-    query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
+    query = (select(MatchSuggestion.need_id, Need.kind, Need.title_zh, Need.title_en, Organization.name_zh,
+                    Organization.name_en)
+             .join(Need, Need.id == MatchSuggestion.need_id).join(Organization, Organization.id == Need.organization_id)
              .where(MatchSuggestion.offer_id == offer.id, access.need_visibility_clause(user),
                     Need.status.in_(OPEN_NEED_STATUSES))
-             .options(selectinload(MatchSuggestion.need)).order_by(MatchSuggestion.score.desc()).limit(limit))
-    return match_reasons.shown(user, db.session.scalars(query))
+             .order_by(MatchSuggestion.score.desc()).limit(limit))
+    return [AnswerableNeed(*row) for row in db.session.execute(query)]
 
 
 def broker_queue(user, limit: int = 50) -> list[match_reasons.ShownMatch]:
