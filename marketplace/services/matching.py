@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
+from marketplace.queries.prepared import PerViewer
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
 from marketplace.services import access, embeddings, locks, match_reasons, matching_rebuild
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -281,19 +282,25 @@ class AnswerableNeed(NamedTuple):
     org_name_en: str | None
 
 
+def _answerable_statement(viewer, limit: int):
+    return (select(MatchSuggestion.need_id, Need.kind, Need.title_zh, Need.title_en, Organization.name_zh,
+                   Organization.name_en)
+            .join(Need, Need.id == MatchSuggestion.need_id).join(Organization, Organization.id == Need.organization_id)
+            .where(MatchSuggestion.offer_id == bindparam("offer_id"), access.need_visibility_clause(viewer),
+                   Need.status.in_(OPEN_NEED_STATUSES))
+            .order_by(MatchSuggestion.score.desc()).limit(limit))
+
+
+_ANSWERABLE = PerViewer(_answerable_statement)
+
+
 def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[AnswerableNeed]:
     """Open needs this offer could answer, among those the user may see, strongest first.
 
     The list names each need and its organisation, nothing more: the columns it shows are read in one query
-    (no need or organisation rows, no reasons, which the page does not show)."""
+    (no need or organisation rows, no reasons, which the page does not show), built once per viewer."""
     access.require_offer_view(user, offer)
-    query = (select(MatchSuggestion.need_id, Need.kind, Need.title_zh, Need.title_en, Organization.name_zh,
-                    Organization.name_en)
-             .join(Need, Need.id == MatchSuggestion.need_id).join(Organization, Organization.id == Need.organization_id)
-             .where(MatchSuggestion.offer_id == offer.id, access.need_visibility_clause(user),
-                    Need.status.in_(OPEN_NEED_STATUSES))
-             .order_by(MatchSuggestion.score.desc()).limit(limit))
-    return [AnswerableNeed(*row) for row in db.session.execute(query)]
+    return [AnswerableNeed(*row) for row in db.session.execute(_ANSWERABLE(user, limit), {"offer_id": offer.id})]
 
 
 def broker_queue(user, limit: int = 50) -> list[match_reasons.ShownMatch]:
