@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
@@ -247,19 +247,26 @@ def _dismissed():
                                       _by_need_side(dismissal), ~overruled).exists()
 
 
+def _suggestions_statement(viewer):
+    # The offer comes from the join the visibility rule already needs, with its organisation: shown per row.
+    return (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
+            .where(MatchSuggestion.need_id == bindparam("need_id"), access.offer_visibility_clause(viewer),
+                   Offer.status == "published", ~_dismissed())
+            .options(contains_eager(MatchSuggestion.offer).joinedload(Offer.organization))
+            .order_by(MatchSuggestion.rank, MatchSuggestion.similar_to_offer_id.is_not(None),
+                      MatchSuggestion.score.desc()))
+
+
+_SUGGESTIONS = PerViewer(_suggestions_statement)
+
+
 def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_reasons.ShownMatch]:
     """Ranked offers for a need the user may see, without offers hidden from them or pairings the need side
     found not relevant (hidden for everybody). One item per group of near-duplicates, its best visible member,
     with the others in ``similar``."""
     access.require_need_view(user, need)
-    query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
-             .where(MatchSuggestion.need_id == need.id, access.offer_visibility_clause(user),
-                    Offer.status == "published", ~_dismissed())
-             .options(selectinload(MatchSuggestion.offer).selectinload(Offer.organization))  # shown per row
-             .order_by(MatchSuggestion.rank, MatchSuggestion.similar_to_offer_id.is_not(None),
-                       MatchSuggestion.score.desc()))
     groups: dict[int, list] = {}
-    for suggestion in db.session.scalars(query):
+    for suggestion in db.session.scalars(_SUGGESTIONS(user), {"need_id": need.id}):
         groups.setdefault(suggestion.rank, []).append(suggestion)
     kept = list(groups.values())[:limit]
     # A hidden or dismissed leader gives way to its best remaining variant (the query left them out). Only the
