@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.extensions import db
 from marketplace.models import Field, Need
@@ -10,12 +10,15 @@ from marketplace.queries.paging import Page, fetch_page, valid_id
 from marketplace.services import access
 
 NEED_LOAD = (selectinload(Need.organization), selectinload(Need.fields))
+PAGE_LOAD = (joinedload(Need.organization), selectinload(Need.fields))  # a need's page
 LISTED_STATUSES = ("open", "matched")  # what the API lists when no status is asked for
 
 
-def get_need(viewer, need_id: int) -> Need:
-    """The need if ``viewer`` may see it, else NotFound."""
-    need = db.session.get(Need, need_id) if valid_id(need_id) else None
+def get_need(viewer, need_id: int, *, for_page: bool = False) -> Need:
+    """The need if ``viewer`` may see it, else NotFound.
+
+    ``for_page`` loads its organisation and fields with it (the page shows both)."""
+    need = db.session.get(Need, need_id, options=PAGE_LOAD if for_page else ()) if valid_id(need_id) else None
     return access.require_need_view(viewer, need)
 
 
