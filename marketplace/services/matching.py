@@ -247,34 +247,53 @@ def _dismissed():
                                       _by_need_side(dismissal), ~overruled).exists()
 
 
-def _suggestions_statement(viewer):
-    # The offer comes from the join the visibility rule already needs, with its organisation: shown per row.
-    return (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
+class SimilarOffer(NamedTuple):
+    """A near-duplicate folded into a suggestion: listed by name on the need's page."""
+
+    offer_id: int
+    title_zh: str
+    title_en: str | None
+    org_name_zh: str
+    org_name_en: str | None
+
+
+def _ranked_statement(viewer):
+    # The suggestions the viewer may see, as light rows (a variant is only listed by name): rank, leaders first.
+    return (select(MatchSuggestion.id, MatchSuggestion.rank, MatchSuggestion.offer_id, Offer.title_zh,
+                   Offer.title_en, Organization.name_zh, Organization.name_en)
+            .join(Offer, Offer.id == MatchSuggestion.offer_id)
+            .join(Organization, Organization.id == Offer.organization_id)
             .where(MatchSuggestion.need_id == bindparam("need_id"), access.offer_visibility_clause(viewer),
                    Offer.status == "published", ~_dismissed())
-            .options(contains_eager(MatchSuggestion.offer).joinedload(Offer.organization))
             .order_by(MatchSuggestion.rank, MatchSuggestion.similar_to_offer_id.is_not(None),
                       MatchSuggestion.score.desc()))
 
 
-_SUGGESTIONS = PerViewer(_suggestions_statement)
+_RANKED = PerViewer(_ranked_statement)
+# The leaders in full, with their offer and its organisation (shown per row, their reasons read): built once.
+_LEADERS = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
+            .where(MatchSuggestion.id.in_(bindparam("ids", expanding=True)))
+            .options(contains_eager(MatchSuggestion.offer).joinedload(Offer.organization)))
 
 
 def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_reasons.ShownMatch]:
     """Ranked offers for a need the user may see, without offers hidden from them or pairings the need side
     found not relevant (hidden for everybody). One item per group of near-duplicates, its best visible member,
-    with the others in ``similar``."""
+    with the others in ``similar`` (``SimilarOffer``: listed by name)."""
     access.require_need_view(user, need)
     groups: dict[int, list] = {}
-    for suggestion in db.session.scalars(_SUGGESTIONS(user), {"need_id": need.id}):
-        groups.setdefault(suggestion.rank, []).append(suggestion)
+    for row in db.session.execute(_RANKED(user), {"need_id": need.id}):
+        groups.setdefault(row.rank, []).append(row)
     kept = list(groups.values())[:limit]
     # A hidden or dismissed leader gives way to its best remaining variant (the query left them out). Only the
-    # leaders' reasons are read (variants are listed by name), all in one pass: the rows the reasons name and
-    # the need's view are worked out once per page.
-    items = match_reasons.shown(user, [members[0] for members in kept])
+    # leaders are read as rows, and only their reasons (variants are listed by name), all in one pass: the rows
+    # the reasons name and the need's view are worked out once per page.
+    found = {s.id: s for s in db.session.scalars(_LEADERS, {"ids": [members[0].id for members in kept]})} \
+        if kept else {}
+    kept = [members for members in kept if members[0].id in found]  # a rebuild may have replaced some since
+    items = match_reasons.shown(user, [found[members[0].id] for members in kept])
     for lead, members in zip(items, kept):
-        lead.similar = [match_reasons.ShownMatch(variant, []) for variant in members[1:]]
+        lead.similar = [SimilarOffer(*row[2:]) for row in members[1:]]
     return items
 
 
