@@ -19,8 +19,8 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
-from marketplace.queries.prepared import PerViewer
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
+from marketplace.queries.prepared import PerViewer
 from marketplace.services import access, embeddings, locks, match_reasons, matching_rebuild
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
