@@ -6,6 +6,8 @@ from decimal import Decimal
 from flask import current_app, request, session
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 
 def select_locale() -> str:
@@ -83,6 +85,28 @@ def install_message_memo(app) -> None:
         gettext=gettext, ngettext=lambda s, p, n: translations().ungettext(s, p, n), newstyle=True,
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n))
+    shown: dict[tuple[str, str, bool], Markup | str] = {}
+
+    @pass_context
+    def page_gettext(context, message: str, /, **variables):
+        """Jinja's newstyle ``gettext`` (escape the text when the template autoescapes, then always format it),
+        with the result for a message without variables kept per language: most of ``_()``'s cost was the
+        wrapping and formatting again, not the look-up."""
+        escape = context.eval_ctx.autoescape
+        locale = get_locale()
+        if variables or locale is None:
+            text = gettext(message)
+            return (Markup(text) if escape else text) % variables
+        key = (str(locale) if locale.territory or locale.script else locale.language, message, escape)
+        found = shown.get(key)
+        if found is None:
+            text = gettext(message)
+            found = (Markup(text) if escape else text) % {}
+            if len(shown) < MEMO_LIMIT:
+                shown[key] = found
+        return found
+
+    app.jinja_env.globals["gettext"] = page_gettext
 
 
 def init_template_helpers(app) -> None:

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import page_cache, search_index
 from marketplace.extensions import db
 from marketplace.models import Batch, Field, Offer, Organization, PatentDetail
+from marketplace.models.catalogue import offer_fields
+from marketplace.queries import taxonomy
 from marketplace.queries.hits import rows_for_hits
 from marketplace.queries.paging import Page, fetch_page, valid_id
+from marketplace.queries.prepared import PerViewer
 from marketplace.services import access
 from marketplace.services.errors import NotFound
 from marketplace.services.cleaning import parse_id
@@ -21,6 +25,9 @@ from search import SearchQuery, SearchUnavailable
 OFFER_LOAD = (selectinload(Offer.organization), selectinload(Offer.fields), selectinload(Offer.batch),
               selectinload(Offer.patent), selectinload(Offer.financial))
 CARD_LOAD = (joinedload(Offer.organization), joinedload(Offer.batch))
+# What an offer's page shows of it, read with the row (its fields by ``taxonomy.load_fields``): built once.
+_PAGE_OFFER = select(Offer).where(Offer.id == bindparam("offer_id")).options(
+    joinedload(Offer.organization), joinedload(Offer.batch), joinedload(Offer.patent), joinedload(Offer.financial))
 # Sort keys of the catalogue, as the search library names them.
 OFFER_SORTS = {"relevance": (), "newest": ("published_at:desc",), "maturity": ("trl:desc",),
                "title": ("title_en:asc",), "value": ("value_score:desc",)}
@@ -58,11 +65,17 @@ class OfferListing:
 def get_offer(viewer, offer_id: int, *, for_page: bool = False) -> Offer:
     """The offer if ``viewer`` may see it, else NotFound (drafts of others are not revealed).
 
-    ``for_page`` loads everything the detail page shows in the same round trips.
+    ``for_page`` reads what the detail page shows with it: its organisation, batch, patent and financial details
+    joined, its fields in a second query.
     """
-    options = [joinedload(Offer.organization), joinedload(Offer.batch), joinedload(Offer.patent),
-               joinedload(Offer.financial), selectinload(Offer.fields)] if for_page else []
-    offer = db.session.get(Offer, offer_id, options=options) if valid_id(offer_id) else None
+    if not valid_id(offer_id):
+        offer = None
+    elif for_page:
+        offer = db.session.scalars(_PAGE_OFFER, {"offer_id": offer_id}).one_or_none()
+        if offer is not None:
+            taxonomy.load_fields(offer)
+    else:
+        offer = db.session.get(Offer, offer_id)
     return access.require_offer_view(viewer, offer)
 
 
@@ -181,21 +194,43 @@ def _from_database(viewer, q, filters, status, sort, page, per_page) -> OfferLis
 
 # --- around one offer -------------------------------------------------------------------------------------
 
-def related_offers(viewer, offer: Offer, limit: int = 4) -> list[Offer]:
+class RelatedOffer(NamedTuple):
+    """A line of an offer page's "related offers": only what the list shows."""
+
+    id: int
+    kind: str
+    title_zh: str
+    title_en: str | None
+
+
+def _related_statement(viewer, same_kind: bool, limit: int):
+    shares_a_field = exists().where(offer_fields.c.offer_id == Offer.id,
+                                    offer_fields.c.field_id.in_(bindparam("field_ids", expanding=True)))
+    kind = Offer.kind == bindparam("kind") if same_kind else Offer.kind != bindparam("kind")
+    return (select(Offer.id, Offer.kind, Offer.title_zh, Offer.title_en)
+            .where(Offer.id != bindparam("offer_id"), Offer.status == "published",
+                   access.offer_visibility_clause(viewer), shares_a_field, kind)
+            .order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc()).limit(limit))
+
+
+_RELATED = PerViewer(_related_statement)
+
+
+def related_offers(viewer, offer: Offer, limit: int = 4) -> list[RelatedOffer]:
     """Published offers sharing the offer's subfields, same kind first, newest first.
 
     Two queries, same kind then the others, each walking the (status, kind, published_at) index and stopping
-    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields.
+    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields. Only
+    the columns the list shows are read (no offer rows to build), by statements built once per viewer.
     """
     field_ids = [f.id for f in offer.fields if f.parent_id is not None] or [f.id for f in offer.fields]
     if not field_ids:
         return []
-    related = (select(Offer).where(Offer.id != offer.id, Offer.status == "published",
-                                   access.offer_visibility_clause(viewer), Offer.fields.any(Field.id.in_(field_ids)))
-               .order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc()))
-    found = list(db.session.scalars(related.where(Offer.kind == offer.kind).limit(limit)))
+    params = {"offer_id": offer.id, "field_ids": field_ids, "kind": offer.kind}
+    found = [RelatedOffer(*row) for row in db.session.execute(_RELATED(viewer, True, limit), params)]
     if len(found) < limit:
-        found += db.session.scalars(related.where(Offer.kind != offer.kind).limit(limit - len(found)))
+        others = db.session.execute(_RELATED(viewer, False, limit), params)
+        found += [RelatedOffer(*row) for row in others][:limit - len(found)]
     return found
 
 

@@ -1,21 +1,33 @@
 """Reads of needs: the public list, one need, an organisation's needs."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.extensions import db
 from marketplace.models import Field, Need
+from marketplace.queries import taxonomy
 from marketplace.queries.paging import Page, fetch_page, valid_id
 from marketplace.services import access
 
 NEED_LOAD = (selectinload(Need.organization), selectinload(Need.fields))
+# A need's page: the need with its organisation (its fields by ``taxonomy.load_fields``), built once.
+_PAGE_NEED = select(Need).where(Need.id == bindparam("need_id")).options(joinedload(Need.organization))
 LISTED_STATUSES = ("open", "matched")  # what the API lists when no status is asked for
 
 
-def get_need(viewer, need_id: int) -> Need:
-    """The need if ``viewer`` may see it, else NotFound."""
-    need = db.session.get(Need, need_id) if valid_id(need_id) else None
+def get_need(viewer, need_id: int, *, for_page: bool = False) -> Need:
+    """The need if ``viewer`` may see it, else NotFound.
+
+    ``for_page`` loads its organisation and fields with it (the page shows both)."""
+    if not valid_id(need_id):
+        need = None
+    elif for_page:
+        need = db.session.scalars(_PAGE_NEED, {"need_id": need_id}).one_or_none()
+        if need is not None:
+            taxonomy.load_fields(need)
+    else:
+        need = db.session.get(Need, need_id)
     return access.require_need_view(viewer, need)
 
 

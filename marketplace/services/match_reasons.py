@@ -202,7 +202,7 @@ class ShownMatch:
     def __init__(self, suggestion, reasons: list[dict]):
         self._suggestion = suggestion
         self.reasons = reasons
-        self.similar: list[ShownMatch] = []  # near-duplicates folded into this one (set by the caller, no reasons)
+        self.similar: list = []  # near-duplicates folded into this one (set by the caller, listed by name)
 
     @property
     def band(self) -> str | None:

@@ -11,14 +11,16 @@ import logging
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import MatchFeedback, MatchSuggestion, Membership, Need, Offer, Organization, UserRole
+from marketplace.queries.prepared import PerViewer
 from marketplace.services import access, embeddings, locks, match_reasons, matching_rebuild
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.match_records import (CANDIDATE_FACTOR, all_scores, need_record, offer_record,
@@ -245,38 +247,86 @@ def _dismissed():
                                       _by_need_side(dismissal), ~overruled).exists()
 
 
+class SimilarOffer(NamedTuple):
+    """A near-duplicate folded into a suggestion: listed by name on the need's page."""
+
+    offer_id: int
+    title_zh: str
+    title_en: str | None
+    org_name_zh: str
+    org_name_en: str | None
+
+
+def _ranked_statement(viewer):
+    # The suggestions the viewer may see, as light rows (a variant is only listed by name): rank, leaders first.
+    return (select(MatchSuggestion.id, MatchSuggestion.rank, MatchSuggestion.offer_id, Offer.title_zh,
+                   Offer.title_en, Organization.name_zh, Organization.name_en)
+            .join(Offer, Offer.id == MatchSuggestion.offer_id)
+            .join(Organization, Organization.id == Offer.organization_id)
+            .where(MatchSuggestion.need_id == bindparam("need_id"), access.offer_visibility_clause(viewer),
+                   Offer.status == "published", ~_dismissed())
+            .order_by(MatchSuggestion.rank, MatchSuggestion.similar_to_offer_id.is_not(None),
+                      MatchSuggestion.score.desc()))
+
+
+_RANKED = PerViewer(_ranked_statement)
+# The leaders in full, with their offer and its organisation (shown per row, their reasons read): built once.
+_LEADERS = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
+            .where(MatchSuggestion.id.in_(bindparam("ids", expanding=True)))
+            .options(contains_eager(MatchSuggestion.offer).joinedload(Offer.organization)))
+
+
 def suggestions_for_need(user, need: Need, limit: int = TOP_K) -> list[match_reasons.ShownMatch]:
     """Ranked offers for a need the user may see, without offers hidden from them or pairings the need side
     found not relevant (hidden for everybody). One item per group of near-duplicates, its best visible member,
-    with the others in ``similar``."""
+    with the others in ``similar`` (``SimilarOffer``: listed by name)."""
     access.require_need_view(user, need)
-    query = (select(MatchSuggestion).join(Offer, Offer.id == MatchSuggestion.offer_id)
-             .where(MatchSuggestion.need_id == need.id, access.offer_visibility_clause(user),
-                    Offer.status == "published", ~_dismissed())
-             .options(selectinload(MatchSuggestion.offer).selectinload(Offer.organization))  # shown per row
-             .order_by(MatchSuggestion.rank, MatchSuggestion.similar_to_offer_id.is_not(None),
-                       MatchSuggestion.score.desc()))
     groups: dict[int, list] = {}
-    for suggestion in db.session.scalars(query):
-        groups.setdefault(suggestion.rank, []).append(suggestion)
+    for row in db.session.execute(_RANKED(user), {"need_id": need.id}):
+        groups.setdefault(row.rank, []).append(row)
     kept = list(groups.values())[:limit]
     # A hidden or dismissed leader gives way to its best remaining variant (the query left them out). Only the
-    # leaders' reasons are read (variants are listed by name), all in one pass: the rows the reasons name and
-    # the need's view are worked out once per page.
-    items = match_reasons.shown(user, [members[0] for members in kept])
+    # leaders are read as rows, and only their reasons (variants are listed by name), all in one pass: the rows
+    # the reasons name and the need's view are worked out once per page.
+    found = {s.id: s for s in db.session.scalars(_LEADERS, {"ids": [members[0].id for members in kept]})} \
+        if kept else {}
+    kept = [members for members in kept if members[0].id in found]  # a rebuild may have replaced some since
+    items = match_reasons.shown(user, [found[members[0].id] for members in kept])
     for lead, members in zip(items, kept):
-        lead.similar = [match_reasons.ShownMatch(variant, []) for variant in members[1:]]
+        lead.similar = [SimilarOffer(*row[2:]) for row in members[1:]]
     return items
 
 
-def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[match_reasons.ShownMatch]:
-    """Open needs this offer could answer, among those the user may see."""
+class AnswerableNeed(NamedTuple):
+    """A line of an offer page's "needs this could answer": only what the list shows."""
+
+    need_id: int
+    kind: str
+    title_zh: str
+    title_en: str | None
+    org_name_zh: str
+    org_name_en: str | None
+
+
+def _answerable_statement(viewer, limit: int):
+    return (select(MatchSuggestion.need_id, Need.kind, Need.title_zh, Need.title_en, Organization.name_zh,
+                   Organization.name_en)
+            .join(Need, Need.id == MatchSuggestion.need_id).join(Organization, Organization.id == Need.organization_id)
+            .where(MatchSuggestion.offer_id == bindparam("offer_id"), access.need_visibility_clause(viewer),
+                   Need.status.in_(OPEN_NEED_STATUSES))
+            .order_by(MatchSuggestion.score.desc()).limit(limit))
+
+
+_ANSWERABLE = PerViewer(_answerable_statement)
+
+
+def needs_for_offer(user, offer: Offer, limit: int = 5) -> list[AnswerableNeed]:
+    """Open needs this offer could answer, among those the user may see, strongest first.
+
+    The list names each need and its organisation, nothing more: the columns it shows are read in one query
+    (no need or organisation rows, no reasons, which the page does not show), built once per viewer."""
     access.require_offer_view(user, offer)
-    query = (select(MatchSuggestion).join(Need, Need.id == MatchSuggestion.need_id)
-             .where(MatchSuggestion.offer_id == offer.id, access.need_visibility_clause(user),
-                    Need.status.in_(OPEN_NEED_STATUSES))
-             .options(selectinload(MatchSuggestion.need)).order_by(MatchSuggestion.score.desc()).limit(limit))
-    return match_reasons.shown(user, db.session.scalars(query))
+    return [AnswerableNeed(*row) for row in db.session.execute(_ANSWERABLE(user, limit), {"offer_id": offer.id})]
 
 
 def broker_queue(user, limit: int = 50) -> list[match_reasons.ShownMatch]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 
 from marketplace.extensions import db
 from marketplace.models import Need, Offer, Organization
@@ -344,11 +344,18 @@ def _item_column(item):
     return StoredFile.offer_id if isinstance(item, Offer) else StoredFile.need_id
 
 
+def _attachments_statement(column):
+    return (select(StoredFile).where(column == bindparam("item_id"), StoredFile.purpose == "attachment")
+            .order_by(StoredFile.created_at, StoredFile.id))
+
+
+# Built once (every offer's and need's page asks): building cost more than running it.
+_ATTACHMENTS = {Offer: _attachments_statement(StoredFile.offer_id), Need: _attachments_statement(StoredFile.need_id)}
+
+
 def attachments_of(item) -> list[StoredFile]:
     """All attachments of an offer or need, oldest first (no access check)."""
-    return list(db.session.scalars(select(StoredFile).where(_item_column(item) == item.id,
-                                                            StoredFile.purpose == "attachment")
-                                   .order_by(StoredFile.created_at, StoredFile.id)))
+    return list(db.session.scalars(_ATTACHMENTS[Offer if isinstance(item, Offer) else Need], {"item_id": item.id}))
 
 
 def attachments_for(user, item) -> list[StoredFile]:

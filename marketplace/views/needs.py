@@ -43,7 +43,7 @@ def mine():
 @page_cache.anonymous_page(item=True)
 def detail(need_id: int):
     try:
-        need = needs_q.get_need(current_user, need_id)
+        need = needs_q.get_need(current_user, need_id, for_page=True)
     except DomainError as exc:
         abort(exc.http_status)
     from marketplace.services import confidentiality, matching
