@@ -24,6 +24,8 @@ offer_fields = Table(
     Base.metadata,
     Column("offer_id", ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True),
     Column("field_id", ForeignKey("fields.id", ondelete="CASCADE"), primary_key=True),
+    # The offers of a field (related offers, filters by field): the primary key leads with the offer.
+    Index("ix_offer_fields_field_id_offer_id", "field_id", "offer_id"),
 )
 
 

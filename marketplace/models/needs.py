@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, Float, ForeignKey, Integer, Numeric, String,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, Float, ForeignKey, Index, Integer, Numeric, String,
                         Table, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +22,7 @@ need_fields = Table(
     Base.metadata,
     Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
     Column("field_id", ForeignKey("fields.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_need_fields_field_id_need_id", "field_id", "need_id"),  # the needs of a field
 )
 
 

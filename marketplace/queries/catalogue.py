@@ -15,7 +15,7 @@ from marketplace.models.catalogue import offer_fields
 from marketplace.queries import taxonomy
 from marketplace.queries.hits import rows_for_hits
 from marketplace.queries.paging import Page, fetch_page, valid_id
-from marketplace.queries.prepared import PerViewer
+from marketplace.queries.prepared import PerViewer, nested_loop_joins
 from marketplace.services import access
 from marketplace.services.errors import NotFound
 from marketplace.services.cleaning import parse_id
@@ -219,18 +219,20 @@ _RELATED = PerViewer(_related_statement)
 def related_offers(viewer, offer: Offer, limit: int = 4) -> list[RelatedOffer]:
     """Published offers sharing the offer's subfields, same kind first, newest first.
 
-    Two queries, same kind then the others, each walking the (status, kind, published_at) index and stopping
-    at ``limit``: one query ordered by "same kind" first had to sort every published offer of the fields. Only
-    the columns the list shows are read (no offer rows to build), by statements built once per viewer.
+    Two queries, same kind then the others, each stopping at ``limit``: one query ordered by "same kind" first
+    had to sort every published offer of the fields. Joined by nested loops from the link table's field index
+    (``nested_loop_joins``): PostgreSQL otherwise often hashed every offer of the kind (10,000 offers: 3-9 ms
+    instead of 0.5-1). Only the columns the list shows are read, by statements built once per viewer.
     """
     field_ids = [f.id for f in offer.fields if f.parent_id is not None] or [f.id for f in offer.fields]
     if not field_ids:
         return []
     params = {"offer_id": offer.id, "field_ids": field_ids, "kind": offer.kind}
-    found = [RelatedOffer(*row) for row in db.session.execute(_RELATED(viewer, True, limit), params)]
-    if len(found) < limit:
-        others = db.session.execute(_RELATED(viewer, False, limit), params)
-        found += [RelatedOffer(*row) for row in others][:limit - len(found)]
+    with nested_loop_joins():
+        found = [RelatedOffer(*row) for row in db.session.execute(_RELATED(viewer, True, limit), params)]
+        if len(found) < limit:
+            others = db.session.execute(_RELATED(viewer, False, limit), params)
+            found += [RelatedOffer(*row) for row in others][:limit - len(found)]
     return found
 
 

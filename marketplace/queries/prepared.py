@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from marketplace import visibility
+from marketplace.extensions import db
 
 KEPT = 256  # statements kept per builder (anonymous visitors share one; each signed-in viewer has their own)
 
@@ -41,3 +43,25 @@ class PerViewer:
                 if len(self._built) > self._kept:
                     self._built.popitem(last=False)
         return statement
+
+
+@contextmanager
+def nested_loop_joins():
+    """Joins in the block are planned as nested loops through indexes, for the parameters at hand (PostgreSQL;
+    nothing elsewhere).
+
+    For a few rows reached through an index (the offers of one field), PostgreSQL's default costs, made for
+    disks, often prefer hashing every row of the other side; and once psycopg prepares a statement (its sixth
+    run on a connection) PostgreSQL may keep one generic plan for every parameter. One round trip sets the three
+    switches for this transaction and one restores them."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        db.session.connection().exec_driver_sql("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                                                "SET LOCAL plan_cache_mode = force_custom_plan")
+    try:
+        yield
+    finally:
+        if postgres:
+            db.session.connection().exec_driver_sql(
+                "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT; "
+                "SET LOCAL plan_cache_mode TO DEFAULT")
