@@ -58,10 +58,10 @@ def nested_loop_joins():
     if postgres:
         db.session.connection().exec_driver_sql("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
                                                 "SET LOCAL plan_cache_mode = force_custom_plan")
-    try:
-        yield
-    finally:
-        if postgres:
-            db.session.connection().exec_driver_sql(
-                "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT; "
-                "SET LOCAL plan_cache_mode TO DEFAULT")
+    yield
+    # Not on an error: the transaction is then rolled back, which ends SET LOCAL too, and a statement sent on an
+    # aborted transaction would hide the error that aborted it (a database gone away must stay that error).
+    if postgres:
+        db.session.connection().exec_driver_sql(
+            "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT; "
+            "SET LOCAL plan_cache_mode TO DEFAULT")

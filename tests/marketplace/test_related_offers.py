@@ -24,3 +24,26 @@ def test_related_offers_share_a_field_same_kind_first_newest_first(client, make)
     make.offer(org, status="draft", title_zh="未发布的试剂盒")
     make.offer(org, title_zh="保密的试剂盒", visibility="confidential", published_at=day)
     assert _related(client, shown) == ["较新的同类试剂盒", "较早的同类试剂盒", "同领域的技术"]
+
+
+def test_join_switches_hold_inside_the_block_only_and_errors_pass_through(app):
+    import pytest
+    from sqlalchemy import text
+
+    from marketplace.extensions import db
+    from marketplace.queries.prepared import nested_loop_joins
+
+    with app.app_context():
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+
+        def hash_joins() -> str | None:
+            return db.session.execute(text("SELECT current_setting('enable_hashjoin')")).scalar() if postgres else None
+
+        before = hash_joins()
+        with nested_loop_joins():
+            assert hash_joins() == ("off" if postgres else None)
+        assert hash_joins() == before
+        with pytest.raises(ZeroDivisionError), nested_loop_joins():
+            1 / 0  # noqa: B018 - the error raised inside the block is the one the caller sees
+        db.session.rollback()
+        assert hash_joins() == before
