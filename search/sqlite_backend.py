@@ -4,6 +4,7 @@ which trigrams cannot index (e.g. 核酸 / 测温 / "5g"), and a LIKE scan for s
 from __future__ import annotations
 
 import itertools
+import sqlite3
 
 import numpy as np
 import sqlalchemy as sa
@@ -174,9 +175,14 @@ class SQLiteBackend(EmbeddedBackend):
 def _rowids(conn: Connection, table: str, expression: str) -> np.ndarray:
     """Sorted rowids of an FTS5 table matching ``expression`` (read through the driver: tens of thousands of
     one-column rows cost several times more through result objects)."""
-    cursor = conn.connection.driver_connection.execute(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?',
-                                                       (expression,))
-    return np.unique(np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64))
+    statement = f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?'
+    try:
+        cursor = conn.connection.driver_connection.execute(statement, (expression,))
+        return np.unique(np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64))
+    except sqlite3.Error as exc:
+        # Raised as SQLAlchemy raises it, so callers treat it alike: a search retries once when a concurrent
+        # reindex dropped the generation it had looked up ("vtable constructor failed").
+        raise sa.exc.DBAPIError.instance(statement, (expression,), exc, sqlite3.Error) from exc
 
 
 def _pairs(layout: Layout) -> str:
